@@ -1,0 +1,116 @@
+/**
+ * PPO-clip policy loss with clip-higher and an optional k3 KL term: the GRPO / DAPO / Dr.GRPO core.
+ *
+ * PPO (arXiv 1707.06347 eq. 7), GRPO (arXiv 2402.03300 eq. 3), DAPO clip-higher (arXiv 2503.14476 eq. 10):
+ *   ρ_t = exp(lp_θ[t] − lp_old[t])
+ *   ℓ_t = −min( ρ_t A_t , clip(ρ_t, 1 − ε_low, 1 + ε_high) A_t ) · w_t  +  β_KL · k3_t · w_t
+ *   L   = aggregate(ℓ, mask, mode)                       (aggregate.ts: GRPO / DAPO / Dr.GRPO)
+ *
+ * Shapes: every input `[B, T]`; `loss` is a scalar.
+ *
+ * Departures from the papers / verl `compute_policy_loss_vanilla`:
+ *  - the log-ratio is clamped to [−20, 20] (verl does the same) and replaced by 0 at masked
+ *    positions, so padding holding −Inf log-probs or a 1e4 log-prob gap never yields Inf or NaN;
+ *  - no dual-clip (clip_ratio_c); the KL term goes through the same aggregation as the surrogate
+ *    (GRPO eq. 3); token weights w multiply both terms but never the aggregation denominator.
+ *
+ * Metrics (means over valid tokens): `clipFraction` (tokens where the clipped branch is active),
+ * `approxKl` (mean of lp_old − lp_θ, verl's `ppo_kl`), `kl` (mean k3, when β_KL > 0),
+ * `pgLoss` (the aggregated surrogate without KL), `ratioMean`, `validTokens`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { LossResult, PolicyLossFn, PolicyLossInputs, PolicyLossParams } from '../types.js';
+import { aggregate } from '../aggregate.js';
+import { LossInputError } from '../errors.js';
+
+const LOG_RATIO_CLAMP = 20;
+
+/** Checks shapes and parameters shared by every policy loss; throws `LossInputError`. */
+export function checkPolicyInputs(where: string, inputs: PolicyLossInputs, params: PolicyLossParams): void {
+  const shape = inputs.logp.shape;
+  const named: Array<[string, tf.Tensor | undefined]> = [
+    ['oldLogp', inputs.oldLogp],
+    ['advantages', inputs.advantages],
+    ['mask', inputs.mask],
+    ['refLogp', inputs.refLogp],
+    ['entropies', inputs.entropies],
+    ['tokenWeights', inputs.tokenWeights],
+  ];
+  for (const [name, t] of named) {
+    if (t && (t.shape.length !== 2 || t.shape[0] !== shape[0] || t.shape[1] !== shape[1])) {
+      throw new LossInputError(where, `${name} has shape [${t.shape}], expected [${shape}]`);
+    }
+  }
+  if (!(params.clipLow >= 0 && params.clipLow < 1)) throw new LossInputError(where, `clipLow must be in [0, 1), got ${params.clipLow}`);
+  if (!(params.clipHigh >= 0)) throw new LossInputError(where, `clipHigh must be ≥ 0, got ${params.clipHigh}`);
+  if (!(params.klCoef >= 0)) throw new LossInputError(where, `klCoef must be ≥ 0, got ${params.klCoef}`);
+  if (params.klCoef > 0 && !inputs.refLogp) throw new LossInputError(where, 'klCoef > 0 needs refLogp');
+}
+
+/**
+ * The clipped surrogate shared by every policy objective of this folder.
+ * @param weights   [B, T] multiplies each token's loss (undefined = 1)
+ * @param denomMask [B, T] the mask the aggregation divides by (usually `inputs.mask`)
+ */
+export function clippedPolicyLoss(
+  inputs: PolicyLossInputs,
+  params: PolicyLossParams,
+  weights: tf.Tensor2D | undefined,
+  denomMask: tf.Tensor2D,
+): LossResult {
+  const { logp, oldLogp, advantages, refLogp } = inputs;
+  let metricsTensor: tf.Tensor1D | undefined;
+  const loss = tf.tidy(() => {
+    const valid = tf.greater(denomMask, 0);
+    const zeros = tf.zerosLike(logp);
+    const logRatio = tf.where(valid, tf.clipByValue(tf.sub(logp, oldLogp), -LOG_RATIO_CLAMP, LOG_RATIO_CLAMP), zeros);
+    const ratio = tf.exp(logRatio);
+    const negAdv = tf.neg(advantages);
+    const pgUnclipped = tf.mul(negAdv, ratio);
+    const pgClipped = tf.mul(negAdv, tf.clipByValue(ratio, 1 - params.clipLow, 1 + params.clipHigh));
+    const pgMat: tf.Tensor2D = tf.maximum(pgUnclipped, pgClipped);
+    let perToken = pgMat;
+    let klMat: tf.Tensor2D | undefined;
+    if (params.klCoef > 0 && refLogp) {
+      const d = tf.where(valid, tf.clipByValue(tf.sub(refLogp, logp), -LOG_RATIO_CLAMP, LOG_RATIO_CLAMP), zeros);
+      klMat = tf.sub(tf.sub(tf.exp(d), d), 1);
+      perToken = tf.add(perToken, tf.mul(klMat, params.klCoef));
+    }
+    if (weights) perToken = tf.mul(perToken, weights);
+    const total = aggregate(perToken, denomMask, params.aggregation, params.maxLen);
+
+    if (!params.skipMetrics) {
+      // One small tensor, read once by the caller: sums over valid tokens.
+      const m = tf.cast(valid, 'float32');
+      const parts = [
+        tf.sum(m),
+        tf.sum(tf.mul(tf.cast(tf.greater(pgClipped, pgUnclipped), 'float32'), m)),
+        tf.sum(tf.mul(tf.neg(logRatio), m)),
+        tf.sum(tf.mul(ratio, m)),
+        klMat ? tf.sum(tf.mul(klMat, m)) : tf.scalar(0),
+        klMat ? aggregate(weights ? tf.mul(pgMat, weights) : pgMat, denomMask, params.aggregation, params.maxLen) : total,
+      ];
+      metricsTensor = tf.keep(tf.stack(parts) as tf.Tensor1D);
+    }
+    return total;
+  });
+  const metrics: Record<string, number> = {};
+  if (metricsTensor) {
+    const [n, clipped, negLr, ratioSum, klSum, pg] = metricsTensor.dataSync();
+    metricsTensor.dispose();
+    const d = Math.max(n, 1);
+    metrics.validTokens = n;
+    metrics.clipFraction = clipped / d;
+    metrics.approxKl = negLr / d;
+    metrics.ratioMean = n > 0 ? ratioSum / d : 1;
+    metrics.pgLoss = pg;
+    if (params.klCoef > 0) metrics.kl = klSum / d;
+  }
+  return { loss, metrics };
+}
+
+/** PPO-clip / GRPO / DAPO / Dr.GRPO (the variant is the aggregation mode plus clip and KL settings). */
+export const ppoClip: PolicyLossFn = (inputs, params) => {
+  checkPolicyInputs('ppoClip', inputs, params);
+  return clippedPolicyLoss(inputs, params, inputs.tokenWeights, inputs.mask);
+};
