@@ -73,8 +73,9 @@ export function clippedPolicyLoss(
     let klMat: tf.Tensor2D | undefined;
     if (params.klCoef > 0 && refLogp) {
       const d = tf.where(valid, tf.clipByValue(tf.sub(refLogp, logp), -LOG_RATIO_CLAMP, LOG_RATIO_CLAMP), zeros);
-      klMat = tf.sub(tf.sub(tf.exp(d), d), 1);
-      perToken = tf.add(perToken, tf.mul(klMat, params.klCoef));
+      const kl: tf.Tensor2D = tf.sub(tf.sub(tf.exp(d), d), 1);
+      klMat = kl;
+      perToken = tf.add(perToken, tf.mul(kl, params.klCoef));
     }
     if (weights) perToken = tf.mul(perToken, weights);
     const total = aggregate(perToken, denomMask, params.aggregation, params.maxLen);
