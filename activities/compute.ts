@@ -1,0 +1,71 @@
+/**
+ * Compute activities: model work, delegated to the worker's compute host thread.
+ *
+ * Each call heartbeats from the main thread while the host works, so a long update keeps its
+ * heartbeat alive; the host's progress messages ride along as heartbeat details.
+ */
+import { Context } from '@temporalio/activity';
+import type { ExperimentConfig } from '../configs/schema.js';
+import type { ComputeHost } from '../engine/compute-host.js';
+import type { HostOp } from '../engine/host-protocol.js';
+import { runDir } from '../store/paths.js';
+import type { Metrics } from '../workflows/shared.js';
+
+export interface ComputeDeps {
+  host: ComputeHost;
+  /** This worker's own queue, handed to runs that claim it. */
+  pinnedQueue: string;
+  stateDir: string;
+}
+
+export interface WarmStartResult { runDir: string; accuracy: number; metrics: Metrics }
+export interface RolloutResult { rolloutFile: string; metrics: Metrics }
+export interface UpdateResult { version: number; metrics: Metrics }
+export interface EvaluateResult { accuracy: number; metrics: Metrics }
+
+const HEARTBEAT_EVERY_MS = 1000;
+
+async function withHeartbeat<T>(host: ComputeHost, op: HostOp, args: unknown): Promise<T> {
+  const ctx = Context.current();
+  let details: Record<string, number | string> = { op };
+  const timer = setInterval(() => ctx.heartbeat(details), HEARTBEAT_EVERY_MS);
+  ctx.heartbeat(details);
+  try {
+    return await host.call<T>(op, args, (d) => { details = { op, ...d }; });
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export function createComputeActivities(deps: ComputeDeps) {
+  const dirOf = (runId: string) => runDir(runId, deps.stateDir);
+  const attempt = () => Context.current().info.attempt;
+  return {
+    /** Runs on the shared compute queue: the worker that answers becomes the run's home. */
+    async claimWorker(_input: { runId: string }): Promise<string> {
+      return deps.pinnedQueue;
+    },
+
+    async warmStart(input: { runId: string; config: ExperimentConfig }): Promise<WarmStartResult> {
+      return withHeartbeat(deps.host, 'warmStart', { ...input, runDir: dirOf(input.runId) });
+    },
+
+    async rollout(input: { runId: string; config: ExperimentConfig; iteration: number }): Promise<RolloutResult> {
+      return withHeartbeat(deps.host, 'rollout', { ...input, runDir: dirOf(input.runId) });
+    },
+
+    async update(input: { runId: string; config: ExperimentConfig; iteration: number }): Promise<UpdateResult> {
+      const result = await withHeartbeat<UpdateResult>(deps.host, 'update', { ...input, runDir: dirOf(input.runId) });
+      return { ...result, metrics: { ...result.metrics, 'update/attempt': attempt() } };
+    },
+
+    async evaluate(input: { runId: string; config: ExperimentConfig; iteration: number }): Promise<EvaluateResult> {
+      return withHeartbeat(deps.host, 'evaluate', { ...input, runDir: dirOf(input.runId) });
+    },
+
+    /** Frees the run's resident model; the next activity of the run reloads from disk. */
+    async releaseRun(input: { runId: string }): Promise<void> {
+      await deps.host.call('release', input);
+    },
+  };
+}

@@ -1,0 +1,25 @@
+/** Starting a run: the one place the CLI (and the demo) calls `client.workflow.start`. */
+import { randomBytes } from 'node:crypto';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { ExperimentConfig } from '../configs/schema.js';
+import { trainingRun } from '../workflows/training-run.js';
+import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../workflows/shared.js';
+
+export function newRunId(config: ExperimentConfig): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return `${config.experiment}-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+export async function submitRun(client: Client, config: ExperimentConfig, runId = newRunId(config)): Promise<WorkflowHandle<typeof trainingRun>> {
+  return client.workflow.start(trainingRun, {
+    taskQueue: TASK_QUEUES.cpu,
+    workflowId: runId,
+    args: [{ runId, config }],
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTES.experiment, value: config.experiment },
+      { key: SEARCH_ATTRIBUTES.objective, value: config.objective.name },
+      { key: SEARCH_ATTRIBUTES.runStatus, value: 'starting' },
+    ],
+    staticSummary: `${config.experiment} · ${config.objective.name} · seed ${config.seed}`,
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * The main-thread handle of a worker's compute host: a long-lived worker thread that owns all tensor
+ * work and keeps each run's model resident between activities. The Node event loop of the worker
+ * (Temporal polling, heartbeats) never waits on a tensor op.
+ */
+import { Worker } from 'node:worker_threads';
+import type { HostOp, HostReply, HostRequest } from './host-protocol.js';
+
+export class ComputeHostError extends Error {
+  constructor(message: string, public readonly errorType: string, hostStack?: string) {
+    super(message);
+    this.name = errorType;
+    if (hostStack) this.stack = `${errorType}: ${message}\n    [compute host]${hostStack.split('\n').slice(1).join('\n')}`;
+  }
+}
+
+export interface ComputeHostOptions {
+  /** Resident runs kept before the least recently used is evicted. */
+  maxResidentRuns?: number;
+  /** Backend to force (else CREDITFLOW_BACKEND, else the best available). */
+  backend?: string;
+}
+
+interface Pending {
+  resolve: (value: unknown) => void;
+  reject: (err: Error) => void;
+  onProgress?: (details: Record<string, number | string>) => void;
+}
+
+export class ComputeHost {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private closed = false;
+
+  constructor(options: ComputeHostOptions = {}) {
+    this.worker = new Worker(new URL('./host-boot.mjs', import.meta.url), {
+      workerData: { entry: new URL('./host-thread.ts', import.meta.url).href, options },
+    });
+    this.worker.on('message', (reply: HostReply) => this.onReply(reply));
+    this.worker.on('error', (err) => this.failAll(err));
+    this.worker.on('exit', (code) => {
+      if (!this.closed) this.failAll(new Error(`compute host exited (code ${code})`));
+    });
+  }
+
+  private onReply(reply: HostReply): void {
+    const pending = this.pending.get(reply.id);
+    if (!pending) return;
+    if (reply.kind === 'progress') {
+      pending.onProgress?.(reply.details);
+      return;
+    }
+    this.pending.delete(reply.id);
+    if (reply.kind === 'result') pending.resolve(reply.value);
+    else pending.reject(new ComputeHostError(reply.message, reply.errorType, reply.stack));
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  call<T>(op: HostOp, args: unknown, onProgress?: (details: Record<string, number | string>) => void): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('compute host is closed'));
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress });
+      const request: HostRequest = { id, op, args };
+      this.worker.postMessage(request);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.failAll(new Error('compute host closed'));
+    await this.worker.terminate();
+  }
+}

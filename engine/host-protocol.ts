@@ -1,0 +1,13 @@
+/** Messages between the worker's main thread and its compute host thread. Plain JSON only. */
+export type HostOp = 'warmStart' | 'rollout' | 'update' | 'evaluate' | 'release' | 'backend';
+
+export interface HostRequest {
+  id: number;
+  op: HostOp;
+  args: unknown;
+}
+
+export type HostReply =
+  | { id: number; kind: 'result'; value: unknown }
+  | { id: number; kind: 'error'; message: string; errorType: string; stack?: string }
+  | { id: number; kind: 'progress'; details: Record<string, number | string> };

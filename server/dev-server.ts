@@ -1,0 +1,123 @@
+/**
+ * The embedded Temporal dev server: `temporal server start-dev`, the real server with a SQLite file
+ * (runs survive a restart) and the Web UI, with every search attribute creditflow uses registered.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { SEARCH_ATTRIBUTES } from '../workflows/shared.js';
+import { ensureTemporalCli } from './temporal-cli.js';
+
+export interface DevServerOptions {
+  /** SQLite file; omit for an in-memory server (tests). */
+  dbFile?: string;
+  port?: number;
+  uiPort?: number;
+  /** No Web UI (tests that do not look at it). */
+  headless?: boolean;
+  namespace?: string;
+  log?: (line: string) => void;
+}
+
+export interface DevServer {
+  address: string;
+  uiUrl: string | null;
+  namespace: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const CLI_TYPE_NAMES = { KEYWORD: 'Keyword', DOUBLE: 'Double', INT: 'Int', BOOL: 'Bool', TEXT: 'Text', DATETIME: 'Datetime', KEYWORD_LIST: 'KeywordList' } as const;
+
+/** `--search-attribute Name=Type` flags for every attribute in `SEARCH_ATTRIBUTES`. */
+export function searchAttributeFlags(): string[] {
+  return Object.values(SEARCH_ATTRIBUTES).flatMap((key) => ['--search-attribute', `${key.name}=${CLI_TYPE_NAMES[key.type]}`]);
+}
+
+export function portIsOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host });
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** A free TCP port chosen by the OS (for tests that run their own server). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** The port opens before the frontend serves; wait until the namespace answers. */
+async function waitUntilServing(address: string, namespace: string, deadline: number): Promise<void> {
+  const { Connection } = await import('@temporalio/client');
+  for (;;) {
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 2000 });
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return;
+      } finally {
+        await connection.close();
+      }
+    } catch (err) {
+      if (Date.now() > deadline) throw new Error(`temporal server at ${address} is not serving: ${(err as Error).message}`);
+      await sleep(200);
+    }
+  }
+}
+
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const port = options.port ?? 7233;
+  const uiPort = options.uiPort ?? 8233;
+  const namespace = options.namespace ?? 'default';
+  if (await portIsOpen(port)) throw new Error(`port ${port} is already in use: is another Temporal server running? (use --address to connect to it)`);
+  const cli = ensureTemporalCli(log);
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'error', ...searchAttributeFlags()];
+  if (options.dbFile) {
+    mkdirSync(dirname(options.dbFile), { recursive: true });
+    args.push('--db-filename', options.dbFile);
+  }
+  if (options.headless) args.push('--headless');
+  else args.push('--ui-port', String(uiPort));
+
+  const child = spawn(cli.path, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
+  let exited = false;
+  const exitPromise = new Promise<void>((resolve) => child.once('exit', () => { exited = true; resolve(); }));
+
+  const deadline = Date.now() + 60_000;
+  while (!(await portIsOpen(port))) {
+    if (exited) throw new Error(`temporal server exited during start-up: ${stderr.trim() || `code ${child.exitCode}`}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`temporal server did not open port ${port} within 60 s: ${stderr.trim()}`);
+    }
+    await sleep(100);
+  }
+  await waitUntilServing(`127.0.0.1:${port}`, namespace, deadline);
+  const stop = async () => {
+    if (exited) return;
+    child.kill('SIGTERM');
+    const killTimer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    await exitPromise;
+    clearTimeout(killTimer);
+  };
+  return {
+    address: `127.0.0.1:${port}`,
+    uiUrl: options.headless ? null : `http://localhost:${uiPort}`,
+    namespace,
+    process: child,
+    stop,
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Atomic, verified folders: write into a temporary sibling, fsync every file, write a manifest with
+ * the sha256 of every file, fsync, then rename into place. A reader either sees the whole folder or
+ * none of it; a folder whose files do not match its manifest is treated as absent.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+export const MANIFEST = 'manifest.json';
+
+export interface Manifest {
+  createdAt: string;
+  files: Record<string, { sha256: string; bytes: number }>;
+  /** Small JSON the writer wants to keep with the folder (e.g. the step's recorded result). */
+  meta: Record<string, unknown>;
+}
+
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
+    return entry.isDirectory() ? listFiles(join(dir, entry.name), rel) : [rel];
+  });
+}
+
+/** Write `finalDir` atomically. If it already exists and verifies, it is kept and its manifest returned. */
+export async function writeAtomicDir(
+  finalDir: string,
+  write: (tmpDir: string) => Promise<void> | void,
+  meta: Record<string, unknown> = {},
+): Promise<Manifest> {
+  const existing = readVerifiedManifest(finalDir);
+  if (existing) return existing;
+  if (existsSync(finalDir)) rmSync(finalDir, { recursive: true, force: true }); // torn or corrupt: redo
+  mkdirSync(dirname(finalDir), { recursive: true });
+  const tmp = join(dirname(finalDir), `.tmp-${basename(finalDir)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(tmp);
+  try {
+    await write(tmp);
+    const files: Manifest['files'] = {};
+    for (const rel of listFiles(tmp).sort()) {
+      const path = join(tmp, rel);
+      fsyncPath(path);
+      files[rel] = { sha256: sha256File(path), bytes: statSync(path).size };
+    }
+    const manifest: Manifest = { createdAt: new Date().toISOString(), files, meta };
+    writeFileSync(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2));
+    fsyncPath(join(tmp, MANIFEST));
+    fsyncPath(tmp);
+    renameSync(tmp, finalDir);
+    fsyncPath(dirname(finalDir));
+    return manifest;
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** The manifest when every listed file is present with the recorded hash; else null. */
+export function readVerifiedManifest(dir: string): Manifest | null {
+  const path = join(dir, MANIFEST);
+  if (!existsSync(path)) return null;
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+  } catch {
+    return null;
+  }
+  for (const [rel, { sha256 }] of Object.entries(manifest.files)) {
+    const file = join(dir, rel);
+    if (!existsSync(file) || sha256File(file) !== sha256) return null;
+  }
+  return manifest;
+}
+
+/** Remove temporary folders left behind by a writer that was killed mid-write. */
+export function sweepTornWrites(parent: string): void {
+  if (!existsSync(parent)) return;
+  for (const name of readdirSync(parent)) if (name.startsWith('.tmp-')) rmSync(join(parent, name), { recursive: true, force: true });
+}

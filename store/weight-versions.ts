@@ -1,0 +1,77 @@
+/**
+ * The run's weight versions and checkpoints.
+ *
+ * `versions/<v>/` is the full training state after iteration v (v = 0 is the warm start): weights,
+ * optimizer, and `meta.result`, the recorded result of the step that produced it. Every `update`
+ * writes one, so a worker killed at any moment loses at most the step in flight, and a retried
+ * update finds its version already written and returns the recorded result instead of stepping
+ * twice. Only the newest few versions are kept.
+ *
+ * `checkpoints/<v>/` are the durable ones, written every `run.checkpointEvery` iterations: the same
+ * files, hard-linked from the version (no copy), kept `run.keepCheckpoints` deep.
+ */
+import { existsSync, linkSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { readVerifiedManifest, sweepTornWrites, writeAtomicDir, type Manifest } from './atomic-dir.js';
+
+const VERSIONS_KEPT = 3;
+
+export const versionsDir = (runDir: string) => join(runDir, 'versions');
+export const checkpointsDir = (runDir: string) => join(runDir, 'checkpoints');
+export const versionDir = (runDir: string, v: number) => join(versionsDir(runDir), String(v));
+export const checkpointDir = (runDir: string, v: number) => join(checkpointsDir(runDir), String(v));
+
+function numberedDirs(parent: string): number[] {
+  if (!existsSync(parent)) return [];
+  return readdirSync(parent).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => b - a);
+}
+
+/** The recorded manifest of version v if it is complete and verified. */
+export function readVersion(runDir: string, v: number): Manifest | null {
+  return readVerifiedManifest(versionDir(runDir, v));
+}
+
+/** Write version v atomically, then prune old versions (never a checkpointed one: those are links). */
+export async function writeVersion(
+  runDir: string,
+  v: number,
+  write: (tmpDir: string) => Promise<void> | void,
+  result: Record<string, unknown>,
+): Promise<Manifest> {
+  const manifest = await writeAtomicDir(versionDir(runDir, v), write, { version: v, result });
+  for (const old of numberedDirs(versionsDir(runDir)).slice(VERSIONS_KEPT)) rmSync(versionDir(runDir, old), { recursive: true, force: true });
+  sweepTornWrites(versionsDir(runDir));
+  return manifest;
+}
+
+/** Newest version or checkpoint that verifies, with where it lives; a corrupt one is skipped. */
+export function newestGoodState(runDir: string): { version: number; dir: string; manifest: Manifest } | null {
+  const candidates = [
+    ...numberedDirs(versionsDir(runDir)).map((v) => ({ version: v, dir: versionDir(runDir, v) })),
+    ...numberedDirs(checkpointsDir(runDir)).map((v) => ({ version: v, dir: checkpointDir(runDir, v) })),
+  ].sort((a, b) => b.version - a.version);
+  for (const candidate of candidates) {
+    const manifest = readVerifiedManifest(candidate.dir);
+    if (manifest) return { ...candidate, manifest };
+  }
+  return null;
+}
+
+/** Make version v a durable checkpoint (hard links + its own manifest) and keep the newest `keep`. */
+export async function checkpointVersion(runDir: string, v: number, keep: number): Promise<Manifest> {
+  const source = readVersion(runDir, v);
+  if (!source) throw new Error(`cannot checkpoint version ${v}: it is missing or fails its hashes`);
+  const manifest = await writeAtomicDir(checkpointDir(runDir, v), (tmp) => {
+    for (const rel of Object.keys(source.files)) {
+      mkdirSync(join(tmp, rel, '..'), { recursive: true });
+      linkSync(join(versionDir(runDir, v), rel), join(tmp, rel));
+    }
+  }, source.meta);
+  for (const old of numberedDirs(checkpointsDir(runDir)).slice(keep)) rmSync(checkpointDir(runDir, old), { recursive: true, force: true });
+  sweepTornWrites(checkpointsDir(runDir));
+  return manifest;
+}
+
+export function listCheckpoints(runDir: string): number[] {
+  return numberedDirs(checkpointsDir(runDir));
+}

@@ -1,0 +1,24 @@
+/**
+ * vitest global setup: one real Temporal dev server (in memory, headless, on a free port) for every
+ * integration test. Tests read its address from TEMPORAL_TEST_ADDRESS.
+ */
+import type { TestProject } from 'vitest/node';
+import { freePort, startDevServer, type DevServer } from '../../server/dev-server.js';
+
+let server: DevServer | undefined;
+
+export async function setup(project: TestProject): Promise<void> {
+  server = await startDevServer({ port: await freePort(), headless: true, log: () => undefined });
+  project.provide('temporalAddress', server.address);
+  process.env.TEMPORAL_TEST_ADDRESS = server.address;
+}
+
+export async function teardown(): Promise<void> {
+  await server?.stop();
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+  }
+}

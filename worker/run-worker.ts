@@ -1,0 +1,88 @@
+/**
+ * A creditflow worker: one process serving the `cpu` queue (workflow tasks, verifiers, bookkeeping),
+ * the shared `compute` queue (claiming runs) and its own pinned compute queue (model work for the
+ * runs it claimed). All model work goes to one compute host thread per worker.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createComputeActivities, createCpuActivities } from '../activities/index.js';
+import { ComputeHost } from '../engine/compute-host.js';
+import { stateDir } from '../store/paths.js';
+import { pinnedQueueName, TASK_QUEUES } from '../workflows/shared.js';
+import type { TemporalTarget } from './connection.js';
+
+export interface RunningWorker {
+  identity: string;
+  pinnedQueue: string;
+  backend: { name: string; reason: string };
+  /** Resolves when every poller has stopped (after `shutdown()` or a fatal error). */
+  done: Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export interface WorkerOptionsIn {
+  target: TemporalTarget;
+  stateDir?: string;
+  backend?: string;
+  maxResidentRuns?: number;
+  log?: (line: string) => void;
+}
+
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export async function startWorker(options: WorkerOptionsIn): Promise<RunningWorker> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const home = options.stateDir ?? stateDir();
+  const identity = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const pinnedQueue = pinnedQueueName(identity);
+
+  const host = new ComputeHost({ backend: options.backend, maxResidentRuns: options.maxResidentRuns });
+  const backend = await host.call<{ name: string; reason: string }>('backend', {});
+  log(`compute backend: ${backend.name} (${backend.reason})`);
+
+  const connection = await NativeConnection.connect({
+    address: options.target.address,
+    tls: options.target.tls,
+    apiKey: options.target.apiKey,
+  });
+  const common: Partial<WorkerOptions> = { connection, namespace: options.target.namespace, identity };
+  const compute = createComputeActivities({ host, pinnedQueue, stateDir: home });
+  const cpuWorker = await Worker.create({
+    ...common,
+    taskQueue: TASK_QUEUES.cpu,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createCpuActivities({ stateDir: home }),
+  } as WorkerOptions);
+  const claimWorker = await Worker.create({
+    ...common,
+    taskQueue: TASK_QUEUES.compute,
+    activities: { claimWorker: compute.claimWorker },
+    maxConcurrentActivityTaskExecutions: 4,
+  } as WorkerOptions);
+  const pinnedWorker = await Worker.create({
+    ...common,
+    taskQueue: pinnedQueue,
+    activities: compute,
+    // One compute host thread: model activities queue behind each other there anyway.
+    maxConcurrentActivityTaskExecutions: 4,
+  } as WorkerOptions);
+  const workers = [cpuWorker, claimWorker, pinnedWorker];
+  log(`worker ${identity} polling ${TASK_QUEUES.cpu}, ${TASK_QUEUES.compute}, ${pinnedQueue} on ${options.target.address}/${options.target.namespace}`);
+
+  const done = Promise.all(workers.map((w) => w.run())).then(async () => {
+    await host.close();
+    await connection.close();
+  });
+  return {
+    identity,
+    pinnedQueue,
+    backend,
+    done,
+    async shutdown() {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+      await done;
+    },
+  };
+}

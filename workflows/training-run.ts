@@ -1,0 +1,198 @@
+/**
+ * `trainingRun`: one RL fine-tuning run, as a durable loop.
+ *
+ *   warm start (once) -> [rollout -> score -> update -> evaluate every k -> checkpoint every c] x N
+ *
+ * Model work runs on the compute host of one worker (a pinned queue, so weights stay resident); when
+ * that worker is gone the run claims another, which reloads from the newest good state on disk.
+ * Every activity is keyed by (run, iteration, phase) and is idempotent, so retries and replays never
+ * step twice. The loop hands over to a fresh history (continue-as-new) every `continueAsNewEvery`
+ * iterations or when the server suggests it.
+ */
+import {
+  ActivityFailure, CancellationScope, condition, continueAsNew, isCancellation, proxyActivities, setCurrentDetails,
+  setHandler, TimeoutFailure, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { createComputeActivities, createCpuActivities } from '../activities/index.js';
+import type { ExperimentConfig } from '../configs/schema.js';
+import {
+  pauseSignal, progressQuery, resumeSignal, SEARCH_ATTRIBUTES, stopSignal, TASK_QUEUES,
+  type Metrics, type RunProgress, type RunStatus,
+} from './shared.js';
+import { summaryMarkdown } from './summary.js';
+
+type ComputeActivities = ReturnType<typeof createComputeActivities>;
+type CpuActivities = ReturnType<typeof createCpuActivities>;
+
+export interface TrainingRunInput {
+  runId: string;
+  config: ExperimentConfig;
+  /** Carried over continue-as-new; absent on the first start. */
+  carried?: CarriedState;
+}
+
+interface CarriedState {
+  iteration: number;
+  pinnedQueue: string | null;
+  progress: RunProgress;
+  paused: boolean;
+}
+
+export interface TrainingRunResult {
+  runId: string;
+  runDir: string;
+  iterations: number;
+  warmStartAccuracy: number | null;
+  finalAccuracy: number | null;
+  bestAccuracy: number | null;
+  stoppedEarly: boolean;
+}
+
+const cpu = () => proxyActivities<CpuActivities>({
+  taskQueue: TASK_QUEUES.cpu,
+  startToCloseTimeout: '5 minutes',
+  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ConfigError', 'DataError'] },
+});
+
+/** Claiming runs on the shared compute queue: whichever worker answers becomes the run's home. */
+const claim = (config: ExperimentConfig) => proxyActivities<ComputeActivities>({
+  taskQueue: TASK_QUEUES.compute,
+  startToCloseTimeout: '1 minute',
+  retry: { maximumAttempts: 0 },
+  heartbeatTimeout: `${config.timeouts.heartbeatSeconds} seconds`,
+});
+
+const pinned = (config: ExperimentConfig, taskQueue: string) => proxyActivities<ComputeActivities>({
+  taskQueue,
+  // If the pinned worker is gone, the task waits here and then times out; the run re-claims.
+  scheduleToStartTimeout: `${config.timeouts.pinnedScheduleToStartSeconds} seconds`,
+  startToCloseTimeout: `${config.timeouts.activityMinutes} minutes`,
+  heartbeatTimeout: `${config.timeouts.heartbeatSeconds} seconds`,
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError', 'DataError'] },
+});
+
+function isWorkerGone(err: unknown): boolean {
+  if (!(err instanceof ActivityFailure)) return false;
+  const cause = err.cause;
+  // A pinned task nobody picked up, or a heartbeat that stopped: the worker died or was partitioned.
+  return cause instanceof TimeoutFailure && (cause.timeoutType === 'SCHEDULE_TO_START' || cause.timeoutType === 'HEARTBEAT');
+}
+
+export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunResult> {
+  const { runId, config } = input;
+  const progress: RunProgress = input.carried?.progress ?? {
+    runId, experiment: config.experiment, objective: config.objective.name, status: 'starting',
+    iteration: 0, totalIterations: config.run.iterations, warmStartAccuracy: null, latestMetrics: {},
+    latestEvaluation: null, bestEvaluation: null, lastCheckpoint: null, runDir: null,
+  };
+  let paused = input.carried?.paused ?? false;
+  let stopRequested = false;
+  let pinnedQueue = input.carried?.pinnedQueue ?? null;
+
+  setHandler(progressQuery, () => progress);
+  setHandler(pauseSignal, () => { paused = true; });
+  setHandler(resumeSignal, () => { paused = false; });
+  setHandler(stopSignal, () => { stopRequested = true; });
+
+  const publish = (status: RunStatus) => {
+    progress.status = status;
+    const pairs: SearchAttributeUpdatePair[] = [
+      { key: SEARCH_ATTRIBUTES.experiment, value: config.experiment },
+      { key: SEARCH_ATTRIBUTES.objective, value: config.objective.name },
+      { key: SEARCH_ATTRIBUTES.runStatus, value: status },
+    ];
+    if (progress.bestEvaluation) pairs.push({ key: SEARCH_ATTRIBUTES.bestAccuracy, value: progress.bestEvaluation.accuracy });
+    upsertSearchAttributes(pairs);
+    setCurrentDetails(summaryMarkdown(progress, config));
+  };
+
+  /** Run one model activity on the run's worker, moving the run to another worker if it is gone. */
+  async function onComputeHost<T>(call: (acts: ComputeActivities) => Promise<T>): Promise<T> {
+    for (;;) {
+      if (pinnedQueue === null) pinnedQueue = await claim(config).claimWorker({ runId });
+      try {
+        return await call(pinned(config, pinnedQueue));
+      } catch (err) {
+        if (!isWorkerGone(err)) throw err;
+        pinnedQueue = null;
+      }
+    }
+  }
+
+  const cpuActs = cpu();
+  const isLast = (i: number) => i === config.run.iterations;
+
+  try {
+    if (progress.iteration === 0 && progress.warmStartAccuracy === null) {
+      publish('warm-start');
+      const warm = await onComputeHost((a) => a.warmStart({ runId, config }));
+      progress.runDir = warm.runDir;
+      progress.warmStartAccuracy = warm.accuracy;
+      progress.latestEvaluation = { iteration: 0, accuracy: warm.accuracy };
+      progress.bestEvaluation = { iteration: 0, accuracy: warm.accuracy };
+      progress.latestMetrics = warm.metrics;
+    }
+    publish(paused ? 'paused' : 'running');
+
+    for (let iteration = progress.iteration + 1; iteration <= config.run.iterations; iteration++) {
+      if (paused && !stopRequested) {
+        publish('paused');
+        await condition(() => !paused || stopRequested);
+      }
+      if (stopRequested) break;
+      publish('running');
+
+      const rollout = await onComputeHost((a) => a.rollout({ runId, config, iteration }));
+      const scores = await cpuActs.score({ runId, iteration, rolloutFile: rollout.rolloutFile });
+      const update = await onComputeHost((a) => a.update({ runId, config, iteration }));
+      const metrics: Metrics = { ...rollout.metrics, ...scores.metrics, ...update.metrics };
+      await cpuActs.recordMetrics({ runId, iteration, phase: 'train', metrics });
+      progress.iteration = iteration;
+      progress.latestMetrics = metrics;
+
+      if (iteration % config.run.evalEvery === 0 || isLast(iteration)) {
+        const evaluation = await onComputeHost((a) => a.evaluate({ runId, config, iteration }));
+        await cpuActs.recordMetrics({ runId, iteration, phase: 'eval', metrics: evaluation.metrics });
+        progress.latestEvaluation = { iteration, accuracy: evaluation.accuracy };
+        if (!progress.bestEvaluation || evaluation.accuracy > progress.bestEvaluation.accuracy) {
+          progress.bestEvaluation = { iteration, accuracy: evaluation.accuracy };
+        }
+      }
+      if (iteration % config.run.checkpointEvery === 0 || isLast(iteration)) {
+        await cpuActs.checkpoint({ runId, version: iteration, keep: config.run.keepCheckpoints });
+        progress.lastCheckpoint = iteration;
+      }
+      publish('running');
+
+      const handOver = iteration % config.run.continueAsNewEvery === 0 || workflowInfo().continueAsNewSuggested;
+      if (handOver && !isLast(iteration) && !stopRequested) {
+        await continueAsNew<typeof trainingRun>({ runId, config, carried: { iteration, pinnedQueue, progress, paused } });
+      }
+    }
+
+    const stoppedEarly = progress.iteration < config.run.iterations;
+    if (stoppedEarly && progress.lastCheckpoint !== progress.iteration) {
+      publish('stopping');
+      await cpuActs.checkpoint({ runId, version: progress.iteration, keep: config.run.keepCheckpoints });
+      progress.lastCheckpoint = progress.iteration;
+    }
+    if (pinnedQueue) await pinned(config, pinnedQueue).releaseRun({ runId }).catch(() => undefined);
+    publish('completed');
+    return {
+      runId, runDir: progress.runDir ?? '', iterations: progress.iteration,
+      warmStartAccuracy: progress.warmStartAccuracy,
+      finalAccuracy: progress.latestEvaluation?.accuracy ?? null,
+      bestAccuracy: progress.bestEvaluation?.accuracy ?? null,
+      stoppedEarly,
+    };
+  } catch (err) {
+    if (!isCancellation(err)) {
+      publish('failed');
+      throw err;
+    }
+    // Cancelled: record the status in a non-cancellable scope, then let the cancellation through.
+    await CancellationScope.nonCancellable(async () => publish('failed'));
+    throw err;
+  }
+}
