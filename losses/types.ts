@@ -60,7 +60,7 @@ export interface PolicyLossParams {
   maxLen?: number;
   /** Forking tokens: fraction ρ of valid tokens kept (0 < ρ ≤ 1). Default 0.2. */
   forkingRho?: number;
-  /** Forking tokens: keep the top-ρ (paper) or the complementary bottom-(1−ρ)… see forking-tokens.ts. */
+  /** Forking tokens: 'top' keeps the highest-entropy ρ of tokens (paper); 'bottom' the lowest ρ (ablation). Default 'top'. */
   forkingSide?: 'top' | 'bottom';
   /** Forking tokens: a precomputed entropy threshold τ (pooled over a larger batch by the caller). */
   entropyThreshold?: number;
@@ -121,7 +121,7 @@ export interface PreferenceLossParams {
   sparseL1Reward?: number;
   /** SparsePO: L1 coefficient on the KL masks (λ_d). Default 0. */
   sparseL1Kl?: number;
-  /** T-REG: regulariser weight α. Default 0.5 (??). */
+  /** T-REG: regulariser weight α (paper searches {0.1, 0.25, 0.5}). Default 0.5. */
   tregAlpha?: number;
   /** Skip the metric reads (no `dataSync`); the loss is unchanged. Default false. */
   skipMetrics?: boolean;

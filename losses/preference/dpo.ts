@@ -1,0 +1,76 @@
+/**
+ * DPO, token-weighted DPO and IPO: the preference baselines.
+ *
+ * DPO (Rafailov et al., arXiv 2305.18290, eq. 7), with per-token weights w (1 when absent):
+ *   r(y) = β Σ_t w_t m_t (lp_θ[t] − lp_ref[t])                 [B]
+ *   h    = r(y_w) − r(y_l)
+ *   L    = mean_pairs[ −(1−ε) logσ(h) − ε logσ(−h) ]           ε = label smoothing (TRL `sigmoid`)
+ * All-ones weights give plain DPO exactly; token-weighted DPO is the same formula with the caller's
+ * weights (e.g. TIS-DPO, arXiv 2410.04350 eq. 10, or the cDPO weights of critical-token-dpo.ts).
+ *
+ * IPO (Azar et al., arXiv 2310.12036, eq. 17), τ = β:
+ *   h    = mean_t w m (lp_θ − lp_ref)[y_w] − mean_t w m (lp_θ − lp_ref)[y_l]
+ *   L    = mean_pairs[ (h − 1/(2β))² ]
+ * Departure from the paper: the log-ratios are averaged over each response's valid tokens, as TRL
+ * does (a choice TRL says it confirmed with the IPO authors); the paper writes sequence sums.
+ *
+ * Shapes: every per-token input [B, T]; loss scalar. Metrics: `margin` (mean h), `accuracy`
+ * (fraction of pairs with h > 0), `chosenReward`, `rejectedReward` (mean r; for IPO the mean
+ * per-token log-ratio).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { LossResult, PreferenceLossFn, PreferenceLossInputs, PreferenceLossParams } from '../types.js';
+import { LossInputError } from '../errors.js';
+import { readAndDispose } from '../tensor-utils.js';
+import { checkPreferenceInputs, effectiveWeights, pairMetrics, pairMetricsTensor, sigmoidPairLoss, weightedLogRatioSum } from './core.js';
+
+/** Extra per-token weights [B, T] for each side, built inside the loss's tidy scope. */
+export type ExtraWeights = () => { chosen?: tf.Tensor2D; rejected?: tf.Tensor2D };
+
+/**
+ * DPO with extra per-token weights on each side (multiplied with `tokenWeights` and the mask).
+ * Used by dpo, token-weighted DPO and critical-token DPO.
+ */
+export function weightedDpoLoss(inputs: PreferenceLossInputs, params: PreferenceLossParams, extra?: ExtraWeights): LossResult {
+  let metricsT: tf.Tensor1D | undefined;
+  const loss = tf.tidy(() => {
+    const { chosen: chosenExtra, rejected: rejectedExtra } = extra ? extra() : {};
+    const rw = tf.mul(weightedLogRatioSum(inputs.chosen, effectiveWeights(inputs.chosen, chosenExtra)), params.beta) as tf.Tensor1D;
+    const rl = tf.mul(weightedLogRatioSum(inputs.rejected, effectiveWeights(inputs.rejected, rejectedExtra)), params.beta) as tf.Tensor1D;
+    const h = tf.sub(rw, rl) as tf.Tensor1D;
+    if (!params.skipMetrics) metricsT = tf.keep(pairMetricsTensor(h, rw, rl));
+    return tf.mean(sigmoidPairLoss(h, params.labelSmoothing ?? 0)) as tf.Scalar;
+  });
+  return { loss, metrics: metricsT ? pairMetrics(readAndDispose(metricsT)) : {} };
+}
+
+/** DPO (sigmoid, optional label smoothing); `tokenWeights` on either side multiply in. */
+export const dpo: PreferenceLossFn = (inputs, params) => {
+  checkPreferenceInputs('dpo', inputs, params);
+  return weightedDpoLoss(inputs, params);
+};
+
+/** Token-weighted DPO: DPO that insists on `tokenWeights` on at least one side. */
+export const tokenWeightedDpo: PreferenceLossFn = (inputs, params) => {
+  checkPreferenceInputs('tokenWeightedDpo', inputs, params);
+  if (!inputs.chosen.tokenWeights && !inputs.rejected.tokenWeights) {
+    throw new LossInputError('tokenWeightedDpo', 'needs tokenWeights on the chosen or the rejected response');
+  }
+  return weightedDpoLoss(inputs, params);
+};
+
+/** IPO with length-averaged log-ratios (TRL convention); τ = params.beta. */
+export const ipo: PreferenceLossFn = (inputs, params) => {
+  checkPreferenceInputs('ipo', inputs, params);
+  let metricsT: tf.Tensor1D | undefined;
+  const loss = tf.tidy(() => {
+    const meanRatio = (side: PreferenceLossInputs['chosen']) =>
+      tf.div(weightedLogRatioSum(side, effectiveWeights(side)), tf.maximum(tf.sum(side.mask, 1), 1)) as tf.Tensor1D;
+    const rw = meanRatio(inputs.chosen);
+    const rl = meanRatio(inputs.rejected);
+    const h = tf.sub(rw, rl) as tf.Tensor1D;
+    if (!params.skipMetrics) metricsT = tf.keep(pairMetricsTensor(h, rw, rl));
+    return tf.mean(tf.square(tf.sub(h, 1 / (2 * params.beta)))) as tf.Scalar;
+  });
+  return { loss, metrics: metricsT ? pairMetrics(readAndDispose(metricsT)) : {} };
+};

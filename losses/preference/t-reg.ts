@@ -1,0 +1,89 @@
+/**
+ * T-REG (Zhou, Zhang, Zhao, Meng, "T-REG: Preference Optimization with Token-Level Reward
+ * Regularization", arXiv 2412.02685, ACL 2025), the DPO-REG form:
+ *
+ *   r̂_t     = σ( log π_eval(y_t | x_better, y_<t) − log π_eval(y_t | x_worse, y_<t) ) − 0.5   ∈ (−0.5, 0.5)
+ *   r(y)    = β Σ_t m_t (lp_θ − lp_ref)[t]                     (DPO implicit reward)
+ *   L_DPO   = −logσ( r(y_w) − r(y_l) )
+ *   L_REG(y)= −β Σ_t m_t r̂_t lp_θ[t]                           (token-reward-weighted LM loss)
+ *   w       = sg[ σ( r(y_l) − r(y_w) ) ]                       (the DPO gradient's pair weight)
+ *   L       = mean_pairs[ L_DPO + α · w · ( L_REG(y_w) + L_REG(y_l) ) ]
+ *
+ * Sources actually read: the arXiv abstract (ar5iv, ACL Anthology) and a third-party summary
+ * (papernotes, ACL2025 "t-reg_preference_optimization_with_token-level_reward_regularization"),
+ * which states the formulas above. The paper body and the official repo wzhouad/T-REG could NOT be
+ * retrieved here (the repo has no stored snapshot; only the papers' first sections were reachable),
+ * so the open points of objectives.md §7.1 are decided as follows, each a choice, not a verified fact:
+ *  - L_REG uses log πθ (the summary's simplified form), not log(πθ/π_ref). Both have the same
+ *    gradient; the value differs by the constant −β Σ r̂ lp_ref. This matches the spec's worked number.
+ *  - L_REG is a sum over tokens (no length normalisation), matching the summed DPO reward it is
+ *    meant to redistribute; the summary writes Σ_t.
+ *  - β in L_REG is the DPO β (one β, as in the summary's formula).
+ *  - π_eval is the caller's choice (the summary says the reference model); the loss only receives r̂.
+ *    The contrastive prompt wording was not retrieved, so no template ships in losses/.
+ *  - w is computed per pair from the current (label-smoothing-free) DPO margin and detached.
+ *  - Only the DPO-REG variant; SimPO-REG (length-normalised reward) is left out.
+ * `tokenWeights` multiply every per-token term (both rewards and both regularisers).
+ * Shapes: per-token inputs [B, T]; r̂ via `side.tokenRewards`. Metrics: pair metrics, `dpoLoss`,
+ * `regLoss` (mean L_REG(y_w)+L_REG(y_l)), `regWeight` (mean w).
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { PreferenceLossFn, PreferenceSide } from '../types.js';
+import { LossInputError } from '../errors.js';
+import { maskedValues, readAndDispose, stopGradient } from '../tensor-utils.js';
+import { checkPreferenceInputs, effectiveWeights, pairMetrics, sigmoidPairLoss, weightedLogRatioSum } from './core.js';
+
+/**
+ * r̂_t = σ(lpBetter − lpWorse) − 0.5
+ * @param lpBetter [B, T] evaluator log-probs of y_t under the "make it better" prompt
+ * @param lpWorse  [B, T] the same under the "make it worse" prompt
+ */
+export function contrastiveTokenRewards(lpBetter: tf.Tensor2D, lpWorse: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => tf.sub(tf.sigmoid(tf.sub(lpBetter, lpWorse)), 0.5) as tf.Tensor2D);
+}
+
+function regulariser(side: PreferenceSide, beta: number, weights: tf.Tensor2D): tf.Tensor1D {
+  const rHat = side.tokenRewards as tf.Tensor2D;
+  // −β Σ_t w_t r̂_t lp_θ[t]; masked log-probs are zeroed so −Inf padding cannot leak in.
+  return tf.mul(tf.sum(tf.mul(tf.mul(maskedValues(side.logp, side.mask), rHat), weights), 1), -beta) as tf.Tensor1D;
+}
+
+export const tReg: PreferenceLossFn = (inputs, params) => {
+  checkPreferenceInputs('tReg', inputs, params);
+  if (!inputs.chosen.tokenRewards || !inputs.rejected.tokenRewards) {
+    throw new LossInputError('tReg', 'needs tokenRewards (r̂) on both the chosen and the rejected response');
+  }
+  const alpha = params.tregAlpha ?? 0.5;
+  if (!(alpha >= 0)) throw new LossInputError('tReg', `tregAlpha must be ≥ 0, got ${alpha}`);
+  let metricsT: tf.Tensor1D | undefined;
+  const loss = tf.tidy(() => {
+    const ww = effectiveWeights(inputs.chosen);
+    const wl = effectiveWeights(inputs.rejected);
+    const rw = tf.mul(weightedLogRatioSum(inputs.chosen, ww), params.beta) as tf.Tensor1D;
+    const rl = tf.mul(weightedLogRatioSum(inputs.rejected, wl), params.beta) as tf.Tensor1D;
+    const h = tf.sub(rw, rl) as tf.Tensor1D;
+    const dpoLoss = sigmoidPairLoss(h, params.labelSmoothing ?? 0);
+    const pairWeight = stopGradient(tf.sigmoid(tf.neg(h)));
+    const reg = tf.add(regulariser(inputs.chosen, params.beta, ww), regulariser(inputs.rejected, params.beta, wl));
+    if (!params.skipMetrics) {
+      metricsT = tf.keep(
+        tf.stack([
+          tf.mean(h),
+          tf.mean(tf.cast(tf.greater(h, 0), 'float32')),
+          tf.mean(rw),
+          tf.mean(rl),
+          tf.mean(dpoLoss),
+          tf.mean(reg),
+          tf.mean(pairWeight),
+        ]) as tf.Tensor1D,
+      );
+    }
+    return tf.mean(tf.add(dpoLoss, tf.mul(tf.mul(pairWeight, reg), alpha))) as tf.Scalar;
+  });
+  const metrics: Record<string, number> = {};
+  if (metricsT) {
+    const v = readAndDispose(metricsT);
+    Object.assign(metrics, pairMetrics(v), { dpoLoss: v[4], regLoss: v[5], regWeight: v[6] });
+  }
+  return { loss, metrics };
+};

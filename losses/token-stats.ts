@@ -1,0 +1,49 @@
+/**
+ * Per-token statistics from logits: log-probs of the taken tokens and per-position entropy.
+ *
+ *   log π(y_t) = z_t[y_t] − logsumexp(z_t)                 (z = logits / temperature)
+ *   H_t        = logsumexp(z_t) − Σ_v softmax(z_t)_v · z_t[v]
+ *
+ * Both are numerically stable (logsumexp subtracts the row maximum). `takenLogProbs` never builds a
+ * [B, T, V] one-hot or log-softmax: it gathers B·T logits from the flattened tensor and subtracts the
+ * [B, T] logsumexp. `entropyFromLogits` needs one [B, T, V] probability tensor (the entropy is a sum
+ * over the vocabulary; nothing smaller can give it). The forking-token objective uses the entropy of
+ * the sampling distribution, so pass the sampling temperature (paper, TRL).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { LossInputError } from './errors.js';
+
+function scaled(logits: tf.Tensor3D, temperature: number): tf.Tensor3D {
+  if (!(temperature > 0)) throw new LossInputError('token-stats', `temperature must be > 0, got ${temperature}`);
+  return temperature === 1 ? logits : tf.div(logits, temperature);
+}
+
+/**
+ * @param logits [B, T, V] (differentiable)
+ * @param ids    [B, T] int32 taken-token ids in [0, V)
+ * @returns [B, T] log π(y_t)
+ */
+export function takenLogProbs(logits: tf.Tensor3D, ids: tf.Tensor2D, temperature = 1): tf.Tensor2D {
+  const [b, t, v] = logits.shape;
+  if (ids.shape[0] !== b || ids.shape[1] !== t) throw new LossInputError('takenLogProbs', `ids shape [${ids.shape}] does not match logits [${logits.shape}]`);
+  return tf.tidy(() => {
+    const z = scaled(logits, temperature);
+    const lse = tf.logSumExp(z, -1); // [B, T]
+    const flatIdx = tf.add(tf.mul(tf.range(0, b * t, 1, 'int32'), v), tf.cast(tf.reshape(ids, [b * t]), 'int32'));
+    const picked = tf.reshape(tf.gather(tf.reshape(z, [b * t * v]), flatIdx), [b, t]);
+    return tf.sub(picked, lse) as tf.Tensor2D;
+  });
+}
+
+/**
+ * @param logits [B, T, V]
+ * @returns [B, T] entropy (nats) of softmax(logits / temperature)
+ */
+export function entropyFromLogits(logits: tf.Tensor3D, temperature = 1): tf.Tensor2D {
+  return tf.tidy(() => {
+    const z = scaled(logits, temperature);
+    const lse = tf.logSumExp(z, -1, true); // [B, T, 1]
+    const p = tf.exp(tf.sub(z, lse));
+    return tf.sub(tf.squeeze(lse, [-1]), tf.sum(tf.mul(p, z), -1)) as tf.Tensor2D;
+  });
+}
