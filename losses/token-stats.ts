@@ -29,7 +29,7 @@ export function takenLogProbs(logits: tf.Tensor3D, ids: tf.Tensor2D, temperature
   return tf.tidy(() => {
     const z = scaled(logits, temperature);
     const lse = tf.logSumExp(z, -1); // [B, T]
-    const flatIdx = tf.add(tf.mul(tf.range(0, b * t, 1, 'int32'), v), tf.cast(tf.reshape(ids, [b * t]), 'int32'));
+    const flatIdx = tf.add(tf.mul(tf.range(0, b * t, 1, 'int32'), tf.scalar(v, 'int32')), tf.cast(tf.reshape(ids, [b * t]), 'int32'));
     const picked = tf.reshape(tf.gather(tf.reshape(z, [b * t * v]), flatIdx), [b, t]);
     return tf.sub(picked, lse) as tf.Tensor2D;
   });

@@ -29,24 +29,20 @@ export function randMat(r: () => number, b: number, t: number, lo: number, hi: n
 }
 
 /**
- * Compares tfjs's analytic gradient of `f` w.r.t. `x` with central finite differences of `f`
- * (float32: step h and a mixed tolerance). Returns the worst |analytic − numeric| − tol·|numeric|.
+ * tfjs's analytic gradient of `f` at x0 (any shape) and central finite differences of `f`
+ * (float32: use a step of ~1e-3..1e-2 and a mixed tolerance when comparing).
  */
-export function gradCheck(f: (x: tf.Tensor) => tf.Scalar, x0: number[][], h = 1e-2): { analytic: number[]; numeric: number[] } {
-  const x = tf.tensor2d(x0);
-  const g = tf.grad(f)(x);
-  const analytic = Array.from(g.dataSync());
-  g.dispose();
-  x.dispose();
-  const flat = x0.flat();
+export function gradCheck(f: (x: tf.Tensor) => tf.Scalar, x0: number[][] | number[], h = 1e-2, shape?: number[]): { analytic: number[]; numeric: number[] } {
+  const flat = (x0 as number[][]).flat() as number[];
+  const shp = shape ?? (Array.isArray(x0[0]) ? [x0.length, (x0[0] as number[]).length] : [x0.length]);
+  const analytic = tf.tidy(() => Array.from(tf.grad(f)(tf.tensor(flat, shp)).dataSync()));
   const numeric = flat.map((_, i) => {
     const plus = flat.slice();
     const minus = flat.slice();
     plus[i] += h;
     minus[i] -= h;
-    const shape: [number, number] = [x0.length, x0[0].length];
-    const fp = tf.tidy(() => num(f(tf.tensor2d(plus, shape))));
-    const fm = tf.tidy(() => num(f(tf.tensor2d(minus, shape))));
+    const fp = tf.tidy(() => num(f(tf.tensor(plus, shp))));
+    const fm = tf.tidy(() => num(f(tf.tensor(minus, shp))));
     return (fp - fm) / (2 * h);
   });
   return { analytic, numeric };
