@@ -66,7 +66,7 @@ export interface SparseMaskHeadConfig {
   seed: number;
   /** Dropout rate on each layer's gate and on the mixed mask. Default 0.01 (code default). */
   dropout?: number;
-  /** Variable-name prefix (several heads: "sparse-indp"). Default 'sparseMask'. */
+  /** Variable-name prefix, unique per process (tfjs names are global); default: tfjs's own unique names. */
   name?: string;
 }
 
@@ -98,14 +98,16 @@ export class SparseMaskHead {
     this.dropout = config.dropout ?? 0.01;
     if (!(this.dropout >= 0 && this.dropout < 1)) throw new LossInputError('SparseMaskHead', `dropout must be in [0, 1), got ${this.dropout}`);
     this.seed = seed;
-    const name = config.name ?? 'sparseMask';
+    // tfjs variable names are global: name them only when the caller picks a (unique) prefix.
+    const name = config.name;
+    const n = (suffix: string) => (name === undefined ? undefined : `${name}/${suffix}`);
     const bH = 1 / Math.sqrt(H);
     const bL = 1 / Math.sqrt(L);
-    this.lnGamma = tf.variable(tf.ones([H]), true, `${name}/ln/gamma`);
-    this.lnBeta = tf.variable(tf.zeros([H]), true, `${name}/ln/beta`);
-    this.layerWeight = tf.variable(tf.randomUniform([L, H], -bH, bH, 'float32', seed), true, `${name}/layer/weight`);
-    this.layerBias = tf.variable(tf.randomUniform([L], -bH, bH, 'float32', seed + 1), true, `${name}/layer/bias`);
-    this.mixer = tf.variable(tf.randomUniform([L], -bL, bL, 'float32', seed + 2), true, `${name}/mixer/weight`);
+    this.lnGamma = tf.variable(tf.ones([H]), true, n('ln/gamma'));
+    this.lnBeta = tf.variable(tf.zeros([H]), true, n('ln/beta'));
+    this.layerWeight = tf.variable(tf.randomUniform([L, H], -bH, bH, 'float32', seed), true, n('layer/weight'));
+    this.layerBias = tf.variable(tf.randomUniform([L], -bH, bH, 'float32', seed + 1), true, n('layer/bias'));
+    this.mixer = tf.variable(tf.randomUniform([L], -bL, bL, 'float32', seed + 2), true, n('mixer/weight'));
   }
 
   get variables(): tf.Variable[] {
