@@ -29,7 +29,7 @@ const batch = (): PolicyLossInputs => ({ logp: t2(lpNew), oldLogp: t2(lpOld), ad
 const run = (fn: PolicyLossFn, params: PolicyLossParams, mk = batch) =>
   tf.tidy(() => {
     const out = fn(mk(), params);
-    return { loss: num(out.loss), ...out.metrics };
+    return { ...out.metrics, loss: num(out.loss) } as Record<string, number>;
   });
 
 describe('forking tokens (§4)', () => {

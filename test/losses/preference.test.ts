@@ -129,7 +129,7 @@ describe('SparsePO (§2)', () => {
   it('common mask: u = 0.373635, d = −0.021702, core 0.673576, with λ = 0.001 total 0.676376', () => {
     const r = tf.tidy(() => {
       const out = sparsePo(mk({ sparseMaskReward: t2(mW) }, { sparseMaskReward: t2(mL) })(), { beta: 0.1 });
-      return { loss: num(out.loss), ...out.metrics };
+      return { ...out.metrics, loss: num(out.loss) } as Record<string, number>;
     });
     expect(r.u).toBeCloseTo(0.373635, 5);
     expect(r.d).toBeCloseTo(-0.021702, 5);
@@ -184,7 +184,7 @@ describe('T-REG (§3)', () => {
   it('L_DPO 0.611755, w 0.457602, L_REG 0.046869, total 0.622479 (α = 0.5)', () => {
     const r = tf.tidy(() => {
       const out = tReg(mk(), { beta: 0.1, tregAlpha: 0.5 });
-      return { loss: num(out.loss), ...out.metrics };
+      return { ...out.metrics, loss: num(out.loss) } as Record<string, number>;
     });
     expect(r.dpoLoss).toBeCloseTo(0.611755, 5);
     expect(r.regWeight).toBeCloseTo(0.457602, 5);
