@@ -28,7 +28,8 @@ export class UndecidableError extends Error {
 
 const big: MathJsInstance = create(all, { number: 'BigNumber', precision: 64 });
 /** Used only to tell a rounding residue from a genuinely tiny value (see {@link closeBig}). */
-const big2: MathJsInstance = create(all, { number: 'BigNumber', precision: 128 });
+let big2Instance: MathJsInstance | null = null;
+const big2 = (): MathJsInstance => (big2Instance ??= create(all, { number: 'BigNumber', precision: 128 }));
 const flt: MathJsInstance = create(all, { number: 'number' });
 
 const MAX_NODES = 300;
@@ -134,8 +135,8 @@ function closeBig(a: BigPair, b: BigPair, rtol: number, ca: Compiled, cb: Compil
   const [zero, other, otherC] = mag(a).isZero() ? [a, b, cb] : mag(b).isZero() ? [b, a, ca] : [null, null, null];
   if (!zero || !other || !otherC || mag(other).gt(1e-30)) return false;
   let v: unknown;
-  try { v = big2.evaluate(otherC.key); } catch { return false; }
-  const m2 = big2.isBigNumber(v) ? v.abs() : big2.isComplex(v) ? big2.bignumber(big2.abs(v as never) as number) : null;
+  try { v = big2().evaluate(otherC.key); } catch { return false; }
+  const m2 = big.isBigNumber(v) ? v.abs() : big.isComplex(v) ? big.bignumber(big.abs(v as never) as number) : null;
   return m2 !== null && m2.lt(mag(other).times(1e-20));
 }
 
@@ -307,5 +308,6 @@ export function answersEqual(a: Answer, b: Answer, o: EqualOptions): Decision {
     if (!ea || !eb) return { equal: false, why: 'equation vs value' };
     return equationEqual(ea, eb);
   }
+  if (a.kind !== 'expr' || b.kind !== 'expr') return { equal: false, why: `${a.kind} vs ${b.kind}` };
   return scalarEqual(a, b, o);
 }

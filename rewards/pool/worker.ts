@@ -1,0 +1,24 @@
+/**
+ * Pool worker: runs synchronous verifiers (math, format, length) for the tasks it is sent, posting
+ * one result per task as soon as it is done, so that the pool can time each task separately and
+ * kill this thread when one hangs.
+ */
+import { parentPort } from 'node:worker_threads';
+import { runSync } from '../registry.js';
+import type { PoolRequest, PoolReply } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('rewards/pool/worker.ts must run in a worker thread');
+
+port.on('message', (msg: PoolRequest) => {
+  for (const t of msg.tasks) {
+    let reply: PoolReply;
+    try {
+      reply = { key: t.key, verdict: runSync(t.spec, t) };
+    } catch (e) {
+      reply = { key: t.key, verdict: { status: 'error', score: 0, reason: `verifier crashed: ${(e as Error).message}`, ms: 0 } };
+    }
+    port.postMessage(reply);
+  }
+});
+port.postMessage({ ready: true });

@@ -1,0 +1,49 @@
+/**
+ * Verifier names → specs, and the synchronous verifiers that the worker pool runs.
+ * The built-in names exist once, here; `opts.specs` in a batch can add or override names.
+ */
+import type { Verdict, VerifierSpec, VerifyCase } from './types.js';
+import { verifyMath } from './math/verify.js';
+import { verifyFormat, verifyLength } from './shaping.js';
+
+export const BUILTIN_SPECS = {
+  math: { kind: 'math' },
+  code: { kind: 'code' },
+  'think-answer': { kind: 'format', pattern: 'think-answer' },
+  boxed: { kind: 'format', pattern: 'boxed' },
+  /** The usual R1-style shaping: format gate, then answer correctness. */
+  'math-think-answer': {
+    kind: 'compose', mode: 'gate',
+    parts: [{ spec: { kind: 'format', pattern: 'think-answer' } }, { spec: { kind: 'math' }, weight: 1 }],
+  },
+} as const satisfies Record<string, VerifierSpec>;
+
+export type BuiltinVerifierName = keyof typeof BUILTIN_SPECS;
+
+export class UnknownVerifierError extends Error {
+  override name = 'UnknownVerifierError';
+  constructor(readonly verifier: string, readonly known: string[]) {
+    super(`unknown verifier ${JSON.stringify(verifier)}; known: ${known.join(', ')}`);
+  }
+}
+
+export function resolveSpec(name: string, extra: Record<string, VerifierSpec> = {}): VerifierSpec {
+  if (Object.hasOwn(extra, name)) return extra[name];
+  if (Object.hasOwn(BUILTIN_SPECS, name)) return BUILTIN_SPECS[name as BuiltinVerifierName];
+  throw new UnknownVerifierError(name, [...Object.keys(extra), ...Object.keys(BUILTIN_SPECS)]);
+}
+
+/** Specs that run synchronously on a pool worker (everything but code execution). */
+export type SyncSpec = Extract<VerifierSpec, { kind: 'math' | 'format' | 'length' }>;
+
+export function isSyncSpec(spec: VerifierSpec): spec is SyncSpec {
+  return spec.kind === 'math' || spec.kind === 'format' || spec.kind === 'length';
+}
+
+export function runSync(spec: SyncSpec, c: Pick<VerifyCase, 'completion' | 'gold'>): Verdict {
+  switch (spec.kind) {
+    case 'math': return verifyMath(c.completion, c.gold, spec);
+    case 'format': return verifyFormat(c.completion, spec.pattern, spec.flags);
+    case 'length': return verifyLength(c.completion, spec);
+  }
+}
