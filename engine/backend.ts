@@ -1,0 +1,104 @@
+/**
+ * TensorFlow.js backend selection.
+ *
+ * Order: a forced backend (`CREDITFLOW_BACKEND` env, else the `forced` argument) if set; otherwise
+ * `tensorflow` from `@tensorflow/tfjs-node-gpu` (only when CUDA is visible), `tensorflow` from
+ * `@tensorflow/tfjs-node`, then `wasm`, then the pure-JS `cpu`. A native package that is not
+ * installed is not an error: the returned `reason` says why each better backend was skipped.
+ *
+ * Why wasm before cpu: on the 2-core CI box a 512x512 matmul runs at ~1.8 GFLOP/s on wasm against
+ * ~0.7 on cpu, and one SFT step of the demo policy (d=64, 2 layers, batch 64) is measured by
+ * `bench/engine.ts` (see the numbers in that file's header); wasm wins at every size we ship.
+ *
+ * The wasm backend has no gradient kernels for a few ops (e.g. `gather`'s backward, which needs
+ * UnsortedSegmentSum); the model code therefore embeds tokens with a one-hot matmul.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+
+export interface BackendInfo {
+  /** The active tfjs backend name: 'tensorflow' | 'wasm' | 'cpu' (or whatever was forced). */
+  name: string;
+  /** Why this one: which better backends were skipped and why. */
+  reason: string;
+}
+
+/** Backend names accepted for forcing; 'node' and 'node-gpu' both mean tfjs-node's 'tensorflow'. */
+export const BACKEND_NAMES = ['node-gpu', 'node', 'tensorflow', 'wasm', 'cpu'] as const;
+
+const dynImport = (spec: string): Promise<unknown> => import(spec);
+
+function cudaVisible(): boolean {
+  if (process.env.CUDA_VISIBLE_DEVICES === '' || process.env.CUDA_VISIBLE_DEVICES === '-1') return false;
+  return existsSync('/dev/nvidiactl') || existsSync('/proc/driver/nvidia/version');
+}
+
+async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<string | null> {
+  try {
+    await dynImport(pkg);
+  } catch (e) {
+    const msg = (e as Error).message ?? String(e);
+    return /Cannot find (package|module)/.test(msg) ? `${pkg} not installed` : `${pkg} failed to load: ${msg.split('\n')[0]}`;
+  }
+  if (!(await tf.setBackend('tensorflow'))) return `${pkg} loaded but backend 'tensorflow' did not initialise`;
+  return null;
+}
+
+async function tryWasm(): Promise<string | null> {
+  try {
+    await dynImport('@tensorflow/tfjs-backend-wasm');
+    if (!(await tf.setBackend('wasm'))) return `wasm did not initialise`;
+    return null;
+  } catch (e) {
+    return `wasm failed: ${((e as Error).message ?? String(e)).split('\n')[0]}`;
+  }
+}
+
+async function activate(name: string): Promise<string | null> {
+  switch (name) {
+    case 'node-gpu':
+      if (!cudaVisible()) return 'no CUDA device visible';
+      return tryNative('@tensorflow/tfjs-node-gpu');
+    case 'node':
+    case 'tensorflow':
+      return (await tryNative('@tensorflow/tfjs-node-gpu').then((r) => (r === null ? null : tryNative('@tensorflow/tfjs-node'))));
+    case 'wasm':
+      return tryWasm();
+    case 'cpu':
+      return (await tf.setBackend('cpu')) ? null : 'cpu did not initialise';
+    default:
+      return `unknown backend '${name}' (valid: ${BACKEND_NAMES.join(', ')})`;
+  }
+}
+
+/**
+ * Choose and activate the best available backend. Throws only when a forced backend is unavailable.
+ * @param forced backend to use instead of the automatic order; `CREDITFLOW_BACKEND` overrides it.
+ */
+export async function initBackend(forced?: string): Promise<BackendInfo> {
+  const want = process.env.CREDITFLOW_BACKEND || forced;
+  if (want) {
+    const why = await activate(want);
+    if (why !== null) throw new Error(`backend '${want}' was forced but is unavailable: ${why}`);
+    await tf.ready();
+    return { name: tf.getBackend(), reason: `forced (${process.env.CREDITFLOW_BACKEND ? 'CREDITFLOW_BACKEND' : 'argument'})` };
+  }
+  const skipped: string[] = [];
+  const gpu = cudaVisible() ? await tryNative('@tensorflow/tfjs-node-gpu') : 'tfjs-node-gpu skipped: no CUDA device visible';
+  if (gpu === null) return done('native GPU (CUDA)', skipped);
+  skipped.push(gpu);
+  const node = await tryNative('@tensorflow/tfjs-node');
+  if (node === null) return done('native CPU', skipped);
+  skipped.push(node);
+  const wasm = await tryWasm();
+  if (wasm === null) return done('WebAssembly (measured faster than cpu for our sizes)', skipped);
+  skipped.push(wasm);
+  await tf.setBackend('cpu');
+  return done('plain JS', skipped);
+}
+
+async function done(what: string, skipped: string[]): Promise<BackendInfo> {
+  await tf.ready();
+  const reason = skipped.length ? `${what}; skipped: ${skipped.join('; ')}` : what;
+  return { name: tf.getBackend(), reason };
+}

@@ -1,0 +1,143 @@
+/**
+ * Batched sampling from a {@link Transformer}.
+ *
+ * Prompts of different lengths are left-padded to a common length; each row's position ids start
+ * at 0 at its first real token and padded keys are masked out, so a prompt decodes exactly as it
+ * would alone. With `useCache` (default) the prompt is run once (prefill) and each new token costs
+ * one position through the KV cache; `useCache: false` recomputes the whole prefix every step (kept
+ * as the reference the cache is tested against).
+ *
+ * Per sampled token we report the log-probability under the sampling distribution, i.e. the
+ * softmax of logits / temperature (temperature 0 = greedy, reported under the untempered softmax),
+ * and the entropy of that same distribution. All randomness comes from the given {@link Rng}.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../engine/rng.js';
+import { EOS, PAD } from './tokenizer.js';
+import { disposeCache, type KVCache, type Transformer } from './transformer.js';
+
+export interface GenerateOptions {
+  /** Most tokens to generate per row (EOS included). Clamped so prompt + completion fits maxSeqLen + 1. */
+  maxNewTokens: number;
+  /** 0 = greedy; otherwise softmax(logits / temperature). */
+  temperature: number;
+  /** Required when temperature > 0. */
+  rng?: Rng;
+  eosId?: number;
+  padId?: number;
+  /** Incremental decoding with a KV cache (default true). */
+  useCache?: boolean;
+}
+
+export interface Generation {
+  /** Generated tokens, ending with EOS when the row stopped on its own. */
+  tokens: number[];
+  /** log p(token) under the sampling distribution, one per token. */
+  logprobs: number[];
+  /** Entropy (nats) of the sampling distribution at each step. */
+  entropies: number[];
+  /** True when the row emitted EOS (false: cut at maxNewTokens). */
+  finished: boolean;
+}
+
+/** Sample one token from a logits row; returns [token, logprob, entropy]. */
+export function sampleRow(logits: Float32Array | number[], temperature: number, rng: Rng | undefined): [number, number, number] {
+  const V = logits.length;
+  const t = temperature > 0 ? temperature : 1;
+  let max = -Infinity;
+  for (let i = 0; i < V; i++) max = Math.max(max, logits[i] / t);
+  const p = new Float64Array(V);
+  let z = 0;
+  for (let i = 0; i < V; i++) z += p[i] = Math.exp(logits[i] / t - max);
+  const logZ = Math.log(z);
+  let entropy = 0;
+  for (let i = 0; i < V; i++) {
+    p[i] /= z;
+    if (p[i] > 0) entropy -= p[i] * (logits[i] / t - max - logZ);
+  }
+  let tok = 0;
+  if (temperature > 0) {
+    if (!rng) throw new Error('generate: temperature > 0 needs an rng');
+    const u = rng.next();
+    let c = 0;
+    tok = V - 1;
+    for (let i = 0; i < V; i++) {
+      c += p[i];
+      if (u < c) {
+        tok = i;
+        break;
+      }
+    }
+  } else {
+    for (let i = 1; i < V; i++) if (logits[i] > logits[tok]) tok = i;
+  }
+  return [tok, logits[tok] / t - max - logZ, entropy];
+}
+
+export function generate(model: Transformer, prompts: number[][], opts: GenerateOptions): Generation[] {
+  const B = prompts.length;
+  if (B === 0) return [];
+  const eos = opts.eosId ?? EOS;
+  const padId = opts.padId ?? PAD;
+  const V = model.config.vocabSize;
+  const Lp = Math.max(...prompts.map((p) => p.length));
+  if (prompts.some((p) => p.length === 0)) throw new Error('generate: empty prompt (prompts start with BOS)');
+  if (Lp > model.config.maxSeqLen) throw new Error(`generate: prompt length ${Lp} > maxSeqLen ${model.config.maxSeqLen}`);
+  const maxNew = Math.min(opts.maxNewTokens, model.config.maxSeqLen - Lp + 1);
+  const pad = prompts.map((p) => Lp - p.length);
+
+  // Row buffers: left-padded prompt, then generated tokens.
+  const buf: number[][] = prompts.map((p, b) => [...Array(pad[b]).fill(padId), ...p]);
+  const keyBias: number[][] = pad.map((n) => Array.from({ length: Lp }, (_, j) => (j < n ? -1e9 : 0)));
+  const out: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], entropies: [], finished: false }));
+  const useCache = opts.useCache ?? true;
+
+  let cache: KVCache | undefined;
+  const run = (from: number): Float32Array => {
+    // Feed buffer positions [from, len) and return the last position's logits, [B*V].
+    const len = buf[0].length;
+    const Tn = len - from;
+    const tok = tf.tensor2d(buf.flatMap((r) => r.slice(from)), [B, Tn], 'int32');
+    const pos = tf.tensor2d(buf.flatMap((_, b) => Array.from({ length: Tn }, (_, i) => Math.max(0, from + i - pad[b]))), [B, Tn], 'int32');
+    const kb = tf.tensor2d(keyBias.flat(), [B, len], 'float32');
+    const res = model.forwardCached(tok, pos, kb, useCache ? cache : undefined);
+    tf.dispose([tok, pos, kb]);
+    if (useCache) {
+      disposeCache(cache);
+      cache = res.cache;
+    } else disposeCache(res.cache);
+    const last = tf.tidy(() => tf.slice(res.logits, [0, Tn - 1, 0], [B, 1, V]));
+    const data = last.dataSync() as Float32Array;
+    tf.dispose([last, res.logits]);
+    return data;
+  };
+
+  try {
+    let logits = run(0);
+    let done = 0;
+    for (let s = 0; s < maxNew; s++) {
+      for (let b = 0; b < B; b++) {
+        const g = out[b];
+        let next = padId;
+        if (!g.finished) {
+          const [tok, lp, ent] = sampleRow(logits.subarray(b * V, (b + 1) * V), opts.temperature, opts.rng);
+          g.tokens.push(tok);
+          g.logprobs.push(lp);
+          g.entropies.push(ent);
+          if (tok === eos) {
+            g.finished = true;
+            done++;
+          }
+          next = tok;
+        }
+        buf[b].push(next);
+        keyBias[b].push(0);
+      }
+      if (done === B || s === maxNew - 1) break;
+      logits = run(useCache ? buf[0].length - 1 : 0);
+    }
+  } finally {
+    disposeCache(cache);
+  }
+  return out;
+}

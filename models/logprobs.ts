@@ -1,0 +1,75 @@
+/**
+ * Per-token log-probabilities and entropies of given sequences, aligned to their response tokens.
+ *
+ * Sequences (prompt + response, prompt starting with BOS) are right-padded into one [B,T] batch and
+ * run through {@link Transformer.forward}. The log-prob of token t comes from the logits at t-1.
+ * Rows have different prompt lengths, so response token j of row b sits at column
+ * responseStart[b] + j; a constant 0/1 selection tensor moves it to column j with a batched
+ * matmul. That keeps everything differentiable on the wasm backend, which has no gradient for
+ * `gather`. Call this inside `tf.variableGrads` (or `trainStep`) to train through `logp`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { PAD } from './tokenizer.js';
+import type { Transformer } from './transformer.js';
+
+export interface SequenceLogProbs {
+  /** [B, Tresp] log p(response token j | prefix); 0 where mask is 0. Differentiable. */
+  logp: tf.Tensor2D;
+  /** [B, Tresp] 1 for real response tokens, 0 for padding. */
+  mask: tf.Tensor2D;
+  /** [B, Tresp] entropy (nats) of the predictive distribution at each response token; 0 on padding. */
+  entropies: tf.Tensor2D;
+}
+
+export interface LogProbOptions {
+  /** Divide logits by this before the softmax (match the sampling temperature; default 1). */
+  temperature?: number;
+  padId?: number;
+}
+
+/**
+ * @param seqs full token sequences, prompt then response, one per row
+ * @param responseStart index in each sequence of its first response token (>= 1)
+ */
+export function sequenceLogProbs(model: Transformer, seqs: number[][], responseStart: number[], opts: LogProbOptions = {}): SequenceLogProbs {
+  const B = seqs.length;
+  if (B === 0 || responseStart.length !== B) throw new Error(`sequenceLogProbs: ${B} sequences but ${responseStart.length} response starts`);
+  const respLen = seqs.map((s, b) => {
+    const st = responseStart[b];
+    if (!Number.isInteger(st) || st < 1 || st > s.length) throw new Error(`sequenceLogProbs: row ${b}: responseStart ${st} outside [1, ${s.length}]`);
+    return s.length - st;
+  });
+  const T = Math.max(...seqs.map((s) => s.length));
+  const Tr = Math.max(1, ...respLen);
+  const padId = opts.padId ?? PAD;
+  const temperature = opts.temperature ?? 1;
+  const V = model.config.vocabSize;
+
+  const tokens = new Int32Array(B * T).fill(padId);
+  const targets = new Int32Array(B * (T - 1)).fill(padId);
+  const select = new Float32Array(B * Tr * (T - 1));
+  const mask = new Float32Array(B * Tr);
+  for (let b = 0; b < B; b++) {
+    const s = seqs[b];
+    for (let t = 0; t < s.length; t++) tokens[b * T + t] = s[t];
+    for (let t = 1; t < s.length; t++) targets[b * (T - 1) + t - 1] = s[t];
+    for (let j = 0; j < respLen[b]; j++) {
+      // response token j is sequence position responseStart+j, predicted at column responseStart+j-1
+      select[(b * Tr + j) * (T - 1) + responseStart[b] + j - 1] = 1;
+      mask[b * Tr + j] = 1;
+    }
+  }
+
+  return tf.tidy(() => {
+    const input = tf.tensor2d(tokens, [B, T], 'int32');
+    let logits: tf.Tensor = tf.slice(model.forward(input), [0, 0, 0], [B, T - 1, V]);
+    if (temperature !== 1) logits = tf.div(logits, temperature);
+    const logSm = tf.logSoftmax(logits); // [B,T-1,V]
+    const oh = tf.oneHot(tf.tensor1d(targets, 'int32'), V).reshape([B, T - 1, V]);
+    const tokLogp = tf.sum(tf.mul(logSm, oh), -1); // [B,T-1]
+    const ent = tf.neg(tf.sum(tf.mul(tf.exp(logSm), logSm), -1)); // [B,T-1]
+    const sel = tf.tensor3d(select, [B, Tr, T - 1]);
+    const pick = (x: tf.Tensor) => tf.squeeze(tf.matMul(sel, tf.expandDims(x, 2)), [2]) as tf.Tensor2D;
+    return { logp: pick(tokLogp), mask: tf.tensor2d(mask, [B, Tr]), entropies: pick(ent) };
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * Character-level tokenizer for the built-in tasks. Ids 0..2 are the specials PAD, BOS, EOS; the
+ * alphabet's characters follow in order. Unknown characters are an error (the built-in tasks have a
+ * closed alphabet, and a silent <unk> would hide a data bug).
+ */
+
+export const PAD = 0;
+export const BOS = 1;
+export const EOS = 2;
+const N_SPECIAL = 3;
+
+/** Alphabet of the arithmetic task: digits, operators, and the worked-answer separators. */
+export const ARITHMETIC_ALPHABET = '0123456789+-=,;: ';
+
+export interface TokenizerJSON {
+  kind: 'char';
+  alphabet: string;
+}
+
+export interface EncodeOptions {
+  /** Prepend BOS (default true). */
+  bos?: boolean;
+  /** Append EOS (default false). */
+  eos?: boolean;
+}
+
+export class CharTokenizer {
+  readonly alphabet: string;
+  private readonly index: Map<string, number>;
+
+  constructor(alphabet: string = ARITHMETIC_ALPHABET) {
+    const chars = [...alphabet];
+    if (new Set(chars).size !== chars.length) throw new Error(`CharTokenizer: duplicate characters in alphabet ${JSON.stringify(alphabet)}`);
+    this.alphabet = alphabet;
+    this.index = new Map(chars.map((c, i) => [c, i + N_SPECIAL]));
+  }
+
+  get vocabSize(): number {
+    return this.index.size + N_SPECIAL;
+  }
+
+  readonly pad = PAD;
+  readonly bos = BOS;
+  readonly eos = EOS;
+
+  encode(text: string, opts: EncodeOptions = {}): number[] {
+    const ids: number[] = opts.bos === false ? [] : [BOS];
+    for (const c of text) {
+      const id = this.index.get(c);
+      if (id === undefined) throw new Error(`CharTokenizer: character ${JSON.stringify(c)} not in alphabet ${JSON.stringify(this.alphabet)}`);
+      ids.push(id);
+    }
+    if (opts.eos) ids.push(EOS);
+    return ids;
+  }
+
+  /** Text of `ids`, stopping at the first EOS and skipping PAD/BOS. */
+  decode(ids: readonly number[]): string {
+    const chars = [...this.alphabet];
+    let out = '';
+    for (const id of ids) {
+      if (id === EOS) break;
+      if (id < N_SPECIAL) continue;
+      const c = chars[id - N_SPECIAL];
+      if (c === undefined) throw new Error(`CharTokenizer: id ${id} out of range (vocab ${this.vocabSize})`);
+      out += c;
+    }
+    return out;
+  }
+
+  toJSON(): TokenizerJSON {
+    return { kind: 'char', alphabet: this.alphabet };
+  }
+
+  static fromJSON(j: TokenizerJSON): CharTokenizer {
+    if (j?.kind !== 'char' || typeof j.alphabet !== 'string') throw new Error(`CharTokenizer.fromJSON: bad tokenizer JSON ${JSON.stringify(j)}`);
+    return new CharTokenizer(j.alphabet);
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * A small decoder-only transformer (GPT-2 layout) written directly on TensorFlow.js ops.
+ *
+ * - token embedding as a one-hot matmul (the wasm backend has no gradient kernel for `gather`),
+ *   learned absolute positions, pre-layer-norm blocks of multi-head causal self-attention and a
+ *   GELU (tanh approximation) MLP, final layer norm, output head tied to the token embedding or not;
+ * - weights are named `tf.Variable`s (`params`, in a fixed order) initialised deterministically from
+ *   an {@link Rng}: N(0, 0.02), residual projections scaled by 1/sqrt(2·nLayers) as in GPT-2;
+ * - {@link Transformer.forward} is the training path ([B,T] -> [B,T,V], positions 0..T-1);
+ *   {@link Transformer.forwardCached} is the decoding path: per-row positions, a key-padding bias for
+ *   left-padded prompts, and a KV cache so each new token costs one position, not the whole prefix.
+ *
+ * Not here (on purpose): dropout (the built-in tasks are tiny and RL data is on-policy), rotary
+ * embeddings, packing (sequences are right-padded; see models/logprobs.ts).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../engine/rng.js';
+
+export interface ModelConfig {
+  vocabSize: number;
+  /** Residual width. */
+  dModel: number;
+  nLayers: number;
+  /** Attention heads; dModel must be divisible by nHeads. */
+  nHeads: number;
+  /** MLP hidden width (4·dModel in GPT-2). */
+  dFf: number;
+  /** Longest sequence (prompt + completion, including BOS/EOS) the position table covers. */
+  maxSeqLen: number;
+  /** Share the output head with the token embedding (default true: fewer parameters, faster SFT). */
+  tieEmbeddings?: boolean;
+}
+
+/** Per-layer attention keys and values of the positions seen so far: [B, nHeads, Tpast, headDim]. */
+export interface KVCache {
+  k: tf.Tensor4D[];
+  v: tf.Tensor4D[];
+}
+
+export function validateModelConfig(c: ModelConfig): void {
+  const ints: (keyof ModelConfig)[] = ['vocabSize', 'dModel', 'nLayers', 'nHeads', 'dFf', 'maxSeqLen'];
+  for (const k of ints) {
+    const v = c[k];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new Error(`ModelConfig.${k} must be a positive integer, got ${String(v)}`);
+  }
+  if (c.dModel % c.nHeads !== 0) throw new Error(`ModelConfig.dModel (${c.dModel}) must be divisible by nHeads (${c.nHeads})`);
+}
+
+const LN_EPS = 1e-5;
+const NEG_INF = -1e9;
+
+function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const mean = tf.mean(x, -1, true);
+  const xc = tf.sub(x, mean);
+  const variance = tf.mean(tf.square(xc), -1, true);
+  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, LN_EPS))), g), b);
+}
+
+/** GELU, tanh approximation (GPT-2). */
+function gelu(x: tf.Tensor): tf.Tensor {
+  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(x, tf.square(x)), 0.044715)), Math.sqrt(2 / Math.PI));
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+}
+
+/**
+ * 2-D matmul whose backward pass transposes explicitly instead of using matMul's transpose flags:
+ * the wasm backend's BatchMatMul is 20-40x slower with a transposed operand ([704,256]ᵀ·[704,64]:
+ * ~25 ms against ~0.7 ms for transpose-then-multiply), which made backward 90% of an SFT step.
+ */
+const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved as tf.Tensor2D[];
+      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as tf.Tensor2D)];
+    },
+  };
+}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+/** x [B,T,dIn] @ w [dIn,dOut] + b -> [B,T,dOut], via one 2-D matmul. */
+function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+  const [B, T, dIn] = x.shape;
+  let y: tf.Tensor = dense(tf.reshape(x, [B * T, dIn]), w as tf.Tensor2D);
+  if (b) y = tf.add(y, b);
+  return tf.reshape(y, [B, T, w.shape[1]!]);
+}
+
+export class Transformer {
+  readonly config: Required<ModelConfig>;
+  /** Every weight, by name, in a fixed order (the order of save files and optimizer state). */
+  readonly params: Map<string, tf.Variable>;
+
+  constructor(config: ModelConfig, rng: Rng) {
+    validateModelConfig(config);
+    this.config = { tieEmbeddings: true, ...config };
+    this.params = new Map();
+    const { vocabSize: V, dModel: d, nLayers: L, dFf: F, maxSeqLen: P } = this.config;
+    const std = 0.02;
+    const residStd = std / Math.sqrt(2 * L);
+    this.add('wte', [V, d], rng, std);
+    this.add('wpe', [P, d], rng, std / 2);
+    for (let l = 0; l < L; l++) {
+      this.add(`h${l}.ln1.g`, [d], rng, 'ones');
+      this.add(`h${l}.ln1.b`, [d], rng, 'zeros');
+      this.add(`h${l}.attn.wqkv`, [d, 3 * d], rng, std);
+      this.add(`h${l}.attn.bqkv`, [3 * d], rng, 'zeros');
+      this.add(`h${l}.attn.wo`, [d, d], rng, residStd);
+      this.add(`h${l}.attn.bo`, [d], rng, 'zeros');
+      this.add(`h${l}.ln2.g`, [d], rng, 'ones');
+      this.add(`h${l}.ln2.b`, [d], rng, 'zeros');
+      this.add(`h${l}.mlp.w1`, [d, F], rng, std);
+      this.add(`h${l}.mlp.b1`, [F], rng, 'zeros');
+      this.add(`h${l}.mlp.w2`, [F, d], rng, residStd);
+      this.add(`h${l}.mlp.b2`, [d], rng, 'zeros');
+    }
+    this.add('lnf.g', [d], rng, 'ones');
+    this.add('lnf.b', [d], rng, 'zeros');
+    if (!this.config.tieEmbeddings) this.add('head', [d, V], rng, std);
+  }
+
+  private add(name: string, shape: number[], rng: Rng, init: number | 'ones' | 'zeros'): void {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    if (init === 'ones') data.fill(1);
+    else if (init !== 'zeros') for (let i = 0; i < n; i++) data[i] = rng.normal() * init;
+    // Unnamed variables: tfjs names must be globally unique, and several models (policy, reference) coexist.
+    const init0 = tf.tensor(data, shape, 'float32');
+    this.params.set(name, tf.variable(init0, true));
+    init0.dispose();
+  }
+
+  private p(name: string): tf.Variable {
+    const v = this.params.get(name);
+    if (!v) throw new Error(`Transformer: no parameter '${name}'`);
+    return v;
+  }
+
+  /** The trainable variables in `params` order. */
+  variables(): tf.Variable[] {
+    return [...this.params.values()];
+  }
+
+  numParams(): number {
+    let n = 0;
+    for (const v of this.params.values()) n += v.size;
+    return n;
+  }
+
+  /**
+   * Training path. tokens [B,T] int32 -> logits [B,T,V]; row positions are 0..T-1 (right padding
+   * is harmless: causal attention never looks right, and padded targets are masked by the caller).
+   */
+  forward(tokens: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [B, T] = tokens.shape;
+      const { maxSeqLen } = this.config;
+      if (T > maxSeqLen) throw new Error(`Transformer.forward: sequence length ${T} > maxSeqLen ${maxSeqLen}`);
+      const pos = tf.slice(this.p('wpe'), [0, 0], [T, this.config.dModel]);
+      const x = tf.add(this.embed(tokens), pos);
+      const bias = causalBias(T, 0);
+      const { h } = this.blocks(x, bias, undefined);
+      return this.head(h) as tf.Tensor3D;
+    });
+  }
+
+  /**
+   * Decoding path. tokens [B,Tn] are the next Tn tokens of each row; positions [B,Tn] their
+   * position ids; keyBias [B,Tpast+Tn] is 0 for real keys and a large negative value for padding
+   * (left-padded prompts). Returns logits [B,Tn,V] and the cache extended by Tn positions; the
+   * caller owns (and disposes) both, and the input cache is left intact.
+   */
+  forwardCached(tokens: tf.Tensor2D, positions: tf.Tensor2D, keyBias: tf.Tensor2D, cache?: KVCache): { logits: tf.Tensor3D; cache: KVCache } {
+    const out = tf.tidy(() => {
+      const [, Tn] = tokens.shape;
+      const past = cache ? cache.k[0].shape[2] : 0;
+      if (past + Tn > this.config.maxSeqLen) throw new Error(`Transformer.forwardCached: length ${past + Tn} > maxSeqLen ${this.config.maxSeqLen}`);
+      const pos = tf.gather(this.p('wpe'), positions); // [B,Tn,d]; no gradient needed when decoding
+      const x = tf.add(this.embed(tokens), pos);
+      // [B,1,Tn,Tpast+Tn]: causal over the buffer, plus per-row key padding.
+      const bias = tf.add(causalBias(Tn, past), tf.reshape(keyBias, [keyBias.shape[0], 1, 1, keyBias.shape[1]]));
+      const { h, kv } = this.blocks(x, bias, cache);
+      const logits = this.head(h);
+      return { logits: logits as tf.Tensor3D, k: kv.k, v: kv.v };
+    });
+    return { logits: out.logits, cache: { k: out.k, v: out.v } };
+  }
+
+  private embed(tokens: tf.Tensor2D): tf.Tensor {
+    const [B, T] = tokens.shape;
+    const { vocabSize: V, dModel: d } = this.config;
+    const oh = tf.oneHot(tf.reshape(tf.cast(tokens, 'int32'), [B * T]), V);
+    return tf.reshape(tf.matMul(oh, this.p('wte')), [B, T, d]);
+  }
+
+  private head(h: tf.Tensor): tf.Tensor {
+    const x = layerNorm(h, this.p('lnf.g'), this.p('lnf.b'));
+    const [B, T, d] = x.shape;
+    const flat = tf.reshape(x, [B * T, d]);
+    const logits = this.config.tieEmbeddings ? tf.matMul(flat, this.p('wte'), false, true) : tf.matMul(flat, this.p('head'));
+    return tf.reshape(logits, [B, T, this.config.vocabSize]);
+  }
+
+  /** x [B,T,d]; bias broadcastable to [B,H,T,Tpast+T]. */
+  private blocks(x: tf.Tensor, bias: tf.Tensor, cache: KVCache | undefined): { h: tf.Tensor; kv: KVCache } {
+    const { nLayers: L, nHeads: H, dModel: d } = this.config;
+    const [B, T] = x.shape;
+    const hd = d / H;
+    const scale = 1 / Math.sqrt(hd);
+    const kv: KVCache = { k: [], v: [] };
+    const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B,H,T,hd]
+    let h = x;
+    for (let l = 0; l < L; l++) {
+      const a = layerNorm(h, this.p(`h${l}.ln1.g`), this.p(`h${l}.ln1.b`));
+      const [q, k0, v0] = tf.split(linear(a, this.p(`h${l}.attn.wqkv`), this.p(`h${l}.attn.bqkv`)), 3, -1).map(heads);
+      const k = cache ? tf.concat([cache.k[l], k0], 2) : k0;
+      const v = cache ? tf.concat([cache.v[l], v0], 2) : v0;
+      kv.k.push(k as tf.Tensor4D);
+      kv.v.push(v as tf.Tensor4D);
+      const att = tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), scale), bias)); // [B,H,T,Tk]
+      const y = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B, T, d]);
+      h = tf.add(h, linear(y, this.p(`h${l}.attn.wo`), this.p(`h${l}.attn.bo`)));
+      const m = layerNorm(h, this.p(`h${l}.ln2.g`), this.p(`h${l}.ln2.b`));
+      h = tf.add(h, linear(gelu(linear(m, this.p(`h${l}.mlp.w1`), this.p(`h${l}.mlp.b1`))), this.p(`h${l}.mlp.w2`), this.p(`h${l}.mlp.b2`)));
+    }
+    return { h, kv };
+  }
+
+  /** Copy every weight from `other` (same config), e.g. to freeze a reference policy. */
+  copyFrom(other: Transformer): void {
+    for (const [name, v] of this.params) {
+      const src = other.params.get(name);
+      if (!src || src.shape.join() !== v.shape.join()) throw new Error(`Transformer.copyFrom: parameter '${name}' missing or of another shape`);
+      v.assign(src as tf.Tensor);
+    }
+  }
+
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.params.clear();
+  }
+}
+
+/** [1,1,T,past+T] additive mask: query i (at buffer index past+i) sees keys 0..past+i. */
+function causalBias(T: number, past: number): tf.Tensor4D {
+  const Tk = past + T;
+  const data = new Float32Array(T * Tk);
+  for (let i = 0; i < T; i++) for (let j = past + i + 1; j < Tk; j++) data[i * Tk + j] = NEG_INF;
+  return tf.tensor4d(data, [1, 1, T, Tk]);
+}
+
+/** Dispose every tensor of a cache. */
+export function disposeCache(cache: KVCache | undefined): void {
+  if (!cache) return;
+  for (const t of [...cache.k, ...cache.v]) t.dispose();
+}

@@ -1,0 +1,107 @@
+/**
+ * Model weights (+ optional AdamW state) as two files in a folder the caller chooses:
+ *   weights.json  manifest: format version, model config, optimizer step/config, and per tensor
+ *                 { name, shape, dtype, offset, byteLength } into weights.bin
+ *   weights.bin   every tensor's float32 data, little-endian, concatenated in manifest order
+ * Tensor names: `param/<name>`, `adam_m/<name>`, `adam_v/<name>`. The round trip is byte-exact.
+ * Atomic temp-folder + rename, fsync and sha256 manifests are the checkpoint store's job; these
+ * functions only write/read the files and report which ones they wrote.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { AdamW, AdamWConfig, AdamWState } from './optimizer.js';
+import type { ModelConfig, Transformer } from './transformer.js';
+
+export const WEIGHTS_JSON = 'weights.json';
+export const WEIGHTS_BIN = 'weights.bin';
+const FORMAT = 'creditflow-weights/1';
+
+export interface TensorEntry {
+  name: string;
+  shape: number[];
+  dtype: 'float32';
+  offset: number;
+  byteLength: number;
+}
+
+export interface WeightsManifest {
+  format: typeof FORMAT;
+  modelConfig: ModelConfig;
+  optimizer?: { step: number; config: AdamWConfig };
+  tensors: TensorEntry[];
+}
+
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('weights-io assumes a little-endian host');
+
+/** Write weights (and optimizer state, if given) into `dir` (created if missing). Returns the paths written. */
+export async function saveWeights(dir: string, model: Transformer, optimizer?: AdamW): Promise<string[]> {
+  const arrays: { name: string; shape: number[]; data: Float32Array }[] = [];
+  for (const [n, v] of model.params) arrays.push({ name: `param/${n}`, shape: v.shape, data: v.dataSync() as Float32Array });
+  let opt: WeightsManifest['optimizer'];
+  if (optimizer) {
+    const st = optimizer.exportState();
+    opt = { step: st.step, config: optimizer.config };
+    for (const [n, v] of model.params) {
+      arrays.push({ name: `adam_m/${n}`, shape: v.shape, data: st.m[n] });
+      arrays.push({ name: `adam_v/${n}`, shape: v.shape, data: st.v[n] });
+    }
+  }
+  const tensors: TensorEntry[] = [];
+  let offset = 0;
+  for (const a of arrays) {
+    tensors.push({ name: a.name, shape: a.shape, dtype: 'float32', offset, byteLength: a.data.byteLength });
+    offset += a.data.byteLength;
+  }
+  const bin = Buffer.alloc(offset);
+  for (let i = 0; i < arrays.length; i++) {
+    const d = arrays[i].data;
+    Buffer.from(d.buffer, d.byteOffset, d.byteLength).copy(bin, tensors[i].offset);
+  }
+  const manifest: WeightsManifest = { format: FORMAT, modelConfig: model.config, ...(opt ? { optimizer: opt } : {}), tensors };
+  await mkdir(dir, { recursive: true });
+  const files = [join(dir, WEIGHTS_BIN), join(dir, WEIGHTS_JSON)];
+  await writeFile(files[0], bin);
+  await writeFile(files[1], JSON.stringify(manifest, null, 1) + '\n');
+  return files;
+}
+
+/** Read the manifest of a weights folder (e.g. to build a model of the right config before loading). */
+export async function readWeightsManifest(dir: string): Promise<WeightsManifest> {
+  const m = JSON.parse(await readFile(join(dir, WEIGHTS_JSON), 'utf8')) as WeightsManifest;
+  if (m.format !== FORMAT) throw new Error(`${join(dir, WEIGHTS_JSON)}: unknown format '${String(m.format)}' (want ${FORMAT})`);
+  return m;
+}
+
+/**
+ * Load weights into `model` (and optimizer state into `optimizer`, if given; it is an error when
+ * the folder has none). Every parameter must be present with the same shape.
+ */
+export async function loadWeights(dir: string, model: Transformer, optimizer?: AdamW): Promise<WeightsManifest> {
+  const manifest = await readWeightsManifest(dir);
+  const bin = await readFile(join(dir, WEIGHTS_BIN));
+  const byName = new Map(manifest.tensors.map((t) => [t.name, t]));
+  const read = (name: string, shape: number[]): Float32Array => {
+    const e = byName.get(name);
+    if (!e) throw new Error(`${dir}: tensor '${name}' missing from ${WEIGHTS_JSON}`);
+    if (e.shape.join() !== shape.join()) throw new Error(`${dir}: tensor '${name}' has shape [${e.shape}] but the model wants [${shape}]`);
+    if (e.offset + e.byteLength > bin.length || e.byteLength !== shape.reduce((a, b) => a * b, 1) * 4) throw new Error(`${dir}: tensor '${name}' out of bounds of ${WEIGHTS_BIN}`);
+    // Copy out: the Buffer's offset need not be 4-byte aligned.
+    const out = new Float32Array(e.byteLength / 4);
+    new Uint8Array(out.buffer).set(bin.subarray(e.offset, e.offset + e.byteLength));
+    return out;
+  };
+  const values = [...model.params].map(([n, v]) => [v, read(`param/${n}`, v.shape)] as const);
+  let optState: AdamWState | undefined;
+  if (optimizer) {
+    if (!manifest.optimizer) throw new Error(`${dir}: no optimizer state in ${WEIGHTS_JSON}`);
+    optState = { step: manifest.optimizer.step, m: {}, v: {} };
+    for (const [n, v] of model.params) {
+      optState.m[n] = read(`adam_m/${n}`, v.shape);
+      optState.v[n] = read(`adam_v/${n}`, v.shape);
+    }
+  }
+  for (const [v, data] of values) tf.tidy(() => v.assign(tf.tensor(data, v.shape, 'float32')));
+  if (optimizer && optState) optimizer.importState(optState);
+  return manifest;
+}
