@@ -17,7 +17,9 @@
  * even 64-digit BigNumbers (9e15-digit exponents), or is NaN, cannot be compared.
  * BigNumber precision bounds the cost of every operation, so `9^9^9` is cheap.
  */
-import { create, all, type MathNode, type MathJsInstance } from 'mathjs';
+import { createRequire } from 'node:module';
+import type * as MathJs from 'mathjs';
+import type { MathNode, MathJsInstance } from 'mathjs';
 import type { Answer } from './answer.js';
 
 export type Decision = { equal: true; how: string } | { equal: false; why: string };
@@ -26,11 +28,30 @@ export class UndecidableError extends Error {
   override name = 'UndecidableError';
 }
 
-const big: MathJsInstance = create(all, { number: 'BigNumber', precision: 64 });
+// mathjs's ESM entry is ~900 modules and takes 1–2 s to import through the module loader (and tsx's
+// hooks); its CommonJS build is the same code and loads about twice as fast. Not the single-file
+// browser bundle: it reads BigNumber literals through float64 (1e-400 → 0, 2004! → Infinity), which
+// the test table catches. Loaded on first use, so the plain-number fast path never pays for it.
+interface Engines { big: MathJsInstance; big2: MathJsInstance | null; flt: MathJsInstance }
+let engines: Engines | null = null;
+
+/** Load mathjs now (pool workers call this before they report ready, so no task's clock pays for it). */
+export function warmMath(): Engines {
+  if (engines) return engines;
+  const { create, all } = createRequire(import.meta.url)('mathjs') as typeof MathJs;
+  engines = { big: create(all, { number: 'BigNumber', precision: 64 }), big2: null, flt: create(all, { number: 'number' }) };
+  return engines;
+}
+
 /** Used only to tell a rounding residue from a genuinely tiny value (see {@link closeBig}). */
-let big2Instance: MathJsInstance | null = null;
-const big2 = (): MathJsInstance => (big2Instance ??= create(all, { number: 'BigNumber', precision: 128 }));
-const flt: MathJsInstance = create(all, { number: 'number' });
+function big2(): MathJsInstance {
+  const e = warmMath();
+  if (!e.big2) {
+    const { create, all } = createRequire(import.meta.url)('mathjs') as typeof MathJs;
+    e.big2 = create(all, { number: 'BigNumber', precision: 128 });
+  }
+  return e.big2;
+}
 
 const MAX_NODES = 300;
 const MAX_FACTORIAL = 5000;
@@ -50,6 +71,7 @@ interface Compiled {
 
 /** Parse, check against the whitelist and the size guards, and collect free variables. */
 export function compile(expr: string): Compiled {
+  const { big, flt } = warmMath();
   let node: MathNode;
   try {
     node = big.parse(expr);
@@ -100,6 +122,7 @@ export function compile(expr: string): Compiled {
 
 /** The BigNumber value of a constant expression as [re, im], or an UndecidableError. */
 function evalBig(c: Compiled): [import('mathjs').BigNumber, import('mathjs').BigNumber] {
+  const { big, flt } = warmMath();
   let v: unknown;
   try {
     v = c.big.evaluate();
@@ -129,6 +152,7 @@ type BigPair = [import('mathjs').BigNumber, import('mathjs').BigNumber];
  * precision while a real value such as 1/2004! does not.
  */
 function closeBig(a: BigPair, b: BigPair, rtol: number, ca: Compiled, cb: Compiled): boolean {
+  const { big, flt } = warmMath();
   const diff = a[0].minus(b[0]).abs().plus(a[1].minus(b[1]).abs());
   const mag = (x: BigPair) => x[0].abs().plus(x[1].abs());
   if (diff.lte(mag(a).plus(mag(b)).times(rtol))) return true;
@@ -155,6 +179,7 @@ function rng(seed: number): () => number {
 type Fn = (scope: Record<string, number>) => { re: number; im: number } | null;
 
 function floatFn(expr: string): Fn {
+  const { big, flt } = warmMath();
   const code = flt.compile(expr);
   return (scope) => {
     let v: unknown;

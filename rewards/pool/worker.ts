@@ -5,6 +5,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { runSync } from '../registry.js';
+import { warmMath } from '../math/equal.js';
 import type { PoolRequest, PoolReply } from './protocol.js';
 
 const port = parentPort;
@@ -21,4 +22,6 @@ port.on('message', (msg: PoolRequest) => {
     port.postMessage(reply);
   }
 });
+// Load mathjs before reporting ready: the pool's per-task clock must never include start-up.
+warmMath();
 port.postMessage({ ready: true });

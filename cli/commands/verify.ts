@@ -1,0 +1,147 @@
+/**
+ * `creditflow verify [--input FILE] [--concurrency N] [--timeout MS] [--isolation]`
+ *
+ * Reads JSONL cases (from --input or stdin), one a line:
+ *   {"id", "verifier": "math" | "code" | …, "completion", "gold", "tests"?, "language"?}
+ * and writes one JSONL line per case to stdout, in input order: {"id", "status", "score", "reason"}.
+ * A malformed line yields {"id": null, "line": N, "status": "error", "reason": "line N: …"} and
+ * the exit code 2; otherwise 0. A summary by status goes to stderr. `--isolation` prints what the
+ * code sandbox can enforce on this machine and exits.
+ *
+ * Input is processed in blocks of 2000 lines so that a large dump is never held whole in memory.
+ */
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { pathToFileURL } from 'node:url';
+import type { Readable, Writable } from 'node:stream';
+import { z } from 'zod';
+import { verifyBatch, shutdownVerifiers, probeIsolation, type VerifyCase } from '../../rewards/index.js';
+
+export interface VerifyIo {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+}
+
+const testSchema = z.union([
+  z.object({ stdin: z.string().optional(), stdout: z.string() }),
+  z.object({ assert: z.string() }),
+]);
+const caseSchema = z.object({
+  id: z.union([z.string(), z.number()]).transform(String),
+  verifier: z.string().min(1),
+  completion: z.string(),
+  gold: z.string().default(''),
+  tests: z.array(testSchema).optional(),
+  language: z.enum(['javascript', 'python']).optional(),
+});
+
+const USAGE = 'usage: creditflow verify [--input FILE] [--concurrency N] [--timeout MS] [--isolation]\n';
+const BLOCK = 2000;
+
+interface Args { input?: string; concurrency?: number; timeoutMs?: number; isolation: boolean }
+
+function parseArgs(argv: string[]): Args | string {
+  const a: Args = { isolation: false };
+  for (let k = 0; k < argv.length; k++) {
+    const flag = argv[k];
+    const value = () => {
+      const v = argv[++k];
+      if (v === undefined) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    try {
+      if (flag === '--input' || flag === '-i') a.input = value();
+      else if (flag === '--concurrency') a.concurrency = positive(flag, value());
+      else if (flag === '--timeout') a.timeoutMs = positive(flag, value());
+      else if (flag === '--isolation') a.isolation = true;
+      else if (flag === '--help' || flag === '-h') return 'help';
+      else return `unknown argument ${flag}`;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+  return a;
+}
+
+function positive(flag: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number, got ${v}`);
+  return n;
+}
+
+type Entry = { line: number; case: VerifyCase } | { line: number; error: string };
+
+function parseLine(text: string, line: number): Entry {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return { line, error: `line ${line}: invalid JSON: ${(e as Error).message}` };
+  }
+  const r = caseSchema.safeParse(json);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    return { line, error: `line ${line}: ${issue.path.join('.') || '(root)'}: ${issue.message}` };
+  }
+  return { line, case: r.data };
+}
+
+export async function run(argv: string[], io: VerifyIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const args = parseArgs(argv);
+  if (args === 'help') { io.stdout.write(USAGE); return 0; }
+  if (typeof args === 'string') { io.stderr.write(`creditflow verify: ${args}\n${USAGE}`); return 64; }
+  if (args.isolation) { io.stdout.write(`${JSON.stringify(probeIsolation(), null, 2)}\n`); return 0; }
+
+  let input: Readable;
+  if (args.input) {
+    input = createReadStream(args.input);
+    const opened = await new Promise<Error | null>((res) => { input.once('open', () => res(null)); input.once('error', res); });
+    if (opened) { io.stderr.write(`creditflow verify: cannot read ${args.input}: ${opened.message}\n`); return 66; }
+  } else input = io.stdin;
+
+  const counts: Record<string, number> = {};
+  let malformed = 0;
+  const write = (o: object) => new Promise<void>((res) => { if (io.stdout.write(`${JSON.stringify(o)}\n`)) res(); else io.stdout.once('drain', res); });
+
+  const flush = async (entries: Entry[]) => {
+    const cases = entries.flatMap((e) => ('case' in e ? [e.case] : []));
+    const results = await verifyBatch(cases, { concurrency: args.concurrency, timeoutMs: args.timeoutMs });
+    let k = 0;
+    for (const e of entries) {
+      if ('error' in e) {
+        malformed++;
+        counts.error = (counts.error ?? 0) + 1;
+        await write({ id: null, line: e.line, status: 'error', score: 0, reason: e.error });
+        continue;
+      }
+      const r = results[k++];
+      counts[r.status] = (counts[r.status] ?? 0) + 1;
+      await write({ id: r.id, status: r.status, score: r.score, reason: r.reason });
+    }
+  };
+
+  try {
+    let block: Entry[] = [];
+    let line = 0;
+    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+      line++;
+      if (text.trim() === '') continue;
+      block.push(parseLine(text, line));
+      if (block.length >= BLOCK) { await flush(block); block = []; }
+    }
+    if (block.length) await flush(block);
+  } finally {
+    await shutdownVerifiers();
+  }
+  io.stderr.write(`verify: ${Object.entries(counts).map(([s, n]) => `${s}=${n}`).join(' ') || 'no cases'}${malformed ? ` (${malformed} malformed line(s))` : ''}\n`);
+  return malformed > 0 ? 2 : 0;
+}
+
+// Runnable by itself: `node --import tsx cli/commands/verify.ts --input dump.jsonl`.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  run(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
+    process.stderr.write(`creditflow verify: ${(e as Error).stack ?? e}\n`);
+    process.exitCode = 1;
+  });
+}
