@@ -11,7 +11,9 @@
  * (read with `dataSync`, so a loss may be called inside `tf.variableGrads`).
  *
  * Per-token arrays cover response tokens only: `mask` is 1 on valid response tokens, 0 on prompt and
- * padding. Values at masked positions are never read into the loss (they may be anything finite).
+ * padding. Values at masked positions do not change the loss or its gradient, but they must be
+ * finite (write 0 there, not −Inf): masking is a multiplication, and 0 · Inf is NaN. Extreme finite
+ * values (log-prob gaps of 1e4) are safe everywhere.
  */
 import type * as tf from '@tensorflow/tfjs';
 

@@ -9,8 +9,9 @@
  * Shapes: every input `[B, T]`; `loss` is a scalar.
  *
  * Departures from the papers / verl `compute_policy_loss_vanilla`:
- *  - the log-ratio is clamped to [−20, 20] (verl does the same) and replaced by 0 at masked
- *    positions, so padding holding −Inf log-probs or a 1e4 log-prob gap never yields Inf or NaN;
+ *  - the log-ratio is clamped to [−20, 20] (verl does the same), so a 1e4 log-prob gap (or finite
+ *    garbage at padded positions) never yields Inf or NaN. Inputs must be finite everywhere,
+ *    padding included (write 0, not −Inf, there): the aggregation multiplies by the mask;
  *  - no dual-clip (clip_ratio_c); the KL term goes through the same aggregation as the surrogate
  *    (GRPO eq. 3); token weights w multiply both terms but never the aggregation denominator.
  *
@@ -22,6 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LossResult, PolicyLossFn, PolicyLossInputs, PolicyLossParams } from '../types.js';
 import { aggregate } from '../aggregate.js';
 import { LossInputError } from '../errors.js';
+import { readAndDispose, rowDot } from '../tensor-utils.js';
 
 const LOG_RATIO_CLAMP = 20;
 
@@ -49,7 +51,7 @@ export function checkPolicyInputs(where: string, inputs: PolicyLossInputs, param
 
 /**
  * The clipped surrogate shared by every policy objective of this folder.
- * @param weights   [B, T] multiplies each token's loss (undefined = 1)
+ * @param weights   [B, T] multiplies each token's loss (undefined = 1); not in the denominator
  * @param denomMask [B, T] the mask the aggregation divides by (usually `inputs.mask`)
  */
 export function clippedPolicyLoss(
@@ -61,10 +63,9 @@ export function clippedPolicyLoss(
   const { logp, oldLogp, advantages, refLogp } = inputs;
   let metricsTensor: tf.Tensor1D | undefined;
   const loss = tf.tidy(() => {
-    const valid = tf.greater(denomMask, 0);
-    const zeros = tf.zerosLike(logp);
-    const logRatio = tf.where(valid, tf.clipByValue(tf.sub(logp, oldLogp), -LOG_RATIO_CLAMP, LOG_RATIO_CLAMP), zeros);
-    const ratio = tf.exp(logRatio);
+    // Clamped log-ratio: finite values anywhere (padding included) give a finite ratio and gradient.
+    const logRatio = tf.clipByValue(tf.sub(logp, oldLogp), -LOG_RATIO_CLAMP, LOG_RATIO_CLAMP) as tf.Tensor2D;
+    const ratio: tf.Tensor2D = tf.exp(logRatio);
     const negAdv = tf.neg(advantages);
     const pgUnclipped = tf.mul(negAdv, ratio);
     const pgClipped = tf.mul(negAdv, tf.clipByValue(ratio, 1 - params.clipLow, 1 + params.clipHigh));
@@ -72,24 +73,24 @@ export function clippedPolicyLoss(
     let perToken = pgMat;
     let klMat: tf.Tensor2D | undefined;
     if (params.klCoef > 0 && refLogp) {
-      const d = tf.where(valid, tf.clipByValue(tf.sub(refLogp, logp), -LOG_RATIO_CLAMP, LOG_RATIO_CLAMP), zeros);
+      const d = tf.clipByValue(tf.sub(refLogp, logp), -LOG_RATIO_CLAMP, LOG_RATIO_CLAMP);
       const kl: tf.Tensor2D = tf.sub(tf.sub(tf.exp(d), d), 1);
       klMat = kl;
       perToken = tf.add(perToken, tf.mul(kl, params.klCoef));
     }
-    if (weights) perToken = tf.mul(perToken, weights);
-    const total = aggregate(perToken, denomMask, params.aggregation, params.maxLen);
+    const total = aggregate(perToken, denomMask, params.aggregation, params.maxLen, weights);
 
     if (!params.skipMetrics) {
-      // One small tensor, read once by the caller: sums over valid tokens.
-      const m = tf.cast(valid, 'float32');
+      // One small tensor, read once by the caller: sums over valid tokens (row dots with the mask).
+      const m = tf.cast(tf.greater(denomMask, 0), 'float32') as tf.Tensor2D;
+      const dot = (x: tf.Tensor2D) => tf.sum(rowDot(x, m));
       const parts = [
         tf.sum(m),
-        tf.sum(tf.mul(tf.cast(tf.greater(pgClipped, pgUnclipped), 'float32'), m)),
-        tf.sum(tf.mul(tf.neg(logRatio), m)),
-        tf.sum(tf.mul(ratio, m)),
-        klMat ? tf.sum(tf.mul(klMat, m)) : tf.scalar(0),
-        klMat ? aggregate(weights ? tf.mul(pgMat, weights) : pgMat, denomMask, params.aggregation, params.maxLen) : total,
+        dot(tf.cast(tf.greater(pgClipped, pgUnclipped), 'float32') as tf.Tensor2D),
+        tf.neg(dot(logRatio)),
+        dot(ratio),
+        klMat ? dot(klMat) : tf.scalar(0),
+        klMat ? aggregate(pgMat, denomMask, params.aggregation, params.maxLen, weights) : total,
       ];
       metricsTensor = tf.keep(tf.stack(parts) as tf.Tensor1D);
     }
@@ -97,8 +98,7 @@ export function clippedPolicyLoss(
   });
   const metrics: Record<string, number> = {};
   if (metricsTensor) {
-    const [n, clipped, negLr, ratioSum, klSum, pg] = metricsTensor.dataSync();
-    metricsTensor.dispose();
+    const [n, clipped, negLr, ratioSum, klSum, pg] = readAndDispose(metricsTensor);
     const d = Math.max(n, 1);
     metrics.validTokens = n;
     metrics.clipFraction = clipped / d;

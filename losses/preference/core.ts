@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PreferenceLossInputs, PreferenceLossParams, PreferenceSide } from '../types.js';
 import { LossInputError } from '../errors.js';
-import { maskedValues } from '../tensor-utils.js';
+import { product, rowDot } from '../tensor-utils.js';
 
 export function checkPreferenceInputs(where: string, inputs: PreferenceLossInputs, params: PreferenceLossParams): void {
   for (const sideName of ['chosen', 'rejected'] as const) {
@@ -28,21 +28,19 @@ export function checkPreferenceInputs(where: string, inputs: PreferenceLossInput
   if (!(eps >= 0 && eps < 0.5)) throw new LossInputError(where, `labelSmoothing must be in [0, 0.5), got ${eps}`);
 }
 
-/** m_t · w_t: the validity mask times the optional extra weights (undefined = 1). */
+/** m_t · w_t: the validity mask times `tokenWeights` and the extra weights (undefined = 1). */
 export function effectiveWeights(side: PreferenceSide, ...extra: Array<tf.Tensor2D | undefined>): tf.Tensor2D {
-  let w: tf.Tensor2D = side.mask;
-  for (const e of [side.tokenWeights, ...extra]) if (e) w = tf.mul(w, e);
-  return w;
+  return product(side.mask, side.tokenWeights, ...extra);
 }
 
-/** [B, T] lp_θ − lp_ref, 0 at masked positions (never NaN there, even for −Inf padding). */
+/** [B, T] lp_θ − lp_ref (finite inputs: masked positions are zeroed by the weights downstream). */
 export function tokenLogRatios(side: PreferenceSide): tf.Tensor2D {
-  return maskedValues(tf.sub(side.logp, side.refLogp), side.mask);
+  return tf.sub(side.logp, side.refLogp);
 }
 
-/** [B] Σ_t w_t (lp_θ − lp_ref)[t] */
+/** [B] Σ_t w_t (lp_θ − lp_ref)[t], one batched row dot. */
 export function weightedLogRatioSum(side: PreferenceSide, weights: tf.Tensor2D): tf.Tensor1D {
-  return tf.sum(tf.mul(tokenLogRatios(side), weights), 1) as tf.Tensor1D;
+  return rowDot(tokenLogRatios(side), weights);
 }
 
 /**

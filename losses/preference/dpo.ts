@@ -65,7 +65,7 @@ export const ipo: PreferenceLossFn = (inputs, params) => {
   let metricsT: tf.Tensor1D | undefined;
   const loss = tf.tidy(() => {
     const meanRatio = (side: PreferenceLossInputs['chosen']) =>
-      tf.div(weightedLogRatioSum(side, effectiveWeights(side)), tf.maximum(tf.sum(side.mask, 1), 1)) as tf.Tensor1D;
+      tf.div(weightedLogRatioSum(side, effectiveWeights(side)), tf.maximum(tf.sum(side.mask, 1), 1)) as tf.Tensor1D; // [B]
     const rw = meanRatio(inputs.chosen);
     const rl = meanRatio(inputs.rejected);
     const h = tf.sub(rw, rl) as tf.Tensor1D;

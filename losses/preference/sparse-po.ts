@@ -29,7 +29,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { PreferenceLossFn, PreferenceSide } from '../types.js';
-import { readAndDispose } from '../tensor-utils.js';
+import { readAndDispose, rowDot } from '../tensor-utils.js';
 import { checkPreferenceInputs, effectiveWeights, pairMetrics, sigmoidPairLoss, tokenLogRatios } from './core.js';
 
 interface SideTerms {
@@ -40,15 +40,14 @@ interface SideTerms {
   dense: tf.Tensor1D; // count of valid tokens with m^u > 0
 }
 
-function sideTerms(side: PreferenceSide): SideTerms {
+function sideTerms(side: PreferenceSide, metrics: boolean): SideTerms {
   const mu = side.sparseMaskReward;
   const md = side.sparseMaskKl ?? mu;
-  const wu = effectiveWeights(side, mu);
-  const u = tf.sum(tf.mul(tokenLogRatios(side), wu), 1) as tf.Tensor1D;
   const zeros = tf.zeros([side.mask.shape[0]]) as tf.Tensor1D;
-  const d = side.kl ? (tf.neg(tf.sum(tf.mul(tf.where(tf.greater(side.mask, 0), side.kl, tf.zerosLike(side.kl)), effectiveWeights(side, md)), 1)) as tf.Tensor1D) : zeros;
-  const l1 = (m: tf.Tensor2D | undefined) => (m ? (tf.sum(tf.mul(tf.abs(m), side.mask), 1) as tf.Tensor1D) : zeros);
-  const dense = mu ? (tf.sum(tf.mul(tf.cast(tf.greater(mu, 0), 'float32'), side.mask), 1) as tf.Tensor1D) : (tf.sum(side.mask, 1) as tf.Tensor1D);
+  const u = rowDot(tokenLogRatios(side), effectiveWeights(side, mu));
+  const d = side.kl ? (tf.neg(rowDot(side.kl, effectiveWeights(side, md))) as tf.Tensor1D) : zeros;
+  const l1 = (m: tf.Tensor2D | undefined) => (m ? rowDot(tf.abs(m), side.mask) : zeros);
+  const dense = !metrics ? zeros : mu ? rowDot(tf.cast(tf.greater(mu, 0), 'float32') as tf.Tensor2D, side.mask) : (tf.sum(side.mask, 1) as tf.Tensor1D);
   return { u, d, l1u: l1(mu), l1d: l1(side.sparseMaskKl), dense };
 }
 
@@ -59,8 +58,8 @@ export const sparsePo: PreferenceLossFn = (inputs, params) => {
   const independent = Boolean(inputs.chosen.sparseMaskKl || inputs.rejected.sparseMaskKl);
   let metricsT: tf.Tensor1D | undefined;
   const loss = tf.tidy(() => {
-    const w = sideTerms(inputs.chosen);
-    const l = sideTerms(inputs.rejected);
+    const w = sideTerms(inputs.chosen, !params.skipMetrics);
+    const l = sideTerms(inputs.rejected, !params.skipMetrics);
     const u = tf.sub(w.u, l.u);
     const d = tf.sub(w.d, l.d);
     const h = tf.mul(tf.sub(u, d), params.beta) as tf.Tensor1D;

@@ -30,7 +30,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PreferenceLossFn, PreferenceSide } from '../types.js';
 import { LossInputError } from '../errors.js';
-import { maskedValues, readAndDispose, stopGradient } from '../tensor-utils.js';
+import { readAndDispose, rowDot, stopGradient } from '../tensor-utils.js';
 import { checkPreferenceInputs, effectiveWeights, pairMetrics, sigmoidPairLoss, weightedLogRatioSum } from './core.js';
 
 /**
@@ -44,8 +44,8 @@ export function contrastiveTokenRewards(lpBetter: tf.Tensor2D, lpWorse: tf.Tenso
 
 function regulariser(side: PreferenceSide, beta: number, weights: tf.Tensor2D): tf.Tensor1D {
   const rHat = side.tokenRewards as tf.Tensor2D;
-  // −β Σ_t w_t r̂_t lp_θ[t]; masked log-probs are zeroed so −Inf padding cannot leak in.
-  return tf.mul(tf.sum(tf.mul(tf.mul(maskedValues(side.logp, side.mask), rHat), weights), 1), -beta) as tf.Tensor1D;
+  // −β Σ_t (w_t r̂_t) lp_θ[t]: the weights are constants, so only the row dot is on the gradient path.
+  return tf.mul(rowDot(side.logp, tf.mul(weights, rHat)), -beta) as tf.Tensor1D;
 }
 
 export const tReg: PreferenceLossFn = (inputs, params) => {

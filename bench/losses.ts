@@ -1,0 +1,210 @@
+/**
+ * Benchmark of the objectives in losses/: forward + backward time of each objective on the same
+ * batch, as a ratio to its family's baseline (plain GRPO for the policy family, plain DPO for the
+ * preference family), measured side by side in one run: warm-up, then repetitions interleaved
+ * round-robin across variants (so drift hits all alike), median per variant.
+ *
+ * Only the loss is timed: its per-token inputs (log-probs, entropies, KL, masks, scores, token
+ * rewards) are precomputed, because producing them is the extra model passes the issue excludes.
+ * The gradient is taken w.r.t. the policy log-probs (and SparsePO's per-token KL, which is
+ * differentiable too). Runs on the tfjs 'cpu' backend (the previous backend is restored).
+ *
+ * Alone: `node --import tsx bench/losses.ts` prints a table.
+ */
+import { pathToFileURL } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { criticalTokenDpo, dpo, forkingTokenPpo, ipo, ppoClip, sparsePo, spoPpo, tokenWeightedDpo, tReg } from '../losses/index.js';
+import type { PolicyLossFn, PolicyLossInputs, PolicyLossParams, PreferenceLossFn, PreferenceLossInputs, PreferenceLossParams } from '../losses/index.js';
+
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  note?: string;
+}
+
+export interface BenchLossesOptions {
+  /** Sequences (policy) and pairs (preference) per batch. Default 64 and 32. */
+  policyBatch?: number;
+  preferencePairs?: number;
+  /** Padded response length. Default 256. */
+  seqLen?: number;
+  warmup?: number;
+  reps?: number;
+}
+
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 4294967296;
+  };
+}
+
+function randTensor(r: () => number, b: number, t: number, lo: number, hi: number): tf.Tensor2D {
+  const v = new Float32Array(b * t);
+  for (let i = 0; i < v.length; i++) v[i] = lo + (hi - lo) * r();
+  return tf.tensor2d(v, [b, t]);
+}
+
+/** Ragged responses: sequence i has a random length in [T/4, T]. */
+function raggedMask(r: () => number, b: number, t: number): tf.Tensor2D {
+  const v = new Float32Array(b * t);
+  for (let i = 0; i < b; i++) {
+    const len = Math.floor(t / 4 + r() * (t - t / 4));
+    for (let j = 0; j < len; j++) v[i * t + j] = 1;
+  }
+  return tf.tensor2d(v, [b, t]);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+interface Case {
+  name: string;
+  /** One forward + backward; returns nothing, disposes everything it made. */
+  step: () => void;
+}
+
+function timeCases(cases: Case[], warmup: number, reps: number): Map<string, number> {
+  for (let i = 0; i < warmup; i++) for (const c of cases) c.step();
+  const times = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+  for (let i = 0; i < reps; i++) {
+    for (const c of cases) {
+      const t0 = performance.now();
+      c.step();
+      times.get(c.name)!.push(performance.now() - t0);
+    }
+  }
+  return new Map([...times].map(([k, v]) => [k, median(v)]));
+}
+
+function policyCase(name: string, fn: PolicyLossFn, inputs: PolicyLossInputs, params: PolicyLossParams): Case {
+  return {
+    name,
+    step: () =>
+      tf.tidy(() => {
+        const g = tf.grad((x: tf.Tensor) => fn({ ...inputs, logp: x as tf.Tensor2D }, params).loss)(inputs.logp);
+        g.dataSync(); // force the backward pass to finish on any backend
+      }),
+  };
+}
+
+function preferenceCase(name: string, fn: PreferenceLossFn, inputs: PreferenceLossInputs, params: PreferenceLossParams, klToo = false): Case {
+  return {
+    name,
+    step: () =>
+      tf.tidy(() => {
+        if (klToo) {
+          const gs = tf.grads((x: tf.Tensor, k: tf.Tensor) => fn({ ...inputs, chosen: { ...inputs.chosen, logp: x as tf.Tensor2D, kl: k as tf.Tensor2D } }, params).loss)([inputs.chosen.logp, inputs.chosen.kl as tf.Tensor2D]);
+          gs.forEach((g) => g.dataSync());
+        } else {
+          const g = tf.grad((x: tf.Tensor) => fn({ ...inputs, chosen: { ...inputs.chosen, logp: x as tf.Tensor2D } }, params).loss)(inputs.chosen.logp);
+          g.dataSync();
+        }
+      }),
+  };
+}
+
+export async function benchLosses(opts: BenchLossesOptions = {}): Promise<BenchRow[]> {
+  const B = opts.policyBatch ?? 64;
+  const P = opts.preferencePairs ?? 32;
+  const T = opts.seqLen ?? 256;
+  const warmup = opts.warmup ?? 3;
+  const reps = opts.reps ?? 15;
+  const previous = tf.getBackend();
+  await tf.setBackend('cpu');
+  await tf.ready();
+  const r = lcg(2024);
+  const made: tf.Tensor[] = [];
+  const keep = <T extends tf.Tensor>(t: T): T => {
+    made.push(t);
+    return t;
+  };
+  try {
+    // ---------------- policy family: one batch for all variants ----------------
+    const oldLogp = keep(randTensor(r, B, T, -3, -0.01));
+    const pol: PolicyLossInputs = {
+      oldLogp,
+      logp: keep(tf.add(oldLogp, randTensor(r, B, T, -0.3, 0.3)) as tf.Tensor2D),
+      advantages: keep(randTensor(r, B, T, -1, 1)),
+      mask: keep(raggedMask(r, B, T)),
+      entropies: keep(randTensor(r, B, T, 0, 3)),
+      refLogp: keep(randTensor(r, B, T, -3, -0.01)),
+    };
+    const grpo: PolicyLossParams = { clipLow: 0.2, clipHigh: 0.2, klCoef: 0, aggregation: 'seq-mean-token-mean' };
+    const dapoP: PolicyLossParams = { clipLow: 0.2, clipHigh: 0.28, klCoef: 0, aggregation: 'token-mean' };
+    const policyCases: Case[] = [
+      policyCase('GRPO (ppo-clip, seq-mean)', ppoClip, pol, grpo),
+      policyCase('DAPO (ppo-clip, token-mean, clip-higher)', ppoClip, pol, dapoP),
+      policyCase('Dr.GRPO (ppo-clip, seq-mean-token-sum-norm)', ppoClip, pol, { ...grpo, aggregation: 'seq-mean-token-sum-norm' }),
+      policyCase('GRPO + k3 KL (β 0.04)', ppoClip, pol, { ...grpo, klCoef: 0.04 }),
+      policyCase('forking tokens (ρ 0.2, DAPO)', forkingTokenPpo, pol, { ...dapoP, forkingRho: 0.2 }),
+      policyCase('SPO (prob mask 0.9, whitening)', spoPpo, pol, { ...dapoP, clipHigh: 0.2 }),
+    ];
+    const polTimes = timeCases(policyCases, warmup, reps);
+
+    // ---------------- preference family: one batch for all variants ----------------
+    const side = (extra: Record<string, tf.Tensor2D>) => ({
+      logp: keep(randTensor(r, P, T, -3, -0.01)),
+      refLogp: keep(randTensor(r, P, T, -3, -0.01)),
+      mask: keep(raggedMask(r, P, T)),
+      tokenWeights: undefined,
+      ...extra,
+    });
+    const extras = () => ({
+      criticalScores: keep(randTensor(r, P, T, 0, 1)),
+      kl: keep(randTensor(r, P, T, 0, 0.1)),
+      sparseMaskReward: keep(tf.relu(randTensor(r, P, T, -1, 1)) as tf.Tensor2D),
+      tokenRewards: keep(randTensor(r, P, T, -0.5, 0.5)),
+      weights: keep(randTensor(r, P, T, 0, 1)),
+    });
+    const ec = extras();
+    const el = extras();
+    const base: PreferenceLossInputs = { chosen: side({}), rejected: side({}) };
+    const withAll: PreferenceLossInputs = {
+      chosen: { ...base.chosen, criticalScores: ec.criticalScores, kl: ec.kl, sparseMaskReward: ec.sparseMaskReward, tokenRewards: ec.tokenRewards },
+      rejected: { ...base.rejected, criticalScores: el.criticalScores, kl: el.kl, sparseMaskReward: el.sparseMaskReward, tokenRewards: el.tokenRewards },
+    };
+    const weighted: PreferenceLossInputs = { chosen: { ...base.chosen, tokenWeights: ec.weights }, rejected: { ...base.rejected, tokenWeights: el.weights } };
+    const prefCases: Case[] = [
+      preferenceCase('DPO', dpo, base, { beta: 0.1 }),
+      preferenceCase('IPO', ipo, base, { beta: 0.1 }),
+      preferenceCase('token-weighted DPO', tokenWeightedDpo, weighted, { beta: 0.1 }),
+      preferenceCase('critical-token DPO', criticalTokenDpo, withAll, { beta: 0.1 }),
+      preferenceCase('SparsePO (common mask, L1, KL grad)', sparsePo, withAll, { beta: 0.1, sparseL1Reward: 0.001, sparseL1Kl: 0.001 }, true),
+      preferenceCase('T-REG', tReg, withAll, { beta: 0.1, tregAlpha: 0.5 }),
+    ];
+    const prefTimes = timeCases(prefCases, warmup, reps);
+
+    const rows: BenchRow[] = [];
+    const emit = (times: Map<string, number>, baseline: string, family: string, shape: string) => {
+      const b = times.get(baseline)!;
+      for (const [name, ms] of times) {
+        rows.push({ name: `losses/${family}/${name}/fwd+bwd`, value: ms, unit: 'ms', note: `median of ${reps}, ${shape}, cpu backend` });
+        if (name !== baseline) rows.push({ name: `losses/${family}/${name}/ratio`, value: ms / b, unit: `× ${baseline}`, note: 'target ≤ 1.15 for token-level variants' });
+      }
+    };
+    emit(polTimes, 'GRPO (ppo-clip, seq-mean)', 'policy', `[${B}, ${T}]`);
+    emit(prefTimes, 'DPO', 'preference', `${P} pairs × [${T}]`);
+    return rows;
+  } finally {
+    made.forEach((t) => t.dispose());
+    if (previous && previous !== 'cpu') await tf.setBackend(previous);
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  benchLosses()
+    .then((rows) => {
+      const w = Math.max(...rows.map((r) => r.name.length));
+      for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.value.toFixed(r.unit === 'ms' ? 2 : 3).padStart(9)} ${r.unit}${r.note ? `  (${r.note})` : ''}`);
+    })
+    .catch((err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    });
+}
