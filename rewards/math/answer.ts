@@ -63,9 +63,11 @@ export function normalize(raw: string): string {
   s = s.replace(/\\(?:text|textbf|textit|textrm|mathrm|mbox)\s*\{([^{}]*)\}/g, (_m, inner: string) => {
     const t = inner.trim();
     if (/^(?:or|and)$/i.test(t)) return ',';
-    if (/^[A-Za-z][A-Za-z .]*$/.test(t) && UNIT_WORDS.has(t.toLowerCase().replace(/\.$/, ''))) return ' ';
+    if (/^[A-Za-z][A-Za-z .]*$/.test(t) && UNIT_WORDS.has(t.toLowerCase().replace(/\.$/, ''))) return ' \u0000';
     return ` ${t} `;
   });
+  // A dropped unit takes its exponent with it: `5 \text{cm}^2` is 5.
+  s = s.replace(/\u0000\s*(?:\^\s*(?:\{\s*\d+\s*\}|\d))?/g, '');
   s = s.replace(/\s+/g, ' ').trim();
   s = s.replace(/[.。]+$/, '').trim();
   // Trailing unit words after a number: `47 dollars`, `12 cm^2`.
@@ -120,9 +122,13 @@ function closingIndex(s: string): number {
 
 const LABEL_RE = /^(?:[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?|[A-Za-z]\s*\(\s*[A-Za-z]\s*\))$/;
 
+/**
+ * Words make a text answer: a run of 3+ letters that is not a LaTeX command or a function name.
+ * Shorter runs are products of variables (`xy`), as in written math.
+ */
 function isWordy(s: string): boolean {
-  const words = s.match(/[A-Za-z]{2,}/g) ?? [];
-  return words.some((w) => !KNOWN_NAMES.has(w) && !/^(?:frac|sqrt|pi|infty|cdot|times|div|sin|cos|tan|sec|csc|cot|arcsin|arccos|arctan|ln|log|exp|binom|text|mathrm|circ|pm|cup|sinh|cosh|tanh)$/.test(w));
+  const words = s.replace(/\\[A-Za-z]+/g, ' ').match(/[A-Za-z]{3,}/g) ?? [];
+  return words.some((w) => !KNOWN_NAMES.has(w) && !/^(?:sqrt|log|exp|sin|cos|tan|sec|csc|cot)/.test(w));
 }
 
 function parseScalar(s: string): Answer {
@@ -163,8 +169,10 @@ export function parseStructure(s: string, depth = 0): Answer {
   }
 
   const pm = splitTop(s, /^\\pm/);
-  if (pm.length === 2 && pm[0] !== '') {
-    return { kind: 'list', items: [parseScalar(`${pm[0]}+(${pm[1]})`), parseScalar(`${pm[0]}-(${pm[1]})`)] };
+  if (pm.length === 2) {
+    // `a \pm b` is the two answers a+b and a-b; a bare `\pm b` is b and -b.
+    const a = pm[0] === '' ? '0' : pm[0];
+    return { kind: 'list', items: [parseScalar(`${a}+(${pm[1]})`), parseScalar(`${a}-(${pm[1]})`)] };
   }
 
   if (/\\(?:le|ge|leq|geq|lt|gt|neq|ne)\b|[<>≤≥]/.test(s)) return { kind: 'text', text: textKey(s) };
@@ -192,7 +200,11 @@ export function parseStructure(s: string, depth = 0): Answer {
 }
 
 export function textKey(s: string): string {
-  return s.toLowerCase().replace(/\\text\{([^{}]*)\}/g, '$1').replace(/[\s{}]/g, '').replace(/\\(?:le|leq)\b/g, '≤').replace(/\\(?:ge|geq)\b/g, '≥');
+  return s.toLowerCase()
+    .replace(/\\text\{([^{}]*)\}/g, '$1')
+    .replace(/\\(?:leq|le)(?![a-z])/g, '≤').replace(/\\(?:geq|ge)(?![a-z])/g, '≥')
+    .replace(/\\(?:neq|ne)(?![a-z])/g, '≠').replace(/<=/g, '≤').replace(/>=/g, '≥')
+    .replace(/[\s{}]/g, '');
 }
 
 export function parseAnswer(raw: string): Answer {

@@ -207,21 +207,30 @@ function closeFloat(a: { re: number; im: number }, b: { re: number; im: number }
 }
 
 /** Are two scalar expressions (mathjs syntax) equal? */
-export function exprEqual(ea: string, eb: string, rtol: number): Decision {
+/** A written decimal makes a value approximate; exact forms (integers, fractions, radicals) compare exactly. */
+const APPROX = /\d\.\d|(?:^|[^\d])\.\d|\d\.(?!\d)/;
+/** 'Exactly' at 64 digits: far below any float64 value, far above the rounding of the BigNumber arithmetic. */
+const EXACT_RTOL = 1e-40;
+
+export function exprEqual(ea: string, eb: string, rtolApprox: number): Decision {
   const a = compile(ea);
   const b = compile(eb);
+  const approx = APPROX.test(ea) || APPROX.test(eb);
+  const rtol = approx ? rtolApprox : EXACT_RTOL;
   if (a.key === b.key) return { equal: true, how: 'identical expressions' };
   const vars = [...new Set([...a.vars, ...b.vars])].sort();
   if (vars.length === 0) {
     const va = evalBig(a);
     const vb = evalBig(b);
-    return closeBig(va, vb, rtol, a, b)
+    // mathjs computes complex numbers in float64 even in BigNumber mode: float tolerance there.
+    const complex = !va[1].isZero() || !vb[1].isZero();
+    return closeBig(va, vb, complex ? Math.max(rtol, 1e-12) : rtol, a, b)
       ? { equal: true, how: `equal values (${fmt(va)})` }
       : { equal: false, why: `${fmt(va)} ≠ ${fmt(vb)}` };
   }
   const fa = floatFn(a.key);
   const fb = floatFn(b.key);
-  const tol = Math.max(rtol, 1e-9);
+  const tol = Math.max(rtol, 1e-9); // float64 evaluation: 1e-9 is as exact as it gets
   let used = 0;
   for (const p of samplePoints(vars)) {
     const x = fa(p);

@@ -215,6 +215,17 @@ function convert(s: string): string {
   return out;
 }
 
+/** `|x|` → `abs(x)`: bars alternate between opening and closing (nested bars are not supported). */
+function bars(s: string): string {
+  let open = false;
+  return s.replace(/\\?\|/g, () => ((open = !open) ? ' abs(' : ')'));
+}
+
 export function latexToMathjs(s: string): string {
-  return splitIdentifiers(convert(s)).replace(/\s+/g, ' ').trim();
+  // Scientific notation before identifier splitting would read `1e3` as 1·e·3.
+  const sci = s.replace(/(\d)[eE]([+-]?\d+)(?![\d.])/g, '$1*10^{$2}');
+  const out = splitIdentifiers(convert(bars(sci)))
+    // A variable before a parenthesis multiplies it: `n(n+1)`; functions were emitted with their own names.
+    .replace(/(^|[^A-Za-z0-9_])([A-Za-z](?:_[A-Za-z0-9]+)?)\s*\(/g, (m, pre: string, id: string) => (KNOWN_NAMES.has(id) ? m : `${pre}${id}*(`));
+  return out.replace(/\s+/g, ' ').trim();
 }

@@ -57,7 +57,9 @@ export function verifyMath(completion: string, gold: string, opts: MathOptions =
   if (g !== null && found) {
     const a = plainNumber(found.answer);
     if (a !== null) {
-      const ok = a === g || Math.abs(a - g) <= rtol * Math.max(Math.abs(a), Math.abs(g));
+      // Integers compare exactly; a written decimal makes the comparison approximate (rtol).
+      const approx = found.answer.includes('.') || gold.includes('.');
+      const ok = a === g || (approx && Math.abs(a - g) <= rtol * Math.max(Math.abs(a), Math.abs(g)));
       return verdict(ok ? 'correct' : 'incorrect', ok ? `numbers equal (${found.answer})` : `${found.answer} ≠ ${gold.trim()} (${found.rule})`, t0);
     }
   }
