@@ -1,0 +1,87 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { AdamW } from '../../models/optimizer.js';
+import { useWasm } from './helpers.js';
+
+beforeAll(useWasm);
+
+/** Reference AdamW on plain numbers (Loshchilov & Hutter Alg. 2, decay on matrices only). */
+function refAdamW(p: number[], grads: number[][], c: { lr: number; b1: number; b2: number; eps: number; wd: number; clip?: number }): number[] {
+  const m = p.map(() => 0);
+  const v = p.map(() => 0);
+  let x = [...p];
+  grads.forEach((g0, i) => {
+    const t = i + 1;
+    const norm = Math.sqrt(g0.reduce((a, g) => a + g * g, 0));
+    const s = c.clip && norm > c.clip ? c.clip / (norm + 1e-6) : 1;
+    const g = g0.map((gi) => gi * s);
+    x = x.map((xi, k) => {
+      m[k] = c.b1 * m[k] + (1 - c.b1) * g[k];
+      v[k] = c.b2 * v[k] + (1 - c.b2) * g[k] * g[k];
+      const mh = m[k] / (1 - c.b1 ** t);
+      const vh = v[k] / (1 - c.b2 ** t);
+      return xi - c.lr * (mh / (Math.sqrt(vh) + c.eps) + c.wd * xi);
+    });
+  });
+  return x;
+}
+
+describe('AdamW', () => {
+  it('matches a hand computation on a quadratic, with decoupled decay and clipping', () => {
+    const c = { lr: 0.1, b1: 0.9, b2: 0.999, eps: 1e-8, wd: 0.1, clip: 1.5 };
+    const start = [1, -2, 3, 0.5];
+    const w = tf.variable(tf.tensor2d(start, [2, 2]));
+    const opt = new AdamW(new Map([['w', w]]), { lr: c.lr, beta1: c.b1, beta2: c.b2, eps: c.eps, weightDecay: c.wd });
+    const seen: number[][] = [];
+    for (let s = 0; s < 5; s++) {
+      // loss = sum(w^2) / 2 + sum(w)  ->  grad = w + 1
+      const g = Array.from(w.dataSync()).map((x) => x + 1);
+      seen.push(g);
+      const gt = tf.tensor2d(g, [2, 2]);
+      const norm = opt.applyGradients({ w: gt }, { maxGradNorm: c.clip });
+      expect(norm).toBeCloseTo(Math.sqrt(g.reduce((a, x) => a + x * x, 0)), 4);
+      gt.dispose();
+    }
+    const want = refAdamW(start, seen, c);
+    Array.from(w.dataSync()).forEach((x, k) => expect(x).toBeCloseTo(want[k], 5));
+    expect(opt.step).toBe(5);
+    opt.dispose();
+    w.dispose();
+  });
+
+  it('does not decay vectors (biases, layer-norm gains)', () => {
+    const b = tf.variable(tf.tensor1d([2]));
+    const opt = new AdamW(new Map([['b', b]]), { lr: 0.1, weightDecay: 0.5 });
+    const g = tf.tensor1d([0]);
+    opt.applyGradients({ b: g });
+    expect(b.dataSync()[0]).toBeCloseTo(2, 6);
+    tf.dispose([b, g]);
+    opt.dispose();
+  });
+
+  it('exports and re-imports its state exactly', () => {
+    const w = tf.variable(tf.tensor2d([1, 2, 3, 4], [2, 2]));
+    const opt = new AdamW(new Map([['w', w]]), { lr: 0.01 });
+    const g = tf.tensor2d([0.5, -1, 2, 0], [2, 2]);
+    opt.applyGradients({ w: g });
+    const st = opt.exportState();
+    const w2 = tf.variable(tf.zeros([2, 2]));
+    const opt2 = new AdamW(new Map([['w', w2]]));
+    opt2.importState(st);
+    expect(opt2.exportState()).toEqual(st);
+    expect(opt2.step).toBe(1);
+    expect(() => opt2.importState({ step: 1, m: {}, v: {} })).toThrow(/missing/);
+    tf.dispose([w, w2, g]);
+    opt.dispose();
+    opt2.dispose();
+  });
+
+  it('refuses a non-finite gradient', () => {
+    const w = tf.variable(tf.tensor1d([1]));
+    const opt = new AdamW(new Map([['w', w]]));
+    const g = tf.tensor1d([NaN]);
+    expect(() => opt.applyGradients({ w: g })).toThrow(/non-finite/);
+    tf.dispose([w, g]);
+    opt.dispose();
+  });
+});
