@@ -114,7 +114,7 @@ export async function benchLosses(opts: BenchLossesOptions = {}): Promise<BenchR
   const P = opts.preferencePairs ?? 32;
   const T = opts.seqLen ?? 256;
   const warmup = opts.warmup ?? 3;
-  const reps = opts.reps ?? 15;
+  const reps = opts.reps ?? 21;
   const previous = tf.getBackend();
   await tf.setBackend('cpu');
   await tf.ready();
@@ -143,6 +143,7 @@ export async function benchLosses(opts: BenchLossesOptions = {}): Promise<BenchR
       policyCase('Dr.GRPO (ppo-clip, seq-mean-token-sum-norm)', ppoClip, pol, { ...grpo, aggregation: 'seq-mean-token-sum-norm' }),
       policyCase('GRPO + k3 KL (β 0.04)', ppoClip, pol, { ...grpo, klCoef: 0.04 }),
       policyCase('forking tokens (ρ 0.2, DAPO)', forkingTokenPpo, pol, { ...dapoP, forkingRho: 0.2 }),
+      policyCase('PPO (token-mean, ε 0.2)', ppoClip, pol, { ...dapoP, clipHigh: 0.2 }),
       policyCase('SPO (prob mask 0.9, whitening)', spoPpo, pol, { ...dapoP, clipHigh: 0.2 }),
     ];
     const polTimes = timeCases(policyCases, warmup, reps);
@@ -181,14 +182,17 @@ export async function benchLosses(opts: BenchLossesOptions = {}): Promise<BenchR
     const prefTimes = timeCases(prefCases, warmup, reps);
 
     const rows: BenchRow[] = [];
-    const emit = (times: Map<string, number>, baseline: string, family: string, shape: string) => {
+    const emit = (times: Map<string, number>, baseline: string, family: string, shape: string, ownBase: Record<string, string> = {}) => {
       const b = times.get(baseline)!;
       for (const [name, ms] of times) {
         rows.push({ name: `losses/${family}/${name}/fwd+bwd`, value: ms, unit: 'ms', note: `median of ${reps}, ${shape}, cpu backend` });
         if (name !== baseline) rows.push({ name: `losses/${family}/${name}/ratio`, value: ms / b, unit: `× ${baseline}`, note: 'target ≤ 1.15 for token-level variants' });
+        const own = ownBase[name];
+        if (own) rows.push({ name: `losses/${family}/${name}/ratio-to-own-base`, value: ms / times.get(own)!, unit: `× ${own}`, note: 'same aggregation and clip range, without the token-level part' });
       }
     };
-    emit(polTimes, 'GRPO (ppo-clip, seq-mean)', 'policy', `[${B}, ${T}]`);
+    const dapoName = 'DAPO (ppo-clip, token-mean, clip-higher)';
+    emit(polTimes, 'GRPO (ppo-clip, seq-mean)', 'policy', `[${B}, ${T}]`, { 'forking tokens (ρ 0.2, DAPO)': dapoName, 'SPO (prob mask 0.9, whitening)': 'PPO (token-mean, ε 0.2)' });
     emit(prefTimes, 'DPO', 'preference', `${P} pairs × [${T}]`);
     return rows;
   } finally {

@@ -55,12 +55,12 @@ function select(a: Float64Array, k: number): number {
   return a[k];
 }
 
-/** numpy/torch default quantile (linear interpolation) of the values; NaN when empty. */
+/** numpy/torch default quantile (linear interpolation) of the values; NaN when empty. A Float64Array argument is reordered in place. */
 export function quantileLinear(values: ArrayLike<number>, q: number): number {
   const n = values.length;
   if (n === 0) return Number.NaN;
   if (!(q >= 0 && q <= 1)) throw new LossInputError('quantileLinear', `q must be in [0, 1], got ${q}`);
-  const a = Float64Array.from(values);
+  const a = values instanceof Float64Array ? values : Float64Array.from(values); // selected in place
   const pos = q * (n - 1);
   const k = Math.floor(pos);
   const lower = select(a, k);
@@ -71,9 +71,11 @@ export function quantileLinear(values: ArrayLike<number>, q: number): number {
   return lower + (pos - k) * (upper - lower);
 }
 
-function validEntropies(entropies: Float32Array | Int32Array | Uint8Array, mask: ArrayLike<number>): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < mask.length; i++) if (mask[i] > 0) out.push(entropies[i]);
+function validEntropies(entropies: ArrayLike<number>, mask: ArrayLike<number>): Float64Array {
+  let n = 0;
+  for (let i = 0; i < mask.length; i++) if (mask[i] > 0) n++;
+  const out = new Float64Array(n);
+  for (let i = 0, j = 0; i < mask.length; i++) if (mask[i] > 0) out[j++] = entropies[i];
   return out;
 }
 

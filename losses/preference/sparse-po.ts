@@ -44,8 +44,9 @@ function sideTerms(side: PreferenceSide, metrics: boolean): SideTerms {
   const mu = side.sparseMaskReward;
   const md = side.sparseMaskKl ?? mu;
   const zeros = tf.zeros([side.mask.shape[0]]) as tf.Tensor1D;
-  const u = rowDot(tokenLogRatios(side), effectiveWeights(side, mu));
-  const d = side.kl ? (tf.neg(rowDot(side.kl, effectiveWeights(side, md))) as tf.Tensor1D) : zeros;
+  const wu = effectiveWeights(side, mu);
+  const u = rowDot(tokenLogRatios(side), wu);
+  const d = side.kl ? (tf.neg(rowDot(side.kl, md === mu ? wu : effectiveWeights(side, md))) as tf.Tensor1D) : zeros;
   const l1 = (m: tf.Tensor2D | undefined) => (m ? rowDot(tf.abs(m), side.mask) : zeros);
   const dense = !metrics ? zeros : mu ? rowDot(tf.cast(tf.greater(mu, 0), 'float32') as tf.Tensor2D, side.mask) : (tf.sum(side.mask, 1) as tf.Tensor1D);
   return { u, d, l1u: l1(mu), l1d: l1(side.sparseMaskKl), dense };

@@ -31,7 +31,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { PreferenceLossFn, PreferenceSide } from '../types.js';
 import { LossInputError } from '../errors.js';
 import { readAndDispose, rowDot, stopGradient } from '../tensor-utils.js';
-import { checkPreferenceInputs, effectiveWeights, pairMetrics, sigmoidPairLoss, weightedLogRatioSum } from './core.js';
+import { checkPreferenceInputs, effectiveWeights, pairMetrics, sigmoidPairLoss } from './core.js';
 
 /**
  * r̂_t = σ(lpBetter − lpWorse) − 0.5
@@ -42,10 +42,19 @@ export function contrastiveTokenRewards(lpBetter: tf.Tensor2D, lpWorse: tf.Tenso
   return tf.tidy(() => tf.sub(tf.sigmoid(tf.sub(lpBetter, lpWorse)), 0.5) as tf.Tensor2D);
 }
 
-function regulariser(side: PreferenceSide, beta: number, weights: tf.Tensor2D): tf.Tensor1D {
-  const rHat = side.tokenRewards as tf.Tensor2D;
-  // −β Σ_t (w_t r̂_t) lp_θ[t]: the weights are constants, so only the row dot is on the gradient path.
-  return tf.mul(rowDot(side.logp, tf.mul(weights, rHat)), -beta) as tf.Tensor1D;
+/**
+ * Both per-pair sums a side needs, from one batched matMul on the gradient path:
+ *   [Σ_t w_t lp_θ[t], Σ_t w_t r̂_t lp_θ[t]] = lp_θ[b,1,T] · [w; w r̂][b,2,T]ᵀ
+ * and the constant Σ_t w_t lp_ref[t]. Returns the DPO reward r [B] and L_REG [B].
+ */
+function sideTerms(side: PreferenceSide, beta: number): { reward: tf.Tensor1D; reg: tf.Tensor1D } {
+  const w = effectiveWeights(side);
+  const [b, t] = side.logp.shape;
+  const rows = tf.stack([w, tf.mul(w, side.tokenRewards as tf.Tensor2D)], 1) as tf.Tensor3D; // [B, 2, T]
+  const sums = tf.reshape(tf.matMul(tf.reshape(side.logp, [b, 1, t]) as tf.Tensor3D, rows, false, true), [b, 2]);
+  const [lpSum, regSum] = tf.unstack(sums, 1) as [tf.Tensor1D, tf.Tensor1D];
+  const reward = tf.mul(tf.sub(lpSum, rowDot(side.refLogp, w)), beta) as tf.Tensor1D;
+  return { reward, reg: tf.mul(regSum, -beta) as tf.Tensor1D };
 }
 
 export const tReg: PreferenceLossFn = (inputs, params) => {
@@ -57,14 +66,14 @@ export const tReg: PreferenceLossFn = (inputs, params) => {
   if (!(alpha >= 0)) throw new LossInputError('tReg', `tregAlpha must be ≥ 0, got ${alpha}`);
   let metricsT: tf.Tensor1D | undefined;
   const loss = tf.tidy(() => {
-    const ww = effectiveWeights(inputs.chosen);
-    const wl = effectiveWeights(inputs.rejected);
-    const rw = tf.mul(weightedLogRatioSum(inputs.chosen, ww), params.beta) as tf.Tensor1D;
-    const rl = tf.mul(weightedLogRatioSum(inputs.rejected, wl), params.beta) as tf.Tensor1D;
+    const cw = sideTerms(inputs.chosen, params.beta);
+    const cl = sideTerms(inputs.rejected, params.beta);
+    const rw = cw.reward;
+    const rl = cl.reward;
     const h = tf.sub(rw, rl) as tf.Tensor1D;
     const dpoLoss = sigmoidPairLoss(h, params.labelSmoothing ?? 0);
     const pairWeight = stopGradient(tf.sigmoid(tf.neg(h)));
-    const reg = tf.add(regulariser(inputs.chosen, params.beta, ww), regulariser(inputs.rejected, params.beta, wl));
+    const reg = tf.add(cw.reg, cl.reg);
     if (!params.skipMetrics) {
       metricsT = tf.keep(
         tf.stack([
