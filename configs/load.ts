@@ -34,7 +34,7 @@ export function validateConfig(
   source = '<config>',
   lineOf: (path: PropertyKey[]) => number | undefined = () => undefined,
 ): ExperimentConfig {
-  const result = ExperimentSchema.safeParse(raw);
+  const result = ExperimentSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(source, result.error.issues.map((i) => describeIssue(i, lineOf)));
   return deepFreeze(result.data);
 }
@@ -47,7 +47,7 @@ export function parseConfigYaml(text: string, source = '<config>'): ExperimentCo
     throw new ConfigError(source, doc.errors.map((e) => `YAML syntax (line ${e.linePos?.[0]?.line ?? '?'}): ${e.message.split('\n')[0]}`));
   }
   const lineOf = (path: PropertyKey[]): number | undefined => {
-    for (let n = path.length; n >= 0; n--) {
+    for (let n = path.length; n >= 1; n--) {
       const node = doc.getIn(path.slice(0, n) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
       if (node?.range) return lineCounter.linePos(node.range[0]).line;
     }

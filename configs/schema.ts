@@ -47,6 +47,8 @@ export const ObjectiveSchema = z.strictObject({
   clipHigh: z.number().min(0).default(0.2).describe('PPO clip ε_high (DAPO clip-higher: 0.28).'),
   aggregation: z.enum(['seq-mean-token-mean', 'token-mean', 'seq-mean-token-sum-norm']).default('token-mean')
     .describe('How per-token losses are reduced: GRPO seq-mean, DAPO token-mean, Dr.GRPO sum-norm.'),
+  dropUniformGroups: z.boolean().default(true)
+    .describe('Skip groups whose rewards are all equal (zero advantage, zero gradient without KL) before the update; saves compute.'),
 });
 
 export const OptimizerSchema = z.strictObject({

@@ -209,7 +209,7 @@ export class RunSessions {
       const result = grpoUpdate(session.model, session.optimizer, batch, batch.ids.map((id) => scores.get(id) ?? 0), {
         epochs: config.optimizer.epochsPerIteration, lr: config.optimizer.lr, maxGradNorm: config.optimizer.maxGradNorm,
         clipLow: config.objective.clipLow, clipHigh: config.objective.clipHigh, aggregation: config.objective.aggregation,
-        rng: deriveRng(config.seed, 'update', iteration),
+        skipZeroAdvantage: config.objective.dropUniformGroups, rng: deriveRng(config.seed, 'update', iteration),
       });
       const metrics: Metrics = {};
       for (const [k, v] of Object.entries(result.metrics)) metrics[`update/${k}`] = v;

@@ -6,9 +6,10 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { createComputeActivities, createCpuActivities } from '../activities/index.js';
 import { ComputeHost } from '../engine/compute-host.js';
+import { shutdownVerifiers } from '../rewards/index.js';
 import { stateDir } from '../store/paths.js';
 import { pinnedQueueName, TASK_QUEUES } from '../workflows/shared.js';
 import type { TemporalTarget } from './connection.js';
@@ -32,7 +33,24 @@ export interface WorkerOptionsIn {
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
+let runtimeInstalled = false;
+
+/** The SDK logs every poller state change at INFO; keep workers quiet unless asked. */
+function installRuntime(level: LogLevel): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    // Our claim and pinned queues carry activities only, by design: drop the SDK's notice about it.
+    const quiet = (entry: { message: string }) => entry.message.startsWith('No workflows registered');
+    const stderr = new DefaultLogger(level);
+    Runtime.install({ logger: new DefaultLogger(level, (entry) => { if (!quiet(entry)) stderr.log(entry.level, entry.message, entry.meta); }) });
+  } catch {
+    // Already installed by the embedding program (tests, another worker in this process).
+  }
+}
+
 export async function startWorker(options: WorkerOptionsIn): Promise<RunningWorker> {
+  installRuntime((process.env.CREDITFLOW_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? 'WARN');
   const log = options.log ?? ((line: string) => console.log(line));
   const home = options.stateDir ?? stateDir();
   const identity = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
@@ -73,6 +91,7 @@ export async function startWorker(options: WorkerOptionsIn): Promise<RunningWork
 
   const done = Promise.all(workers.map((w) => w.run())).then(async () => {
     await host.close();
+    await shutdownVerifiers();
     await connection.close();
   });
   return {

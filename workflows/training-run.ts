@@ -59,7 +59,6 @@ const cpu = () => proxyActivities<CpuActivities>({
 const claim = (config: ExperimentConfig) => proxyActivities<ComputeActivities>({
   taskQueue: TASK_QUEUES.compute,
   startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 0 },
   heartbeatTimeout: `${config.timeouts.heartbeatSeconds} seconds`,
 });
 

@@ -1,0 +1,32 @@
+/** Helpers for integration tests: a client on the shared test server, a temp state folder, configs. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { inject } from 'vitest';
+import { loadConfigFile } from '../../configs/load.js';
+import { ExperimentSchema, type ExperimentConfig } from '../../configs/schema.js';
+
+export const testAddress = () => inject('temporalAddress');
+
+export async function testClient(): Promise<Client> {
+  const connection = await Connection.connect({ address: testAddress() });
+  return new Client({ connection, namespace: 'default' });
+}
+
+export const tempStateDir = (label: string) => mkdtempSync(join(tmpdir(), `cf-${label}-`));
+
+export const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The tiny test config with overrides merged in (validated like any config). */
+export function tinyConfig(overrides: Record<string, Record<string, unknown> | string | number> = {}): ExperimentConfig {
+  const base = loadConfigFile(join(PROJECT, 'test/fixtures/tiny.yaml')) as Record<string, unknown>;
+  const merged: Record<string, unknown> = JSON.parse(JSON.stringify(base));
+  for (const [k, v] of Object.entries(overrides)) {
+    merged[k] = typeof v === 'object' ? { ...(merged[k] as object), ...v } : v;
+  }
+  return ExperimentSchema.parse(merged);
+}
+
+export const uniqueId = (label: string) => `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
