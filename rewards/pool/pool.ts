@@ -16,6 +16,7 @@ import type { Verdict } from '../types.js';
 import type { SyncSpec } from '../registry.js';
 import type { PoolReply, PoolTask } from './protocol.js';
 
+const MAX_START_FAILURES = 3;
 const BOOTSTRAP = new URL('./bootstrap.mjs', import.meta.url);
 const ENTRY = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url).href;
 
@@ -52,6 +53,9 @@ export class VerifierPool {
   private readonly maxHeapMb: number;
   /** Workers started so far (replacements included); a test and the metrics can read it. */
   started = 0;
+  /** Workers that died before reporting ready, in a row; past {@link MAX_START_FAILURES} the pool gives up. */
+  private startFailures = 0;
+  private broken: string | null = null;
 
   constructor(opts: PoolOptions) {
     this.chunk = opts.chunk ?? 32;
@@ -71,6 +75,7 @@ export class VerifierPool {
 
   run(spec: SyncSpec, completion: string, gold: string, timeoutMs: number): Promise<Verdict> {
     if (this.closed) return Promise.resolve({ status: 'error', score: 0, reason: 'verifier pool closed', ms: 0 });
+    if (this.broken) return Promise.resolve({ status: 'error', score: 0, reason: this.broken, ms: 0 });
     return new Promise((resolve) => {
       this.queue.push({ task: { key: this.nextKey++, spec, completion, gold }, timeoutMs, resolve });
       this.pump();
@@ -114,6 +119,7 @@ export class VerifierPool {
     }
     if ('ready' in m) {
       slot.ready = true;
+      this.startFailures = 0;
       this.pump();
       return;
     }
@@ -155,6 +161,14 @@ export class VerifierPool {
     }
     const head = slot.inflight.shift();
     if (head) head.resolve({ status: 'error', score: 0, reason, ms: 0 });
+    if (!slot.ready && ++this.startFailures >= MAX_START_FAILURES) {
+      // Workers cannot even start (bad install, heap cap too small): fail fast instead of respawning forever.
+      this.broken = `verifier workers fail to start: ${reason}`;
+      slot.dead = true;
+      for (const p of this.queue.splice(0)) p.resolve({ status: 'error', score: 0, reason: this.broken, ms: 0 });
+      void this.close();
+      return;
+    }
     this.replace(slot);
   }
 
