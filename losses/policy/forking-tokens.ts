@@ -14,9 +14,9 @@
  *    one call sees, compute `entropyQuantileThreshold` once over it and pass `entropyThreshold`.
  *  - ρ = 1 keeps every valid token, so the loss equals plain DAPO exactly (short-circuited: no
  *    threshold is computed). TRL uses the same convention (1.0 disables the mask).
- *  - `forkingSide: 'bottom'` trains on the complement: tokens with H < τ, where τ = quantile_ρ…
- *    precisely, with ρ the kept fraction, 'bottom' keeps H < quantile_ρ(H) — the lowest ρ of tokens
- *    and the exact complement of 'top' with 1 − ρ (the paper's "bottom 80%" ablation is ρ = 0.8).
+ *  - `forkingSide: 'bottom'` keeps the lowest-entropy fraction ρ: tokens with H < quantile_ρ(H).
+ *    That is the exact complement of 'top' with 1 − ρ, so the paper's "bottom 80%" ablation
+ *    (ρ = 0.8) trains on precisely the tokens that top-20% leaves out.
  *  - The mask multiplies in like any token weight; the aggregation mode is the caller's
  *    (`token-mean` for the paper's DAPO); the denominator never shrinks to the kept tokens.
  *  - Entropies are constants (from the rollout or a no-grad pass); they are read once to the CPU

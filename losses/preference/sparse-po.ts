@@ -28,7 +28,7 @@
  * `maskDensity` (fraction of valid tokens with m^u > 0).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { PreferenceLossFn, PreferenceSide } from '../types.js';
+import type { PreferenceLossFn, PreferenceLossInputs, PreferenceSide } from '../types.js';
 import { readAndDispose, rowDot } from '../tensor-utils.js';
 import { checkPreferenceInputs, effectiveWeights, pairMetrics, sigmoidPairLoss, tokenLogRatios } from './core.js';
 
@@ -37,19 +37,33 @@ interface SideTerms {
   d: tf.Tensor1D; // Σ m^d (−kl)
   l1u: tf.Tensor1D;
   l1d: tf.Tensor1D;
-  dense: tf.Tensor1D; // count of valid tokens with m^u > 0
 }
 
-function sideTerms(side: PreferenceSide, metrics: boolean): SideTerms {
+function sideTerms(side: PreferenceSide, withL1: boolean): SideTerms {
   const mu = side.sparseMaskReward;
   const md = side.sparseMaskKl ?? mu;
   const zeros = tf.zeros([side.mask.shape[0]]) as tf.Tensor1D;
   const wu = effectiveWeights(side, mu);
   const u = rowDot(tokenLogRatios(side), wu);
   const d = side.kl ? (tf.neg(rowDot(side.kl, md === mu ? wu : effectiveWeights(side, md))) as tf.Tensor1D) : zeros;
-  const l1 = (m: tf.Tensor2D | undefined) => (m ? rowDot(tf.abs(m), side.mask) : zeros);
-  const dense = !metrics ? zeros : mu ? rowDot(tf.cast(tf.greater(mu, 0), 'float32') as tf.Tensor2D, side.mask) : (tf.sum(side.mask, 1) as tf.Tensor1D);
-  return { u, d, l1u: l1(mu), l1d: l1(side.sparseMaskKl), dense };
+  const l1 = (m: tf.Tensor2D | undefined) => (m && withL1 ? rowDot(tf.abs(m), side.mask) : zeros);
+  return { u, d, l1u: l1(mu), l1d: l1(side.sparseMaskKl) };
+}
+
+/** Fraction of valid tokens (both responses) whose reward mask is > 0 (1 without masks); read on the CPU. */
+function maskDensity(inputs: PreferenceLossInputs): number {
+  let valid = 0;
+  let dense = 0;
+  for (const side of [inputs.chosen, inputs.rejected]) {
+    const m = side.mask.dataSync();
+    const mu = side.sparseMaskReward?.dataSync();
+    for (let i = 0; i < m.length; i++) {
+      if (!(m[i] > 0)) continue;
+      valid++;
+      if (!mu || mu[i] > 0) dense++;
+    }
+  }
+  return valid > 0 ? dense / valid : 0;
 }
 
 export const sparsePo: PreferenceLossFn = (inputs, params) => {
@@ -59,8 +73,9 @@ export const sparsePo: PreferenceLossFn = (inputs, params) => {
   const independent = Boolean(inputs.chosen.sparseMaskKl || inputs.rejected.sparseMaskKl);
   let metricsT: tf.Tensor1D | undefined;
   const loss = tf.tidy(() => {
-    const w = sideTerms(inputs.chosen, !params.skipMetrics);
-    const l = sideTerms(inputs.rejected, !params.skipMetrics);
+    const withL1 = lamU > 0 || lamD > 0;
+    const w = sideTerms(inputs.chosen, withL1);
+    const l = sideTerms(inputs.rejected, withL1);
     const u = tf.sub(w.u, l.u);
     const d = tf.sub(w.d, l.d);
     const h = tf.mul(tf.sub(u, d), params.beta) as tf.Tensor1D;
@@ -69,7 +84,6 @@ export const sparsePo: PreferenceLossFn = (inputs, params) => {
       ? tf.add(tf.mul(tf.add(w.l1u, l.l1u), lamU), tf.mul(tf.add(w.l1d, l.l1d), lamD))
       : tf.mul(tf.add(w.l1u, l.l1u), (lamU + lamD) / 2);
     if (!params.skipMetrics) {
-      const valid = tf.add(tf.sum(inputs.chosen.mask), tf.sum(inputs.rejected.mask));
       metricsT = tf.keep(
         tf.stack([
           tf.mean(h),
@@ -79,7 +93,6 @@ export const sparsePo: PreferenceLossFn = (inputs, params) => {
           tf.mean(u),
           tf.mean(d),
           tf.mean(l1),
-          tf.div(tf.add(tf.sum(w.dense), tf.sum(l.dense)), tf.maximum(valid, 1)),
         ]) as tf.Tensor1D,
       );
     }
@@ -88,7 +101,7 @@ export const sparsePo: PreferenceLossFn = (inputs, params) => {
   const metrics: Record<string, number> = {};
   if (metricsT) {
     const v = readAndDispose(metricsT);
-    Object.assign(metrics, pairMetrics(v), { u: v[4], d: v[5], l1: v[6], maskDensity: v[7] });
+    Object.assign(metrics, pairMetrics(v), { u: v[4], d: v[5], l1: v[6], maskDensity: maskDensity(inputs) });
   }
   return { loss, metrics };
 };

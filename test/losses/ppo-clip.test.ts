@@ -113,6 +113,24 @@ describe('ppoClip gradients', () => {
   });
 });
 
+describe('ppoClip inside tf.variableGrads (how the training step calls it)', () => {
+  it('gives the same gradient as tf.grad and readable metrics', () => {
+    const v = tf.variable(t2(lpNew));
+    const params: PolicyLossParams = { clipLow: 0.2, clipHigh: 0.28, klCoef: 0, aggregation: 'token-mean' };
+    let metrics: Record<string, number> = {};
+    const { value, grads } = tf.variableGrads(() => {
+      const out = ppoClip({ logp: v as unknown as tf.Tensor2D, oldLogp: t2(lpOld), advantages: t2(advMat), mask: t2(mask) }, params);
+      metrics = out.metrics;
+      return out.loss;
+    }, [v]);
+    const ref = tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => ppoClip({ logp: x as tf.Tensor2D, oldLogp: t2(lpOld), advantages: t2(advMat), mask: t2(mask) }, params).loss)(t2(lpNew)).dataSync()));
+    expect(num(value)).toBeCloseTo(-0.366011, 5);
+    expectClose(Array.from(grads[v.name].dataSync()), ref, 1e-7);
+    expect(metrics.validTokens).toBe(6);
+    v.dispose();
+  });
+});
+
 describe('ppoClip degenerate inputs', () => {
   const p: PolicyLossParams = { clipLow: 0.2, clipHigh: 0.28, klCoef: 0.04, aggregation: 'seq-mean-token-mean' };
   it('all-masked batch and empty responses give finite loss and zero gradient', () => {

@@ -134,6 +134,7 @@ describe('SparsePO (§2)', () => {
     expect(r.u).toBeCloseTo(0.373635, 5);
     expect(r.d).toBeCloseTo(-0.021702, 5);
     expect(r.loss).toBeCloseTo(0.673576, 5);
+    expect(r.maskDensity).toBeCloseTo(4 / 8, 6);
     const withL1 = lossOf(sparsePo, mk({ sparseMaskReward: t2(mW) }, { sparseMaskReward: t2(mL) }), { beta: 0.1, sparseL1Reward: 0.001, sparseL1Kl: 0.001 });
     expect(withL1).toBeCloseTo(0.676376, 5);
   });
