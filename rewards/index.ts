@@ -9,6 +9,7 @@ export { extractAnswer, DEFAULT_EXTRACT } from './math/extract.js';
 export { latexToMathjs } from './math/latex.js';
 export { verifyFormat, verifyLength, combine, FORMAT_TEMPLATES } from './shaping.js';
 export { verifyCode, extractCode } from './code/verify-code.js';
+export { runSandboxed, DEFAULT_LIMITS, type SandboxLimits, type SandboxRun } from './code/sandbox.js';
 export { probeIsolation, type Isolation } from './code/isolation.js';
 export { BUILTIN_SPECS, resolveSpec, UnknownVerifierError } from './registry.js';
 export { verifyBatch, shutdownVerifiers, sharedPool, DEFAULT_MATH_TIMEOUT_MS, DEFAULT_CODE_TIMEOUT_MS } from './batch.js';

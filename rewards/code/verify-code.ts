@@ -29,8 +29,14 @@ function sameOutput(actual: string, expected: string): boolean {
 
 type TestOutcome = { pass: true } | { pass: false; kind: 'timeout' | 'error' | 'fail'; why: string };
 
+/** The most telling line of a stderr: the last `SomethingError: …` line, else the last line. */
+function tail(stderr: string): string {
+  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !/^Node\.js v\d/.test(l));
+  const err = [...lines].reverse().find((l) => /(?:Error|Exception)\b.*:|\bcode: '/.test(l) && !/^at /.test(l));
+  return (err ?? lines[lines.length - 1] ?? '').slice(0, 200);
+}
+
 function judge(run: SandboxRun, test: CodeTest, limits: SandboxLimits): TestOutcome {
-  const tail = (s: string) => s.trim().split('\n').slice(-2).join(' | ').slice(0, 200);
   if (run.outcome === 'timeout') return { pass: false, kind: 'timeout', why: `killed after ${limits.timeoutMs} ms wall clock` };
   if (run.outcome === 'output-limit') return { pass: false, kind: 'error', why: `output exceeded ${limits.maxOutputBytes} bytes` };
   if (run.outcome === 'spawn-error') return { pass: false, kind: 'error', why: `sandbox failed: ${tail(run.stderr)}` };
