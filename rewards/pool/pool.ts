@@ -61,7 +61,6 @@ export class VerifierPool {
     this.chunk = opts.chunk ?? 32;
     this.maxHeapMb = opts.maxHeapMb ?? 512;
     this.resize(opts.size);
-    this.spare = this.spawn();
   }
 
   get size(): number {
@@ -120,6 +119,8 @@ export class VerifierPool {
     if ('ready' in m) {
       slot.ready = true;
       this.startFailures = 0;
+      // The spare starts once the working slots are up, so that it does not slow their start.
+      if (!this.spare && !this.closed && this.slots.every((s) => s.ready)) this.spare = this.spawn();
       this.pump();
       return;
     }
@@ -180,11 +181,11 @@ export class VerifierPool {
     void slot.worker.terminate();
     const k = this.slots.indexOf(slot);
     if (k >= 0 && !this.closed) {
+      // Promote the spare (started, or at least starting) rather than paying a whole start-up.
       const spare = this.spare;
-      if (spare && !spare.dead) {
-        this.slots[k] = spare;
-        this.spare = this.spawn();
-      } else this.slots[k] = this.spawn();
+      this.spare = null;
+      this.slots[k] = spare && !spare.dead ? spare : this.spawn();
+      if (this.slots.every((x) => x.ready)) this.spare = this.spawn();
       if (this.queue.length > 0) this.slots[k].worker.ref();
       this.pump();
     }
