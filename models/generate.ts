@@ -21,8 +21,11 @@ export interface GenerateOptions {
   maxNewTokens: number;
   /** 0 = greedy; otherwise softmax(logits / temperature). */
   temperature: number;
-  /** Required when temperature > 0. */
-  rng?: Rng;
+  /**
+   * Required when temperature > 0. One generator for the batch (draws in row order each step), or
+   * one per row, which makes each row's sample independent of how rows are batched.
+   */
+  rng?: Rng | Rng[];
   eosId?: number;
   padId?: number;
   /** Incremental decoding with a KV cache (default true). */
@@ -91,6 +94,8 @@ export function generate(model: Transformer, prompts: number[][], opts: Generate
   const keyBias: number[][] = pad.map((n) => Array.from({ length: Lp }, (_, j) => (j < n ? -1e9 : 0)));
   const out: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], entropies: [], finished: false }));
   const useCache = opts.useCache ?? true;
+  if (Array.isArray(opts.rng) && opts.rng.length !== B) throw new Error(`generate: ${opts.rng.length} rngs for ${B} prompts`);
+  const rowRng = (b: number) => (Array.isArray(opts.rng) ? opts.rng[b] : opts.rng);
 
   let cache: KVCache | undefined;
   const run = (from: number): Float32Array => {
@@ -120,7 +125,7 @@ export function generate(model: Transformer, prompts: number[][], opts: Generate
         const g = out[b];
         let next = padId;
         if (!g.finished) {
-          const [tok, lp, ent] = sampleRow(logits.subarray(b * V, (b + 1) * V), opts.temperature, opts.rng);
+          const [tok, lp, ent] = sampleRow(logits.subarray(b * V, (b + 1) * V), opts.temperature, rowRng(b));
           g.tokens.push(tok);
           g.logprobs.push(lp);
           g.entropies.push(ent);

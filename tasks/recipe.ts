@@ -109,7 +109,8 @@ export interface RolloutBatch {
 
 /** `groupSize` samples for each prompt, consecutive per prompt. */
 export function rollout(model: Transformer, prompts: string[], o: RolloutOptions): RolloutBatch {
-  const rows = prompts.flatMap((p, i) => Array.from({ length: o.groupSize }, () => ({ i, toks: o.tokenizer.encode(p) })));
+  // One stream per row, forked in row order: samples do not depend on how rows are batched.
+  const rows = prompts.flatMap((p, i) => Array.from({ length: o.groupSize }, (_, j) => ({ i, toks: o.tokenizer.encode(p), rng: o.rng.fork(`row/${i}/${j}`) })));
   const bs = o.batchSize ?? rows.length;
   const items: RolloutItem[] = [];
   for (let s = 0; s < rows.length; s += bs) {
@@ -117,7 +118,7 @@ export function rollout(model: Transformer, prompts: string[], o: RolloutOptions
     const gens = generate(
       model,
       chunk.map((r) => r.toks),
-      { maxNewTokens: o.maxNewTokens, temperature: o.temperature, rng: o.rng },
+      { maxNewTokens: o.maxNewTokens, temperature: o.temperature, rng: chunk.map((r) => r.rng) },
     );
     gens.forEach((g, k) =>
       items.push({
