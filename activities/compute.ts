@@ -23,12 +23,15 @@ export interface RolloutResult { rolloutFile: string; metrics: Metrics }
 export interface UpdateResult { version: number; metrics: Metrics }
 export interface EvaluateResult { accuracy: number; metrics: Metrics }
 
-const HEARTBEAT_EVERY_MS = 1000;
+/** Heartbeat well inside the timeout: a few beats per timeout window, at most one a second. */
+function heartbeatInterval(heartbeatTimeoutMs: number | undefined): number {
+  return Math.max(50, Math.min(1000, (heartbeatTimeoutMs ?? 30_000) / 4));
+}
 
 async function withHeartbeat<T>(host: ComputeHost, op: HostOp, args: unknown): Promise<T> {
   const ctx = Context.current();
   let details: Record<string, number | string> = { op };
-  const timer = setInterval(() => ctx.heartbeat(details), HEARTBEAT_EVERY_MS);
+  const timer = setInterval(() => ctx.heartbeat(details), heartbeatInterval(ctx.info.heartbeatTimeoutMs));
   ctx.heartbeat(details);
   try {
     return await host.call<T>(op, args, (d) => { details = { op, ...d }; });

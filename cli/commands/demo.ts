@@ -42,7 +42,7 @@ export async function run(argv: string[]): Promise<number> {
       const { untilInterrupted } = await import('../shutdown.js');
       await untilInterrupted();
     } else {
-      console.log('(the run is kept in .creditflow/temporal.sqlite: `creditflow dev` reopens the Web UI with it)');
+      console.log("(the run stays in the dev server's SQLite file: `creditflow dev` reopens the Web UI with it)");
     }
     return 0;
   } finally {

@@ -29,14 +29,14 @@ describe('heartbeats during a long update', () => {
       timeouts: { heartbeatSeconds },
       // Keep every group so the update does real forward/backward work even when rewards are uniform.
       objective: { dropUniformGroups: false },
-      optimizer: { epochsPerIteration: 40 },
-      run: { iterations: 2, evalEvery: 2, checkpointEvery: 2 },
+      optimizer: { epochsPerIteration: 150 },
+      run: { iterations: 1, evalEvery: 1, checkpointEvery: 1 },
     });
     const result = await (await submitRun(client, config, uniqueId('hb'))).result();
     const train = readMetrics(result.runDir).filter((l) => l.phase === 'train');
-    expect(train).toHaveLength(2);
+    expect(train).toHaveLength(1);
     for (const line of train) {
-      expect(line.metrics['perf/updateSeconds'], 'the premise: the update outlasts the heartbeat timeout').toBeGreaterThan(heartbeatSeconds * 1.5);
+      expect(line.metrics['perf/updateSeconds'], 'the premise: the update outlasts the heartbeat timeout').toBeGreaterThan(heartbeatSeconds * 2);
       expect(line.metrics['update/attempt']).toBe(1);
     }
   }, 240_000);

@@ -1,0 +1,7 @@
+/** One benchmark measurement. Every bench module returns a list of these. */
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  note?: string;
+}
