@@ -69,17 +69,23 @@ interface Case {
   step: () => void;
 }
 
-function timeCases(cases: Case[], warmup: number, reps: number): Map<string, number> {
-  for (let i = 0; i < warmup; i++) for (const c of cases) c.step();
+interface Timing {
+  median: number;
+  min: number;
+}
+
+/** Median and minimum per-step time of each case; every sample times `inner` consecutive steps. */
+function timeCases(cases: Case[], warmup: number, reps: number, inner: number): Map<string, Timing> {
+  for (let i = 0; i < warmup; i++) for (const c of cases) for (let j = 0; j < inner; j++) c.step();
   const times = new Map<string, number[]>(cases.map((c) => [c.name, []]));
   for (let i = 0; i < reps; i++) {
     for (const c of cases) {
       const t0 = performance.now();
-      c.step();
-      times.get(c.name)!.push(performance.now() - t0);
+      for (let j = 0; j < inner; j++) c.step();
+      times.get(c.name)!.push((performance.now() - t0) / inner);
     }
   }
-  return new Map([...times].map(([k, v]) => [k, median(v)]));
+  return new Map([...times].map(([k, v]) => [k, { median: median(v), min: Math.min(...v) }]));
 }
 
 function policyCase(name: string, fn: PolicyLossFn, inputs: PolicyLossInputs, params: PolicyLossParams): Case {
@@ -113,8 +119,8 @@ export async function benchLosses(opts: BenchLossesOptions = {}): Promise<BenchR
   const B = opts.policyBatch ?? 64;
   const P = opts.preferencePairs ?? 32;
   const T = opts.seqLen ?? 256;
-  const warmup = opts.warmup ?? 3;
-  const reps = opts.reps ?? 21;
+  const warmup = opts.warmup ?? 5;
+  const reps = opts.reps ?? 31;
   const previous = tf.getBackend();
   await tf.setBackend('cpu');
   await tf.ready();
@@ -146,7 +152,7 @@ export async function benchLosses(opts: BenchLossesOptions = {}): Promise<BenchR
       policyCase('PPO (token-mean, ε 0.2)', ppoClip, pol, { ...dapoP, clipHigh: 0.2 }),
       policyCase('SPO (prob mask 0.9, whitening)', spoPpo, pol, { ...dapoP, clipHigh: 0.2 }),
     ];
-    const polTimes = timeCases(policyCases, warmup, reps);
+    const polTimes = timeCases(policyCases, warmup, reps, 2);
 
     // ---------------- preference family: one batch for all variants ----------------
     const side = (extra: Record<string, tf.Tensor2D>) => ({
@@ -179,16 +185,18 @@ export async function benchLosses(opts: BenchLossesOptions = {}): Promise<BenchR
       preferenceCase('SparsePO (common mask, L1, KL grad)', sparsePo, withAll, { beta: 0.1, sparseL1Reward: 0.001, sparseL1Kl: 0.001 }, true),
       preferenceCase('T-REG', tReg, withAll, { beta: 0.1, tregAlpha: 0.5 }),
     ];
-    const prefTimes = timeCases(prefCases, warmup, reps);
+    const prefTimes = timeCases(prefCases, warmup, reps, 20);
 
     const rows: BenchRow[] = [];
-    const emit = (times: Map<string, number>, baseline: string, family: string, shape: string, ownBase: Record<string, string> = {}) => {
+    const emit = (times: Map<string, Timing>, baseline: string, family: string, shape: string, ownBase: Record<string, string> = {}) => {
       const b = times.get(baseline)!;
-      for (const [name, ms] of times) {
-        rows.push({ name: `losses/${family}/${name}/fwd+bwd`, value: ms, unit: 'ms', note: `median of ${reps}, ${shape}, cpu backend` });
-        if (name !== baseline) rows.push({ name: `losses/${family}/${name}/ratio`, value: ms / b, unit: `× ${baseline}`, note: 'target ≤ 1.15 for token-level variants' });
-        const own = ownBase[name];
-        if (own) rows.push({ name: `losses/${family}/${name}/ratio-to-own-base`, value: ms / times.get(own)!, unit: `× ${own}`, note: 'same aggregation and clip range, without the token-level part' });
+      for (const [name, t] of times) {
+        rows.push({ name: `losses/${family}/${name}/fwd+bwd`, value: t.median, unit: 'ms', note: `median of ${reps} interleaved samples (min ${t.min.toFixed(2)} ms), ${shape}, cpu backend` });
+        if (name !== baseline) {
+          rows.push({ name: `losses/${family}/${name}/ratio`, value: t.median / b.median, unit: `× ${baseline}`, note: `ratio of medians; of minima ${(t.min / b.min).toFixed(3)}; target ≤ 1.15 for token-level variants` });
+        }
+        const own = ownBase[name] ? times.get(ownBase[name]) : undefined;
+        if (own) rows.push({ name: `losses/${family}/${name}/ratio-to-own-base`, value: t.median / own.median, unit: `× ${ownBase[name]}`, note: `same aggregation and clip range without the token-level part; of minima ${(t.min / own.min).toFixed(3)}` });
       }
     };
     const dapoName = 'DAPO (ppo-clip, token-mean, clip-higher)';

@@ -8,6 +8,8 @@
  *   seq-mean-token-sum-norm  Σ_it w_it m_it ℓ_it / (B · L_max)             L_max = maxLen ?? T
  *
  * Per-token weights w multiply the numerator only: the denominators count valid tokens of `mask`.
+ * They are passed as `numerator` = m · w (mask included, so callers that already hold the product,
+ * like the forking and SPO masks, pay for no extra tensor op).
  *
  * Departures: empty sequences (no valid token) are left out of `seq-mean-token-mean`'s outer mean
  * rather than producing 0/0 (verl divides by B after a NaN-prone inner mean); an all-masked batch
@@ -19,7 +21,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { AggregationMode } from './types.js';
 import { LossInputError } from './errors.js';
-import { product, rowDot } from './tensor-utils.js';
+import { rowDot } from './tensor-utils.js';
 
 export const AGGREGATION_MODES = ['seq-mean-token-mean', 'token-mean', 'seq-mean-token-sum-norm'] as const satisfies readonly AggregationMode[];
 
@@ -28,10 +30,10 @@ export const AGGREGATION_MODES = ['seq-mean-token-mean', 'token-mean', 'seq-mean
  * @param mask    [B, T] 1 = valid token
  * @param mode    aggregation mode
  * @param maxLen  L_max for `seq-mean-token-sum-norm` (default T)
- * @param weights [B, T] optional per-token weights (numerator only)
+ * @param numerator [B, T] optional m · w replacing the mask in the numerator (0 wherever mask is 0)
  * @returns scalar
  */
-export function aggregate(lossMat: tf.Tensor2D, mask: tf.Tensor2D, mode: AggregationMode, maxLen?: number, weights?: tf.Tensor2D): tf.Scalar {
+export function aggregate(lossMat: tf.Tensor2D, mask: tf.Tensor2D, mode: AggregationMode, maxLen?: number, numerator?: tf.Tensor2D): tf.Scalar {
   if (!AGGREGATION_MODES.includes(mode)) {
     throw new LossInputError('aggregate', `unknown aggregation mode '${String(mode)}'; valid: ${AGGREGATION_MODES.join(', ')}`);
   }
@@ -39,7 +41,7 @@ export function aggregate(lossMat: tf.Tensor2D, mask: tf.Tensor2D, mode: Aggrega
   const lMax = maxLen ?? t;
   if (mode === 'seq-mean-token-sum-norm' && !(lMax > 0)) throw new LossInputError('aggregate', `maxLen must be > 0, got ${lMax}`);
   return tf.tidy(() => {
-    const rowSums = rowDot(lossMat, product(mask, weights)); // [B]
+    const rowSums = rowDot(lossMat, numerator ?? mask); // [B]
     if (mode === 'token-mean') return tf.div(tf.sum(rowSums), tf.maximum(tf.sum(mask), 1)) as tf.Scalar;
     if (mode === 'seq-mean-token-sum-norm') return tf.div(tf.sum(rowSums), Math.max(b, 1) * lMax) as tf.Scalar;
     const counts = tf.sum(mask, 1); // [B]

@@ -45,7 +45,7 @@ export interface PolicyLossInputs {
   /**
    * [B, T] non-negative per-token weights that multiply each token's loss (composable masks: forking
    * mask × SPO segments, …). They do not change the aggregation denominator, which keeps counting
-   * all valid tokens of `mask`.
+   * all valid tokens of `mask`. Constants: no gradient flows into them.
    */
   tokenWeights?: tf.Tensor2D;
 }
@@ -70,7 +70,7 @@ export interface PolicyLossParams {
   spoProbThreshold?: number;
   /** SPO: whiten advantages over the kept tokens of the batch. Default true. */
   spoWhiten?: boolean;
-  /** Skip the metric reads (no `dataSync`); the loss is unchanged. Default false. */
+  /** Skip computing and reading the metrics; the loss is unchanged. Default false. */
   skipMetrics?: boolean;
 }
 
@@ -93,13 +93,13 @@ export interface PreferenceSide {
   refLogp: tf.Tensor2D;
   /** 1 = valid response token. */
   mask: tf.Tensor2D;
-  /** Generic per-token weights multiplying the per-token log-ratio (token-weighted DPO, composable). */
+  /** Generic per-token weights multiplying every per-token term (token-weighted DPO, composable). Constants. */
   tokenWeights?: tf.Tensor2D;
   /** cDPO: critical-token scores s_t ∈ (0,1) (constants); weight 1 − s_t. */
   criticalScores?: tf.Tensor2D;
   /** SparsePO: KL(π_ref ‖ πθ) per position over the full vocabulary (≥ 0, differentiable). */
   kl?: tf.Tensor2D;
-  /** SparsePO: mask on the reward term m^u (learned head output or activation mask). */
+  /** SparsePO: mask on the reward term m^u (learned head output, differentiable, or activation mask). */
   sparseMaskReward?: tf.Tensor2D;
   /** SparsePO: mask on the KL term m^d; when absent the reward mask is shared ("sparse-common"). */
   sparseMaskKl?: tf.Tensor2D;
@@ -125,7 +125,7 @@ export interface PreferenceLossParams {
   sparseL1Kl?: number;
   /** T-REG: regulariser weight α (paper searches {0.1, 0.25, 0.5}). Default 0.5. */
   tregAlpha?: number;
-  /** Skip the metric reads (no `dataSync`); the loss is unchanged. Default false. */
+  /** Skip computing and reading the metrics; the loss is unchanged. Default false. */
   skipMetrics?: boolean;
 }
 

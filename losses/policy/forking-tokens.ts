@@ -27,7 +27,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { PolicyLossFn } from '../types.js';
 import { LossInputError } from '../errors.js';
 import { checkPolicyInputs, clippedPolicyLoss } from './ppo-clip.js';
-import { tidyLoss } from '../tensor-utils.js';
+import { constantWeights, tidyLoss } from '../tensor-utils.js';
 
 /** k-th smallest (0-based) of a[lo..hi] by in-place quickselect; returns the value. */
 function select(a: Float64Array, k: number): number {
@@ -117,7 +117,7 @@ export const forkingTokenPpo: PolicyLossFn = (inputs, params) => {
   if (!(rho > 0 && rho <= 1)) throw new LossInputError('forkingTokenPpo', `forkingRho must be in (0, 1], got ${rho}`);
   if (rho === 1 && params.entropyThreshold === undefined) {
     // ρ = 1 is plain DAPO: every valid token is kept, no threshold is needed.
-    const r = clippedPolicyLoss(inputs, params, inputs.tokenWeights, inputs.mask);
+    const r = tidyLoss(() => clippedPolicyLoss(inputs, params, inputs.tokenWeights && constantWeights([inputs.mask, inputs.tokenWeights]), inputs.mask));
     if (!params.skipMetrics) Object.assign(r.metrics, { keptFraction: r.metrics.validTokens > 0 ? 1 : 0, entropyThreshold: Number.NaN });
     return r;
   }
@@ -125,8 +125,8 @@ export const forkingTokenPpo: PolicyLossFn = (inputs, params) => {
   if (!entropies) throw new LossInputError('forkingTokenPpo', 'needs entropies (per-position policy entropy)');
   return tidyLoss(() => {
     const fork = forkingTokenMask(entropies, inputs.mask, rho, side, params.entropyThreshold);
-    const weights = inputs.tokenWeights ? (tf.mul(fork.mask, inputs.tokenWeights) as tf.Tensor2D) : fork.mask;
-    const r = clippedPolicyLoss(inputs, params, weights, inputs.mask);
+    // the forking mask is already 0 on invalid tokens: it is the aggregation's numerator as is
+    const r = clippedPolicyLoss(inputs, params, constantWeights([fork.mask, inputs.tokenWeights]), inputs.mask);
     if (!params.skipMetrics) {
       r.metrics.entropyThreshold = fork.threshold;
       r.metrics.keptFraction = r.metrics.validTokens > 0 ? fork.kept / r.metrics.validTokens : 0;

@@ -23,7 +23,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LossResult, PolicyLossFn, PolicyLossInputs, PolicyLossParams } from '../types.js';
 import { aggregate } from '../aggregate.js';
 import { LossInputError } from '../errors.js';
-import { readAndDispose, rowDot } from '../tensor-utils.js';
+import { constantWeights, readAndDispose, rowDot, tidyLoss } from '../tensor-utils.js';
 
 const LOG_RATIO_CLAMP = 20;
 
@@ -51,13 +51,14 @@ export function checkPolicyInputs(where: string, inputs: PolicyLossInputs, param
 
 /**
  * The clipped surrogate shared by every policy objective of this folder.
- * @param weights   [B, T] multiplies each token's loss (undefined = 1); not in the denominator
+ * @param numerator [B, T] mask × per-token weights (undefined = `denomMask`): multiplies each token's
+ *                  loss; the denominator still counts `denomMask`
  * @param denomMask [B, T] the mask the aggregation divides by (usually `inputs.mask`)
  */
 export function clippedPolicyLoss(
   inputs: PolicyLossInputs,
   params: PolicyLossParams,
-  weights: tf.Tensor2D | undefined,
+  numerator: tf.Tensor2D | undefined,
   denomMask: tf.Tensor2D,
 ): LossResult {
   const { logp, oldLogp, advantages, refLogp } = inputs;
@@ -78,7 +79,7 @@ export function clippedPolicyLoss(
       klMat = kl;
       perToken = tf.add(perToken, tf.mul(kl, params.klCoef));
     }
-    const total = aggregate(perToken, denomMask, params.aggregation, params.maxLen, weights);
+    const total = aggregate(perToken, denomMask, params.aggregation, params.maxLen, numerator);
 
     if (!params.skipMetrics) {
       // One small tensor, read once by the caller: sums over valid tokens (row dots with the mask).
@@ -90,7 +91,7 @@ export function clippedPolicyLoss(
         tf.neg(dot(logRatio)),
         dot(ratio),
         klMat ? dot(klMat) : tf.scalar(0),
-        klMat ? aggregate(pgMat, denomMask, params.aggregation, params.maxLen, weights) : total,
+        klMat ? aggregate(pgMat, denomMask, params.aggregation, params.maxLen, numerator) : total,
       ];
       metricsTensor = tf.keep(tf.stack(parts) as tf.Tensor1D);
     }
@@ -113,5 +114,5 @@ export function clippedPolicyLoss(
 /** PPO-clip / GRPO / DAPO / Dr.GRPO (the variant is the aggregation mode plus clip and KL settings). */
 export const ppoClip: PolicyLossFn = (inputs, params) => {
   checkPolicyInputs('ppoClip', inputs, params);
-  return clippedPolicyLoss(inputs, params, inputs.tokenWeights, inputs.mask);
+  return tidyLoss(() => clippedPolicyLoss(inputs, params, inputs.tokenWeights && constantWeights([inputs.mask, inputs.tokenWeights]), inputs.mask));
 };

@@ -37,7 +37,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PolicyLossFn } from '../types.js';
 import { LossInputError } from '../errors.js';
-import { tidyLoss } from '../tensor-utils.js';
+import { constantWeights, tidyLoss } from '../tensor-utils.js';
 import { checkPolicyInputs, clippedPolicyLoss } from './ppo-clip.js';
 
 export interface SpoCutpointOptions {
@@ -190,7 +190,7 @@ export const spoPpo: PolicyLossFn = (inputs, params) => {
   const whiten = params.spoWhiten ?? true;
   return tidyLoss(() => {
     const { keep, advantages, kept, valid } = keepAndWhiten(inputs, threshold, whiten);
-    const r = clippedPolicyLoss({ ...inputs, advantages }, params, inputs.tokenWeights, keep);
+    const r = clippedPolicyLoss({ ...inputs, advantages }, params, constantWeights([keep, inputs.tokenWeights]), keep);
     if (!params.skipMetrics) r.metrics.probMaskFraction = valid > 0 ? kept / valid : 0;
     return r;
   });

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PreferenceLossInputs, PreferenceLossParams, PreferenceSide } from '../types.js';
 import { LossInputError } from '../errors.js';
-import { product, rowDot } from '../tensor-utils.js';
+import { constantWeights, rowDot } from '../tensor-utils.js';
 
 export function checkPreferenceInputs(where: string, inputs: PreferenceLossInputs, params: PreferenceLossParams): void {
   for (const sideName of ['chosen', 'rejected'] as const) {
@@ -28,9 +28,12 @@ export function checkPreferenceInputs(where: string, inputs: PreferenceLossInput
   if (!(eps >= 0 && eps < 0.5)) throw new LossInputError(where, `labelSmoothing must be in [0, 0.5), got ${eps}`);
 }
 
-/** m_t · w_t: the validity mask times `tokenWeights` and the extra weights (undefined = 1). */
-export function effectiveWeights(side: PreferenceSide, ...extra: Array<tf.Tensor2D | undefined>): tf.Tensor2D {
-  return product(side.mask, side.tokenWeights, ...extra);
+/**
+ * m_t · w_t · Π extra_t · Π (1 − complement_t): the validity mask times `tokenWeights` and the
+ * extra constant weights (undefined ones skipped). Constants only (see `constantWeights`).
+ */
+export function effectiveWeights(side: PreferenceSide, extra: Array<tf.Tensor2D | undefined> = [], complements: Array<tf.Tensor2D | undefined> = []): tf.Tensor2D {
+  return constantWeights([side.mask, side.tokenWeights, ...extra], complements);
 }
 
 /** [B, T] lp_θ − lp_ref (finite inputs: masked positions are zeroed by the weights downstream). */

@@ -48,8 +48,5 @@ export const criticalTokenDpo: PreferenceLossFn = (inputs, params) => {
   if (!sRejected) throw new LossInputError('criticalTokenDpo', 'needs rejected.criticalScores (s_t)');
   const both = (params.criticalSide ?? 'rejected') === 'both';
   if (both && !inputs.chosen.criticalScores) throw new LossInputError('criticalTokenDpo', "criticalSide 'both' needs chosen.criticalScores");
-  return weightedDpoLoss(inputs, params, () => ({
-    rejected: tf.sub(1, sRejected) as tf.Tensor2D,
-    chosen: both ? (tf.sub(1, inputs.chosen.criticalScores as tf.Tensor2D) as tf.Tensor2D) : undefined,
-  }));
+  return weightedDpoLoss(inputs, params, { rejected: sRejected, chosen: both ? inputs.chosen.criticalScores : undefined });
 };

@@ -24,19 +24,21 @@ import { LossInputError } from '../errors.js';
 import { readAndDispose } from '../tensor-utils.js';
 import { checkPreferenceInputs, effectiveWeights, pairMetrics, pairMetricsTensor, sigmoidPairLoss, weightedLogRatioSum } from './core.js';
 
-/** Extra per-token weights [B, T] for each side, built inside the loss's tidy scope. */
-export type ExtraWeights = () => { chosen?: tf.Tensor2D; rejected?: tf.Tensor2D };
+/** Constant per-token scores s [B, T] whose complements 1 − s weight each side (cDPO). */
+export interface ComplementWeights {
+  chosen?: tf.Tensor2D;
+  rejected?: tf.Tensor2D;
+}
 
 /**
- * DPO with extra per-token weights on each side (multiplied with `tokenWeights` and the mask).
+ * DPO whose per-token weights are mask × `tokenWeights` × (1 − complement) on each side.
  * Used by dpo, token-weighted DPO and critical-token DPO.
  */
-export function weightedDpoLoss(inputs: PreferenceLossInputs, params: PreferenceLossParams, extra?: ExtraWeights): LossResult {
+export function weightedDpoLoss(inputs: PreferenceLossInputs, params: PreferenceLossParams, complements: ComplementWeights = {}): LossResult {
   let metricsT: tf.Tensor1D | undefined;
   const loss = tf.tidy(() => {
-    const { chosen: chosenExtra, rejected: rejectedExtra } = extra ? extra() : {};
-    const rw = tf.mul(weightedLogRatioSum(inputs.chosen, effectiveWeights(inputs.chosen, chosenExtra)), params.beta) as tf.Tensor1D;
-    const rl = tf.mul(weightedLogRatioSum(inputs.rejected, effectiveWeights(inputs.rejected, rejectedExtra)), params.beta) as tf.Tensor1D;
+    const rw = tf.mul(weightedLogRatioSum(inputs.chosen, effectiveWeights(inputs.chosen, [], [complements.chosen])), params.beta) as tf.Tensor1D;
+    const rl = tf.mul(weightedLogRatioSum(inputs.rejected, effectiveWeights(inputs.rejected, [], [complements.rejected])), params.beta) as tf.Tensor1D;
     const h = tf.sub(rw, rl) as tf.Tensor1D;
     if (!params.skipMetrics) metricsT = tf.keep(pairMetricsTensor(h, rw, rl));
     return tf.mean(sigmoidPairLoss(h, params.labelSmoothing ?? 0)) as tf.Scalar;

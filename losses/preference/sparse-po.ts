@@ -43,9 +43,12 @@ function sideTerms(side: PreferenceSide, withL1: boolean): SideTerms {
   const mu = side.sparseMaskReward;
   const md = side.sparseMaskKl ?? mu;
   const zeros = tf.zeros([side.mask.shape[0]]) as tf.Tensor1D;
-  const wu = effectiveWeights(side, mu);
+  // the masks may be differentiable (learned head): they multiply the constant weights as tensors
+  const base = effectiveWeights(side);
+  const wu: tf.Tensor2D = mu ? tf.mul(base, mu) : base;
+  const wd: tf.Tensor2D = md === mu ? wu : md ? tf.mul(base, md) : base;
   const u = rowDot(tokenLogRatios(side), wu);
-  const d = side.kl ? (tf.neg(rowDot(side.kl, md === mu ? wu : effectiveWeights(side, md))) as tf.Tensor1D) : zeros;
+  const d = side.kl ? (tf.neg(rowDot(side.kl, wd)) as tf.Tensor1D) : zeros;
   const l1 = (m: tf.Tensor2D | undefined) => (m && withL1 ? rowDot(tf.abs(m), side.mask) : zeros);
   return { u, d, l1u: l1(mu), l1d: l1(side.sparseMaskKl) };
 }

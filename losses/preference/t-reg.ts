@@ -50,7 +50,7 @@ export function contrastiveTokenRewards(lpBetter: tf.Tensor2D, lpWorse: tf.Tenso
 function sideTerms(side: PreferenceSide, beta: number): { reward: tf.Tensor1D; reg: tf.Tensor1D } {
   const w = effectiveWeights(side);
   const [b, t] = side.logp.shape;
-  const rows = tf.stack([w, tf.mul(w, side.tokenRewards as tf.Tensor2D)], 1) as tf.Tensor3D; // [B, 2, T]
+  const rows = tf.stack([w, effectiveWeights(side, [side.tokenRewards])], 1) as tf.Tensor3D; // [B, 2, T]
   const sums = tf.reshape(tf.matMul(tf.reshape(side.logp, [b, 1, t]) as tf.Tensor3D, rows, false, true), [b, 2]);
   const [lpSum, regSum] = tf.unstack(sums, 1) as [tf.Tensor1D, tf.Tensor1D];
   const reward = tf.mul(tf.sub(lpSum, rowDot(side.refLogp, w)), beta) as tf.Tensor1D;
