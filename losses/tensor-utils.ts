@@ -34,6 +34,11 @@ export function product(base: tf.Tensor2D, ...factors: Array<tf.Tensor2D | undef
 /** Backends whose tensors live in host memory, where reading constants with `dataSync` is cheap. */
 const HOST_BACKENDS = new Set(['cpu', 'tensorflow', 'wasm']);
 
+/** Whether the active backend keeps tensors in host memory (cheap `dataSync` of constants). */
+export function isHostBackend(): boolean {
+  return HOST_BACKENDS.has(tf.getBackend());
+}
+
 /**
  * Π factors · Π (1 − complements) of constant [B, T] tensors (masks, weights, scores: never on the
  * gradient path), skipping undefined ones. On host-memory backends it is one JS loop and one upload,
@@ -45,7 +50,7 @@ export function constantWeights(factors: Array<tf.Tensor2D | undefined>, complem
   const cs = complements.filter((c): c is tf.Tensor2D => c !== undefined);
   if (fs.length === 0) throw new Error('constantWeights needs at least one factor');
   if (fs.length === 1 && cs.length === 0) return fs[0];
-  if (!HOST_BACKENDS.has(tf.getBackend())) {
+  if (!isHostBackend()) {
     let w = product(fs[0], ...fs.slice(1));
     for (const c of cs) w = tf.mul(w, tf.sub(1, c));
     return w;

@@ -30,7 +30,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PreferenceLossFn, PreferenceSide } from '../types.js';
 import { LossInputError } from '../errors.js';
-import { readAndDispose, rowDot, stopGradient } from '../tensor-utils.js';
+import { isHostBackend, readAndDispose, rowDot, stopGradient } from '../tensor-utils.js';
 import { checkPreferenceInputs, effectiveWeights, pairMetrics, sigmoidPairLoss } from './core.js';
 
 /**
@@ -46,14 +46,40 @@ export function contrastiveTokenRewards(lpBetter: tf.Tensor2D, lpWorse: tf.Tenso
  * Both per-pair sums a side needs, from one batched matMul on the gradient path:
  *   [Σ_t w_t lp_θ[t], Σ_t w_t r̂_t lp_θ[t]] = lp_θ[b,1,T] · [w; w r̂][b,2,T]ᵀ
  * and the constant Σ_t w_t lp_ref[t]. Returns the DPO reward r [B] and L_REG [B].
+ * The constant operands are built in one host pass where the backend allows it.
  */
 function sideTerms(side: PreferenceSide, beta: number): { reward: tf.Tensor1D; reg: tf.Tensor1D } {
-  const w = effectiveWeights(side);
   const [b, t] = side.logp.shape;
-  const rows = tf.stack([w, effectiveWeights(side, [side.tokenRewards])], 1) as tf.Tensor3D; // [B, 2, T]
+  const rHat = side.tokenRewards as tf.Tensor2D;
+  let rows: tf.Tensor3D;
+  let refSum: tf.Tensor1D;
+  if (isHostBackend()) {
+    const w = effectiveWeights(side).dataSync();
+    const r = rHat.dataSync();
+    const ref = side.refLogp.dataSync();
+    const packed = new Float32Array(2 * b * t);
+    const sums = new Float32Array(b);
+    for (let i = 0; i < b; i++) {
+      let acc = 0;
+      for (let j = 0; j < t; j++) {
+        const k = i * t + j;
+        const wk = w[k];
+        packed[2 * i * t + j] = wk;
+        packed[(2 * i + 1) * t + j] = wk * r[k];
+        acc += wk * ref[k];
+      }
+      sums[i] = acc;
+    }
+    rows = tf.tensor3d(packed, [b, 2, t]);
+    refSum = tf.tensor1d(sums);
+  } else {
+    const w = effectiveWeights(side);
+    rows = tf.stack([w, effectiveWeights(side, [rHat])], 1) as tf.Tensor3D;
+    refSum = rowDot(side.refLogp, w);
+  }
   const sums = tf.reshape(tf.matMul(tf.reshape(side.logp, [b, 1, t]) as tf.Tensor3D, rows, false, true), [b, 2]);
   const [lpSum, regSum] = tf.unstack(sums, 1) as [tf.Tensor1D, tf.Tensor1D];
-  const reward = tf.mul(tf.sub(lpSum, rowDot(side.refLogp, w)), beta) as tf.Tensor1D;
+  const reward = tf.mul(tf.sub(lpSum, refSum), beta) as tf.Tensor1D;
   return { reward, reg: tf.mul(regSum, -beta) as tf.Tensor1D };
 }
 
