@@ -1,0 +1,30 @@
+export {
+  DEFAULT_ARITHMETIC,
+  sampleArithmetic,
+  makeExample,
+  isHeldOut,
+  isCorrect,
+  extractAnswer,
+  problemSpaceSize,
+  validateSpec,
+  type ArithmeticSpec,
+  type ArithmeticExample,
+  type ArithmeticOp,
+} from './arithmetic.js';
+export {
+  sftSteps,
+  sftLoss,
+  rollout,
+  evaluateAccuracy,
+  grpoUpdate,
+  type Demonstration,
+  type SftOptions,
+  type SftResult,
+  type RolloutOptions,
+  type RolloutItem,
+  type RolloutBatch,
+  type EvalResult,
+  type GrpoParams,
+  type GrpoResult,
+} from './recipe.js';
+export { DEMO_RECIPE, runDemoRecipe, type DemoRecipe, type DemoResult } from './demo-recipe.js';
