@@ -62,7 +62,7 @@ async function activate(name: string): Promise<string | null> {
       return tryNative('@tensorflow/tfjs-node-gpu');
     case 'node':
     case 'tensorflow':
-      return (await tryNative('@tensorflow/tfjs-node-gpu').then((r) => (r === null ? null : tryNative('@tensorflow/tfjs-node'))));
+      return tryNative('@tensorflow/tfjs-node');
     case 'wasm':
       return tryWasm();
     case 'cpu':
