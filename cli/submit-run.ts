@@ -1,6 +1,6 @@
 /** Starting a run: the one place the CLI (and the demo) calls `client.workflow.start`. */
 import { randomBytes } from 'node:crypto';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { ExperimentConfig } from '../configs/schema.js';
 import { trainingRun } from '../workflows/training-run.js';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../workflows/shared.js';
@@ -10,7 +10,8 @@ export function newRunId(config: ExperimentConfig): string {
   return `${config.experiment}-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
-export async function submitRun(client: Client, config: ExperimentConfig, runId = newRunId(config)): Promise<WorkflowHandle<typeof trainingRun>> {
+/** Starts the run; the handle also carries `firstExecutionRunId`. */
+export async function submitRun(client: Client, config: ExperimentConfig, runId = newRunId(config)) {
   return client.workflow.start(trainingRun, {
     taskQueue: TASK_QUEUES.cpu,
     workflowId: runId,

@@ -73,7 +73,7 @@ export class RunSessions {
     const tokenizer = new CharTokenizer();
     const model = new Transformer({ vocabSize: tokenizer.vocabSize, ...config.model }, deriveRng(config.seed, 'init'));
     const spec = taskSpec(config);
-    const split = { splitSeed: config.seed, sampleSeed: config.seed, spec };
+    const split = { splitSeed: config.task.splitSeed, sampleSeed: config.task.splitSeed, spec };
     return {
       config, tokenizer, model, version: -1,
       optimizer: new AdamW(model.params, { lr: config.optimizer.lr, weightDecay: config.optimizer.weightDecay }),
@@ -141,18 +141,25 @@ export class RunSessions {
 
     const session = this.newSession(config);
     const started = performance.now();
-    const sftOptimizer = new AdamW(session.model.params, { lr: config.warmStart.lr });
+    // One optimizer for the warm start and the RL updates (its moments carry over, as in the tuned
+    // recipe); each phase passes its own learning rate per step.
     const rng = deriveRng(config.seed, 'sft');
     const demos = session.train.map((e) => ({ prompt: e.prompt, completion: e.completion }));
-    const chunk = 10;
+    const { steps: total, warmupSteps, batchSize, lr } = config.warmStart;
     let lastLoss = NaN;
-    for (let step = 0; step < config.warmStart.steps; step += chunk) {
-      const steps = Math.min(chunk, config.warmStart.steps - step);
-      const r = sftSteps(session.model, sftOptimizer, demos, { steps, batchSize: config.warmStart.batchSize, lr: config.warmStart.lr, rng, tokenizer: session.tokenizer });
+    // Warm-up steps one at a time (their lr ramps), then chunks at the full lr; the shared rng makes
+    // this draw exactly what one long call would, while progress is reported between chunks.
+    for (let step = 0; step < total;) {
+      const inWarmup = step < warmupSteps;
+      const steps = inWarmup ? 1 : Math.min(25, total - step);
+      const r = sftSteps(session.model, session.optimizer, demos, {
+        steps, batchSize, rng, tokenizer: session.tokenizer, maxGradNorm: config.optimizer.maxGradNorm,
+        lr: inWarmup ? (lr * (step + 1)) / warmupSteps : lr,
+      });
+      step += steps;
       lastLoss = r.losses[r.losses.length - 1];
-      progress({ phase: 'sft', step: step + steps, of: config.warmStart.steps, loss: lastLoss });
+      if (!inWarmup || step === warmupSteps) progress({ phase: 'sft', step, of: total, loss: lastLoss });
     }
-    sftOptimizer.dispose();
     const evaluation = evaluateAccuracy(session.model, session.heldOut, { maxNewTokens: config.rollout.maxNewTokens, tokenizer: session.tokenizer });
     const result = {
       runDir,
@@ -207,7 +214,7 @@ export class RunSessions {
     const started = performance.now();
     try {
       const result = grpoUpdate(session.model, session.optimizer, batch, batch.ids.map((id) => scores.get(id) ?? 0), {
-        epochs: config.optimizer.epochsPerIteration, lr: config.optimizer.lr, maxGradNorm: config.optimizer.maxGradNorm,
+        epochs: config.optimizer.epochsPerIteration, miniBatchSize: config.optimizer.miniBatchSize, lr: config.optimizer.lr, maxGradNorm: config.optimizer.maxGradNorm,
         clipLow: config.objective.clipLow, clipHigh: config.objective.clipHigh, aggregation: config.objective.aggregation,
         skipZeroAdvantage: config.objective.dropUniformGroups, rng: deriveRng(config.seed, 'update', iteration),
       });

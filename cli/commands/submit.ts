@@ -18,7 +18,7 @@ export async function run(argv: string[]): Promise<number> {
     const handle = await submitRun(client, config, values.id);
     console.log(`started run ${handle.workflowId}`);
     console.log(`  Web UI: ${uiLink(target, handle.workflowId)}`);
-    if (values.watch) await watchRun(client, handle.workflowId);
+    if (values.watch) console.log(JSON.stringify(await watchRun(client, handle.workflowId), null, 2));
     return 0;
   } finally {
     await client.connection.close();

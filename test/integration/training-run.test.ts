@@ -12,7 +12,7 @@ import { runDir } from '../../store/paths.js';
 import { listCheckpoints, checkpointDir } from '../../store/weight-versions.js';
 import { readVerifiedManifest } from '../../store/atomic-dir.js';
 import { startWorker, type RunningWorker } from '../../worker/run-worker.js';
-import { progressQuery, SEARCH_ATTRIBUTES, pauseSignal, resumeSignal, stopSignal } from '../../workflows/shared.js';
+import { progressQuery, SEARCH_ATTRIBUTES, pauseSignal, resumeSignal, stopSignal, type RunProgress } from '../../workflows/shared.js';
 import { tempStateDir, testAddress, testClient, tinyConfig, uniqueId } from '../support/harness.js';
 
 describe('trainingRun on a real Temporal dev server', () => {
@@ -30,7 +30,8 @@ describe('trainingRun on a real Temporal dev server', () => {
   });
 
   it('runs warm start, rollout, score, update, evaluate and checkpoint for every iteration', async () => {
-    const config = tinyConfig({ experiment: 'it-full' });
+    // Hand over to a fresh history every 2 iterations: the run must carry its state across.
+    const config = tinyConfig({ experiment: 'it-full', run: { continueAsNewEvery: 2 } });
     const id = uniqueId('full');
     const handle = await submitRun(client, config, id);
     const result = await handle.result();
@@ -56,6 +57,7 @@ describe('trainingRun on a real Temporal dev server', () => {
     expect(description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.experiment)).toBe('it-full');
     expect(description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.runStatus)).toBe('completed');
     expect(description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.bestAccuracy)).toBe(result.bestAccuracy);
+    expect(description.runId).not.toBe(handle.firstExecutionRunId); // it did continue as new
     const progress = await handle.query(progressQuery);
     expect(progress.iteration).toBe(4);
     expect(progress.latestEvaluation?.iteration).toBe(4);
@@ -64,9 +66,9 @@ describe('trainingRun on a real Temporal dev server', () => {
   it('pauses, resumes, and on stop checkpoints and finishes cleanly', async () => {
     const config = tinyConfig({ experiment: 'it-control', run: { iterations: 50, evalEvery: 50, checkpointEvery: 50 } });
     const handle = await submitRun(client, config, uniqueId('control'));
-    const waitFor = async (predicate: (p: Awaited<ReturnType<typeof handle.query<typeof progressQuery>>>) => boolean) => {
+    const waitFor = async (predicate: (p: RunProgress) => boolean): Promise<RunProgress> => {
       for (let i = 0; i < 600; i++) {
-        const p = await handle.query(progressQuery).catch(() => null);
+        const p: RunProgress | null = await handle.query(progressQuery).catch(() => null);
         if (p && predicate(p)) return p;
         await new Promise((r) => setTimeout(r, 200));
       }

@@ -1,0 +1,52 @@
+/** The CLI end to end against the test server: submit --watch, then list and status find the run. */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startWorker, type RunningWorker } from '../../worker/run-worker.js';
+import { PROJECT, tempStateDir, testAddress, uniqueId } from '../support/harness.js';
+
+const cli = (...args: string[]) =>
+  spawnSync(process.execPath, [join(PROJECT, 'bin/creditflow.mjs'), ...args, '--address', testAddress()], { encoding: 'utf8' });
+
+describe('creditflow submit / list / status', () => {
+  let worker: RunningWorker;
+  const home = tempStateDir('cli');
+  beforeAll(async () => {
+    worker = await startWorker({ target: { address: testAddress(), namespace: 'default' }, stateDir: home, backend: 'cpu', log: () => undefined });
+  });
+  afterAll(async () => worker?.shutdown());
+
+  it('runs a config from the command line and reports it', () => {
+    const experiment = uniqueId('cli-ok');
+    const file = join(tempStateDir('cli-config'), 'run.yaml');
+    writeFileSync(file, [
+      `experiment: ${experiment}`, 'seed: 3', 'task: { name: arithmetic, maxDigits: 1, trainSize: 20, evalSize: 8 }',
+      'model: { dModel: 16, nLayers: 1, nHeads: 2, dFf: 32, maxSeqLen: 16 }', 'warmStart: { steps: 2, batchSize: 4 }',
+      'rollout: { promptsPerIteration: 2, groupSize: 2, maxNewTokens: 4 }', 'run: { iterations: 2, evalEvery: 2, checkpointEvery: 2 }', '',
+    ].join('\n'));
+    const runId = `${experiment}-run`;
+    const submitted = cli('submit', file, '--id', runId, '--watch');
+    expect(submitted.status, submitted.stderr).toBe(0);
+    expect(submitted.stdout).toContain(`started run ${runId}`);
+    expect(submitted.stdout).toContain(`/namespaces/default/workflows/${runId}`);
+    expect(JSON.parse(submitted.stdout.slice(submitted.stdout.indexOf('{'))).iterations).toBe(2);
+
+    const listed = cli('list', '--query', `Experiment = '${experiment}'`);
+    expect(listed.status, listed.stderr).toBe(0);
+    expect(listed.stdout).toContain(runId);
+    expect(listed.stdout).toContain('completed');
+
+    const status = cli('status', runId, '--json');
+    expect(status.status, status.stderr).toBe(0);
+    const parsed = JSON.parse(status.stdout) as { workflowStatus: string; progress: { iteration: number; status: string } };
+    expect(parsed.workflowStatus).toBe('COMPLETED');
+    expect(parsed.progress).toMatchObject({ iteration: 2, status: 'completed' });
+  }, 180_000);
+
+  it('fails clearly for an unknown run', () => {
+    const result = cli('status', 'no-such-run');
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/no-such-run/);
+  }, 60_000);
+});
