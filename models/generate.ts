@@ -1,5 +1,5 @@
 /**
- * Batched sampling from a {@link Transformer}.
+ * Batched sampling from a {@link CausalLM} (the built-in Transformer or a loaded Llama-style model).
  *
  * Prompts of different lengths are left-padded to a common length; each row's position ids start
  * at 0 at its first real token and padded keys are masked out, so a prompt decodes exactly as it
@@ -14,7 +14,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../engine/rng.js';
 import { EOS, PAD } from './tokenizer.js';
-import { disposeCache, type KVCache, type Transformer } from './transformer.js';
+import type { CausalLM, KVCache } from './causal-lm.js';
+import { disposeCache } from './transformer.js';
 
 export interface GenerateOptions {
   /** Most tokens to generate per row (EOS included). Clamped so prompt + completion fits maxSeqLen + 1. */
@@ -77,7 +78,7 @@ export function sampleRow(logits: Float32Array | number[], temperature: number, 
   return [tok, logits[tok] / t - max - logZ, entropy];
 }
 
-export function generate(model: Transformer, prompts: number[][], opts: GenerateOptions): Generation[] {
+export function generate(model: CausalLM, prompts: number[][], opts: GenerateOptions): Generation[] {
   const B = prompts.length;
   if (B === 0) return [];
   const eos = opts.eosId ?? EOS;

@@ -24,7 +24,18 @@ export interface EncodeOptions {
   eos?: boolean;
 }
 
-export class CharTokenizer {
+/** What the recipe functions need from a tokenizer (the char tokenizer, or a loaded tokenizer.json). */
+export interface TextTokenizer {
+  readonly vocabSize: number;
+  readonly pad: number;
+  readonly bos: number;
+  readonly eos: number;
+  encode(text: string, opts?: EncodeOptions): number[];
+  /** Text of `ids`, stopping at the first EOS. */
+  decode(ids: readonly number[]): string;
+}
+
+export class CharTokenizer implements TextTokenizer {
   readonly alphabet: string;
   private readonly index: Map<string, number>;
 

@@ -1,10 +1,15 @@
 /**
  * One optimisation step: gradients of a scalar loss w.r.t. every model weight, global-norm
  * clipping and an AdamW update. Everything created here is disposed before returning.
+ *
+ * {@link trainStepAccumulated} takes the loss as a sum of micro-batch terms, each built and
+ * differentiated on its own (peak memory of one micro-batch), gradients summed, then one update.
+ * Each term must already carry the whole batch's normaliser (e.g. token-mean: Σ_micro / N_batch
+ * tokens, not Σ_micro / N_micro), so the step equals the single-batch step up to float rounding.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { CausalLM } from './causal-lm.js';
 import type { AdamW } from './optimizer.js';
-import type { Transformer } from './transformer.js';
 
 export interface TrainStepOptions {
   maxGradNorm: number;
@@ -18,23 +23,40 @@ export interface TrainStepResult {
 }
 
 /** @param lossFn builds the loss from the model's current weights (runs under the gradient tape). */
-export function trainStep(model: Transformer, optimizer: AdamW, lossFn: () => tf.Scalar, opts: TrainStepOptions): TrainStepResult {
+export function trainStep(model: CausalLM, optimizer: AdamW, lossFn: () => tf.Scalar, opts: TrainStepOptions): TrainStepResult {
+  return trainStepAccumulated(model, optimizer, [lossFn], opts);
+}
+
+/** One optimizer step on Σ_i lossFns[i]() (see the file header for the normaliser). */
+export function trainStepAccumulated(model: CausalLM, optimizer: AdamW, lossFns: (() => tf.Scalar)[], opts: TrainStepOptions): TrainStepResult {
+  if (lossFns.length === 0) throw new Error('trainStepAccumulated: no loss terms');
   const names = [...model.params.keys()];
-  const { value, grads } = tf.variableGrads(lossFn, model.variables());
+  const vars = model.variables();
+  const acc: Record<string, tf.Tensor> = {};
+  let loss = 0;
   try {
-    const loss = value.dataSync()[0];
-    if (!Number.isFinite(loss)) throw new Error(`trainStep: non-finite loss (${loss})`);
-    // variableGrads keys gradients by the variables' engine names; re-key by our parameter names.
-    const byName: Record<string, tf.Tensor> = {};
-    const vars = model.variables();
-    for (let i = 0; i < vars.length; i++) {
-      const g = grads[vars[i].name];
-      if (g) byName[names[i]] = g;
+    for (const lossFn of lossFns) {
+      const { value, grads } = tf.variableGrads(lossFn, vars);
+      try {
+        const v = value.dataSync()[0];
+        if (!Number.isFinite(v)) throw new Error(`trainStep: non-finite loss (${v})`);
+        loss += v;
+        // variableGrads keys gradients by the variables' engine names; re-key by our parameter names.
+        for (let i = 0; i < vars.length; i++) {
+          const g = grads[vars[i].name];
+          if (!g) continue;
+          const prev = acc[names[i]];
+          acc[names[i]] = prev ? tf.add(prev, g) : tf.clone(g);
+          prev?.dispose();
+        }
+      } finally {
+        value.dispose();
+        tf.dispose(Object.values(grads));
+      }
     }
-    const gradNorm = optimizer.applyGradients(byName, { lr: opts.lr, maxGradNorm: opts.maxGradNorm });
+    const gradNorm = optimizer.applyGradients(acc, { lr: opts.lr, maxGradNorm: opts.maxGradNorm });
     return { loss, gradNorm };
   } finally {
-    value.dispose();
-    tf.dispose(Object.values(grads));
+    tf.dispose(Object.values(acc));
   }
 }

@@ -10,11 +10,18 @@
  *   {@link Transformer.forwardCached} is the decoding path: per-row positions, a key-padding bias for
  *   left-padded prompts, and a KV cache so each new token costs one position, not the whole prefix.
  *
+ * {@link Transformer.hiddenStates} is the packed training path (several sequences per row, restarted
+ * positions, block-diagonal causal mask; see models/packing.ts). The class implements {@link CausalLM}.
+ *
  * Not here (on purpose): dropout (the built-in tasks are tiny and RL data is on-policy), rotary
- * embeddings, packing (sequences are right-padded; see models/logprobs.ts).
+ * embeddings (see models/llama/ for a Llama/Qwen2-style decoder).
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
+import type { CausalLM, KVCache } from './causal-lm.js';
+import { causalBias, dense, embedRows, linear } from './ops.js';
+
+export type { KVCache } from './causal-lm.js';
 
 export interface ModelConfig {
   vocabSize: number;
@@ -31,12 +38,6 @@ export interface ModelConfig {
   tieEmbeddings?: boolean;
 }
 
-/** Per-layer attention keys and values of the positions seen so far: [B, nHeads, Tpast, headDim]. */
-export interface KVCache {
-  k: tf.Tensor4D[];
-  v: tf.Tensor4D[];
-}
-
 export function validateModelConfig(c: ModelConfig): void {
   const ints: (keyof ModelConfig)[] = ['vocabSize', 'dModel', 'nLayers', 'nHeads', 'dFf', 'maxSeqLen'];
   for (const k of ints) {
@@ -47,7 +48,6 @@ export function validateModelConfig(c: ModelConfig): void {
 }
 
 const LN_EPS = 1e-5;
-const NEG_INF = -1e9;
 
 function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const mean = tf.mean(x, -1, true);
@@ -62,32 +62,7 @@ function gelu(x: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
 }
 
-/**
- * 2-D matmul whose backward pass transposes explicitly instead of using matMul's transpose flags:
- * the wasm backend's BatchMatMul is 20-40x slower with a transposed operand ([704,256]ᵀ·[704,64]:
- * ~25 ms against ~0.7 ms for transpose-then-multiply), which made backward 90% of an SFT step.
- */
-const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-  const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-  save([a, b]);
-  return {
-    value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [sa, sb] = saved as tf.Tensor2D[];
-      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as tf.Tensor2D)];
-    },
-  };
-}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
-
-/** x [B,T,dIn] @ w [dIn,dOut] + b -> [B,T,dOut], via one 2-D matmul. */
-function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
-  const [B, T, dIn] = x.shape;
-  let y: tf.Tensor = dense(tf.reshape(x, [B * T, dIn]), w as tf.Tensor2D);
-  if (b) y = tf.add(y, b);
-  return tf.reshape(y, [B, T, w.shape[1]!]);
-}
-
-export class Transformer {
+export class Transformer implements CausalLM {
   readonly config: Required<ModelConfig>;
   /** Every weight, by name, in a fixed order (the order of save files and optimizer state). */
   readonly params: Map<string, tf.Variable>;
@@ -190,16 +165,34 @@ export class Transformer {
   private embed(tokens: tf.Tensor2D): tf.Tensor {
     const [B, T] = tokens.shape;
     const { vocabSize: V, dModel: d } = this.config;
-    const oh = tf.oneHot(tf.reshape(tf.cast(tokens, 'int32'), [B * T]), V);
-    return tf.reshape(tf.matMul(oh, this.p('wte')), [B, T, d]);
+    const oh = tf.oneHot(tf.reshape(tf.cast(tokens, 'int32'), [B * T]), V) as tf.Tensor2D;
+    return tf.reshape(dense(oh, this.p('wte') as tf.Tensor as tf.Tensor2D), [B, T, d]);
   }
 
   private head(h: tf.Tensor): tf.Tensor {
     const x = layerNorm(h, this.p('lnf.g'), this.p('lnf.b'));
     const [B, T, d] = x.shape;
-    const flat = tf.reshape(x, [B * T, d]);
-    const logits = this.config.tieEmbeddings ? tf.matMul(flat, this.p('wte'), false, true) : tf.matMul(flat, this.p('head'));
-    return tf.reshape(logits, [B, T, this.config.vocabSize]);
+    return tf.reshape(this.logitsFromHidden(tf.reshape(x, [B * T, d])), [B, T, this.config.vocabSize]);
+  }
+
+  /** Output head on final-norm hidden states: [N,d] -> [N,V]. */
+  logitsFromHidden(h: tf.Tensor2D): tf.Tensor2D {
+    return this.config.tieEmbeddings ? tf.matMul(h, this.p('wte'), false, true) : tf.matMul(h, this.p('head'));
+  }
+
+  /**
+   * Packed training path: tokens/positions [R,T] (positions restart at each packed sequence),
+   * attnBias [R,1,T,T] block-diagonal causal -> final-norm hidden states [R,T,d]. The position
+   * table is read by a one-hot matmul, so its gradient needs no `gather` kernel.
+   */
+  hiddenStates(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [R, T] = tokens.shape;
+      const d = this.config.dModel;
+      const pos = tf.reshape(embedRows(positions, this.p('wpe') as tf.Tensor as tf.Tensor2D), [R, T, d]);
+      const { h } = this.blocks(tf.add(this.embed(tokens), pos), attnBias, undefined);
+      return layerNorm(h, this.p('lnf.g'), this.p('lnf.b')) as tf.Tensor3D;
+    });
   }
 
   /** x [B,T,d]; bias broadcastable to [B,H,T,Tpast+T]. */
@@ -240,14 +233,6 @@ export class Transformer {
     for (const v of this.params.values()) v.dispose();
     this.params.clear();
   }
-}
-
-/** [1,1,T,past+T] additive mask: query i (at buffer index past+i) sees keys 0..past+i. */
-function causalBias(T: number, past: number): tf.Tensor4D {
-  const Tk = past + T;
-  const data = new Float32Array(T * Tk);
-  for (let i = 0; i < T; i++) for (let j = past + i + 1; j < Tk; j++) data[i * Tk + j] = NEG_INF;
-  return tf.tensor4d(data, [1, 1, T, Tk]);
 }
 
 /** Dispose every tensor of a cache. */

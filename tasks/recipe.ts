@@ -11,16 +11,23 @@
  *  - groups whose rewards are all equal have zero advantage and, without a KL term, zero gradient;
  *    they are dropped before the forward pass (`skipZeroAdvantage`, default true) to save compute,
  *    like DAPO's dynamic-sampling filter (which also resamples; we do not).
+ *
+ * Batches: SFT and GRPO forward passes are packed (padding-free, `packed`, default true; see
+ * models/packing.ts) and may be split into micro-batches (`microBatchSize`) whose gradients are
+ * summed into one optimizer step. The loss normaliser is always the whole step's (token count,
+ * sequence count, B·L_max), so micro-batching changes memory, not the update. Learning rates come
+ * from models/lr-schedule.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import { groupAdvantages, ppoClip, type AggregationMode } from '../losses/index.js';
 import type { Rng } from '../engine/rng.js';
 import { generate } from '../models/generate.js';
+import type { CausalLM } from '../models/causal-lm.js';
 import { sequenceLogProbs } from '../models/logprobs.js';
+import { lrAt, type LrSchedule } from '../models/lr-schedule.js';
 import type { AdamW } from '../models/optimizer.js';
-import type { CharTokenizer } from '../models/tokenizer.js';
-import { trainStep } from '../models/train-step.js';
-import type { Transformer } from '../models/transformer.js';
+import type { TextTokenizer } from '../models/tokenizer.js';
+import { trainStepAccumulated } from '../models/train-step.js';
 import { isCorrect } from './arithmetic.js';
 
 /** A prompt with its SFT demonstration. */
@@ -34,11 +41,17 @@ export interface SftOptions {
   batchSize: number;
   lr: number;
   rng: Rng;
-  tokenizer: CharTokenizer;
+  tokenizer: TextTokenizer;
   /** Default 1. */
   maxGradNorm?: number;
-  /** Linear warmup steps (default 0) then constant lr. */
+  /** Linear warmup steps (default 0) then constant lr; ignored when `schedule` is given. */
   warmupSteps?: number;
+  /** Learning-rate schedule over this call's steps (default: linear warm-up of `warmupSteps`). */
+  schedule?: LrSchedule;
+  /** Packed (padding-free) forward passes (default true). */
+  packed?: boolean;
+  /** Rows per forward/backward pass; gradients of a step's micro-batches are summed (default batchSize). */
+  microBatchSize?: number;
 }
 
 export interface SftResult {
@@ -47,35 +60,62 @@ export interface SftResult {
 }
 
 /** Prompt tokens (BOS + text) and demonstration tokens (text + EOS). */
-function encodePair(tok: CharTokenizer, prompt: string, completion: string): { seq: number[]; start: number } {
+function encodePair(tok: TextTokenizer, prompt: string, completion: string): { seq: number[]; start: number } {
   const p = tok.encode(prompt);
   return { seq: [...p, ...tok.encode(completion, { bos: false, eos: true })], start: p.length };
 }
 
-/** Mean negative log-likelihood of the demonstrations (response tokens only, token mean). */
-export function sftLoss(model: Transformer, tok: CharTokenizer, batch: Demonstration[]): tf.Scalar {
-  const enc = batch.map((d) => encodePair(tok, d.prompt, d.completion));
+/**
+ * Σ over `enc` of the demonstration tokens' negative log-likelihood, divided by `normaliser`
+ * (default: their own count, i.e. the token mean).
+ */
+function nllSum(model: CausalLM, tok: TextTokenizer, enc: { seq: number[]; start: number }[], packed: boolean, normaliser?: number): tf.Scalar {
   const { logp, mask, entropies } = sequenceLogProbs(
     model,
     enc.map((e) => e.seq),
     enc.map((e) => e.start),
+    { packed, padId: tok.pad },
   );
   entropies.dispose();
-  const loss = tf.div(tf.neg(tf.sum(tf.mul(logp, mask))), tf.sum(mask)) as tf.Scalar;
+  const n = normaliser ?? enc.reduce((a, e) => a + e.seq.length - e.start, 0);
+  const loss = tf.tidy(() => tf.div(tf.neg(tf.sum(tf.mul(logp, mask))), Math.max(n, 1)) as tf.Scalar);
+  tf.dispose([logp, mask]);
   return loss;
 }
 
+/** Mean negative log-likelihood of the demonstrations (response tokens only, token mean). */
+export function sftLoss(model: CausalLM, tok: TextTokenizer, batch: Demonstration[], opts: { packed?: boolean } = {}): tf.Scalar {
+  return nllSum(
+    model,
+    tok,
+    batch.map((d) => encodePair(tok, d.prompt, d.completion)),
+    opts.packed ?? true,
+  );
+}
+
 /** Supervised steps on uniformly drawn (with replacement) demonstrations. */
-export function sftSteps(model: Transformer, opt: AdamW, examples: Demonstration[], o: SftOptions): SftResult {
+export function sftSteps(model: CausalLM, opt: AdamW, examples: Demonstration[], o: SftOptions): SftResult {
   if (examples.length === 0) throw new Error('sftSteps: no examples');
+  const schedule: LrSchedule = o.schedule ?? (o.warmupSteps ? { kind: 'linear-warmup', warmupSteps: o.warmupSteps } : { kind: 'constant' });
+  const mbs = Math.max(1, o.microBatchSize ?? o.batchSize);
+  const packed = o.packed ?? true;
   const losses: number[] = [];
   for (let s = 0; s < o.steps; s++) {
     const batch = Array.from({ length: o.batchSize }, () => examples[o.rng.int(examples.length)]);
-    const lr = o.warmupSteps && s < o.warmupSteps ? (o.lr * (s + 1)) / o.warmupSteps : o.lr;
-    const r = trainStep(model, opt, () => sftLoss(model, o.tokenizer, batch), { lr, maxGradNorm: o.maxGradNorm ?? 1 });
+    const enc = batch.map((d) => encodePair(o.tokenizer, d.prompt, d.completion));
+    // Token mean over the whole step, whatever the micro-batching.
+    const tokens = enc.reduce((a, e) => a + e.seq.length - e.start, 0);
+    const terms = chunks(enc, mbs).map((part) => () => nllSum(model, o.tokenizer, part, packed, tokens));
+    const r = trainStepAccumulated(model, opt, terms, { lr: lrAt(schedule, o.lr, s), maxGradNorm: o.maxGradNorm ?? 1 });
     losses.push(r.loss);
   }
   return { losses };
+}
+
+function chunks<T>(xs: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
 }
 
 export interface RolloutOptions {
@@ -83,7 +123,7 @@ export interface RolloutOptions {
   temperature: number;
   maxNewTokens: number;
   rng: Rng;
-  tokenizer: CharTokenizer;
+  tokenizer: TextTokenizer;
   /** Rows generated per batch (default: all at once). */
   batchSize?: number;
 }
@@ -108,7 +148,7 @@ export interface RolloutBatch {
 }
 
 /** `groupSize` samples for each prompt, consecutive per prompt. */
-export function rollout(model: Transformer, prompts: string[], o: RolloutOptions): RolloutBatch {
+export function rollout(model: CausalLM, prompts: string[], o: RolloutOptions): RolloutBatch {
   // One stream per row, forked in row order: samples do not depend on how rows are batched.
   const rows = prompts.flatMap((p, i) => Array.from({ length: o.groupSize }, (_, j) => ({ i, toks: o.tokenizer.encode(p), rng: o.rng.fork(`row/${i}/${j}`) })));
   const bs = o.batchSize ?? rows.length;
@@ -118,7 +158,7 @@ export function rollout(model: Transformer, prompts: string[], o: RolloutOptions
     const gens = generate(
       model,
       chunk.map((r) => r.toks),
-      { maxNewTokens: o.maxNewTokens, temperature: o.temperature, rng: chunk.map((r) => r.rng) },
+      { maxNewTokens: o.maxNewTokens, temperature: o.temperature, rng: chunk.map((r) => r.rng), eosId: o.tokenizer.eos, padId: o.tokenizer.pad },
     );
     gens.forEach((g, k) =>
       items.push({
@@ -143,9 +183,9 @@ export interface EvalResult {
 
 /** Greedy-decoding exact-answer accuracy. */
 export function evaluateAccuracy(
-  model: Transformer,
+  model: CausalLM,
   examples: { prompt: string; answer: string }[],
-  o: { maxNewTokens: number; tokenizer: CharTokenizer; batchSize?: number },
+  o: { maxNewTokens: number; tokenizer: TextTokenizer; batchSize?: number },
 ): EvalResult {
   const bs = o.batchSize ?? 256;
   let correct = 0;
@@ -154,7 +194,7 @@ export function evaluateAccuracy(
     const gens = generate(
       model,
       chunk.map((e) => o.tokenizer.encode(e.prompt)),
-      { maxNewTokens: o.maxNewTokens, temperature: 0 },
+      { maxNewTokens: o.maxNewTokens, temperature: 0, eosId: o.tokenizer.eos, padId: o.tokenizer.pad },
     );
     gens.forEach((g, k) => {
       if (isCorrect(o.tokenizer.decode(g.tokens), chunk[k].answer)) correct++;
@@ -168,13 +208,24 @@ export interface GrpoParams {
   epochs: number;
   /** Sequences per optimizer step (default: the whole batch, one step per epoch). */
   miniBatchSize?: number;
+  /** Sequences per forward/backward pass within a step; gradients are summed (default miniBatchSize). */
+  microBatchSize?: number;
+  /** Peak learning rate (the rate itself under the default constant schedule). */
   lr: number;
+  /** Schedule evaluated at `stepOffset` + this call's step index (default constant). */
+  schedule?: LrSchedule;
+  /** Optimizer steps taken before this call, for the schedule (default 0). */
+  stepOffset?: number;
   maxGradNorm: number;
   clipLow: number;
   clipHigh: number;
   aggregation: AggregationMode;
   /** Drop groups with all-equal rewards before the update (default true; see the file header). */
   skipZeroAdvantage?: boolean;
+  /** Packed (padding-free) forward passes (default true). */
+  packed?: boolean;
+  /** Pad token id of the sequences (default the built-in tokenizer's, 0). */
+  padId?: number;
   rng: Rng;
 }
 
@@ -183,8 +234,34 @@ export interface GrpoResult {
   metrics: Record<string, number>;
 }
 
+/**
+ * Weight of a micro-batch's aggregated loss in the whole step's loss: its share of the step's
+ * normaliser (token-mean: tokens; seq-mean-token-mean: non-empty sequences; seq-mean-token-sum-norm:
+ * sequences, with L_max fixed to the step's longest response). Σ weight_m · L_m = L_step.
+ */
+export function microBatchWeight(mode: AggregationMode, microLens: number[], stepLens: number[]): number {
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  const nonEmpty = (xs: number[]) => xs.filter((n) => n > 0).length;
+  if (mode === 'token-mean') return sum(microLens) / Math.max(sum(stepLens), 1);
+  if (mode === 'seq-mean-token-mean') return nonEmpty(microLens) / Math.max(nonEmpty(stepLens), 1);
+  return microLens.length / Math.max(stepLens.length, 1);
+}
+
+/** Step metrics from micro-batch metrics: token counts add, pgLoss adds by weight, the rest are token-weighted means. */
+function mergeMicroMetrics(parts: { metrics: Record<string, number>; weight: number }[]): Record<string, number> {
+  if (parts.length === 1) return parts[0].metrics;
+  const out: Record<string, number> = {};
+  const tokens = parts.reduce((a, p) => a + (p.metrics.validTokens ?? 0), 0);
+  for (const key of new Set(parts.flatMap((p) => Object.keys(p.metrics)))) {
+    if (key === 'validTokens') out[key] = tokens;
+    else if (key === 'pgLoss') out[key] = parts.reduce((a, p) => a + p.weight * (p.metrics[key] ?? 0), 0);
+    else out[key] = parts.reduce((a, p) => a + (p.metrics.validTokens ?? 0) * (p.metrics[key] ?? 0), 0) / Math.max(tokens, 1);
+  }
+  return out;
+}
+
 /** Group-normalised advantages and PPO-clip epochs over one rollout batch. */
-export function grpoUpdate(model: Transformer, opt: AdamW, batch: RolloutBatch, rewards: number[], p: GrpoParams): GrpoResult {
+export function grpoUpdate(model: CausalLM, opt: AdamW, batch: RolloutBatch, rewards: number[], p: GrpoParams): GrpoResult {
   if (rewards.length !== batch.items.length) throw new Error(`grpoUpdate: ${rewards.length} rewards for ${batch.items.length} completions`);
   const adv = groupAdvantages(rewards, batch.groupSize, 'grpo', { std: 'unbiased' });
   let keep = batch.items.map((_, i) => i).filter((i) => batch.items[i].tokens.length > 0);
@@ -195,39 +272,47 @@ export function grpoUpdate(model: Transformer, opt: AdamW, batch: RolloutBatch, 
   const sums: Record<string, number> = {};
   let steps = 0;
   const mbs = p.miniBatchSize ?? Math.max(1, keep.length);
+  const micro = Math.max(1, Math.min(p.microBatchSize ?? mbs, mbs));
+  const schedule = p.schedule ?? { kind: 'constant' };
+  const temperature = batch.temperature > 0 ? batch.temperature : 1;
   for (let e = 0; e < p.epochs && keep.length > 0; e++) {
     const order = p.rng.shuffle([...keep]);
     for (let s = 0; s < order.length; s += mbs) {
       const idx = order.slice(s, s + mbs);
-      let metrics: Record<string, number> = {};
-      const r = trainStep(
-        model,
-        opt,
-        () => {
-          const items = idx.map((i) => batch.items[i]);
-          const lp = sequenceLogProbs(
-            model,
-            items.map((it) => [...it.promptTokens, ...it.tokens]),
-            items.map((it) => it.promptTokens.length),
-            { temperature: batch.temperature > 0 ? batch.temperature : 1 },
-          );
-          const Tr = lp.logp.shape[1];
-          const padRow = (xs: number[]) => [...xs, ...Array(Tr - xs.length).fill(0)];
-          const oldLogp = tf.tensor2d(items.map((it) => padRow(it.logprobs)), [items.length, Tr]);
-          const advantages = tf.tensor2d(
-            idx.map((i) => Array(Tr).fill(adv[i])),
-            [items.length, Tr],
-          );
-          const out = ppoClip(
-            { logp: lp.logp, oldLogp, advantages, mask: lp.mask },
-            { clipLow: p.clipLow, clipHigh: p.clipHigh, klCoef: 0, aggregation: p.aggregation },
-          );
-          metrics = out.metrics;
-          return out.loss;
-        },
-        { lr: p.lr, maxGradNorm: p.maxGradNorm },
-      );
-      for (const [k, v] of Object.entries({ ...metrics, loss: r.loss, gradNorm: r.gradNorm })) sums[k] = (sums[k] ?? 0) + v;
+      const stepLens = idx.map((i) => batch.items[i].tokens.length);
+      const maxLen = Math.max(...stepLens);
+      const parts: { metrics: Record<string, number>; weight: number }[] = [];
+      const terms = chunks(idx, micro).map((mIdx) => () => {
+        const items = mIdx.map((i) => batch.items[i]);
+        const weight = microBatchWeight(
+          p.aggregation,
+          items.map((it) => it.tokens.length),
+          stepLens,
+        );
+        const lp = sequenceLogProbs(
+          model,
+          items.map((it) => [...it.promptTokens, ...it.tokens]),
+          items.map((it) => it.promptTokens.length),
+          { temperature, packed: p.packed ?? true, padId: p.padId },
+        );
+        const Tr = lp.logp.shape[1];
+        const padRow = (xs: number[]) => [...xs, ...Array(Tr - xs.length).fill(0)];
+        const oldLogp = tf.tensor2d(items.map((it) => padRow(it.logprobs)), [items.length, Tr]);
+        const advantages = tf.tensor2d(
+          mIdx.map((i) => Array(Tr).fill(adv[i])),
+          [items.length, Tr],
+        );
+        const out = ppoClip(
+          { logp: lp.logp, oldLogp, advantages, mask: lp.mask },
+          // maxLen: the step's L_max, so seq-mean-token-sum-norm divides every micro-batch alike.
+          { clipLow: p.clipLow, clipHigh: p.clipHigh, klCoef: 0, aggregation: p.aggregation, maxLen },
+        );
+        parts.push({ metrics: out.metrics, weight });
+        return weight === 1 ? out.loss : tf.tidy(() => tf.mul(out.loss, weight) as tf.Scalar);
+      });
+      const lr = lrAt(schedule, p.lr, (p.stepOffset ?? 0) + steps);
+      const r = trainStepAccumulated(model, opt, terms, { lr, maxGradNorm: p.maxGradNorm });
+      for (const [k, v] of Object.entries({ ...mergeMicroMetrics(parts), loss: r.loss, gradNorm: r.gradNorm })) sums[k] = (sums[k] ?? 0) + v;
       steps++;
     }
   }

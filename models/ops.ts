@@ -1,0 +1,80 @@
+/**
+ * Differentiable building blocks shared by the model classes, written around two limits of the
+ * TensorFlow.js wasm backend:
+ *  - its BatchMatMul is 20-40x slower with a transposed 2-D operand, so {@link dense} transposes
+ *    explicitly in its backward pass (batched 4-D attention matmuls showed no such gap);
+ *  - it has no kernel for `gather`'s gradient (UnsortedSegmentSum), so {@link selectRows} gathers
+ *    rows whose indices never repeat and computes its gradient with a second gather.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Additive mask value for keys a query must not see. */
+export const NEG_INF = -1e9;
+
+/**
+ * 2-D matmul whose backward pass transposes explicitly instead of using matMul's transpose flags:
+ * ([704,256]ᵀ·[704,64] measured ~25 ms with the flag against ~0.7 ms transpose-then-multiply).
+ */
+export const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+  save([a, b]);
+  return {
+    value: tf.matMul(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved as tf.Tensor2D[];
+      return [tf.matMul(dy as tf.Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as tf.Tensor2D)];
+    },
+  };
+}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+
+/** x [B,T,dIn] @ w [dIn,dOut] (+ b) -> [B,T,dOut], via one 2-D matmul. */
+export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+  const [B, T, dIn] = x.shape;
+  let y: tf.Tensor = dense(tf.reshape(x, [B * T, dIn]), w as tf.Tensor2D);
+  if (b) y = tf.add(y, b);
+  return tf.reshape(y, [B, T, w.shape[1]!]);
+}
+
+/** One-hot rows of `ids` (any shape, flattened) times `table` [n,d] -> [ids.size, d]; differentiable in `table`. */
+export function embedRows(ids: tf.Tensor, table: tf.Tensor2D): tf.Tensor2D {
+  const oh = tf.oneHot(tf.reshape(tf.cast(ids, 'int32'), [ids.size]), table.shape[0]) as tf.Tensor2D;
+  return dense(oh, table);
+}
+
+/**
+ * out[i] = x[idx[i]] for x [n,d], with idx[i] = -1 giving a zero row. Valid indices must be
+ * distinct (checked), so the gradient is itself a gather: dx[j] = dy[i] where idx[i] = j, else 0.
+ */
+export function selectRows(x: tf.Tensor2D, idx: Int32Array): tf.Tensor2D {
+  const n = x.shape[0];
+  const m = idx.length;
+  const inverse = new Int32Array(n).fill(m); // m = the appended zero row of dy
+  const fwd = new Int32Array(m);
+  for (let i = 0; i < m; i++) {
+    const j = idx[i];
+    if (j < 0) {
+      fwd[i] = n; // the appended zero row of x
+      continue;
+    }
+    if (j >= n || inverse[j] !== m) throw new Error(`selectRows: index ${j} repeated or outside [0, ${n})`);
+    inverse[j] = i;
+    fwd[i] = j;
+  }
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const a = args[0] as tf.Tensor2D;
+    const withZero = (t: tf.Tensor2D) => tf.concat([t, tf.zeros([1, t.shape[1]])], 0);
+    return {
+      value: tf.gather(withZero(a), tf.tensor1d(fwd, 'int32')),
+      gradFunc: (dy: tf.Tensor) => tf.gather(withZero(dy as tf.Tensor2D), tf.tensor1d(inverse, 'int32')),
+    };
+  }) as (a: tf.Tensor2D) => tf.Tensor2D;
+  return op(x);
+}
+
+/** [1,1,T,past+T] additive mask: query i (at buffer index past+i) sees keys 0..past+i. */
+export function causalBias(T: number, past: number): tf.Tensor4D {
+  const Tk = past + T;
+  const data = new Float32Array(T * Tk);
+  for (let i = 0; i < T; i++) for (let j = past + i + 1; j < Tk; j++) data[i * Tk + j] = NEG_INF;
+  return tf.tensor4d(data, [1, 1, T, Tk]);
+}
