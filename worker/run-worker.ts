@@ -11,6 +11,7 @@ import { createComputeActivities, createCpuActivities } from '../activities/inde
 import { ComputeHost } from '../engine/compute-host.js';
 import { shutdownVerifiers } from '../rewards/index.js';
 import { stateDir } from '../store/paths.js';
+import { createSweepActivities } from '../sweeps/activities.js';
 import { pinnedQueueName, TASK_QUEUES } from '../workflows/shared.js';
 import type { TemporalTarget } from './connection.js';
 
@@ -71,7 +72,7 @@ export async function startWorker(options: WorkerOptionsIn): Promise<RunningWork
     ...common,
     taskQueue: TASK_QUEUES.cpu,
     workflowsPath: WORKFLOWS_PATH,
-    activities: createCpuActivities({ stateDir: home }),
+    activities: { ...createCpuActivities({ stateDir: home }), ...createSweepActivities() },
   } as WorkerOptions);
   const claimWorker = await Worker.create({
     ...common,

@@ -1,2 +1,3 @@
 /** The workflow bundle's entry: every workflow type the worker registers. */
 export { trainingRun } from './training-run.js';
+export { sweep } from './sweep.js';

@@ -6,6 +6,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
+import type { SweepLeaderboard } from './sweep-plan.js';
 
 /** Task queues. Workflow tasks and bookkeeping run on `cpu`; model work on `compute`. */
 export const TASK_QUEUES = {
@@ -27,6 +28,9 @@ export const SEARCH_ATTRIBUTES = {
   objective: defineSearchAttributeKey('Objective', 'KEYWORD'),
   runStatus: defineSearchAttributeKey('RunStatus', 'KEYWORD'),
   bestAccuracy: defineSearchAttributeKey('BestAccuracy', 'DOUBLE'),
+  /** Set on a sweep and on each of its trials, so `SweepId = "…"` lists them together. */
+  sweepId: defineSearchAttributeKey('SweepId', 'KEYWORD'),
+  seed: defineSearchAttributeKey('Seed', 'INT'),
 } as const;
 
 export type RunStatus = 'starting' | 'warm-start' | 'running' | 'paused' | 'stopping' | 'completed' | 'failed';
@@ -60,3 +64,9 @@ export const pauseSignal = defineSignal('pause');
 export const resumeSignal = defineSignal('resume');
 /** Stop = write a checkpoint, then finish cleanly (unlike cancel, which abandons the run). */
 export const stopSignal = defineSignal('stop');
+
+/**
+ * A sweep answers `leaderboard`; it takes the same `pause` / `resume` / `stop` signals as a run
+ * (pause: start no new trials and pause the running ones; stop: stop every running trial cleanly).
+ */
+export const leaderboardQuery = defineQuery<SweepLeaderboard>('leaderboard');

@@ -100,6 +100,7 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
       { key: SEARCH_ATTRIBUTES.experiment, value: config.experiment },
       { key: SEARCH_ATTRIBUTES.objective, value: config.objective.name },
       { key: SEARCH_ATTRIBUTES.runStatus, value: status },
+      { key: SEARCH_ATTRIBUTES.seed, value: config.seed },
     ];
     if (progress.bestEvaluation) pairs.push({ key: SEARCH_ATTRIBUTES.bestAccuracy, value: progress.bestEvaluation.accuracy });
     upsertSearchAttributes(pairs);
@@ -107,7 +108,7 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
   };
 
   /** Run one model activity on the run's worker, moving the run to another worker if it is gone. */
-  async function onComputeHost<T>(call: (acts: ComputeActivities) => Promise<T>): Promise<T> {
+  async function onComputeHost<T>(call: (acts: ReturnType<typeof pinned>) => Promise<T>): Promise<T> {
     for (;;) {
       if (pinnedQueue === null) pinnedQueue = await claim(config).claimWorker({ runId });
       try {
@@ -125,7 +126,7 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
   try {
     if (progress.iteration === 0 && progress.warmStartAccuracy === null) {
       publish('warm-start');
-      const warm = await onComputeHost((a) => a.warmStart({ runId, config }));
+      const warm = await onComputeHost((a) => a.warmStart.executeWithOptions({ summary: `SFT warm start: ${config.warmStart.steps} steps` }, [{ runId, config }]));
       progress.runDir = warm.runDir;
       progress.warmStartAccuracy = warm.accuracy;
       progress.latestEvaluation = { iteration: 0, accuracy: warm.accuracy };
@@ -142,16 +143,18 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
       if (stopRequested) break;
       publish('running');
 
-      const rollout = await onComputeHost((a) => a.rollout({ runId, config, iteration }));
-      const scores = await cpuActs.score({ runId, iteration, rolloutFile: rollout.rolloutFile });
-      const update = await onComputeHost((a) => a.update({ runId, config, iteration }));
+      const at = `iteration ${iteration}/${config.run.iterations}`;
+      const rollout = await onComputeHost((a) => a.rollout.executeWithOptions(
+        { summary: `${at}: sample ${config.rollout.promptsPerIteration}×${config.rollout.groupSize} completions` }, [{ runId, config, iteration }]));
+      const scores = await cpuActs.score.executeWithOptions({ summary: `${at}: verify rewards` }, [{ runId, iteration, rolloutFile: rollout.rolloutFile }]);
+      const update = await onComputeHost((a) => a.update.executeWithOptions({ summary: `${at}: ${config.objective.name} update` }, [{ runId, config, iteration }]));
       const metrics: Metrics = { ...rollout.metrics, ...scores.metrics, ...update.metrics };
       await cpuActs.recordMetrics({ runId, iteration, phase: 'train', metrics });
       progress.iteration = iteration;
       progress.latestMetrics = metrics;
 
       if (iteration % config.run.evalEvery === 0 || isLast(iteration)) {
-        const evaluation = await onComputeHost((a) => a.evaluate({ runId, config, iteration }));
+        const evaluation = await onComputeHost((a) => a.evaluate.executeWithOptions({ summary: `${at}: held-out accuracy` }, [{ runId, config, iteration }]));
         await cpuActs.recordMetrics({ runId, iteration, phase: 'eval', metrics: evaluation.metrics });
         progress.latestEvaluation = { iteration, accuracy: evaluation.accuracy };
         if (!progress.bestEvaluation || evaluation.accuracy > progress.bestEvaluation.accuracy) {
@@ -159,7 +162,7 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
         }
       }
       if (iteration % config.run.checkpointEvery === 0 || isLast(iteration)) {
-        await cpuActs.checkpoint({ runId, version: iteration, keep: config.run.keepCheckpoints });
+        await cpuActs.checkpoint.executeWithOptions({ summary: `${at}: checkpoint` }, [{ runId, version: iteration, keep: config.run.keepCheckpoints }]);
         progress.lastCheckpoint = iteration;
       }
       publish('running');

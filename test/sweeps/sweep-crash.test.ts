@@ -1,0 +1,94 @@
+/**
+ * A 2x2 sweep on the real dev server with concurrency 2. The worker process is SIGKILLed while trials
+ * run and another one takes over: the sweep still ends with exactly four trials, each started once and
+ * finished once (every iteration recorded once), never more than two at a time, and the leaderboard
+ * ranks them by the metric as read back from their metrics files.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { WorkflowExecutionInfo } from '@temporalio/client';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readMetrics } from '../../store/metrics-log.js';
+import { runDir } from '../../store/paths.js';
+import { parseSweepYaml } from '../../sweeps/load.js';
+import { startSweep } from '../../sweeps/start.js';
+import { SEARCH_ATTRIBUTES, type Metrics } from '../../workflows/shared.js';
+import { tempStateDir, testAddress, testClient, uniqueId } from '../support/harness.js';
+import { spawnWorker, type WorkerProcess } from '../support/worker-process.js';
+import { gridSweepYaml } from './fixtures.js';
+
+describe('sweep on a real dev server', () => {
+  const started: WorkerProcess[] = [];
+  afterAll(() => {
+    for (const w of started) w.child.kill('SIGKILL');
+  });
+
+  it('2x2 grid, concurrency 2, worker SIGKILLed mid-sweep: four trials, each finished once, ranked by the metric', async () => {
+    const home = tempStateDir('sweep');
+    const client = await testClient('sweeps');
+    const sweepId = uniqueId('sw');
+    const loaded = parseSweepYaml(gridSweepYaml('it-sweep'), 'grid.yaml');
+    expect(loaded.params).toHaveLength(4);
+
+    const first = spawnWorker(testAddress(), 'sweeps', home);
+    started.push(first);
+    await first.ready;
+    const handle = await startSweep(client, loaded, sweepId);
+
+    // Kill the worker once a trial has recorded an iteration (two trials are in flight then).
+    const trainLines = (id: string) => readMetrics(runDir(id, home)).filter((l) => l.phase === 'train').length;
+    let killed = false;
+    for (let i = 0; i < 2400 && !killed; i++) {
+      if (trainLines(`${sweepId}-t001`) + trainLines(`${sweepId}-t002`) >= 1) {
+        first.child.kill('SIGKILL');
+        killed = true;
+      } else {
+        await sleep(50);
+      }
+    }
+    expect(killed, 'no trial made progress').toBe(true);
+    await first.exited;
+    const finishedBeforeKill = [1, 2, 3, 4].filter((k) => trainLines(`${sweepId}-t00${k}`) === 4).length;
+    expect(finishedBeforeKill, 'the kill came after the sweep was done').toBeLessThan(4);
+
+    const second = spawnWorker(testAddress(), 'sweeps', home);
+    started.push(second);
+    await second.ready;
+    const result = await handle.result();
+    second.child.kill('SIGTERM');
+    await second.exited;
+
+    // Exactly four trial executions, deterministic ids, each completed.
+    const trials: WorkflowExecutionInfo[] = [];
+    for await (const wf of client.workflow.list({ query: `SweepId = '${sweepId}' AND WorkflowType = 'trainingRun'` })) trials.push(wf);
+    expect(trials.map((t) => t.workflowId).sort()).toEqual([1, 2, 3, 4].map((k) => `${sweepId}-t00${k}`));
+    for (const t of trials) {
+      expect(t.status.name).toBe('COMPLETED');
+      expect(t.typedSearchAttributes.get(SEARCH_ATTRIBUTES.seed)).toBe(7);
+    }
+    // Never more than `concurrency` trials at once.
+    for (const t of trials) {
+      const overlapping = trials.filter((o) => o.startTime <= t.startTime && (!o.closeTime || o.closeTime > t.startTime));
+      expect(overlapping.length).toBeLessThanOrEqual(2);
+    }
+
+    // Each trial ran every iteration exactly once.
+    const lastReward = new Map<string, number>();
+    for (const t of trials) {
+      const lines = readMetrics(runDir(t.workflowId, home));
+      expect(lines.filter((l) => l.phase === 'train').map((l) => l.iteration)).toEqual([1, 2, 3, 4]);
+      lastReward.set(t.workflowId, (lines.filter((l) => l.phase === 'train').at(-1)!.metrics as Metrics)['reward/mean']);
+    }
+
+    // The leaderboard: four completed trials, ranked by reward/mean (max), values from the files.
+    const lb = result.leaderboard;
+    expect(lb.total).toBe(4);
+    expect(lb.counts.completed).toBe(4);
+    expect(lb.trials.map((t) => t.rank)).toEqual([1, 2, 3, 4]);
+    for (const t of lb.trials) expect(t.metric).toBeCloseTo(lastReward.get(t.id)!, 10);
+    const metrics = lb.trials.map((t) => t.metric!);
+    expect(metrics).toEqual([...metrics].sort((a, b) => b - a));
+    expect(lb.trials.map((t) => t.params['optimizer.lr']).sort()).toEqual([0.0003, 0.0003, 0.003, 0.003]);
+    expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.runStatus)).toBe('completed');
+    await client.connection.close();
+  }, 240_000);
+});
