@@ -18,6 +18,7 @@ import { readRewards, readRollouts, rolloutFile, writeFileAtomic, writeRollouts,
 import { readVersion, versionDir, writeVersion } from '../store/weight-versions.js';
 import { sampleArithmetic, type ArithmeticExample, type ArithmeticSpec } from '../tasks/arithmetic.js';
 import { evaluateAccuracy, grpoUpdate, rollout, sftSteps, type RolloutBatch } from '../tasks/recipe.js';
+import { failpoint } from '../store/failpoints.js';
 import type { Metrics } from '../workflows/shared.js';
 import { deriveRng } from './rng.js';
 
@@ -195,6 +196,7 @@ export class RunSessions {
       };
     });
     writeRollouts(file, records);
+    failpoint('rollout:written');
     return { rolloutFile: file, metrics: rolloutMetrics(records, seconds) };
   }
 
@@ -222,6 +224,7 @@ export class RunSessions {
       for (const [k, v] of Object.entries(result.metrics)) metrics[`update/${k}`] = v;
       metrics['perf/updateSeconds'] = (performance.now() - started) / 1000;
       metrics['update/droppedGroups'] = batch.droppedGroups;
+      failpoint('update:stepped'); // gradients applied in memory, version not yet on disk
       const recorded = { version: iteration, metrics };
       await this.saveVersion(args, session, iteration, recorded);
       session.version = iteration;

@@ -11,6 +11,15 @@ export const BUILTIN_SPECS = {
   code: { kind: 'code' },
   'think-answer': { kind: 'format', pattern: 'think-answer' },
   boxed: { kind: 'format', pattern: 'boxed' },
+  /**
+   * Exact-answer integer tasks (the built-in arithmetic task): the completion must be the integer and
+   * nothing else, equal to the gold. The plain `math` verifier would accept trailing junk ("12+") via
+   * its last-number rule, which rewards sloppy completions that greedy evaluation counts as wrong.
+   */
+  'exact-integer': {
+    kind: 'compose', mode: 'gate',
+    parts: [{ spec: { kind: 'format', pattern: 'integer' } }, { spec: { kind: 'math' }, weight: 1 }],
+  },
   /** The usual R1-style shaping: format gate, then answer correctness. */
   'math-think-answer': {
     kind: 'compose', mode: 'gate',

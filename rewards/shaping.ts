@@ -14,6 +14,8 @@ export const FORMAT_TEMPLATES = {
   'think-answer': /^\s*<think>[\s\S]*?<\/think>\s*<answer>[\s\S]*?<\/answer>\s*$/,
   boxed: /\\boxed\{/,
   hash: /####\s*\S/,
+  /** The whole completion is one integer, nothing else (exact-answer tasks). */
+  integer: /^-?\d+$/,
 } as const satisfies Record<string, RegExp>;
 
 const MAX_FORMAT_INPUT = 200_000;

@@ -18,6 +18,8 @@ export interface DevServerOptions {
   /** No Web UI (tests that do not look at it). */
   headless?: boolean;
   namespace?: string;
+  /** More namespaces to create at start (tests give each file its own, so workers never share queues). */
+  extraNamespaces?: string[];
   log?: (line: string) => void;
 }
 
@@ -83,6 +85,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (await portIsOpen(port)) throw new Error(`port ${port} is already in use: is another Temporal server running? (use --address to connect to it)`);
   const cli = ensureTemporalCli(log);
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'error', ...searchAttributeFlags()];
+  for (const extra of options.extraNamespaces ?? []) args.push('--namespace', extra);
   if (options.dbFile) {
     mkdirSync(dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
@@ -105,7 +108,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     }
     await sleep(100);
   }
-  await waitUntilServing(`127.0.0.1:${port}`, namespace, deadline);
+  for (const ns of [namespace, ...(options.extraNamespaces ?? [])]) await waitUntilServing(`127.0.0.1:${port}`, ns, deadline);
   const stop = async () => {
     if (exited) return;
     child.kill('SIGTERM');

@@ -6,6 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { failpoint } from './failpoints.js';
 
 export const MANIFEST = 'manifest.json';
 
@@ -50,6 +51,7 @@ export async function writeAtomicDir(
   mkdirSync(tmp);
   try {
     await write(tmp);
+    failpoint('atomic-dir:files-written');
     const files: Manifest['files'] = {};
     for (const rel of listFiles(tmp).sort()) {
       const path = join(tmp, rel);
@@ -60,6 +62,7 @@ export async function writeAtomicDir(
     writeFileSync(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2));
     fsyncPath(join(tmp, MANIFEST));
     fsyncPath(tmp);
+    failpoint('atomic-dir:before-rename');
     renameSync(tmp, finalDir);
     fsyncPath(dirname(finalDir));
     return manifest;

@@ -28,7 +28,7 @@ export interface ArithmeticExample {
   id: string;
   prompt: string;
   answer: string;
-  verifier: 'math';
+  verifier: 'exact-integer';
   /** What the model should write after the prompt (without EOS). */
   completion: string;
 }
@@ -52,7 +52,7 @@ export function validateSpec(s: ArithmeticSpec): void {
 export function makeExample(a: number, op: ArithmeticOp, b: number): ArithmeticExample {
   const prompt = `${a}${op}${b}=`;
   const answer = String(op === '+' ? a + b : a - b);
-  return { id: `${a}${op === '+' ? 'p' : 'm'}${b}`, prompt, answer, verifier: 'math', completion: answer };
+  return { id: `${a}${op === '+' ? 'p' : 'm'}${b}`, prompt, answer, verifier: 'exact-integer', completion: answer };
 }
 
 /** Which side of the split a problem is on. */

@@ -4,16 +4,16 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker, type RunningWorker } from '../../worker/run-worker.js';
-import { PROJECT, tempStateDir, testAddress, uniqueId } from '../support/harness.js';
+import { PROJECT, tempStateDir, testTarget, testAddress, uniqueId } from '../support/harness.js';
 
 const cli = (...args: string[]) =>
-  spawnSync(process.execPath, [join(PROJECT, 'bin/creditflow.mjs'), ...args, '--address', testAddress()], { encoding: 'utf8' });
+  spawnSync(process.execPath, [join(PROJECT, 'bin/creditflow.mjs'), ...args, '--address', testAddress(), '--namespace', 'cli'], { encoding: 'utf8' });
 
 describe('creditflow submit / list / status', () => {
   let worker: RunningWorker;
   const home = tempStateDir('cli');
   beforeAll(async () => {
-    worker = await startWorker({ target: { address: testAddress(), namespace: 'default' }, stateDir: home, backend: 'cpu', log: () => undefined });
+    worker = await startWorker({ target: testTarget('cli'), stateDir: home, backend: 'cpu', log: () => undefined });
   });
   afterAll(async () => worker?.shutdown());
 
@@ -29,7 +29,7 @@ describe('creditflow submit / list / status', () => {
     const submitted = cli('submit', file, '--id', runId, '--watch');
     expect(submitted.status, submitted.stderr).toBe(0);
     expect(submitted.stdout).toContain(`started run ${runId}`);
-    expect(submitted.stdout).toContain(`/namespaces/default/workflows/${runId}`);
+    expect(submitted.stdout).toContain(`/namespaces/cli/workflows/${runId}`);
     expect(JSON.parse(submitted.stdout.slice(submitted.stdout.indexOf('{'))).iterations).toBe(2);
 
     const listed = cli('list', '--query', `Experiment = '${experiment}'`);

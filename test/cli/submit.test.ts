@@ -8,7 +8,7 @@ import { PROJECT, tempStateDir, testAddress, testClient } from '../support/harne
 function submit(yaml: string) {
   const file = join(tempStateDir('submit'), 'bad.yaml');
   writeFileSync(file, yaml);
-  return spawnSync(process.execPath, [join(PROJECT, 'bin/creditflow.mjs'), 'submit', file, '--address', testAddress()], { encoding: 'utf8' });
+  return spawnSync(process.execPath, [join(PROJECT, 'bin/creditflow.mjs'), 'submit', file, '--address', testAddress(), '--namespace', 'cli-submit'], { encoding: 'utf8' });
 }
 
 describe('creditflow submit', () => {
@@ -21,7 +21,7 @@ describe('creditflow submit', () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(message);
     expect(result.stdout).not.toContain('started run');
-    const client = await testClient();
+    const client = await testClient('cli-submit');
     const experiment = yaml.match(/experiment: (\S+)/)![1];
     const count = await client.workflow.count(`Experiment = '${experiment}'`);
     await client.connection.close();

@@ -7,15 +7,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submitRun } from '../../cli/submit-run.js';
 import { readMetrics } from '../../store/metrics-log.js';
 import { startWorker, type RunningWorker } from '../../worker/run-worker.js';
-import { tempStateDir, testAddress, testClient, tinyConfig, uniqueId } from '../support/harness.js';
+import { tempStateDir, testTarget, testAddress, testClient, tinyConfig, uniqueId } from '../support/harness.js';
 import type { Client } from '@temporalio/client';
 
 describe('heartbeats during a long update', () => {
   let client: Client;
   let worker: RunningWorker;
   beforeAll(async () => {
-    client = await testClient();
-    worker = await startWorker({ target: { address: testAddress(), namespace: 'default' }, stateDir: tempStateDir('hb'), backend: 'cpu', log: () => undefined });
+    client = await testClient('heartbeat');
+    worker = await startWorker({ target: testTarget('heartbeat'), stateDir: tempStateDir('hb'), backend: 'cpu', log: () => undefined });
   });
   afterAll(async () => {
     await worker?.shutdown();

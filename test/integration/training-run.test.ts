@@ -13,7 +13,7 @@ import { listCheckpoints, checkpointDir } from '../../store/weight-versions.js';
 import { readVerifiedManifest } from '../../store/atomic-dir.js';
 import { startWorker, type RunningWorker } from '../../worker/run-worker.js';
 import { progressQuery, SEARCH_ATTRIBUTES, pauseSignal, resumeSignal, stopSignal, type RunProgress } from '../../workflows/shared.js';
-import { tempStateDir, testAddress, testClient, tinyConfig, uniqueId } from '../support/harness.js';
+import { tempStateDir, testTarget, testAddress, testClient, tinyConfig, uniqueId } from '../support/harness.js';
 
 describe('trainingRun on a real Temporal dev server', () => {
   let client: Client;
@@ -21,8 +21,8 @@ describe('trainingRun on a real Temporal dev server', () => {
   const home = tempStateDir('run');
 
   beforeAll(async () => {
-    client = await testClient();
-    worker = await startWorker({ target: { address: testAddress(), namespace: 'default' }, stateDir: home, backend: 'cpu', log: () => undefined });
+    client = await testClient('training-run');
+    worker = await startWorker({ target: testTarget('training-run'), stateDir: home, backend: 'cpu', log: () => undefined });
   });
   afterAll(async () => {
     await worker?.shutdown();

@@ -20,10 +20,10 @@ describe('worker crash during update', () => {
 
   it('SIGKILL mid-update, new worker, run completes with each iteration once', async () => {
     const home = tempStateDir('crash');
-    const client = await testClient();
+    const client = await testClient('worker-crash');
     // Updates long enough to be caught in flight: many PPO epochs on the tiny model.
     const config = tinyConfig({ experiment: 'it-crash', optimizer: { epochsPerIteration: 30 }, run: { iterations: 5, evalEvery: 5, checkpointEvery: 5 } });
-    const first = spawnWorker(testAddress(), home);
+    const first = spawnWorker(testAddress(), 'worker-crash', home);
     started.push(first);
     await first.ready;
     const id = uniqueId('crash');
@@ -47,7 +47,7 @@ describe('worker crash during update', () => {
     expect(killedDuring, 'never caught an update in flight').not.toBeNull();
     await first.exited;
 
-    const second = spawnWorker(testAddress(), home);
+    const second = spawnWorker(testAddress(), 'worker-crash', home);
     started.push(second);
     await second.ready;
     const result = await handle.result();

@@ -7,13 +7,17 @@ import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
 import { loadConfigFile } from '../../configs/load.js';
 import { ExperimentSchema, type ExperimentConfig } from '../../configs/schema.js';
+import type { TestNamespace } from './namespaces.js';
 
 export const testAddress = () => inject('temporalAddress');
 
-export async function testClient(): Promise<Client> {
+export async function testClient(namespace: TestNamespace): Promise<Client> {
   const connection = await Connection.connect({ address: testAddress() });
-  return new Client({ connection, namespace: 'default' });
+  return new Client({ connection, namespace });
 }
+
+/** Where an in-process test worker connects: the shared server, the file's own namespace. */
+export const testTarget = (namespace: TestNamespace) => ({ address: testAddress(), namespace });
 
 export const tempStateDir = (label: string) => mkdtempSync(join(tmpdir(), `cf-${label}-`));
 

@@ -11,10 +11,10 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnWorker(address: string, stateDir: string): WorkerProcess {
-  const child = spawn(process.execPath, [join(PROJECT, 'bin/creditflow.mjs'), 'worker', '--address', address, '--backend', 'cpu'], {
+export function spawnWorker(address: string, namespace: string, stateDir: string, env: Record<string, string> = {}): WorkerProcess {
+  const child = spawn(process.execPath, [join(PROJECT, 'bin/creditflow.mjs'), 'worker', '--address', address, '--namespace', namespace, '--backend', 'cpu'], {
     cwd: PROJECT,
-    env: { ...process.env, CREDITFLOW_HOME: stateDir },
+    env: { ...process.env, CREDITFLOW_HOME: stateDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -26,7 +26,7 @@ describe('arithmetic task', () => {
       expect(Number(e.answer)).toBe(m[2] === '+' ? a + b : a - b);
       expect(Number(e.answer)).toBeGreaterThanOrEqual(0);
       expect(e.completion).toBe(e.answer);
-      expect(e.verifier).toBe('math');
+      expect(e.verifier).toBe('exact-integer');
       expect(JSON.parse(JSON.stringify(e))).toEqual(e);
     }
     expect(makeExample(57, '+', 68)).toMatchObject({ id: '57p68', prompt: '57+68=', answer: '125' });

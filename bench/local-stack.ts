@@ -1,0 +1,40 @@
+/** For benchmarks that run the real product path: an in-memory dev server, a worker, a client. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { loadConfigFile } from '../configs/load.js';
+import { ExperimentSchema, type ExperimentConfig } from '../configs/schema.js';
+import { freePort, startDevServer } from '../server/dev-server.js';
+import { startWorker, type RunningWorker } from '../worker/run-worker.js';
+
+export interface BenchStack {
+  client: Client;
+  worker: RunningWorker;
+  stateDir: string;
+}
+
+export async function withBenchStack<T>(fn: (stack: BenchStack) => Promise<T>): Promise<T> {
+  const server = await startDevServer({ port: await freePort(), headless: true, log: () => undefined });
+  const stateDir = mkdtempSync(join(tmpdir(), 'cf-bench-'));
+  try {
+    const worker = await startWorker({ target: { address: server.address, namespace: 'default' }, stateDir, log: () => undefined });
+    const connection = await Connection.connect({ address: server.address });
+    try {
+      return await fn({ client: new Client({ connection }), worker, stateDir });
+    } finally {
+      await connection.close();
+      await worker.shutdown();
+    }
+  } finally {
+    await server.stop();
+  }
+}
+
+/** configs/demo.yaml with overrides (one level deep per section), validated. */
+export function demoConfig(overrides: Record<string, unknown> = {}): ExperimentConfig {
+  const demo = JSON.parse(JSON.stringify(loadConfigFile(fileURLToPath(new URL('../configs/demo.yaml', import.meta.url))))) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(overrides)) demo[k] = v && typeof v === 'object' ? { ...(demo[k] as object), ...v } : v;
+  return ExperimentSchema.parse(demo);
+}

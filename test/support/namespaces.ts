@@ -1,0 +1,9 @@
+/**
+ * One namespace per integration test file on the shared test server. Test files run in parallel;
+ * workers poll queues by name, so two files in one namespace could pick up each other's runs.
+ */
+export const TEST_NAMESPACES = [
+  'training-run', 'worker-crash', 'heartbeat', 'cli', 'cli-submit', 'determinism', 'sweeps', 'report', 'browser', 'spare',
+] as const;
+
+export type TestNamespace = (typeof TEST_NAMESPACES)[number];
