@@ -8,13 +8,15 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   dev: { summary: 'start the Temporal dev server (SQLite, Web UI on :8233) and a worker; Ctrl-C stops both', load: () => import('./commands/dev.js') },
   worker: { summary: 'start a worker against a Temporal server', load: () => import('./commands/worker.js') },
   submit: { summary: 'validate an experiment config and start a run', load: () => import('./commands/submit.js') },
-  watch: { summary: 'live progress of a run until it ends', load: () => import('./commands/watch.js') },
+  watch: { summary: 'live progress of a run (or a sweep\'s trial table) until it ends', load: () => import('./commands/watch.js') },
   status: { summary: 'one look at a run: status, iteration, metrics', load: () => import('./commands/status.js') },
   list: { summary: 'list runs (optionally filtered by a Temporal list query)', load: () => import('./commands/list.js') },
   pause: { summary: 'pause a run after its current iteration', load: () => import('./commands/control.js').then((m) => ({ run: m.pause })) },
   resume: { summary: 'resume a paused run', load: () => import('./commands/control.js').then((m) => ({ run: m.resume })) },
   stop: { summary: 'checkpoint, then finish a run cleanly', load: () => import('./commands/control.js').then((m) => ({ run: m.stop })) },
   cancel: { summary: 'cancel a run now (no final checkpoint)', load: () => import('./commands/control.js').then((m) => ({ run: m.cancel })) },
+  sweep: { summary: 'validate a sweep file (every trial) and start the sweep', load: () => import('./commands/sweep.js') },
+  report: { summary: 'write a self-contained HTML report (plots, results table) for a run or a sweep', load: () => import('./commands/report.js') },
   verify: { summary: 'score JSONL cases with the reward verifiers (stdin or --input)', load: () => import('./commands/verify.js') },
 };
 
