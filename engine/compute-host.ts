@@ -15,8 +15,8 @@ export class ComputeHostError extends Error {
 }
 
 export interface ComputeHostOptions {
-  /** Resident runs kept before the least recently used is evicted. */
-  maxResidentRuns?: number;
+  /** Memory for resident runs (weights + optimizer); least recently used runs are evicted beyond it. */
+  memoryBudgetMb?: number;
   /** Backend to force (else CREDITFLOW_BACKEND, else the best available). */
   backend?: string;
 }

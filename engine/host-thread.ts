@@ -7,10 +7,10 @@ import { initBackend, type BackendInfo } from './backend.js';
 import type { HostReply, HostRequest } from './host-protocol.js';
 import { RunSessions } from './run-sessions.js';
 
-const options = (workerData?.options ?? {}) as { backend?: string; maxResidentRuns?: number };
+const options = (workerData?.options ?? {}) as { backend?: string; memoryBudgetMb?: number };
 const port = parentPort!;
 let backend: Promise<BackendInfo> | undefined;
-const sessions = new RunSessions({ maxResident: options.maxResidentRuns ?? 4 });
+const sessions = new RunSessions({ memoryBudgetBytes: (options.memoryBudgetMb ?? 2048) * 2 ** 20 });
 
 const reply = (message: HostReply) => port.postMessage(message);
 

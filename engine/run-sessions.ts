@@ -68,7 +68,12 @@ export class RunSessions {
   /** Resident runs, least recently used first (Map keeps insertion order). */
   private readonly resident = new Map<string, Session>();
 
-  constructor(private readonly options: { maxResident: number }) {}
+  constructor(private readonly options: { memoryBudgetBytes: number }) {}
+
+  /** Resident bytes of a run: weights plus AdamW's two moments, float32. */
+  private static bytesOf(session: Session): number {
+    return session.model.numParams() * 4 * 3;
+  }
 
   private newSession(config: ExperimentConfig): Session {
     const tokenizer = new CharTokenizer();
@@ -83,11 +88,19 @@ export class RunSessions {
     };
   }
 
+  /** Runs resident now, least recently used first (for tests and the worker's status). */
+  residentRuns(): string[] {
+    return [...this.resident.keys()];
+  }
+
   private keep(runId: string, session: Session): void {
     this.resident.delete(runId);
     this.resident.set(runId, session);
+    // Evict least recently used runs until the budget holds; the run just used always stays.
+    let total = [...this.resident.values()].reduce((a, s) => a + RunSessions.bytesOf(s), 0);
     for (const [id, old] of this.resident) {
-      if (this.resident.size <= this.options.maxResident) break;
+      if (total <= this.options.memoryBudgetBytes || id === runId) break;
+      total -= RunSessions.bytesOf(old);
       this.dispose(old);
       this.resident.delete(id);
     }

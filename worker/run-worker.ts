@@ -12,6 +12,7 @@ import { ComputeHost } from '../engine/compute-host.js';
 import { shutdownVerifiers } from '../rewards/index.js';
 import { stateDir } from '../store/paths.js';
 import { createSweepActivities } from '../sweeps/activities.js';
+import { activityMetrics, CreditflowMetrics, freeLoopbackPort, metricsPortFrom, startMetricsEndpoint } from '../monitoring/index.js';
 import { pinnedQueueName, TASK_QUEUES } from '../workflows/shared.js';
 import type { TemporalTarget } from './connection.js';
 
@@ -28,36 +29,54 @@ export interface WorkerOptionsIn {
   target: TemporalTarget;
   stateDir?: string;
   backend?: string;
-  maxResidentRuns?: number;
+  memoryBudgetMb?: number;
   log?: (line: string) => void;
+  /** Serve Prometheus metrics on this port (default: CREDITFLOW_METRICS_PORT; unset = off). */
+  metricsPort?: number;
 }
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 let runtimeInstalled = false;
 
-/** The SDK logs every poller state change at INFO; keep workers quiet unless asked. */
-function installRuntime(level: LogLevel): void {
-  if (runtimeInstalled) return;
+/**
+ * The SDK logs every poller state change at INFO; keep workers quiet unless asked. With
+ * `sdkMetricsBind`, the SDK's Prometheus exporter listens there; returns whether it does.
+ */
+function installRuntime(level: LogLevel, sdkMetricsBind?: string): boolean {
+  if (runtimeInstalled) return false;
   runtimeInstalled = true;
   try {
     // Our claim and pinned queues carry activities only, by design: drop the SDK's notice about it.
     const quiet = (entry: { message: string }) => entry.message.startsWith('No workflows registered');
     const stderr = new DefaultLogger(level);
-    Runtime.install({ logger: new DefaultLogger(level, (entry) => { if (!quiet(entry)) stderr.log(entry.level, entry.message, entry.meta); }) });
+    Runtime.install({
+      logger: new DefaultLogger(level, (entry) => { if (!quiet(entry)) stderr.log(entry.level, entry.message, entry.meta); }),
+      telemetryOptions: sdkMetricsBind ? { metrics: { prometheus: { bindAddress: sdkMetricsBind } } } : undefined,
+    });
+    return sdkMetricsBind !== undefined;
   } catch {
     // Already installed by the embedding program (tests, another worker in this process).
+    return false;
   }
 }
 
 export async function startWorker(options: WorkerOptionsIn): Promise<RunningWorker> {
-  installRuntime((process.env.CREDITFLOW_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? 'WARN');
   const log = options.log ?? ((line: string) => console.log(line));
+  const metricsPort = options.metricsPort ?? metricsPortFrom();
+  const sdkMetricsPort = metricsPort === undefined ? undefined : await freeLoopbackPort();
+  const sdkMetrics = installRuntime((process.env.CREDITFLOW_LOG_LEVEL?.toUpperCase() as LogLevel | undefined) ?? 'WARN',
+    sdkMetricsPort === undefined ? undefined : `127.0.0.1:${sdkMetricsPort}`);
+  const monitor = metricsPort === undefined ? null : new CreditflowMetrics();
+  const endpoint = monitor && metricsPort !== undefined
+    ? await startMetricsEndpoint({ port: metricsPort, metrics: monitor, sdkMetricsUrl: sdkMetrics ? `http://127.0.0.1:${sdkMetricsPort}/metrics` : undefined })
+    : null;
+  if (endpoint) log(`prometheus metrics on :${endpoint.port}/metrics${sdkMetrics ? ' (creditflow + temporal sdk)' : ' (creditflow; sdk runtime was installed earlier)'}`);
   const home = options.stateDir ?? stateDir();
   const identity = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const pinnedQueue = pinnedQueueName(identity);
 
-  const host = new ComputeHost({ backend: options.backend, maxResidentRuns: options.maxResidentRuns });
+  const host = new ComputeHost({ backend: options.backend, memoryBudgetMb: options.memoryBudgetMb });
   const backend = await host.call<{ name: string; reason: string }>('backend', {});
   log(`compute backend: ${backend.name} (${backend.reason})`);
 
@@ -66,7 +85,9 @@ export async function startWorker(options: WorkerOptionsIn): Promise<RunningWork
     tls: options.target.tls,
     apiKey: options.target.apiKey,
   });
-  const common: Partial<WorkerOptions> = { connection, namespace: options.target.namespace, identity };
+  const common: Partial<WorkerOptions> = {
+    connection, namespace: options.target.namespace, identity, interceptors: monitor ? { activity: [activityMetrics(monitor)] } : undefined,
+  };
   const compute = createComputeActivities({ host, pinnedQueue, stateDir: home });
   const cpuWorker = await Worker.create({
     ...common,
@@ -94,6 +115,7 @@ export async function startWorker(options: WorkerOptionsIn): Promise<RunningWork
     await host.close();
     await shutdownVerifiers();
     await connection.close();
+    await endpoint?.close();
   });
   return {
     identity,

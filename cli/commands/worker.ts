@@ -2,17 +2,19 @@
 import { startWorker } from '../../worker/run-worker.js';
 import { parse, targetFrom } from '../options.js';
 import { untilInterrupted } from '../shutdown.js';
+import { metricsPortFrom } from '../../monitoring/exporter.js';
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { backend: { type: 'string' }, 'max-resident-runs': { type: 'string' } }, []);
+  const { values } = parse(argv, { backend: { type: 'string' }, 'memory-budget-mb': { type: 'string' }, 'metrics-port': { type: 'string' } }, []);
   if (values.help) {
-    console.log('usage: creditflow worker [--address host:port] [--namespace NS] [--backend tensorflow|wasm|cpu] [--max-resident-runs N]');
+    console.log('usage: creditflow worker [--address host:port] [--namespace NS] [--backend tensorflow|wasm|cpu] [--memory-budget-mb 2048] [--metrics-port PORT]');
     return 0;
   }
   const worker = await startWorker({
     target: targetFrom(values),
     backend: values.backend,
-    maxResidentRuns: values['max-resident-runs'] ? Number(values['max-resident-runs']) : undefined,
+    metricsPort: metricsPortFrom(values['metrics-port']),
+    memoryBudgetMb: values['memory-budget-mb'] ? Number(values['memory-budget-mb']) : undefined,
   });
   const interrupted = untilInterrupted();
   const why = await Promise.race([interrupted.then((s) => `received ${s}`), worker.done.then(() => 'workers stopped')]);

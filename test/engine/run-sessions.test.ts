@@ -1,0 +1,97 @@
+/**
+ * The compute host's per-run logic, in-process: steps are idempotent (a retried update returns the
+ * recorded result and never steps twice), runs are evicted beyond the memory budget, and an evicted
+ * run reloads from its weights version exactly.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ExperimentSchema } from '../../configs/schema.js';
+import { RunSessions } from '../../engine/run-sessions.js';
+import { readRollouts, rewardsFileFor } from '../../store/rollout-files.js';
+import { readVersion, versionDir } from '../../store/weight-versions.js';
+import { isCorrect } from '../../tasks/arithmetic.js';
+import { tempStateDir } from '../support/harness.js';
+
+const config = ExperimentSchema.parse({
+  experiment: 'sessions', seed: 7,
+  task: { name: 'arithmetic', maxDigits: 1, trainSize: 40, evalSize: 16 },
+  model: { dModel: 32, nLayers: 1, nHeads: 2, dFf: 64, maxSeqLen: 16 },
+  warmStart: { steps: 60, batchSize: 16, warmupSteps: 5 },
+  rollout: { promptsPerIteration: 4, groupSize: 4, maxNewTokens: 4 },
+});
+const noProgress = () => undefined;
+
+/** Score a rollout file the way the cpu activity does, with the exact-answer check. */
+function score(rolloutFile: string): void {
+  const records = readRollouts(rolloutFile).map((r) => {
+    const ok = isCorrect(r.completion, r.answer);
+    return { id: r.id, status: ok ? 'correct' : 'incorrect', score: ok ? 1 : 0, reason: '' };
+  });
+  writeFileSync(rewardsFileFor(rolloutFile), JSON.stringify(records));
+}
+
+const weightsBytes = (runDir: string, v: number) => readFileSync(join(versionDir(runDir, v), 'weights.bin'));
+
+describe('RunSessions', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('a retried update returns the recorded result and does not step again', async () => {
+    const sessions = new RunSessions({ memoryBudgetBytes: 2 ** 30 });
+    const runDir = join(tempStateDir('sessions'), 'run');
+    const args = { runId: 'r', config, runDir };
+    await sessions.warmStart(args, noProgress);
+    const rollout = await sessions.rollout({ ...args, iteration: 1 }, noProgress);
+    score(rollout.rolloutFile);
+    const first = await sessions.update({ ...args, iteration: 1 }, noProgress);
+    expect(first.metrics['update/steps']).toBeGreaterThan(0);
+    const optimizerStep = () => (JSON.parse(readFileSync(join(versionDir(runDir, 1), 'weights.json'), 'utf8')) as { optimizer: { step: number } }).optimizer.step;
+    const stepAfterFirst = optimizerStep();
+    const bytesAfterFirst = weightsBytes(runDir, 1);
+
+    const retried = await sessions.update({ ...args, iteration: 1 }, noProgress);
+    expect(retried).toEqual(first);
+    expect(optimizerStep()).toBe(stepAfterFirst);
+    expect(weightsBytes(runDir, 1).equals(bytesAfterFirst)).toBe(true);
+    // The resident model was not stepped either: its next rollout equals a fresh worker's, which
+    // loads version 1 from disk (log-probs would differ after a second step).
+    const next = await sessions.rollout({ ...args, iteration: 2 }, noProgress);
+    const nextText = readFileSync(next.rolloutFile, 'utf8');
+    const fresh = new RunSessions({ memoryBudgetBytes: 2 ** 30 });
+    const freshDir = join(tempStateDir('sessions-fresh'), 'run');
+    const { cpSync } = await import('node:fs');
+    cpSync(runDir, freshDir, { recursive: true, filter: (src) => !src.includes(`${join('rollouts', '2.jsonl')}`) });
+    const freshNext = await fresh.rollout({ ...args, runDir: freshDir, iteration: 2 }, noProgress);
+    expect(readFileSync(freshNext.rolloutFile, 'utf8')).toBe(nextText);
+  }, 60_000);
+
+  it('evicts the least recently used run beyond the budget and reloads it exactly', async () => {
+    const home = tempStateDir('sessions-lru');
+    const one = new RunSessions({ memoryBudgetBytes: 1 }); // room for the run in use only
+    const a = { runId: 'a', config, runDir: join(home, 'a') };
+    const b = { runId: 'b', config: { ...config, seed: 8 }, runDir: join(home, 'b') };
+    await one.warmStart(a, noProgress);
+    expect(one.residentRuns()).toEqual(['a']);
+    await one.warmStart(b, noProgress);
+    expect(one.residentRuns()).toEqual(['b']);
+
+    // Run a continues after eviction: reloaded from versions/0 it behaves as if it had stayed.
+    const rolloutA = await one.rollout({ ...a, iteration: 1 }, noProgress);
+    score(rolloutA.rolloutFile);
+    await one.update({ ...a, iteration: 1 }, noProgress);
+    expect(one.residentRuns()).toEqual(['a']);
+
+    const reference = new RunSessions({ memoryBudgetBytes: 2 ** 30 });
+    const ref = { ...a, runDir: join(home, 'a-reference') };
+    await reference.warmStart(ref, noProgress);
+    const rolloutRef = await reference.rollout({ ...ref, iteration: 1 }, noProgress);
+    expect(readFileSync(rolloutRef.rolloutFile, 'utf8')).toBe(readFileSync(rolloutA.rolloutFile, 'utf8'));
+    score(rolloutRef.rolloutFile);
+    await reference.update({ ...ref, iteration: 1 }, noProgress);
+    expect(weightsBytes(ref.runDir, 1).equals(weightsBytes(a.runDir, 1))).toBe(true);
+    expect(readVersion(a.runDir, 1)).not.toBeNull();
+  }, 60_000);
+});
