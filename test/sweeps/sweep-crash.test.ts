@@ -2,11 +2,13 @@
  * A 2x2 sweep on the real dev server with concurrency 2. The worker process is SIGKILLed while trials
  * run and another one takes over: the sweep still ends with exactly four trials, each started once and
  * finished once (every iteration recorded once), never more than two at a time, and the leaderboard
- * ranks them by the metric as read back from their metrics files.
+ * ranks them by the metric as read back from their metrics files. The second worker serves Prometheus
+ * metrics (creditflow's and the Temporal SDK's) on CREDITFLOW_METRICS_PORT.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../server/dev-server.js';
 import { readMetrics } from '../../store/metrics-log.js';
 import { runDir } from '../../store/paths.js';
 import { parseSweepYaml } from '../../sweeps/load.js';
@@ -50,10 +52,17 @@ describe('sweep on a real dev server', () => {
     const finishedBeforeKill = [1, 2, 3, 4].filter((k) => trainLines(`${sweepId}-t00${k}`) === 4).length;
     expect(finishedBeforeKill, 'the kill came after the sweep was done').toBeLessThan(4);
 
-    const second = spawnWorker(testAddress(), 'sweeps', home);
+    // The second worker also exports Prometheus metrics: creditflow's own and the Temporal SDK's.
+    const metricsPort = await freePort();
+    const second = spawnWorker(testAddress(), 'sweeps', home, { CREDITFLOW_METRICS_PORT: String(metricsPort) });
     started.push(second);
     await second.ready;
     const result = await handle.result();
+    const scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(scraped).toMatch(/^creditflow_activities_total\{activity="update",outcome="ok"\} \d+/m);
+    expect(scraped).toMatch(new RegExp(`^creditflow_reward_mean\\{run="${sweepId}-t004"\\} `, 'm'));
+    expect(scraped).toMatch(/^creditflow_rollout_tokens_per_second\{/m);
+    expect(scraped).toMatch(/^temporal_\w+/m);
     second.child.kill('SIGTERM');
     await second.exited;
 
