@@ -78,3 +78,31 @@ export function causalBias(T: number, past: number): tf.Tensor4D {
   for (let i = 0; i < T; i++) for (let j = past + i + 1; j < Tk; j++) data[i * Tk + j] = NEG_INF;
   return tf.tensor4d(data, [1, 1, T, Tk]);
 }
+
+/**
+ * table[ids] -> [ids.length, d], differentiable in `table`. The gradient is a scatter-add: done in
+ * JS on host-memory backends (wasm has no UnsortedSegmentSum kernel), with the kernel elsewhere.
+ * Unlike {@link embedRows} it never builds an [N, vocab] one-hot, so it suits large vocabularies.
+ */
+export function embedLookup(ids: Int32Array, table: tf.Tensor2D): tf.Tensor2D {
+  const [V, d] = table.shape;
+  for (const id of ids) if (!(id >= 0 && id < V)) throw new Error(`embedLookup: token id ${id} outside [0, ${V})`);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const t = args[0] as tf.Tensor2D;
+    return {
+      value: tf.gather(t, tf.tensor1d(ids, 'int32')),
+      gradFunc: (dy: tf.Tensor) => {
+        if (!['cpu', 'wasm', 'tensorflow'].includes(tf.getBackend())) return tf.unsortedSegmentSum(dy, tf.tensor1d(ids, 'int32'), V);
+        const g = dy.dataSync() as Float32Array;
+        const out = new Float32Array(V * d);
+        for (let i = 0; i < ids.length; i++) {
+          const src = i * d;
+          const dst = ids[i] * d;
+          for (let k = 0; k < d; k++) out[dst + k] += g[src + k];
+        }
+        return tf.tensor2d(out, [V, d]);
+      },
+    };
+  }) as (t: tf.Tensor2D) => tf.Tensor2D;
+  return op(table);
+}

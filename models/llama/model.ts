@@ -1,0 +1,223 @@
+/**
+ * A Llama / Qwen2 / Mistral-style decoder on TensorFlow.js ops, with the Hugging Face parameter
+ * names and layouts (`model.layers.N.self_attn.q_proj.weight` as [out, in], ...), so that a
+ * checkpoint loads and saves without renaming or reshaping (models/llama/checkpoint.ts).
+ *
+ * Block (transformers' `LlamaDecoderLayer`):
+ *   h = x + o_proj(attn(rope(q_proj(rms(x))), rope(k_proj(rms(x))), v_proj(rms(x))))
+ *   y = h + down_proj(silu(gate_proj(rms(h))) * up_proj(rms(h)))
+ *  - RMSNorm: x · rsqrt(mean(x²) + eps) · w;
+ *  - rotary positions, "rotate-half" convention: q·cos + rotate_half(q)·sin with
+ *    inv_freq_i = θ^(−2i/headDim), θ = `rope_theta`, the angle table duplicated over both halves;
+ *  - grouped-query attention: query head h reads key/value head ⌊h / (nHeads/nKV)⌋ (HF `repeat_kv`).
+ *    Queries are regrouped to [B, nKV, g·T, hd] so keys and values are never repeated in memory,
+ *    and the KV cache holds nKV heads;
+ *  - output head tied to `model.embed_tokens.weight` or a separate `lm_head.weight`.
+ * Implements {@link CausalLM}: generate, sequenceLogProbs (padded or packed) and the recipe's
+ * training steps run on it unchanged.
+ *
+ * Not here: rope scaling (Llama 3.1 `rope_scaling`), sliding-window attention, dropout.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from '../../engine/rng.js';
+import type { CausalLM, KVCache } from '../causal-lm.js';
+import { causalBias, dense, embedLookup } from '../ops.js';
+import type { LlamaConfig } from './config.js';
+
+/** HF parameter names and shapes of a config, in checkpoint order (embeddings, layers, norm, head). */
+export function llamaParamShapes(c: LlamaConfig): [string, number[]][] {
+  const { hiddenSize: d, headDim: hd, numHeads: H, numKvHeads: K, intermediateSize: F, vocabSize: V } = c;
+  const out: [string, number[]][] = [['model.embed_tokens.weight', [V, d]]];
+  for (let l = 0; l < c.numLayers; l++) {
+    const p = `model.layers.${l}`;
+    out.push([`${p}.input_layernorm.weight`, [d]]);
+    out.push([`${p}.self_attn.q_proj.weight`, [H * hd, d]]);
+    if (c.qkvBias) out.push([`${p}.self_attn.q_proj.bias`, [H * hd]]);
+    out.push([`${p}.self_attn.k_proj.weight`, [K * hd, d]]);
+    if (c.qkvBias) out.push([`${p}.self_attn.k_proj.bias`, [K * hd]]);
+    out.push([`${p}.self_attn.v_proj.weight`, [K * hd, d]]);
+    if (c.qkvBias) out.push([`${p}.self_attn.v_proj.bias`, [K * hd]]);
+    out.push([`${p}.self_attn.o_proj.weight`, [d, H * hd]]);
+    if (c.oBias) out.push([`${p}.self_attn.o_proj.bias`, [d]]);
+    out.push([`${p}.post_attention_layernorm.weight`, [d]]);
+    out.push([`${p}.mlp.gate_proj.weight`, [F, d]]);
+    out.push([`${p}.mlp.up_proj.weight`, [F, d]]);
+    out.push([`${p}.mlp.down_proj.weight`, [d, F]]);
+    if (c.mlpBias) for (const [n, s] of [['gate_proj', F], ['up_proj', F], ['down_proj', d]] as const) out.push([`${p}.mlp.${n}.bias`, [s]]);
+  }
+  out.push(['model.norm.weight', [d]]);
+  if (!c.tieEmbeddings) out.push(['lm_head.weight', [V, d]]);
+  return out;
+}
+
+/** x [..., in] @ Wᵀ (W [out, in], HF layout) + b, through one 2-D matmul. */
+function linearT(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
+  const shape = x.shape;
+  const dIn = shape[shape.length - 1];
+  let y: tf.Tensor = dense(tf.reshape(x, [-1, dIn]) as tf.Tensor2D, tf.transpose(w) as tf.Tensor2D);
+  if (b) y = tf.add(y, b);
+  return tf.reshape(y, [...shape.slice(0, -1), w.shape[0]]);
+}
+
+function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
+  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), w);
+}
+
+function rotateHalf(x: tf.Tensor): tf.Tensor {
+  const [x1, x2] = tf.split(x, 2, -1);
+  return tf.concat([tf.neg(x2), x1], -1);
+}
+
+export class LlamaModel implements CausalLM {
+  readonly config: LlamaConfig;
+  readonly params: Map<string, tf.Variable>;
+  private readonly invFreq: Float32Array;
+
+  /** A model whose weights are `weights` (by HF name; each must match the config's shapes). */
+  constructor(config: LlamaConfig, weights: Map<string, Float32Array>) {
+    this.config = config;
+    this.params = new Map();
+    for (const [name, shape] of llamaParamShapes(config)) {
+      const data = weights.get(name);
+      const n = shape.reduce((a, b) => a * b, 1);
+      if (!data) throw new Error(`LlamaModel: weight '${name}' missing`);
+      if (data.length !== n) throw new Error(`LlamaModel: weight '${name}' has ${data.length} values, want shape [${shape}]`);
+      const t = tf.tensor(data, shape, 'float32');
+      this.params.set(name, tf.variable(t, true));
+      t.dispose();
+    }
+    const hd = config.headDim;
+    this.invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => 1 / Math.pow(config.ropeTheta, (2 * i) / hd));
+  }
+
+  /** Random weights (N(0, 0.02) matrices, unit norms, zero biases), deterministic in `rng`. */
+  static random(config: LlamaConfig, rng: Rng): LlamaModel {
+    const w = new Map<string, Float32Array>();
+    for (const [name, shape] of llamaParamShapes(config)) {
+      const n = shape.reduce((a, b) => a * b, 1);
+      const data = new Float32Array(n);
+      if (name.endsWith('norm.weight')) data.fill(1);
+      else if (!name.endsWith('.bias')) for (let i = 0; i < n; i++) data[i] = rng.normal() * 0.02;
+      w.set(name, data);
+    }
+    return new LlamaModel(config, w);
+  }
+
+  private p(name: string): tf.Variable {
+    const v = this.params.get(name);
+    if (!v) throw new Error(`LlamaModel: no parameter '${name}'`);
+    return v;
+  }
+
+  private pOpt(name: string): tf.Variable | undefined {
+    return this.params.get(name);
+  }
+
+  variables(): tf.Variable[] {
+    return [...this.params.values()];
+  }
+
+  numParams(): number {
+    let n = 0;
+    for (const v of this.params.values()) n += v.size;
+    return n;
+  }
+
+  forward(tokens: tf.Tensor2D): tf.Tensor3D {
+    return tf.tidy(() => {
+      const [B, T] = tokens.shape;
+      if (T > this.config.maxSeqLen) throw new Error(`LlamaModel.forward: sequence length ${T} > maxSeqLen ${this.config.maxSeqLen}`);
+      const positions = tf.tile(tf.range(0, T, 1, 'int32').reshape([1, T]), [B, 1]) as tf.Tensor2D;
+      const { h } = this.blocks(tokens, positions, causalBias(T, 0), undefined);
+      const d = this.config.hiddenSize;
+      return tf.reshape(this.logitsFromHidden(tf.reshape(this.finalNorm(h), [B * T, d]) as tf.Tensor2D), [B, T, this.config.vocabSize]) as tf.Tensor3D;
+    });
+  }
+
+  forwardCached(tokens: tf.Tensor2D, positions: tf.Tensor2D, keyBias: tf.Tensor2D, cache?: KVCache): { logits: tf.Tensor3D; cache: KVCache } {
+    const out = tf.tidy(() => {
+      const [B, Tn] = tokens.shape;
+      const past = cache ? cache.k[0].shape[2] : 0;
+      if (past + Tn > this.config.maxSeqLen) throw new Error(`LlamaModel.forwardCached: length ${past + Tn} > maxSeqLen ${this.config.maxSeqLen}`);
+      const bias = tf.add(causalBias(Tn, past), tf.reshape(keyBias, [keyBias.shape[0], 1, 1, keyBias.shape[1]]));
+      const { h, kv } = this.blocks(tokens, positions, bias, cache);
+      const d = this.config.hiddenSize;
+      const logits = tf.reshape(this.logitsFromHidden(tf.reshape(this.finalNorm(h), [B * Tn, d]) as tf.Tensor2D), [B, Tn, this.config.vocabSize]);
+      return { logits: logits as tf.Tensor3D, k: kv.k, v: kv.v };
+    });
+    return { logits: out.logits, cache: { k: out.k, v: out.v } };
+  }
+
+  hiddenStates(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): tf.Tensor3D {
+    return tf.tidy(() => this.finalNorm(this.blocks(tokens, positions, attnBias, undefined).h) as tf.Tensor3D);
+  }
+
+  logitsFromHidden(h: tf.Tensor2D): tf.Tensor2D {
+    return linearT(h, this.config.tieEmbeddings ? this.p('model.embed_tokens.weight') : this.p('lm_head.weight')) as tf.Tensor2D;
+  }
+
+  private finalNorm(h: tf.Tensor): tf.Tensor {
+    return rmsNorm(h, this.p('model.norm.weight'), this.config.rmsNormEps);
+  }
+
+  /** cos, sin [B,1,T,hd] of the rotary angles at `positions` [B,T]. */
+  private rotary(positions: tf.Tensor2D): [tf.Tensor, tf.Tensor] {
+    const [B, T] = positions.shape;
+    const ang = tf.mul(tf.reshape(tf.cast(positions, 'float32'), [B, 1, T, 1]), tf.tensor(this.invFreq, [1, 1, 1, this.invFreq.length]));
+    const full = tf.concat([ang, ang], -1);
+    return [tf.cos(full), tf.sin(full)];
+  }
+
+  /** tokens/positions [B,T]; bias broadcastable to [B,1,T,Tpast+T]. */
+  private blocks(tokens: tf.Tensor2D, positions: tf.Tensor2D, bias: tf.Tensor, cache: KVCache | undefined): { h: tf.Tensor; kv: KVCache } {
+    const c = this.config;
+    const [B, T] = tokens.shape;
+    const { numHeads: H, numKvHeads: K, headDim: hd, hiddenSize: d, rmsNormEps: eps } = c;
+    const g = H / K;
+    const scale = 1 / Math.sqrt(hd);
+    const [cos, sin] = this.rotary(positions);
+    const rope = (x: tf.Tensor) => tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin));
+    const heads = (t: tf.Tensor, n: number) => tf.transpose(tf.reshape(t, [B, T, n, hd]), [0, 2, 1, 3]); // [B,n,T,hd]
+    const biasG = tf.reshape(bias, [bias.shape[0], 1, 1, bias.shape[2]!, bias.shape[3]!]); // broadcast over (kv head, group)
+    const ids = tokens.dataSync() as Int32Array;
+    let h: tf.Tensor = tf.reshape(embedLookup(Int32Array.from(ids), this.p('model.embed_tokens.weight') as tf.Tensor as tf.Tensor2D), [B, T, d]);
+    const kv: KVCache = { k: [], v: [] };
+    for (let l = 0; l < c.numLayers; l++) {
+      const p = `model.layers.${l}`;
+      const a = rmsNorm(h, this.p(`${p}.input_layernorm.weight`), eps);
+      const q = rope(heads(linearT(a, this.p(`${p}.self_attn.q_proj.weight`), this.pOpt(`${p}.self_attn.q_proj.bias`)), H));
+      const k0 = rope(heads(linearT(a, this.p(`${p}.self_attn.k_proj.weight`), this.pOpt(`${p}.self_attn.k_proj.bias`)), K));
+      const v0 = heads(linearT(a, this.p(`${p}.self_attn.v_proj.weight`), this.pOpt(`${p}.self_attn.v_proj.bias`)), K);
+      const k = (cache ? tf.concat([cache.k[l], k0], 2) : k0) as tf.Tensor4D;
+      const v = (cache ? tf.concat([cache.v[l], v0], 2) : v0) as tf.Tensor4D;
+      kv.k.push(k);
+      kv.v.push(v);
+      const Tk = k.shape[2];
+      // Queries regrouped by their key/value head: [B,H,T,hd] -> [B,K,g·T,hd].
+      const qg = tf.reshape(q, [B, K, g * T, hd]);
+      const scores = tf.add(tf.reshape(tf.mul(tf.matMul(qg, k, false, true), scale), [B, K, g, T, Tk]), biasG);
+      const att = tf.reshape(tf.softmax(scores), [B, K, g * T, Tk]);
+      const y = tf.reshape(tf.transpose(tf.reshape(tf.matMul(att, v), [B, H, T, hd]), [0, 2, 1, 3]), [B, T, H * hd]);
+      h = tf.add(h, linearT(y, this.p(`${p}.self_attn.o_proj.weight`), this.pOpt(`${p}.self_attn.o_proj.bias`)));
+      const m = rmsNorm(h, this.p(`${p}.post_attention_layernorm.weight`), eps);
+      const gate = linearT(m, this.p(`${p}.mlp.gate_proj.weight`), this.pOpt(`${p}.mlp.gate_proj.bias`));
+      const up = linearT(m, this.p(`${p}.mlp.up_proj.weight`), this.pOpt(`${p}.mlp.up_proj.bias`));
+      h = tf.add(h, linearT(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), this.p(`${p}.mlp.down_proj.weight`), this.pOpt(`${p}.mlp.down_proj.bias`)));
+    }
+    return { h, kv };
+  }
+
+  /** Copy every weight from `other` (same config), e.g. to freeze a reference policy. */
+  copyFrom(other: LlamaModel): void {
+    for (const [name, v] of this.params) {
+      const src = other.params.get(name);
+      if (!src || src.shape.join() !== v.shape.join()) throw new Error(`LlamaModel.copyFrom: parameter '${name}' missing or of another shape`);
+      v.assign(src as tf.Tensor);
+    }
+  }
+
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.params.clear();
+  }
+}
