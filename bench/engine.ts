@@ -4,8 +4,10 @@
  *      greedy generation of 256 rows x 5 tokens with and without the KV cache;
  *   2. generation at 128 new tokens (the demo model with maxSeqLen 160, 32 rows, greedy, no EOS
  *      stop): tokens/s with the KV cache vs full recomputation of the prefix every step;
+ *   2b. prompt prefill tokens/s on 64 prompts of 15..150 tokens: left-padded vs packed (Prepacking);
  *   3. training tokens/s (forward + backward + AdamW, token-mean NLL of the responses) on a batch of
  *      64 sequences whose lengths range 16..160 (10x): packed (padding-free) vs right-padded;
+ *      on wasm, and on the native backend (tfjs-node) when it is installed;
  *   4. the same model, batch and step in PyTorch on CPU (bench/pytorch/train_step.py), when
  *      `.venv-bench/bin/python` exists (python3 -m venv .venv-bench && .venv-bench/bin/pip install torch);
  *      otherwise those rows are NaN with the reason.
@@ -87,6 +89,23 @@ function generationRows(model: Transformer, tok: CharTokenizer): BenchRow[] {
   ];
 }
 
+/** 2b. Prompt prefill, left-padded vs packed (Prepacking), on 64 prompts whose lengths range 15..150. */
+function prefillRows(model: Transformer): BenchRow[] {
+  const rng = deriveRng(3, 'bench-prompts');
+  const prompts = Array.from({ length: 64 }, (_, i) => [1, ...Array.from({ length: (i === 0 ? 15 : i === 1 ? 150 : 15 + rng.int(136)) - 1 }, () => 3 + rng.int(17))]);
+  const tokens = prompts.reduce((a, p) => a + p.length, 0);
+  // maxNewTokens 1: the prefill and one sampled token.
+  const run = (packedPrefill: boolean) => time(2, () => generate(model, prompts, { maxNewTokens: 1, temperature: 0, packedPrefill }));
+  const padded = run(false);
+  const packed = run(true);
+  const tps = (ms: number) => tokens / (ms / 1000);
+  return [
+    { name: 'wasm: prompt prefill, left-padded', value: tps(padded), unit: 'tokens/s', note: `64 prompts, lengths 15-150, ${tokens} tokens, ${padded.toFixed(0)} ms` },
+    { name: 'wasm: prompt prefill, packed', value: tps(packed), unit: 'tokens/s', note: `${packed.toFixed(0)} ms` },
+    { name: 'packed / padded prefill throughput', value: padded / packed, unit: 'x' },
+  ];
+}
+
 /** 64 sequences, lengths uniform in 16..160, 8-token prompts (BOS + 7). */
 export function mixedLengthBatch(vocabSize: number, seed = 1): { seqs: number[][]; starts: number[] } {
   const rng = deriveRng(seed, 'bench-batch');
@@ -99,7 +118,7 @@ export function mixedLengthBatch(vocabSize: number, seed = 1): { seqs: number[][
 }
 
 /** 3. Training tokens/s, packed vs padded. */
-function trainingRows(model: Transformer, batch: { seqs: number[][]; starts: number[] }): { rows: BenchRow[]; packedTps: number; paddedTps: number } {
+function trainingRows(backend: string, model: Transformer, batch: { seqs: number[][]; starts: number[] }): { rows: BenchRow[]; packedTps: number; paddedTps: number } {
   const opt = new AdamW(model.params, { lr: 1e-4 });
   const tokens = batch.seqs.reduce((a, s) => a + s.length, 0);
   const respTokens = batch.seqs.reduce((a, s, b) => a + s.length - batch.starts[b], 0);
@@ -122,15 +141,15 @@ function trainingRows(model: Transformer, batch: { seqs: number[][]; starts: num
     packedTps: tps(packed),
     paddedTps: tps(padded),
     rows: [
-      { name: 'wasm: training step, padded', value: tps(padded), unit: 'tokens/s', note: `${padded.toFixed(0)} ms/step; ${note}` },
-      { name: 'wasm: training step, packed', value: tps(packed), unit: 'tokens/s', note: `${packed.toFixed(0)} ms/step` },
-      { name: 'packed / padded training throughput', value: padded / packed, unit: 'x', note: 'target >= 1.5x' },
+      { name: `${backend}: training step, padded`, value: tps(padded), unit: 'tokens/s', note: `${padded.toFixed(0)} ms/step; ${note}` },
+      { name: `${backend}: training step, packed`, value: tps(packed), unit: 'tokens/s', note: `${packed.toFixed(0)} ms/step` },
+      { name: `${backend}: packed / padded training throughput`, value: padded / packed, unit: 'x', note: 'target >= 1.5x' },
     ],
   };
 }
 
 /** 4. The same step in PyTorch on CPU. */
-function torchRows(cfg: ModelConfig, batch: { seqs: number[][]; starts: number[] }, ours: { packedTps: number; paddedTps: number }): BenchRow[] {
+function torchRows(cfg: ModelConfig, batch: { seqs: number[][]; starts: number[] }, ours: Record<string, number>): BenchRow[] {
   const skipped = (why: string): BenchRow[] => [{ name: 'PyTorch CPU: training step', value: NaN, unit: 'tokens/s', note: `skipped: ${why}` }];
   if (!existsSync(VENV_PYTHON)) return skipped(`no ${VENV_PYTHON} (python3 -m venv .venv-bench && .venv-bench/bin/pip install torch)`);
   const dir = mkdtempSync(join(tmpdir(), 'creditflow-torch-'));
@@ -139,7 +158,7 @@ function torchRows(cfg: ModelConfig, batch: { seqs: number[][]; starts: number[]
     writeFileSync(file, JSON.stringify({ model: cfg, ...batch }));
     const rows: BenchRow[] = [];
     let best = 0;
-    for (const threads of [1, 0]) {
+    for (const threads of [1, 2]) {
       const r = spawnSync(VENV_PYTHON, [TORCH_SCRIPT, file, '--threads', String(threads), '--steps', '5'], { encoding: 'utf8', timeout: 600_000 });
       if (r.status !== 0) return skipped(`train_step.py failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
       const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { torch: string; threads: number; padded_ms: number; packed_ms: number; tokens: number };
@@ -149,7 +168,10 @@ function torchRows(cfg: ModelConfig, batch: { seqs: number[][]; starts: number[]
       rows.push({ name: `PyTorch CPU ${out.threads}T: training step, padded`, value: tps(out.padded_ms), unit: 'tokens/s', note: `${out.padded_ms.toFixed(0)} ms/step; ${note}` });
       rows.push({ name: `PyTorch CPU ${out.threads}T: training step, packed`, value: tps(out.packed_ms), unit: 'tokens/s', note: `${out.packed_ms.toFixed(0)} ms/step; ${note}` });
     }
-    rows.push({ name: 'ours (wasm, packed) / best PyTorch CPU, training tokens/s', value: ours.packedTps / best, unit: 'x', note: 'same architecture, batch and step; wasm backend is single-threaded' });
+    for (const [backend, tps] of Object.entries(ours)) {
+      const note = backend === 'wasm' ? 'the wasm backend runs on one thread' : 'libtensorflow uses every core';
+      rows.push({ name: `ours (${backend}, packed) / best PyTorch CPU, training tokens/s`, value: tps / best, unit: 'x', note: `same architecture, batch and step; ${note}` });
+    }
     return rows;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -161,16 +183,34 @@ export async function benchEngine(): Promise<BenchRow[]> {
   const rows = await demoModelRows(tok);
   await initBackend('wasm');
   const cfg: ModelConfig = { vocabSize: tok.vocabSize, ...DEMO_RECIPE.model, maxSeqLen: 160 };
+  const batch = mixedLengthBatch(tok.vocabSize);
+  const ours: Record<string, number> = {};
   const model = new Transformer(cfg, deriveRng(1, 'init'));
   try {
     rows.push(...generationRows(model, tok));
-    const batch = mixedLengthBatch(tok.vocabSize);
-    const train = trainingRows(model, batch);
+    rows.push(...prefillRows(model));
+    const train = trainingRows('wasm', model, batch);
     rows.push(...train.rows);
-    rows.push(...torchRows(cfg, batch, train));
+    ours.wasm = train.packedTps;
   } finally {
     model.dispose();
   }
+  // The native backend, when tfjs-node is installed (npm run native).
+  const native = await initBackend('tensorflow').then(
+    () => null,
+    (err: Error) => err.message,
+  );
+  if (native === null) {
+    const m = new Transformer(cfg, deriveRng(1, 'init'));
+    try {
+      const train = trainingRows('tensorflow', m, batch);
+      rows.push(...train.rows);
+      ours.tensorflow = train.packedTps;
+    } finally {
+      m.dispose();
+    }
+  } else rows.push({ name: 'tensorflow: training step, packed', value: NaN, unit: 'tokens/s', note: `skipped: ${native}` });
+  rows.push(...torchRows(cfg, batch, ours));
   await initBackend();
   return rows;
 }

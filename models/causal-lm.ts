@@ -38,6 +38,11 @@ export interface CausalLM {
    * [R,T,d] (after the final norm, before the output head). Differentiable on every backend.
    */
   hiddenStates(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): tf.Tensor3D;
+  /**
+   * Packed prompt prefill (optional): the packed path's final hidden states [R,T,d] plus each
+   * layer's keys and values in the packed layout, [R, nKV, T, headDim]. No gradient needed.
+   */
+  prefillPacked?(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): { hidden: tf.Tensor3D; cache: KVCache };
   /** Output head: hidden [N,d] -> logits [N,V]. Differentiable. */
   logitsFromHidden(h: tf.Tensor2D): tf.Tensor2D;
   dispose(): void;

@@ -162,6 +162,16 @@ export class Transformer implements CausalLM {
     return { logits: out.logits, cache: { k: out.k, v: out.v } };
   }
 
+  /** Packed prefill: {@link hiddenStates} plus the packed per-layer keys and values (decoding only). */
+  prefillPacked(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): { hidden: tf.Tensor3D; cache: KVCache } {
+    const out = tf.tidy(() => {
+      const x = tf.add(this.embed(tokens), tf.gather(this.p('wpe'), positions));
+      const { h, kv } = this.blocks(x, attnBias, undefined);
+      return { hidden: layerNorm(h, this.p('lnf.g'), this.p('lnf.b')) as tf.Tensor3D, k: kv.k, v: kv.v };
+    });
+    return { hidden: out.hidden, cache: { k: out.k, v: out.v } };
+  }
+
   private embed(tokens: tf.Tensor2D): tf.Tensor {
     const [B, T] = tokens.shape;
     const { vocabSize: V, dModel: d } = this.config;

@@ -152,6 +152,14 @@ export class LlamaModel implements CausalLM {
     return tf.tidy(() => this.finalNorm(this.blocks(tokens, positions, attnBias, undefined).h) as tf.Tensor3D);
   }
 
+  prefillPacked(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): { hidden: tf.Tensor3D; cache: KVCache } {
+    const out = tf.tidy(() => {
+      const { h, kv } = this.blocks(tokens, positions, attnBias, undefined);
+      return { hidden: this.finalNorm(h) as tf.Tensor3D, k: kv.k, v: kv.v };
+    });
+    return { hidden: out.hidden, cache: { k: out.k, v: out.v } };
+  }
+
   logitsFromHidden(h: tf.Tensor2D): tf.Tensor2D {
     return linearT(h, this.config.tieEmbeddings ? this.p('model.embed_tokens.weight') : this.p('lm_head.weight')) as tf.Tensor2D;
   }

@@ -214,7 +214,7 @@ describe('Llama/Qwen2 checkpoints', () => {
     model.dispose();
   });
 
-  it('is causal, and samples the same with the KV cache as with full recomputation', async () => {
+  it('is causal, and samples the same with the KV cache, packed prefill and full recomputation', async () => {
     const dir = join(root, 'causal');
     writeCheckpoint(dir, hfConfig(), 2);
     const { model } = await loadHfCheckpoint(dir);
@@ -228,6 +228,9 @@ describe('Llama/Qwen2 checkpoints', () => {
     const full = generate(model, prompts, { ...opts, rng: [deriveRng(1, 'a'), deriveRng(1, 'b')], useCache: false });
     expect(cached.map((g) => g.tokens)).toEqual(full.map((g) => g.tokens));
     cached.forEach((g, i) => g.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(full[i].logprobs[j], 4)));
+    const prepacked = generate(model, prompts, { ...opts, rng: [deriveRng(1, 'a'), deriveRng(1, 'b')], packedPrefill: true });
+    expect(prepacked.map((g) => g.tokens)).toEqual(cached.map((g) => g.tokens));
+    cached.forEach((g, i) => g.logprobs.forEach((lp, j) => expect(lp).toBeCloseTo(prepacked[i].logprobs[j], 4)));
     model.dispose();
   });
 

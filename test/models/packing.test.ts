@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deriveRng } from '../../engine/rng.js';
 import type { CausalLM } from '../../models/causal-lm.js';
+import { generate } from '../../models/generate.js';
 import { sequenceLogProbs } from '../../models/logprobs.js';
 import { packLengths, packSequences } from '../../models/packing.js';
 import { tinyModel, useWasm } from './helpers.js';
@@ -106,6 +107,17 @@ describe('packing', () => {
     const db = b.logp.dataSync();
     for (let i = 0; i < da.length; i++) expect(db[i]).toBeCloseTo(da[i], 4);
     tf.dispose([a.logp, a.mask, a.entropies, b.logp, b.mask, b.entropies]);
+    m.dispose();
+  });
+
+  it('packed prompt prefill samples exactly what the padded prefill samples', () => {
+    const m = tinyModel(4, { maxSeqLen: 40 });
+    const prompts = [[1, 5], [1, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 4, 5, 6, 7, 8, 9, 10, 11, 12], [1, 9, 10], [1, 11, 12, 13, 14]];
+    const rngs = () => prompts.map((_, i) => deriveRng(7, `row/${i}`));
+    const a = generate(m, prompts, { maxNewTokens: 8, temperature: 1, rng: rngs() });
+    const b = generate(m, prompts, { maxNewTokens: 8, temperature: 1, rng: rngs(), packedPrefill: true });
+    expect(b.map((g) => g.tokens)).toEqual(a.map((g) => g.tokens));
+    a.forEach((g, i) => g.logprobs.forEach((lp, j) => expect(b[i].logprobs[j]).toBeCloseTo(lp, 4)));
     m.dispose();
   });
 });
