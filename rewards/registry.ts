@@ -4,7 +4,7 @@
  */
 import type { Verdict, VerifierSpec, VerifyCase } from './types.js';
 import { verifyMath } from './math/verify.js';
-import { verifyFormat, verifyLength } from './shaping.js';
+import { combine, verifyFormat, verifyLength } from './shaping.js';
 
 export const BUILTIN_SPECS = {
   math: { kind: 'math' },
@@ -42,10 +42,16 @@ export function resolveSpec(name: string, extra: Record<string, VerifierSpec> = 
   throw new UnknownVerifierError(name, [...Object.keys(extra), ...Object.keys(BUILTIN_SPECS)]);
 }
 
-/** Specs that run synchronously on a pool worker (everything but code execution). */
-export type SyncSpec = Extract<VerifierSpec, { kind: 'math' | 'format' | 'length' }>;
+/**
+ * Specs that run synchronously on a pool worker: everything but code execution, including a
+ * composition whose parts are all synchronous (one pool task per case instead of one per part).
+ */
+export type SyncSpec =
+  | Extract<VerifierSpec, { kind: 'math' | 'format' | 'length' }>
+  | { kind: 'compose'; mode: 'sum' | 'min' | 'gate'; parts: Array<{ spec: SyncSpec; weight?: number }> };
 
 export function isSyncSpec(spec: VerifierSpec): spec is SyncSpec {
+  if (spec.kind === 'compose') return spec.parts.every((p) => isSyncSpec(p.spec));
   return spec.kind === 'math' || spec.kind === 'format' || spec.kind === 'length';
 }
 
@@ -54,5 +60,6 @@ export function runSync(spec: SyncSpec, c: Pick<VerifyCase, 'completion' | 'gold
     case 'math': return verifyMath(c.completion, c.gold, spec);
     case 'format': return verifyFormat(c.completion, spec.pattern, spec.flags);
     case 'length': return verifyLength(c.completion, spec);
+    case 'compose': return combine(spec, spec.parts.map((p) => runSync(p.spec, c)));
   }
 }
