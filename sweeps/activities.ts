@@ -7,6 +7,8 @@ import { readMetrics } from '../store/metrics-log.js';
 import { progressQuery, type Metrics, type RunProgress } from '../workflows/shared.js';
 import { summarizeRunMetrics, trainMetricAt } from './run-metrics.js';
 
+const QUERY_TIMEOUT_MS = 5000;
+
 export interface TrialLook {
   id: string;
   /** null when the run could not be queried (not started yet, or between two histories). */
@@ -20,7 +22,11 @@ export function createSweepActivities() {
     async lookAtTrials(input: { ids: string[]; earlyStop?: { metric: string; atIteration: number } }): Promise<TrialLook[]> {
       const client = Context.current().client;
       return Promise.all(input.ids.map(async (id): Promise<TrialLook> => {
-        const p = await client.workflow.getHandle(id).query(progressQuery).catch(() => null);
+        // A trial between workers may not answer for a while: give up on it for this look, not on the look.
+        const p = await Promise.race([
+          client.workflow.getHandle(id).query(progressQuery).catch(() => null),
+          new Promise<null>((resolve) => setTimeout(() => resolve(null), QUERY_TIMEOUT_MS).unref()),
+        ]);
         if (!p) return { id, progress: null, valueAtK: null };
         const { status, iteration, runDir, latestMetrics, latestEvaluation, bestEvaluation } = p;
         const rule = input.earlyStop;

@@ -44,8 +44,9 @@ export interface SweepResult {
 
 const acts = proxyActivities<SweepActivities>({
   taskQueue: TASK_QUEUES.cpu,
-  startToCloseTimeout: '1 minute',
-  retry: { maximumAttempts: 5 },
+  // Short: a look or a summary lost with its worker is retried soon (the sweep waits on it).
+  startToCloseTimeout: '20 seconds',
+  retry: { maximumAttempts: 10, initialInterval: '1 second' },
 });
 
 const active = (row: TrialRow) => row.status === 'running' || row.status === 'stopping';

@@ -13,7 +13,7 @@ import { readMetrics } from '../../store/metrics-log.js';
 import { runDir } from '../../store/paths.js';
 import { parseSweepYaml } from '../../sweeps/load.js';
 import { startSweep } from '../../sweeps/start.js';
-import { SEARCH_ATTRIBUTES, type Metrics } from '../../workflows/shared.js';
+import { leaderboardQuery, SEARCH_ATTRIBUTES, type Metrics } from '../../workflows/shared.js';
 import { tempStateDir, testAddress, testClient, uniqueId } from '../support/harness.js';
 import { spawnWorker, type WorkerProcess } from '../support/worker-process.js';
 import { gridSweepYaml } from './fixtures.js';
@@ -57,7 +57,12 @@ describe('sweep on a real dev server', () => {
     const second = spawnWorker(testAddress(), 'sweeps', home, { CREDITFLOW_METRICS_PORT: String(metricsPort) });
     started.push(second);
     await second.ready;
-    const result = await handle.result();
+    const result = await Promise.race([handle.result(), sleep(150_000).then(async () => {
+      // Diagnostics for a sweep that does not finish: where every trial stands.
+      const board = await handle.query(leaderboardQuery).catch((e: Error) => e.message);
+      const pending = await Promise.all([1, 2, 3, 4].map(async (k) => (await client.workflow.getHandle(`${sweepId}-t00${k}`).describe().catch(() => null))?.raw.pendingActivities));
+      throw new Error(`sweep did not finish:\n${JSON.stringify({ board, pending }, null, 1).slice(0, 6000)}\n${second.output().slice(-3000)}`);
+    })]);
     const scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(scraped).toMatch(/^creditflow_activities_total\{activity="update",outcome="ok"\} \d+/m);
     expect(scraped).toMatch(new RegExp(`^creditflow_reward_mean\\{run="${sweepId}-t004"\\} `, 'm'));
