@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { createComputeActivities, createCpuActivities } from '../activities/index.js';
 import { ComputeHost } from '../engine/compute-host.js';
-import { shutdownVerifiers } from '../rewards/index.js';
+import { sharedPool, shutdownVerifiers } from '../rewards/index.js';
 import { stateDir } from '../store/paths.js';
 import { createSweepActivities } from '../sweeps/activities.js';
 import { activityMetrics, CreditflowMetrics, freeLoopbackPort, metricsPortFrom, startMetricsEndpoint } from '../monitoring/index.js';
@@ -76,6 +76,8 @@ export async function startWorker(options: WorkerOptionsIn): Promise<RunningWork
   const identity = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const pinnedQueue = pinnedQueueName(identity);
 
+  // Start the verifier threads now (they load mathjs before reporting ready), not in the first score.
+  sharedPool();
   const host = new ComputeHost({ backend: options.backend, memoryBudgetMb: options.memoryBudgetMb });
   const backend = await host.call<{ name: string; reason: string }>('backend', {});
   log(`compute backend: ${backend.name} (${backend.reason})`);
