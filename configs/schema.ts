@@ -43,6 +43,9 @@ export const RolloutSchema = z.strictObject({
   groupSize: z.number().int().min(2).default(8).describe('Completions per prompt (G in GRPO).'),
   temperature: z.number().min(0).default(1).describe('Sampling temperature (0 = greedy).'),
   maxNewTokens: positiveInt().default(5).describe('Longest completion in tokens (EOS included).'),
+  topK: z.number().int().min(0).default(0).describe('Sample only from the k most likely tokens (0 = no limit).'),
+  topP: z.number().gt(0).max(1).default(1).describe('Nucleus sampling: only the smallest token set with this much probability (1 = no limit).'),
+  stop: z.array(z.string().min(1)).default([]).describe('A completion ends when its text ends with one of these strings.'),
 });
 
 export const ObjectiveSchema = z.strictObject({

@@ -197,6 +197,7 @@ export class RunSessions {
     const started = performance.now();
     const batch = rollout(session.model, examples.map((e) => e.prompt), {
       groupSize: config.rollout.groupSize, temperature: config.rollout.temperature, maxNewTokens: config.rollout.maxNewTokens,
+      topK: config.rollout.topK, topP: config.rollout.topP, stop: [...config.rollout.stop],
       rng: deriveRng(config.seed, 'rollout', iteration), tokenizer: session.tokenizer,
     });
     const seconds = (performance.now() - started) / 1000;

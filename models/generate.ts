@@ -10,6 +10,13 @@
  * Per sampled token we report the log-probability under the sampling distribution, i.e. the
  * softmax of logits / temperature (temperature 0 = greedy, reported under the untempered softmax),
  * and the entropy of that same distribution. All randomness comes from the given {@link Rng}.
+ *
+ * Top-k and top-p (nucleus) only restrict which tokens can be drawn: the token is drawn from the
+ * renormalised kept set, but its reported log-prob and the entropy are those of the full tempered
+ * distribution, because that is what the update recomputes (`sequenceLogProbs`) for the PPO ratio.
+ * Reporting the truncated distribution's log-prob instead would make every first-epoch ratio
+ * differ from 1 by the kept mass. Stop strings end a row once its decoded completion ends with one
+ * of them (checked on the decoded tail, so a stop string spanning several tokens is found).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../engine/rng.js';
@@ -39,6 +46,21 @@ export interface GenerateOptions {
    * `prefillPacked` (default false).
    */
   packedPrefill?: boolean;
+  /** Draw only from the k most likely tokens (0 or absent = no limit). */
+  topK?: number;
+  /** Draw only from the smallest set of tokens whose probability reaches p (1 or absent = no limit). */
+  topP?: number;
+  /**
+   * Stop strings: one list for every row, or one list per row. Needs `decode`, which turns a row's
+   * generated tokens into text.
+   */
+  stop?: string[] | string[][];
+  decode?: (tokens: number[]) => string;
+}
+
+export interface SamplingFilter {
+  topK?: number;
+  topP?: number;
 }
 
 export interface Generation {
@@ -48,12 +70,38 @@ export interface Generation {
   logprobs: number[];
   /** Entropy (nats) of the sampling distribution at each step. */
   entropies: number[];
-  /** True when the row emitted EOS (false: cut at maxNewTokens). */
+  /** True when the row emitted EOS or hit a stop string (false: cut at maxNewTokens). */
   finished: boolean;
+  /** The stop string that ended the row, when one did. */
+  stoppedBy?: string;
+}
+
+/**
+ * Tokens allowed by top-k / top-p, as a 0/1 mask over the vocabulary, given probabilities `p`.
+ * Ties at the boundary are kept together, so the result does not depend on sort stability.
+ */
+export function allowedTokens(p: Float64Array, filter: SamplingFilter): Uint8Array | null {
+  const k = filter.topK && filter.topK > 0 ? Math.min(filter.topK, p.length) : p.length;
+  const topP = filter.topP ?? 1;
+  if (!(topP > 0 && topP <= 1)) throw new Error(`generate: topP must be in (0, 1], got ${topP}`);
+  if (k >= p.length && topP >= 1) return null;
+  const order = Array.from(p.keys()).sort((a, b) => p[b] - p[a]);
+  const keep = new Uint8Array(p.length);
+  let mass = 0;
+  let kept = 0;
+  let threshold = Infinity;
+  for (const i of order) {
+    if ((kept >= k || mass >= topP) && p[i] < threshold) break;
+    keep[i] = 1;
+    kept++;
+    mass += p[i];
+    threshold = p[i];
+  }
+  return keep;
 }
 
 /** Sample one token from a logits row; returns [token, logprob, entropy]. */
-export function sampleRow(logits: Float32Array | number[], temperature: number, rng: Rng | undefined): [number, number, number] {
+export function sampleRow(logits: Float32Array | number[], temperature: number, rng: Rng | undefined, filter: SamplingFilter = {}): [number, number, number] {
   const V = logits.length;
   const t = temperature > 0 ? temperature : 1;
   let max = -Infinity;
@@ -70,15 +118,20 @@ export function sampleRow(logits: Float32Array | number[], temperature: number, 
   let tok = 0;
   if (temperature > 0) {
     if (!rng) throw new Error('generate: temperature > 0 needs an rng');
-    const u = rng.next();
+    const keep = allowedTokens(p, filter);
+    let kept = 1;
+    if (keep) {
+      kept = 0;
+      for (let i = 0; i < V; i++) if (keep[i]) kept += p[i];
+    }
+    const u = rng.next() * kept;
     let c = 0;
-    tok = V - 1;
+    tok = -1;
     for (let i = 0; i < V; i++) {
+      if (keep && !keep[i]) continue;
       c += p[i];
-      if (u < c) {
-        tok = i;
-        break;
-      }
+      tok = i; // the last allowed token absorbs rounding at the top of the range
+      if (u < c) break;
     }
   } else {
     for (let i = 1; i < V; i++) if (logits[i] > logits[tok]) tok = i;
@@ -105,6 +158,16 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
   const useCache = opts.useCache ?? true;
   if (Array.isArray(opts.rng) && opts.rng.length !== B) throw new Error(`generate: ${opts.rng.length} rngs for ${B} prompts`);
   const rowRng = (b: number) => (Array.isArray(opts.rng) ? opts.rng[b] : opts.rng);
+  const filter: SamplingFilter = { topK: opts.topK, topP: opts.topP };
+  const stopLists = opts.stop === undefined ? null : prompts.map((_, b) => (Array.isArray(opts.stop![0]) ? (opts.stop as string[][])[b] : (opts.stop as string[])) ?? []);
+  if (stopLists && !opts.decode) throw new Error('generate: stop strings need a decode function');
+  if (stopLists && stopLists.length !== B) throw new Error(`generate: ${stopLists.length} stop lists for ${B} prompts`);
+  const stopHit = (b: number): string | undefined => {
+    const list = stopLists?.[b];
+    if (!list || list.length === 0) return undefined;
+    const text = opts.decode!(out[b].tokens);
+    return list.find((s) => s.length > 0 && text.endsWith(s));
+  };
 
   let cache: KVCache | undefined;
   const run = (from: number): Float32Array => {
@@ -165,12 +228,14 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
         const g = out[b];
         let next = padId;
         if (!g.finished) {
-          const [tok, lp, ent] = sampleRow(logits.subarray(b * V, (b + 1) * V), opts.temperature, rowRng(b));
+          const [tok, lp, ent] = sampleRow(logits.subarray(b * V, (b + 1) * V), opts.temperature, rowRng(b), filter);
           g.tokens.push(tok);
           g.logprobs.push(lp);
           g.entropies.push(ent);
-          if (tok === eos) {
+          const stop = tok === eos ? undefined : stopHit(b);
+          if (tok === eos || stop !== undefined) {
             g.finished = true;
+            if (stop !== undefined) g.stoppedBy = stop;
             done++;
           }
           next = tok;

@@ -126,6 +126,10 @@ export interface RolloutOptions {
   tokenizer: TextTokenizer;
   /** Rows generated per batch (default: all at once). */
   batchSize?: number;
+  /** Sampling filters and stop strings, as in `generate`. */
+  topK?: number;
+  topP?: number;
+  stop?: string[];
 }
 
 export interface RolloutItem {
@@ -158,7 +162,10 @@ export function rollout(model: CausalLM, prompts: string[], o: RolloutOptions): 
     const gens = generate(
       model,
       chunk.map((r) => r.toks),
-      { maxNewTokens: o.maxNewTokens, temperature: o.temperature, rng: chunk.map((r) => r.rng), eosId: o.tokenizer.eos, padId: o.tokenizer.pad },
+      {
+        maxNewTokens: o.maxNewTokens, temperature: o.temperature, rng: chunk.map((r) => r.rng), eosId: o.tokenizer.eos, padId: o.tokenizer.pad,
+        topK: o.topK, topP: o.topP, ...(o.stop?.length ? { stop: o.stop, decode: (ids: number[]) => o.tokenizer.decode(ids) } : {}),
+      },
     );
     gens.forEach((g, k) =>
       items.push({

@@ -32,7 +32,7 @@ describe('experiment config', () => {
   });
 
   it('names a field with the wrong type and its line', () => {
-    const text = demoText.replace('  iterations: 40', '  iterations: "forty"');
+    const text = `${demoText}run:\n  iterations: "forty"\n`;
     const line = text.split('\n').findIndex((l) => l.includes('"forty"')) + 1;
     const problems = problemsOf(text);
     expect(problems.join('\n')).toContain(`run.iterations (line ${line})`);
@@ -53,7 +53,7 @@ describe('experiment config', () => {
   it('checks cross-field rules', () => {
     expect(problemsOf(demoText.replace('seed: 1', 'seed: 1\nmodel:\n  dModel: 30\n  nHeads: 4')).join('\n'))
       .toContain('model.nHeads');
-    expect(problemsOf(demoText.replace('seed: 1', 'seed: 1\nmodel:\n  maxSeqLen: 12')).join('\n')).toContain('model.maxSeqLen');
+    expect(problemsOf(demoText.replace('seed: 1', 'seed: 1\nmodel:\n  maxSeqLen: 10')).join('\n')).toContain('model.maxSeqLen');
   });
 
   it('reports YAML syntax errors with a line', () => {
