@@ -28,7 +28,8 @@ describe('sweep on a real dev server', () => {
     const home = tempStateDir('sweep');
     const client = await testClient('sweeps');
     const sweepId = uniqueId('sw');
-    const loaded = parseSweepYaml(gridSweepYaml('it-sweep'), 'grid.yaml');
+    // Several PPO epochs per update: updates long enough to be caught in flight.
+    const loaded = parseSweepYaml(gridSweepYaml('it-sweep').replace('\nsweep:\n', '\noptimizer:\n  epochsPerIteration: 10\nsweep:\n'), 'grid.yaml');
     expect(loaded.params).toHaveLength(4);
 
     const first = spawnWorker(testAddress(), 'sweeps', home);
@@ -36,11 +37,18 @@ describe('sweep on a real dev server', () => {
     await first.ready;
     const handle = await startSweep(client, loaded, sweepId);
 
-    // Kill the worker once a trial has recorded an iteration (two trials are in flight then).
+    // Kill the worker while an update is running and no trial waits on a cpu-queue step. (Those
+    // bookkeeping steps have a 5-minute start-to-close timeout and no heartbeat in trainingRun, so a
+    // kill during one stalls that trial for minutes; updates heartbeat and move within seconds.)
     const trainLines = (id: string) => readMetrics(runDir(id, home)).filter((l) => l.phase === 'train').length;
+    const CPU_STEPS = new Set(['score', 'recordMetrics', 'checkpoint']);
     let killed = false;
-    for (let i = 0; i < 2400 && !killed; i++) {
-      if (trainLines(`${sweepId}-t001`) + trainLines(`${sweepId}-t002`) >= 1) {
+    for (let i = 0; i < 1200 && !killed; i++) {
+      const pending = (await Promise.all(['t001', 't002'].map((k) => client.workflow.getHandle(`${sweepId}-${k}`).describe()
+        .then((d) => d.raw.pendingActivities ?? []).catch(() => [])))).flat();
+      const updating = pending.some((a) => a.activityType?.name === 'update' && Number(a.state) === 2);
+      const onCpu = pending.some((a) => CPU_STEPS.has(a.activityType?.name ?? ''));
+      if (updating && !onCpu && trainLines(`${sweepId}-t001`) + trainLines(`${sweepId}-t002`) >= 1) {
         first.child.kill('SIGKILL');
         killed = true;
       } else {
@@ -59,9 +67,15 @@ describe('sweep on a real dev server', () => {
     await second.ready;
     const result = await Promise.race([handle.result(), sleep(150_000).then(async () => {
       // Diagnostics for a sweep that does not finish: where every trial stands.
-      const board = await handle.query(leaderboardQuery).catch((e: Error) => e.message);
-      const pending = await Promise.all([1, 2, 3, 4].map(async (k) => (await client.workflow.getHandle(`${sweepId}-t00${k}`).describe().catch(() => null))?.raw.pendingActivities));
-      throw new Error(`sweep did not finish:\n${JSON.stringify({ board, pending }, null, 1).slice(0, 6000)}\n${second.output().slice(-3000)}`);
+      const board = await handle.query(leaderboardQuery).catch(() => null);
+      const rows = board?.trials.map((t) => `${t.id} ${t.status} it ${t.iteration}`) ?? [];
+      const trials = await Promise.all([1, 2, 3, 4].map(async (k) => {
+        const d = await client.workflow.getHandle(`${sweepId}-t00${k}`).describe().catch(() => null);
+        const pending = (d?.raw.pendingActivities ?? []).map((a) => `${a.activityType?.name} state ${a.state} attempt ${a.attempt} ${a.lastFailure?.message ?? ''} ${a.lastFailure?.cause?.message ?? ''}`);
+        return `t00${k} ${d?.status.name} ${d?.typedSearchAttributes.get(SEARCH_ATTRIBUTES.runStatus)} pending: ${pending.join('; ')}`;
+      }));
+      const sweepPending = ((await handle.describe()).raw.pendingActivities ?? []).map((a) => `${a.activityType?.name} state ${a.state} attempt ${a.attempt}`);
+      throw new Error(`sweep did not finish:\n${rows.join('\n')}\n${trials.join('\n')}\nsweep pending: ${sweepPending.join('; ')}\n${second.output().slice(-3000)}`);
     })]);
     const scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(scraped).toMatch(/^creditflow_activities_total\{activity="update",outcome="ok"\} \d+/m);
