@@ -121,8 +121,9 @@ export async function runSandboxed(language: CodeLanguage, source: string, stdin
       const hide = [REPO_ROOT, homedir()].filter((p) => p !== '/' && existsSync(p));
       const script = [
         'W=$1; shift',
-        ...WRITABLE_DIRS.filter((d) => existsSync(d)).map((d) => `mount --bind "$W" ${d} || exit 121`),
+        // Hide first: the repository may live under /tmp (a CI clone), which the binds below replace.
         ...hide.map((d) => `mount -t tmpfs -o ro,size=4k,mode=755 none '${d.replace(/'/g, '')}' || exit 122`),
+        ...WRITABLE_DIRS.filter((d) => existsSync(d)).map((d) => `mount --bind "$W" ${d} || exit 121`),
         'cd /tmp || exit 123',
         'exec "$@"',
       ].join('\n');
