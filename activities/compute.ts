@@ -5,6 +5,7 @@
  * heartbeat alive; the host's progress messages ride along as heartbeat details.
  */
 import { Context } from '@temporalio/activity';
+import { whileHeartbeating } from './heartbeat.js';
 import type { ExperimentConfig } from '../configs/schema.js';
 import type { ComputeHost } from '../engine/compute-host.js';
 import type { HostOp } from '../engine/host-protocol.js';
@@ -23,21 +24,9 @@ export interface RolloutResult { rolloutFile: string; metrics: Metrics }
 export interface UpdateResult { version: number; metrics: Metrics }
 export interface EvaluateResult { accuracy: number; metrics: Metrics }
 
-/** Heartbeat well inside the timeout: a few beats per timeout window, at most one a second. */
-function heartbeatInterval(heartbeatTimeoutMs: number | undefined): number {
-  return Math.max(50, Math.min(1000, (heartbeatTimeoutMs ?? 30_000) / 4));
-}
-
 async function withHeartbeat<T>(host: ComputeHost, op: HostOp, args: unknown): Promise<T> {
-  const ctx = Context.current();
   let details: Record<string, number | string> = { op };
-  const timer = setInterval(() => ctx.heartbeat(details), heartbeatInterval(ctx.info.heartbeatTimeoutMs));
-  ctx.heartbeat(details);
-  try {
-    return await host.call<T>(op, args, (d) => { details = { op, ...d }; });
-  } finally {
-    clearInterval(timer);
-  }
+  return whileHeartbeating(host.call<T>(op, args, (d) => { details = { op, ...d }; }), () => details);
 }
 
 export function createComputeActivities(deps: ComputeDeps) {

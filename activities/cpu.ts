@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/activity';
+import { whileHeartbeating } from './heartbeat.js';
 import { verifyBatch } from '../rewards/index.js';
 import { appendMetricsOnce, type MetricsPhase } from '../store/metrics-log.js';
 import { runDir } from '../store/paths.js';
@@ -42,10 +43,10 @@ export function createCpuActivities(deps: CpuDeps) {
         records = JSON.parse(readFileSync(rewardsFile, 'utf8')) as RewardRecord[];
       } else {
         const rollouts = readRollouts(input.rolloutFile);
-        const results = await verifyBatch(
+        const results = await whileHeartbeating(verifyBatch(
           rollouts.map((r) => ({ id: r.id, verifier: r.verifier, completion: r.completion, gold: r.answer })),
           { concurrency: deps.verifierConcurrency },
-        );
+        ), () => ({ cases: rollouts.length }));
         records = results.map((r, i) => ({ id: rollouts[i].id, status: r.status, score: r.score, reason: r.reason }));
         writeFileAtomic(rewardsFile, JSON.stringify(records));
       }

@@ -49,10 +49,23 @@ export interface TrainingRunResult {
   stoppedEarly: boolean;
 }
 
-const cpu = () => proxyActivities<CpuActivities>({
+/**
+ * CPU-queue work (activity proxies have no own keys, so these are two proxies, not one spread).
+ * Scoring heartbeats (verification can take long for code), so a worker killed
+ * mid-score is noticed within the heartbeat timeout; bookkeeping takes milliseconds, so a short
+ * start-to-close bound does the same. Neither may leave a run waiting minutes for a dead worker.
+ */
+const bookkeeping = () => proxyActivities<CpuActivities>({
   taskQueue: TASK_QUEUES.cpu,
-  startToCloseTimeout: '5 minutes',
-  retry: { maximumAttempts: 5, nonRetryableErrorTypes: ['ConfigError', 'DataError'] },
+  startToCloseTimeout: '30 seconds',
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConfigError', 'DataError', 'CheckpointError'] },
+});
+
+const scoring = (config: ExperimentConfig) => proxyActivities<CpuActivities>({
+  taskQueue: TASK_QUEUES.cpu,
+  startToCloseTimeout: `${config.timeouts.activityMinutes} minutes`,
+  heartbeatTimeout: `${config.timeouts.heartbeatSeconds} seconds`,
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConfigError', 'DataError'] },
 });
 
 /** Claiming runs on the shared compute queue: whichever worker answers becomes the run's home. */
@@ -120,7 +133,8 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
     }
   }
 
-  const cpuActs = cpu();
+  const cpuActs = bookkeeping();
+  const scorer = scoring(config);
   const isLast = (i: number) => i === config.run.iterations;
 
   try {
@@ -146,7 +160,7 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
       const at = `iteration ${iteration}/${config.run.iterations}`;
       const rollout = await onComputeHost((a) => a.rollout.executeWithOptions(
         { summary: `${at}: sample ${config.rollout.promptsPerIteration}×${config.rollout.groupSize} completions` }, [{ runId, config, iteration }]));
-      const scores = await cpuActs.score.executeWithOptions({ summary: `${at}: verify rewards` }, [{ runId, iteration, rolloutFile: rollout.rolloutFile }]);
+      const scores = await scorer.score.executeWithOptions({ summary: `${at}: verify rewards` }, [{ runId, iteration, rolloutFile: rollout.rolloutFile }]);
       const update = await onComputeHost((a) => a.update.executeWithOptions({ summary: `${at}: ${config.objective.name} update` }, [{ runId, config, iteration }]));
       const metrics: Metrics = { ...rollout.metrics, ...scores.metrics, ...update.metrics };
       await cpuActs.recordMetrics({ runId, iteration, phase: 'train', metrics });
