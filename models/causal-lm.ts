@@ -47,3 +47,18 @@ export interface CausalLM {
   logitsFromHidden(h: tf.Tensor2D): tf.Tensor2D;
   dispose(): void;
 }
+
+/** Copy every weight of `from` into `into` (same names and shapes), e.g. to freeze a reference policy. */
+export function copyParams(into: Map<string, tf.Variable>, from: Map<string, tf.Variable>, owner: string): void {
+  for (const [name, v] of into) {
+    const src = from.get(name);
+    if (!src || src.shape.join() !== v.shape.join()) throw new Error(`${owner}.copyFrom: parameter '${name}' missing or of another shape`);
+    v.assign(src as tf.Tensor);
+  }
+}
+
+/** Free every weight and forget them. */
+export function disposeParams(params: Map<string, tf.Variable>): void {
+  for (const v of params.values()) v.dispose();
+  params.clear();
+}

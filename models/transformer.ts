@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
-import type { CausalLM, KVCache } from './causal-lm.js';
+import { copyParams, disposeParams, type CausalLM, type KVCache } from './causal-lm.js';
 import { causalBias, dense, embedRows, linear } from './ops.js';
 
 export type { KVCache } from './causal-lm.js';
@@ -232,16 +232,11 @@ export class Transformer implements CausalLM {
 
   /** Copy every weight from `other` (same config), e.g. to freeze a reference policy. */
   copyFrom(other: Transformer): void {
-    for (const [name, v] of this.params) {
-      const src = other.params.get(name);
-      if (!src || src.shape.join() !== v.shape.join()) throw new Error(`Transformer.copyFrom: parameter '${name}' missing or of another shape`);
-      v.assign(src as tf.Tensor);
-    }
+    copyParams(this.params, other.params, 'Transformer');
   }
 
   dispose(): void {
-    for (const v of this.params.values()) v.dispose();
-    this.params.clear();
+    disposeParams(this.params);
   }
 }
 

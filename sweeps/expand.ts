@@ -3,20 +3,10 @@
  * x random draws per point x seeds (innermost). Pure and seeded: the same section always gives the
  * same trials in the same order, which is what makes trial ids deterministic.
  */
+import { Rng } from '../engine/rng.js';
 import type { Distribution, SweepSection } from '../configs/sweep-schema.js';
 import type { ParamValue, TrialParams } from '../workflows/sweep-plan.js';
 
-/** mulberry32: a small, well-mixed 32-bit PRNG; enough for drawing hyperparameters. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Four significant digits: readable labels, and the same value in the config, the id and the report. */
 const round = (x: number) => Number(x.toPrecision(4));
@@ -47,7 +37,8 @@ export function expandTrials(section: SweepSection): TrialParams[] {
   let points = gridPoints(section.grid);
   if (section.random) {
     const { samples, seed, params } = section.random;
-    const u = mulberry32(seed);
+    const rng = new Rng(seed);
+    const u = () => rng.next();
     points = points.flatMap((p) => Array.from({ length: samples }, () => {
       const drawn: TrialParams = { ...p };
       for (const [key, d] of Object.entries(params)) drawn[key] = draw(d, u);

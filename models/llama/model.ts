@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../engine/rng.js';
-import type { CausalLM, KVCache } from '../causal-lm.js';
+import { copyParams, disposeParams, type CausalLM, type KVCache } from '../causal-lm.js';
 import { causalBias, dense, embedLookup } from '../ops.js';
 import type { LlamaConfig } from './config.js';
 
@@ -217,15 +217,10 @@ export class LlamaModel implements CausalLM {
 
   /** Copy every weight from `other` (same config), e.g. to freeze a reference policy. */
   copyFrom(other: LlamaModel): void {
-    for (const [name, v] of this.params) {
-      const src = other.params.get(name);
-      if (!src || src.shape.join() !== v.shape.join()) throw new Error(`LlamaModel.copyFrom: parameter '${name}' missing or of another shape`);
-      v.assign(src as tf.Tensor);
-    }
+    copyParams(this.params, other.params, 'LlamaModel');
   }
 
   dispose(): void {
-    for (const v of this.params.values()) v.dispose();
-    this.params.clear();
+    disposeParams(this.params);
   }
 }

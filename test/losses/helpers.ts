@@ -1,4 +1,5 @@
 // Shared helpers for test/losses (run: npx vitest run test/losses).
+import { Rng } from '../../engine/rng.js';
 import * as tf from '@tensorflow/tfjs';
 
 export async function useCpu(): Promise<void> {
@@ -12,16 +13,10 @@ export function num(x: tf.Tensor): number {
   return x.dataSync()[0];
 }
 
-/** Deterministic uniform stream (mulberry32), for random test inputs. */
+/** Deterministic uniform stream, for random test inputs. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 export function randMat(r: () => number, b: number, t: number, lo: number, hi: number): number[][] {
