@@ -1,6 +1,6 @@
 /**
  * Compute-core throughput, side by side in one process:
- *   1. the demo policy (tasks/demo-recipe.ts size) on wasm and plain-JS cpu: one SFT step (batch 64),
+ *   1. the demo policy (configs/demo.yaml size) on wasm and plain-JS cpu: one SFT step (batch 64),
  *      greedy generation of 256 rows x 5 tokens with and without the KV cache;
  *   2. generation at 128 new tokens (the demo model with maxSeqLen 160, 32 rows, greedy, no EOS
  *      stop): tokens/s with the KV cache vs full recomputation of the prefix every step;
@@ -30,9 +30,12 @@ import { CharTokenizer } from '../models/tokenizer.js';
 import { trainStep } from '../models/train-step.js';
 import { Transformer, type ModelConfig } from '../models/transformer.js';
 import { sampleArithmetic } from '../tasks/arithmetic.js';
-import { DEMO_RECIPE } from '../tasks/demo-recipe.js';
+import { demoConfig } from './local-stack.js';
 import { sftSteps } from '../tasks/recipe.js';
 import type { BenchRow } from './row.js';
+
+/** The demo policy's size, from configs/demo.yaml (the schema defaults). */
+const DEMO_MODEL = demoConfig().model;
 
 const VENV_PYTHON = fileURLToPath(new URL('../.venv-bench/bin/python', import.meta.url));
 const TORCH_SCRIPT = fileURLToPath(new URL('./pytorch/train_step.py', import.meta.url));
@@ -51,13 +54,13 @@ async function demoModelRows(tok: CharTokenizer): Promise<BenchRow[]> {
   const prompts = train.slice(0, 256).map((e) => tok.encode(e.prompt));
   for (const backend of ['wasm', 'cpu']) {
     await initBackend(backend);
-    const model = new Transformer({ vocabSize: tok.vocabSize, ...DEMO_RECIPE.model }, deriveRng(1, 'init'));
+    const model = new Transformer({ vocabSize: tok.vocabSize, ...DEMO_MODEL }, deriveRng(1, 'init'));
     const opt = new AdamW(model.params, { lr: 1e-3 });
     const rng = deriveRng(1, 'sft');
     const reps = backend === 'cpu' ? 2 : 10;
     for (const packed of backend === 'wasm' ? [false, true] : [true]) {
       const sft = time(reps, () => sftSteps(model, opt, train, { steps: 1, batchSize: 64, lr: 1e-3, rng, tokenizer: tok, packed }));
-      rows.push({ name: `${backend}: SFT step, batch 64${packed ? ', packed' : ', padded'}`, value: sft, unit: 'ms', note: `d=${DEMO_RECIPE.model.dModel}, ${DEMO_RECIPE.model.nLayers} layers, ${model.numParams()} params` });
+      rows.push({ name: `${backend}: SFT step, batch 64${packed ? ', packed' : ', padded'}`, value: sft, unit: 'ms', note: `d=${DEMO_MODEL.dModel}, ${DEMO_MODEL.nLayers} layers, ${model.numParams()} params` });
     }
     for (const useCache of [true, false]) {
       const ms = time(backend === 'cpu' ? 1 : 3, () => generate(model, prompts, { maxNewTokens: 5, temperature: 0, useCache }));
@@ -182,7 +185,7 @@ export async function benchEngine(): Promise<BenchRow[]> {
   const tok = new CharTokenizer();
   const rows = await demoModelRows(tok);
   await initBackend('wasm');
-  const cfg: ModelConfig = { vocabSize: tok.vocabSize, ...DEMO_RECIPE.model, maxSeqLen: 160 };
+  const cfg: ModelConfig = { vocabSize: tok.vocabSize, ...DEMO_MODEL, maxSeqLen: 160 };
   const batch = mixedLengthBatch(tok.vocabSize);
   const ours: Record<string, number> = {};
   const model = new Transformer(cfg, deriveRng(1, 'init'));

@@ -27,4 +27,3 @@ export {
   type GrpoParams,
   type GrpoResult,
 } from './recipe.js';
-export { DEMO_RECIPE, runDemoRecipe, type DemoRecipe, type DemoResult } from './demo-recipe.js';
