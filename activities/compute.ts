@@ -9,6 +9,7 @@ import { whileHeartbeating } from './heartbeat.js';
 import type { ExperimentConfig } from '../configs/schema.js';
 import type { ComputeHost } from '../engine/compute-host.js';
 import type { HostOp } from '../engine/host-protocol.js';
+import { appendMetricsOnce } from '../store/metrics-log.js';
 import { runDir } from '../store/paths.js';
 import type { Metrics } from '../workflows/shared.js';
 
@@ -46,13 +47,23 @@ export function createComputeActivities(deps: ComputeDeps) {
       return withHeartbeat(deps.host, 'rollout', { ...input, runDir: dirOf(input.runId) });
     },
 
-    async update(input: { runId: string; config: ExperimentConfig; iteration: number }): Promise<UpdateResult> {
-      const result = await withHeartbeat<UpdateResult>(deps.host, 'update', { ...input, runDir: dirOf(input.runId) });
-      return { ...result, metrics: { ...result.metrics, 'update/attempt': attempt() } };
+    /**
+     * One optimizer update; also records the iteration's line in metrics.jsonl (the rollout and score
+     * metrics come in as `iterationMetrics`), which saves the run a separate bookkeeping step.
+     */
+    async update(input: { runId: string; config: ExperimentConfig; iteration: number; iterationMetrics: Metrics }): Promise<UpdateResult> {
+      const { iterationMetrics, ...args } = input;
+      const result = await withHeartbeat<UpdateResult>(deps.host, 'update', { ...args, runDir: dirOf(input.runId) });
+      const metrics = { ...result.metrics, 'update/attempt': attempt() };
+      appendMetricsOnce(dirOf(input.runId), input.iteration, 'train', { ...iterationMetrics, ...metrics });
+      return { ...result, metrics };
     },
 
+    /** Held-out accuracy of weights version `iteration`, recorded as the iteration's eval line. */
     async evaluate(input: { runId: string; config: ExperimentConfig; iteration: number }): Promise<EvaluateResult> {
-      return withHeartbeat(deps.host, 'evaluate', { ...input, runDir: dirOf(input.runId) });
+      const result = await withHeartbeat<EvaluateResult>(deps.host, 'evaluate', { ...input, runDir: dirOf(input.runId) });
+      appendMetricsOnce(dirOf(input.runId), input.iteration, 'eval', result.metrics);
+      return result;
     },
 
     /** Frees the run's resident model; the next activity of the run reloads from disk. */

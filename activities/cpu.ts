@@ -1,12 +1,11 @@
 /**
- * CPU activities: scoring with the reward verifiers and run bookkeeping (metrics, checkpoints).
+ * CPU activities: scoring with the reward verifiers, and durable checkpoints.
  * All are idempotent: a retry finds its output already on disk and returns it.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/activity';
 import { whileHeartbeating } from './heartbeat.js';
 import { verifyBatch } from '../rewards/index.js';
-import { appendMetricsOnce, type MetricsPhase } from '../store/metrics-log.js';
 import { runDir } from '../store/paths.js';
 import { checkpointVersion } from '../store/weight-versions.js';
 import { readRollouts, rewardsFileFor, writeFileAtomic, type RewardRecord } from '../store/rollout-files.js';
@@ -51,10 +50,6 @@ export function createCpuActivities(deps: CpuDeps) {
         writeFileAtomic(rewardsFile, JSON.stringify(records));
       }
       return { rewardsFile, metrics: summarise(records) };
-    },
-
-    async recordMetrics(input: { runId: string; iteration: number; phase: MetricsPhase; metrics: Metrics }): Promise<void> {
-      appendMetricsOnce(dirOf(input.runId), input.iteration, input.phase, input.metrics);
     },
 
     async checkpoint(input: { runId: string; version: number; keep: number }): Promise<{ version: number }> {

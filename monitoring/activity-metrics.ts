@@ -1,12 +1,13 @@
 /**
- * An activity interceptor that times every activity and reads the metrics the run records
- * (`recordMetrics` inputs), so the exporter sees what metrics.jsonl sees without touching activities.
+ * An activity interceptor that times every activity and reads the metrics the run records (the
+ * `update` and `evaluate` results, which are what metrics.jsonl gets), without touching activities.
  */
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Metrics } from '../workflows/shared.js';
 import type { CreditflowMetrics } from './metrics.js';
 
-interface RecordInput { runId?: string; iteration?: number; metrics?: Metrics }
+interface StepInput { runId?: string; iteration?: number; iterationMetrics?: Metrics }
+interface StepResult { metrics?: Metrics }
 
 export function activityMetrics(metrics: CreditflowMetrics): ActivityInterceptorsFactory {
   return (ctx) => ({
@@ -17,8 +18,11 @@ export function activityMetrics(metrics: CreditflowMetrics): ActivityInterceptor
         try {
           const result = await next(input);
           metrics.observeActivity(activity, (performance.now() - started) / 1000, 'ok');
-          const arg = input.args[0] as RecordInput | undefined;
-          if (activity === 'recordMetrics' && arg?.runId && arg.metrics) metrics.observeRun(arg.runId, arg.iteration ?? 0, arg.metrics);
+          const arg = input.args[0] as StepInput | undefined;
+          const recorded = (result as StepResult | undefined)?.metrics;
+          if ((activity === 'update' || activity === 'evaluate') && arg?.runId && recorded) {
+            metrics.observeRun(arg.runId, arg.iteration ?? 0, { ...arg.iterationMetrics, ...recorded });
+          }
           return result;
         } catch (err) {
           metrics.observeActivity(activity, (performance.now() - started) / 1000, 'error');

@@ -161,15 +161,15 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
       const rollout = await onComputeHost((a) => a.rollout.executeWithOptions(
         { summary: `${at}: sample ${config.rollout.promptsPerIteration}×${config.rollout.groupSize} completions` }, [{ runId, config, iteration }]));
       const scores = await scorer.score.executeWithOptions({ summary: `${at}: verify rewards` }, [{ runId, iteration, rolloutFile: rollout.rolloutFile }]);
-      const update = await onComputeHost((a) => a.update.executeWithOptions({ summary: `${at}: ${config.objective.name} update` }, [{ runId, config, iteration }]));
-      const metrics: Metrics = { ...rollout.metrics, ...scores.metrics, ...update.metrics };
-      await cpuActs.recordMetrics({ runId, iteration, phase: 'train', metrics });
+      const iterationMetrics: Metrics = { ...rollout.metrics, ...scores.metrics };
+      const update = await onComputeHost((a) => a.update.executeWithOptions(
+        { summary: `${at}: ${config.objective.name} update` }, [{ runId, config, iteration, iterationMetrics }]));
+      const metrics: Metrics = { ...iterationMetrics, ...update.metrics };
       progress.iteration = iteration;
       progress.latestMetrics = metrics;
 
       if (iteration % config.run.evalEvery === 0 || isLast(iteration)) {
         const evaluation = await onComputeHost((a) => a.evaluate.executeWithOptions({ summary: `${at}: held-out accuracy` }, [{ runId, config, iteration }]));
-        await cpuActs.recordMetrics({ runId, iteration, phase: 'eval', metrics: evaluation.metrics });
         progress.latestEvaluation = { iteration, accuracy: evaluation.accuracy };
         if (!progress.bestEvaluation || evaluation.accuracy > progress.bestEvaluation.accuracy) {
           progress.bestEvaluation = { iteration, accuracy: evaluation.accuracy };
