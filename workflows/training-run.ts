@@ -107,6 +107,7 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
   setHandler(resumeSignal, () => { paused = false; });
   setHandler(stopSignal, () => { stopRequested = true; });
 
+  let publishedValues = '';
   const publish = (status: RunStatus) => {
     progress.status = status;
     const pairs: SearchAttributeUpdatePair[] = [
@@ -116,7 +117,10 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
       { key: SEARCH_ATTRIBUTES.seed, value: config.seed },
     ];
     if (progress.bestEvaluation) pairs.push({ key: SEARCH_ATTRIBUTES.bestAccuracy, value: progress.bestEvaluation.accuracy });
-    upsertSearchAttributes(pairs);
+    // Each upsert is a history event: only when something the UI filters on changed.
+    const values = JSON.stringify(pairs.map((p) => p.value));
+    if (values !== publishedValues) upsertSearchAttributes(pairs);
+    publishedValues = values;
     setCurrentDetails(summaryMarkdown(progress, config));
   };
 
