@@ -107,7 +107,7 @@ export class RunSessions {
   }
 
   private dispose(session: Session): void {
-    for (const v of session.model.params.values()) v.dispose();
+    session.model.dispose();
     session.optimizer.dispose();
   }
 
