@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { loadConfigFile } from '../configs/load.js';
 import { ExperimentSchema, type ExperimentConfig } from '../configs/schema.js';
-import { freePort, startDevServer } from '../server/dev-server.js';
+import { startDevServer } from '../server/dev-server.js';
 import { startWorker, type RunningWorker } from '../worker/run-worker.js';
 
 export interface BenchStack {
@@ -16,7 +16,7 @@ export interface BenchStack {
 }
 
 export async function withBenchStack<T>(fn: (stack: BenchStack) => Promise<T>): Promise<T> {
-  const server = await startDevServer({ port: await freePort(), headless: true, log: () => undefined });
+  const server = await startDevServer({ port: 'free', headless: true, log: () => undefined });
   const stateDir = mkdtempSync(join(tmpdir(), 'cf-bench-'));
   try {
     const worker = await startWorker({ target: { address: server.address, namespace: 'default' }, stateDir, log: () => undefined });

@@ -13,8 +13,12 @@ import { ensureTemporalCli } from './temporal-cli.js';
 export interface DevServerOptions {
   /** SQLite file; omit for an in-memory server (tests). */
   dbFile?: string;
-  port?: number;
-  uiPort?: number;
+  /**
+   * Frontend and UI ports. 'free' picks free ones, and picks again if another process takes the
+   * port between the pick and the server's bind (two test files starting servers at once).
+   */
+  port?: number | 'free';
+  uiPort?: number | 'free';
   /** No Web UI (tests that do not look at it). */
   headless?: boolean;
   namespace?: string;
@@ -59,9 +63,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** The port opens before the frontend serves; wait until the namespace answers. */
-async function waitUntilServing(address: string, namespace: string, deadline: number): Promise<void> {
+async function waitUntilServing(address: string, namespace: string, deadline: number, exited: () => string | null): Promise<void> {
   const { Connection } = await import('@temporalio/client');
   for (;;) {
+    const exit = exited();
+    if (exit !== null) throw new PortTakenOrExited(exit);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 2000 });
       try {
@@ -77,12 +83,28 @@ async function waitUntilServing(address: string, namespace: string, deadline: nu
   }
 }
 
+/** The server process ended during start-up (its stderr says why, e.g. a port already in use). */
+class PortTakenOrExited extends Error {
+  override name = 'PortTakenOrExited';
+}
+
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const free = options.port === 'free' || options.uiPort === 'free';
+  for (let attempt = 1; ; attempt++) {
+    const port = options.port === 'free' ? await freePort() : options.port ?? 7233;
+    const uiPort = options.uiPort === 'free' ? await freePort() : options.uiPort ?? 8233;
+    try {
+      return await startOnce(options, port, uiPort);
+    } catch (err) {
+      if (!(free && err instanceof PortTakenOrExited && attempt < 3)) throw err;
+    }
+  }
+}
+
+async function startOnce(options: DevServerOptions, port: number, uiPort: number): Promise<DevServer> {
   const log = options.log ?? ((line: string) => console.log(line));
-  const port = options.port ?? 7233;
-  const uiPort = options.uiPort ?? 8233;
   const namespace = options.namespace ?? 'default';
-  if (await portIsOpen(port)) throw new Error(`port ${port} is already in use: is another Temporal server running? (use --address to connect to it)`);
+  if (await portIsOpen(port)) throw new PortTakenOrExited(`port ${port} is already in use: is another Temporal server running? (use --address to connect to it)`);
   const cli = ensureTemporalCli(log);
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'error', ...searchAttributeFlags()];
   for (const extra of options.extraNamespaces ?? []) args.push('--namespace', extra);
@@ -101,14 +123,20 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 
   const deadline = Date.now() + 60_000;
   while (!(await portIsOpen(port))) {
-    if (exited) throw new Error(`temporal server exited during start-up: ${stderr.trim() || `code ${child.exitCode}`}`);
+    if (exited) throw new PortTakenOrExited(`temporal server exited during start-up: ${stderr.trim() || `code ${child.exitCode}`}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new Error(`temporal server did not open port ${port} within 60 s: ${stderr.trim()}`);
     }
     await sleep(100);
   }
-  for (const ns of [namespace, ...(options.extraNamespaces ?? [])]) await waitUntilServing(`127.0.0.1:${port}`, ns, deadline);
+  const exitReason = () => (exited ? `temporal server exited during start-up: ${stderr.trim() || `code ${child.exitCode}`}` : null);
+  try {
+    for (const ns of [namespace, ...(options.extraNamespaces ?? [])]) await waitUntilServing(`127.0.0.1:${port}`, ns, deadline, exitReason);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
   const stop = async () => {
     if (exited) return;
     child.kill('SIGTERM');

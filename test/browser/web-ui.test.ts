@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, startDevServer, type DevServer } from '../../server/dev-server.js';
+import { startDevServer, type DevServer } from '../../server/dev-server.js';
 import { parseSweepYaml } from '../../sweeps/load.js';
 import { startSweep } from '../../sweeps/start.js';
 import { startWorker, type RunningWorker } from '../../worker/run-worker.js';
@@ -37,7 +37,7 @@ describe('Web UI (headless Chromium)', () => {
   let worker: RunningWorker;
   let client: Client;
   beforeAll(async () => {
-    server = await startDevServer({ port: await freePort(), uiPort: await freePort(), log: () => undefined });
+    server = await startDevServer({ port: 'free', uiPort: 'free', log: () => undefined });
     client = new Client({ connection: await Connection.connect({ address: server.address }), namespace: 'default' });
     worker = await startWorker({ target: { address: server.address, namespace: 'default' }, stateDir: tempStateDir('browser'), backend: 'cpu', log: () => undefined });
   });
