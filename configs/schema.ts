@@ -36,6 +36,8 @@ export const WarmStartSchema = z.strictObject({
   batchSize: positiveInt().default(64).describe('Demonstrations per SFT step.'),
   lr: z.number().positive().default(3e-3).describe('SFT learning rate.'),
   warmupSteps: z.number().int().min(0).default(20).describe('Linear learning-rate warm-up steps of the SFT phase.'),
+  untilAccuracy: z.number().gt(0).max(1).optional()
+    .describe('Stop the warm start early once greedy accuracy on 200 training prompts reaches this (checked every 50 steps); `steps` stays the upper bound. Absent: run all steps.'),
 });
 
 export const RolloutSchema = z.strictObject({

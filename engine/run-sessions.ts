@@ -159,13 +159,18 @@ export class RunSessions {
     // recipe); each phase passes its own learning rate per step.
     const rng = deriveRng(config.seed, 'sft');
     const demos = session.train.map((e) => ({ prompt: e.prompt, completion: e.completion }));
-    const { steps: total, warmupSteps, batchSize, lr } = config.warmStart;
+    const { steps: total, warmupSteps, batchSize, lr, untilAccuracy } = config.warmStart;
+    // The early-stop check uses training prompts, never the held-out set the run is judged on.
+    const probe = session.train.slice(0, 200);
+    const probeEvery = 50;
     let lastLoss = NaN;
+    let step = 0;
+    let probeAccuracy = NaN;
     // Warm-up steps one at a time (their lr ramps), then chunks at the full lr; the shared rng makes
     // this draw exactly what one long call would, while progress is reported between chunks.
-    for (let step = 0; step < total;) {
+    while (step < total) {
       const inWarmup = step < warmupSteps;
-      const steps = inWarmup ? 1 : Math.min(25, total - step);
+      const steps = inWarmup ? 1 : Math.min(25 - (step % 25), total - step); // chunks end on multiples of 25, so every probeEvery-th step is probed
       const r = sftSteps(session.model, session.optimizer, demos, {
         steps, batchSize, rng, tokenizer: session.tokenizer, maxGradNorm: config.optimizer.maxGradNorm,
         lr: inWarmup ? (lr * (step + 1)) / warmupSteps : lr,
@@ -173,12 +178,20 @@ export class RunSessions {
       step += steps;
       lastLoss = r.losses[r.losses.length - 1];
       if (!inWarmup || step === warmupSteps) progress({ phase: 'sft', step, of: total, loss: lastLoss });
+      if (untilAccuracy !== undefined && step % probeEvery === 0) {
+        probeAccuracy = evaluateAccuracy(session.model, probe, { maxNewTokens: config.rollout.maxNewTokens, tokenizer: session.tokenizer }).accuracy;
+        if (probeAccuracy >= untilAccuracy) break;
+      }
     }
     const evaluation = evaluateAccuracy(session.model, session.heldOut, { maxNewTokens: config.rollout.maxNewTokens, tokenizer: session.tokenizer });
     const result = {
       runDir,
       accuracy: evaluation.accuracy,
-      metrics: { 'eval/accuracy': evaluation.accuracy, 'sft/loss': lastLoss, 'sft/steps': config.warmStart.steps, 'perf/warmStartSeconds': (performance.now() - started) / 1000 },
+      metrics: {
+        'eval/accuracy': evaluation.accuracy, 'sft/loss': lastLoss, 'sft/steps': step,
+        ...(untilAccuracy === undefined ? {} : { 'sft/trainAccuracy': probeAccuracy }),
+        'perf/warmStartSeconds': (performance.now() - started) / 1000,
+      },
     };
     await this.saveVersion({ ...args, iteration: 0 }, session, 0, result);
     session.version = 0;

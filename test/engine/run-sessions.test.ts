@@ -95,3 +95,22 @@ describe('RunSessions', () => {
     expect(readVersion(a.runDir, 1)).not.toBeNull();
   }, 60_000);
 });
+
+describe('warm start with untilAccuracy', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('stops at the first probe that reaches the target, and runs every step when none does', async () => {
+    const sessions = new RunSessions({ memoryBudgetBytes: 2 ** 30 });
+    const home = tempStateDir('sessions-until');
+    const early = await sessions.warmStart({ runId: 'early', runDir: join(home, 'early'), config: { ...config, warmStart: { ...config.warmStart, steps: 400, untilAccuracy: 0.05 } } }, noProgress);
+    expect(early.metrics['sft/steps']).toBeLessThan(400);
+    expect(early.metrics['sft/steps'] % 50).toBe(0);
+    expect(early.metrics['sft/trainAccuracy']).toBeGreaterThanOrEqual(0.05);
+
+    const full = await sessions.warmStart({ runId: 'full', runDir: join(home, 'full'), config: { ...config, warmStart: { ...config.warmStart, steps: 100, untilAccuracy: 1 } } }, noProgress);
+    expect(full.metrics['sft/steps']).toBe(100);
+    expect(full.metrics['sft/trainAccuracy']).toBeLessThan(1);
+  }, 120_000);
+});
