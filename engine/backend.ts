@@ -35,6 +35,8 @@ function cudaVisible(): boolean {
 }
 
 async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<string | null> {
+  // libtensorflow logs its CPU-feature and oneDNN notices at INFO on load; keep warnings and errors.
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
   try {
     await dynImport(pkg);
   } catch (e) {
