@@ -62,3 +62,10 @@ export function disposeParams(params: Map<string, tf.Variable>): void {
   for (const v of params.values()) v.dispose();
   params.clear();
 }
+
+/** Number of weights (scalars) in a parameter map. */
+export function countParams(params: Map<string, tf.Variable>): number {
+  let n = 0;
+  for (const v of params.values()) n += v.size;
+  return n;
+}

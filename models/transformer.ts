@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../engine/rng.js';
-import { copyParams, disposeParams, type CausalLM, type KVCache } from './causal-lm.js';
+import { copyParams, countParams, disposeParams, type CausalLM, type KVCache } from './causal-lm.js';
 import { causalBias, dense, embedRows, linear } from './ops.js';
 
 export type { KVCache } from './causal-lm.js';
@@ -118,9 +118,7 @@ export class Transformer implements CausalLM {
   }
 
   numParams(): number {
-    let n = 0;
-    for (const v of this.params.values()) n += v.size;
-    return n;
+    return countParams(this.params);
   }
 
   /**

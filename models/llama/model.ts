@@ -20,7 +20,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../engine/rng.js';
-import { copyParams, disposeParams, type CausalLM, type KVCache } from '../causal-lm.js';
+import { copyParams, countParams, disposeParams, type CausalLM, type KVCache } from '../causal-lm.js';
 import { causalBias, dense, embedLookup } from '../ops.js';
 import type { LlamaConfig } from './config.js';
 
@@ -118,9 +118,7 @@ export class LlamaModel implements CausalLM {
   }
 
   numParams(): number {
-    let n = 0;
-    for (const v of this.params.values()) n += v.size;
-    return n;
+    return countParams(this.params);
   }
 
   forward(tokens: tf.Tensor2D): tf.Tensor3D {
