@@ -127,7 +127,7 @@ export class Transformer implements CausalLM {
    */
   forward(tokens: tf.Tensor2D): tf.Tensor3D {
     return tf.tidy(() => {
-      const [B, T] = tokens.shape;
+      const T = tokens.shape[1];
       const { maxSeqLen } = this.config;
       if (T > maxSeqLen) throw new Error(`Transformer.forward: sequence length ${T} > maxSeqLen ${maxSeqLen}`);
       const pos = tf.slice(this.p('wpe'), [0, 0], [T, this.config.dModel]);

@@ -123,7 +123,7 @@ export function compile(expr: string): Compiled {
 
 /** The BigNumber value of a constant expression as [re, im], or an UndecidableError. */
 function evalBig(c: Compiled): [import('mathjs').BigNumber, import('mathjs').BigNumber] {
-  const { big, flt } = warmMath();
+  const { big } = warmMath();
   let v: unknown;
   try {
     v = c.big.evaluate();
@@ -153,7 +153,7 @@ type BigPair = [import('mathjs').BigNumber, import('mathjs').BigNumber];
  * precision while a real value such as 1/2004! does not.
  */
 function closeBig(a: BigPair, b: BigPair, rtol: number, ca: Compiled, cb: Compiled): boolean {
-  const { big, flt } = warmMath();
+  const { big } = warmMath();
   const diff = a[0].minus(b[0]).abs().plus(a[1].minus(b[1]).abs());
   const mag = (x: BigPair) => x[0].abs().plus(x[1].abs());
   if (diff.lte(mag(a).plus(mag(b)).times(rtol))) return true;
@@ -169,7 +169,7 @@ function closeBig(a: BigPair, b: BigPair, rtol: number, ca: Compiled, cb: Compil
 type Fn = (scope: Record<string, number>) => { re: number; im: number } | null;
 
 function floatFn(expr: string): Fn {
-  const { big, flt } = warmMath();
+  const { flt } = warmMath();
   const code = flt.compile(expr);
   return (scope) => {
     let v: unknown;

@@ -7,20 +7,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ExperimentSchema } from '../../configs/schema.js';
 import { RunSessions } from '../../engine/run-sessions.js';
 import { readRollouts, rewardsFileFor } from '../../store/rollout-files.js';
 import { readVersion, versionDir } from '../../store/weight-versions.js';
 import { isCorrect } from '../../tasks/arithmetic.js';
-import { tempStateDir } from '../support/harness.js';
+import { learningTinyConfig, tempStateDir } from '../support/harness.js';
 
-const config = ExperimentSchema.parse({
-  experiment: 'sessions', seed: 7,
-  task: { name: 'arithmetic', maxDigits: 1, trainSize: 40, evalSize: 16 },
-  model: { dModel: 32, nLayers: 1, nHeads: 2, dFf: 64, maxSeqLen: 16 },
-  warmStart: { steps: 60, batchSize: 16, warmupSteps: 5 },
-  rollout: { promptsPerIteration: 4, groupSize: 4, maxNewTokens: 4 },
-});
+const config = learningTinyConfig({ experiment: 'sessions' });
 const noProgress = () => undefined;
 
 /** Score a rollout file the way the cpu activity does, with the exact-answer check. */

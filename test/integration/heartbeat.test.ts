@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { submitRun } from '../../cli/submit-run.js';
 import { readMetrics } from '../../store/metrics-log.js';
 import { startWorker, type RunningWorker } from '../../worker/run-worker.js';
-import { tempStateDir, testTarget, testAddress, testClient, tinyConfig, uniqueId } from '../support/harness.js';
+import { tempStateDir, testTarget, testClient, tinyConfig, uniqueId } from '../support/harness.js';
 import type { Client } from '@temporalio/client';
 
 describe('heartbeats during a long update', () => {

@@ -7,22 +7,16 @@
 
 import { describe, expect, it } from 'vitest';
 import { submitRun } from '../../cli/submit-run.js';
-import { ExperimentSchema } from '../../configs/schema.js';
 import { readMetrics } from '../../store/metrics-log.js';
 import { readVerifiedManifest } from '../../store/atomic-dir.js';
 import { checkpointDir } from '../../store/weight-versions.js';
-import { tempStateDir, testAddress, testClient, uniqueId } from '../support/harness.js';
+import { learningTinyConfig, tempStateDir, testAddress, testClient, uniqueId } from '../support/harness.js';
 import { spawnWorker } from '../support/worker-process.js';
 
 const NS = 'determinism';
-// Small enough for seconds per run, trained enough (60 SFT steps) that rewards vary within groups,
-// so every update really changes the weights.
-const config = ExperimentSchema.parse({
-  experiment: 'it-determinism', seed: 7,
-  task: { name: 'arithmetic', maxDigits: 1, trainSize: 40, evalSize: 16 },
-  model: { dModel: 32, nLayers: 1, nHeads: 2, dFf: 64, maxSeqLen: 16 },
-  warmStart: { steps: 60, batchSize: 16, warmupSteps: 5 },
-  rollout: { promptsPerIteration: 4, groupSize: 4, maxNewTokens: 4 },
+// Updates must take real optimizer steps, or equal weights would prove nothing.
+const config = learningTinyConfig({
+  experiment: 'it-determinism',
   run: { iterations: 4, evalEvery: 4, checkpointEvery: 4 },
   timeouts: { heartbeatSeconds: 5, pinnedScheduleToStartSeconds: 3 },
 });

@@ -13,7 +13,7 @@ import { listCheckpoints, checkpointDir } from '../../store/weight-versions.js';
 import { readVerifiedManifest } from '../../store/atomic-dir.js';
 import { startWorker, type RunningWorker } from '../../worker/run-worker.js';
 import { progressQuery, SEARCH_ATTRIBUTES, pauseSignal, resumeSignal, stopSignal, type RunProgress } from '../../workflows/shared.js';
-import { tempStateDir, testTarget, testAddress, testClient, tinyConfig, uniqueId } from '../support/harness.js';
+import { tempStateDir, testTarget, testClient, tinyConfig, uniqueId } from '../support/harness.js';
 
 describe('trainingRun on a real Temporal dev server', () => {
   let client: Client;

@@ -23,9 +23,17 @@ export const tempStateDir = (label: string) => mkdtempSync(join(tmpdir(), `cf-${
 
 export const PROJECT = fileURLToPath(new URL('../../', import.meta.url));
 
+type Overrides = Record<string, Record<string, unknown> | string | number>;
+
 /** The tiny test config with overrides merged in (validated like any config). */
-export function tinyConfig(overrides: Record<string, Record<string, unknown> | string | number> = {}): ExperimentConfig {
-  const base = loadConfigFile(join(PROJECT, 'test/fixtures/tiny.yaml')) as Record<string, unknown>;
+export const tinyConfig = (overrides: Overrides = {}) => fixtureConfig('tiny.yaml', overrides);
+
+/** A tiny config whose updates take real optimizer steps (rewards vary within groups). */
+export const learningTinyConfig = (overrides: Overrides = {}) => fixtureConfig('learning-tiny.yaml', overrides);
+
+/** A config from test/fixtures with overrides merged in, one level deep per section. */
+function fixtureConfig(file: string, overrides: Overrides): ExperimentConfig {
+  const base = loadConfigFile(join(PROJECT, 'test/fixtures', file)) as Record<string, unknown>;
   const merged: Record<string, unknown> = JSON.parse(JSON.stringify(base));
   for (const [k, v] of Object.entries(overrides)) {
     merged[k] = typeof v === 'object' ? { ...(merged[k] as object), ...v } : v;
