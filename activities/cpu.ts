@@ -8,7 +8,8 @@ import { whileHeartbeating } from './heartbeat.js';
 import { verifyBatch } from '../rewards/index.js';
 import { runDir } from '../store/paths.js';
 import { checkpointVersion } from '../store/weight-versions.js';
-import { readRollouts, rewardsFileFor, writeFileAtomic, type RewardRecord } from '../store/rollout-files.js';
+import { writeFileAtomic } from '../store/atomic-dir.js';
+import { readRollouts, rewardsFileFor, type RewardRecord } from '../store/rollout-files.js';
 import type { Metrics } from '../workflows/shared.js';
 
 export interface CpuDeps {

@@ -21,7 +21,8 @@ export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-function fsyncPath(path: string): void {
+/** Flush a file's (or folder's) data to disk. */
+export function fsyncPath(path: string): void {
   const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
@@ -35,6 +36,15 @@ function listFiles(dir: string, prefix = ''): string[] {
     const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
     return entry.isDirectory() ? listFiles(join(dir, entry.name), rel) : [rel];
   });
+}
+
+/** Write one file atomically (temporary file, fsync, rename). */
+export function writeFileAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  fsyncPath(tmp);
+  renameSync(tmp, path);
 }
 
 /** Write `finalDir` atomically. If it already exists and verifies, it is kept and its manifest returned. */

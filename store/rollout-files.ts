@@ -2,8 +2,9 @@
  * Rollout files: `rollouts/<iteration>.jsonl`, one sampled completion a line, and beside it
  * `<iteration>.rewards.json` with the verifier's verdict for each. Written once, atomically.
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-dir.js';
 
 export interface RolloutRecord {
   /** `<iteration>-<prompt index>-<sample index>`; unique within the run. */
@@ -31,20 +32,6 @@ export interface RewardRecord {
 
 export const rolloutFile = (runDir: string, iteration: number) => join(runDir, 'rollouts', `${iteration}.jsonl`);
 export const rewardsFileFor = (rolloutPath: string) => rolloutPath.replace(/\.jsonl$/, '.rewards.json');
-
-/** Write text to `path` atomically (temporary file, fsync, rename). */
-export function writeFileAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  const fd = openSync(tmp, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
-}
 
 export function writeRollouts(path: string, records: RolloutRecord[]): void {
   writeFileAtomic(path, records.map((r) => JSON.stringify(r)).join('\n') + '\n');

@@ -44,19 +44,6 @@ export async function writeVersion(
   return manifest;
 }
 
-/** Newest version or checkpoint that verifies, with where it lives; a corrupt one is skipped. */
-export function newestGoodState(runDir: string): { version: number; dir: string; manifest: Manifest } | null {
-  const candidates = [
-    ...numberedDirs(versionsDir(runDir)).map((v) => ({ version: v, dir: versionDir(runDir, v) })),
-    ...numberedDirs(checkpointsDir(runDir)).map((v) => ({ version: v, dir: checkpointDir(runDir, v) })),
-  ].sort((a, b) => b.version - a.version);
-  for (const candidate of candidates) {
-    const manifest = readVerifiedManifest(candidate.dir);
-    if (manifest) return { ...candidate, manifest };
-  }
-  return null;
-}
-
 /** Make version v a durable checkpoint (hard links + its own manifest) and keep the newest `keep`. */
 export async function checkpointVersion(runDir: string, v: number, keep: number): Promise<Manifest> {
   const source = readVersion(runDir, v);
