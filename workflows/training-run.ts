@@ -10,7 +10,7 @@
  * iterations or when the server suggests it.
  */
 import {
-  ActivityFailure, CancellationScope, condition, continueAsNew, isCancellation, proxyActivities, setCurrentDetails,
+  ActivityFailure, condition, ContinueAsNew, continueAsNew, proxyActivities, setCurrentDetails,
   setHandler, TimeoutFailure, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
@@ -207,12 +207,8 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
       stoppedEarly,
     };
   } catch (err) {
-    if (!isCancellation(err)) {
-      publish('failed');
-      throw err;
-    }
-    // Cancelled: record the status in a non-cancellable scope, then let the cancellation through.
-    await CancellationScope.nonCancellable(async () => publish('failed'));
+    // continueAsNew ends this execution by throwing; only a real failure or a cancellation is 'failed'.
+    if (!(err instanceof ContinueAsNew)) publish('failed');
     throw err;
   }
 }

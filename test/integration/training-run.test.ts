@@ -58,6 +58,10 @@ describe('trainingRun on a real Temporal dev server', () => {
     expect(description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.runStatus)).toBe('completed');
     expect(description.typedSearchAttributes.get(SEARCH_ATTRIBUTES.bestAccuracy)).toBe(result.bestAccuracy);
     expect(description.runId).not.toBe(handle.firstExecutionRunId); // it did continue as new
+    // The handed-over execution is not marked failed by the continue-as-new it ended with.
+    const first = await client.workflow.getHandle(id, handle.firstExecutionRunId).describe();
+    expect(first.status.name).toBe('CONTINUED_AS_NEW');
+    expect(first.typedSearchAttributes.get(SEARCH_ATTRIBUTES.runStatus)).toBe('running');
     const progress = await handle.query(progressQuery);
     expect(progress.iteration).toBe(4);
     expect(progress.latestEvaluation?.iteration).toBe(4);
