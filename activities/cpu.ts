@@ -2,14 +2,13 @@
  * CPU activities: scoring with the reward verifiers, and durable checkpoints.
  * All are idempotent: a retry finds its output already on disk and returns it.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/activity';
 import { whileHeartbeating } from './heartbeat.js';
 import { verifyBatch } from '../rewards/index.js';
 import { runDir } from '../store/paths.js';
 import { checkpointVersion } from '../store/weight-versions.js';
 import { writeFileAtomic } from '../store/atomic-dir.js';
-import { readRollouts, rewardsFileFor, type RewardRecord } from '../store/rollout-files.js';
+import { readRewards, readRollouts, rewardsFileFor, type RewardRecord } from '../store/rollout-files.js';
 import type { Metrics } from '../workflows/shared.js';
 
 export interface CpuDeps {
@@ -38,10 +37,8 @@ export function createCpuActivities(deps: CpuDeps) {
   return {
     async score(input: { runId: string; iteration: number; rolloutFile: string }): Promise<ScoreResult> {
       const rewardsFile = rewardsFileFor(input.rolloutFile);
-      let records: RewardRecord[];
-      if (existsSync(rewardsFile)) {
-        records = JSON.parse(readFileSync(rewardsFile, 'utf8')) as RewardRecord[];
-      } else {
+      let records = readRewards(input.rolloutFile);
+      if (!records) {
         const rollouts = readRollouts(input.rolloutFile);
         const results = await whileHeartbeating(verifyBatch(
           rollouts.map((r) => ({ id: r.id, verifier: r.verifier, completion: r.completion, gold: r.answer })),

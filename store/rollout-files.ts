@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { VerifyStatus } from '../rewards/index.js';
 import { writeFileAtomic } from './atomic-dir.js';
 
 export interface RolloutRecord {
@@ -25,7 +26,7 @@ export interface RolloutRecord {
 
 export interface RewardRecord {
   id: string;
-  status: 'correct' | 'incorrect' | 'error' | 'timeout' | 'skipped';
+  status: VerifyStatus;
   score: number;
   reason: string;
 }
