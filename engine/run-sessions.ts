@@ -54,10 +54,12 @@ const taskSpec = (c: ExperimentConfig): ArithmeticSpec => ({
 /** Prompts of one iteration: consecutive slices of a per-epoch shuffle of the training set. */
 export function promptsForIteration<T>(train: T[], seed: number, iteration: number, perIteration: number): T[] {
   const out: T[] = [];
+  const orders = new Map<number, number[]>(); // one shuffle per epoch touched (at most two)
   for (let k = 0; k < perIteration; k++) {
     const position = (iteration - 1) * perIteration + k;
     const epoch = Math.floor(position / train.length);
-    const order = deriveRng(seed, 'data-order', epoch).shuffle(train.map((_, i) => i));
+    let order = orders.get(epoch);
+    if (!order) orders.set(epoch, (order = deriveRng(seed, 'data-order', epoch).shuffle(train.map((_, i) => i))));
     out.push(train[order[position % train.length]]);
   }
   return out;
