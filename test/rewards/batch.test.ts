@@ -28,7 +28,7 @@ describe('verifyBatch on the worker pool', () => {
     expect(r[0].reason).toMatch(/terminated/);
     expect(r.slice(1).every((x) => x.status === 'correct')).toBe(true);
     // One timeout plus generous slack for a loaded 2-core machine; a serial wait (or a hang) is far more.
-    expect(wall).toBeLessThan(800 + 2500);
+    expect(wall).toBeLessThan(800 + 4000);
     // The killed worker was replaced: the spare takes its slot at once, and a new spare is started as
     // soon as every slot is ready again, which can be a moment after the batch returns.
     await expect.poll(() => pool.started, { timeout: 10_000 }).toBeGreaterThan(started);
