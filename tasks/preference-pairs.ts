@@ -1,0 +1,157 @@
+/**
+ * Preference data sets: JSONL, one pair a line, `{"id", "prompt", "chosen", "rejected"}` (DESIGN.md).
+ *
+ * {@link parsePreferenceJsonl} checks every line before anything trains and reports each bad one
+ * with its line number: not JSON, a missing / extra / non-string field, an empty or duplicate id,
+ * chosen equal to rejected, a character the run's tokenizer cannot encode, a pair longer than the
+ * model's context. All problems are collected (up to a cap), so one pass over the file lists them.
+ *
+ * Tokenisation is the run's: the prompt is BOS + its characters, a response its characters + EOS
+ * ({@link encodePair}), the same layout as the SFT demonstrations, so a preference step trains
+ * exactly the tokens greedy decoding produces.
+ */
+import { readFileSync } from 'node:fs';
+import type { TextTokenizer } from '../models/tokenizer.js';
+
+export interface PreferencePair {
+  id: string;
+  prompt: string;
+  chosen: string;
+  rejected: string;
+}
+
+/** A pair as token ids: prompt (BOS + text), each response (text + EOS). */
+export interface EncodedPair {
+  id: string;
+  prompt: number[];
+  chosen: number[];
+  rejected: number[];
+}
+
+export class PreferenceDataError extends Error {
+  override name = 'DataError';
+  constructor(public readonly source: string, public readonly problems: string[]) {
+    super(`invalid preference data ${source}:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+export interface PairLimits {
+  tokenizer: TextTokenizer;
+  /** Longest prompt + response in tokens (the model's context, `model.maxSeqLen`). */
+  maxSeqLen: number;
+}
+
+const FIELDS = ['id', 'prompt', 'chosen', 'rejected'] as const;
+const MAX_PROBLEMS = 20;
+
+export function encodePair(tok: TextTokenizer, pair: PreferencePair): EncodedPair {
+  return {
+    id: pair.id,
+    prompt: tok.encode(pair.prompt),
+    chosen: tok.encode(pair.chosen, { bos: false, eos: true }),
+    rejected: tok.encode(pair.rejected, { bos: false, eos: true }),
+  };
+}
+
+/**
+ * Problems of one pair against the tokenizer and the context length (empty when fine). Used for
+ * file data and, as a guard, for generated pairs.
+ */
+export function pairProblems(pair: PreferencePair, limits: PairLimits): string[] {
+  const problems: string[] = [];
+  const lengths: Partial<Record<(typeof FIELDS)[number], number>> = {};
+  for (const field of ['prompt', 'chosen', 'rejected'] as const) {
+    try {
+      lengths[field] = limits.tokenizer.encode(pair[field], { bos: field === 'prompt', eos: field !== 'prompt' }).length;
+    } catch {
+      const bad = [...pair[field]].find((c) => {
+        try {
+          limits.tokenizer.encode(c, { bos: false });
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      problems.push(`${field}: character ${JSON.stringify(bad)} cannot be encoded by the run's tokenizer`);
+    }
+  }
+  for (const side of ['chosen', 'rejected'] as const) {
+    const total = (lengths.prompt ?? 0) + (lengths[side] ?? 0);
+    if (lengths.prompt !== undefined && lengths[side] !== undefined && total > limits.maxSeqLen) {
+      problems.push(`prompt + ${side} is ${total} tokens (BOS and EOS included), longer than model.maxSeqLen (${limits.maxSeqLen})`);
+    }
+  }
+  return problems;
+}
+
+/**
+ * Parse and validate JSONL text. Blank lines are skipped (and still counted for line numbers).
+ * @throws PreferenceDataError listing every bad line (`line 7: rejected: …`)
+ */
+export function parsePreferenceJsonl(text: string, source: string, limits: PairLimits): PreferencePair[] {
+  const pairs: PreferencePair[] = [];
+  const problems: string[] = [];
+  let more = 0;
+  const report = (line: number, message: string) => {
+    if (problems.length < MAX_PROBLEMS) problems.push(`line ${line}: ${message}`);
+    else more++;
+  };
+  const firstLine = new Map<string, number>();
+  const lines = text.split('\n');
+  lines.forEach((raw, i) => {
+    const line = i + 1;
+    if (!raw.trim()) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(raw);
+    } catch (err) {
+      report(line, `not valid JSON (${(err as Error).message})`);
+      return;
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      report(line, `expected an object {"id", "prompt", "chosen", "rejected"}, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+      return;
+    }
+    const record = value as Record<string, unknown>;
+    const lineProblems: string[] = [];
+    const extra = Object.keys(record).filter((k) => !(FIELDS as readonly string[]).includes(k));
+    if (extra.length) lineProblems.push(`unknown field${extra.length > 1 ? 's' : ''} ${extra.join(', ')} (expected id, prompt, chosen, rejected)`);
+    for (const field of FIELDS) {
+      const v = record[field];
+      if (v === undefined) lineProblems.push(`${field}: required field is missing`);
+      else if (typeof v !== 'string') lineProblems.push(`${field}: expected a string, got ${v === null ? 'null' : typeof v}`);
+      else if (v.length === 0) lineProblems.push(`${field}: must not be empty`);
+    }
+    if (lineProblems.length) {
+      for (const p of lineProblems) report(line, p);
+      return;
+    }
+    const pair = { id: record.id, prompt: record.prompt, chosen: record.chosen, rejected: record.rejected } as PreferencePair;
+    const seen = firstLine.get(pair.id);
+    if (seen !== undefined) lineProblems.push(`id ${JSON.stringify(pair.id)} is already used on line ${seen}`);
+    else firstLine.set(pair.id, line);
+    if (pair.chosen === pair.rejected) lineProblems.push('chosen and rejected are identical (no preference to learn)');
+    lineProblems.push(...pairProblems(pair, limits));
+    if (lineProblems.length) for (const p of lineProblems) report(line, p);
+    else pairs.push(pair);
+  });
+  if (more > 0) problems.push(`… and ${more} more problem${more > 1 ? 's' : ''}`);
+  if (problems.length === 0 && pairs.length === 0) problems.push('no pairs (the file is empty)');
+  if (problems.length) throw new PreferenceDataError(source, problems);
+  return pairs;
+}
+
+/** Read and validate a JSONL file (see {@link parsePreferenceJsonl}). */
+export function loadPreferenceJsonl(path: string, limits: PairLimits): PreferencePair[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new PreferenceDataError(path, [`cannot read file: ${(err as Error).message}`]);
+  }
+  return parsePreferenceJsonl(text, path, limits);
+}
+
+export function toJsonl(pairs: readonly PreferencePair[]): string {
+  return pairs.map((p) => JSON.stringify({ id: p.id, prompt: p.prompt, chosen: p.chosen, rejected: p.rejected })).join('\n') + '\n';
+}

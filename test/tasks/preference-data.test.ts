@@ -1,0 +1,115 @@
+/** Preference data: JSONL validation with line numbers, and the built-in arithmetic pairs. */
+import { describe, expect, it } from 'vitest';
+import { CharTokenizer, EOS } from '../../models/tokenizer.js';
+import { sampleArithmetic } from '../../tasks/arithmetic.js';
+import { arithmeticPreferencePairs, parseArithmeticPrompt, wrongAnswers } from '../../tasks/arithmetic-preferences.js';
+import { encodePair, parsePreferenceJsonl, PreferenceDataError, toJsonl } from '../../tasks/preference-pairs.js';
+
+const limits = { tokenizer: new CharTokenizer(), maxSeqLen: 12 };
+
+function problemsOf(text: string): string[] {
+  try {
+    parsePreferenceJsonl(text, 'pairs.jsonl', limits);
+  } catch (err) {
+    expect(err).toBeInstanceOf(PreferenceDataError);
+    expect((err as Error).name).toBe('DataError');
+    return (err as PreferenceDataError).problems;
+  }
+  throw new Error('expected the data to be rejected');
+}
+
+const good = (id: string, extra = '') => `{"id":"${id}","prompt":"1+2=","chosen":"3","rejected":"4"${extra}}`;
+
+describe('preference JSONL', () => {
+  it('reads good lines, skipping blank ones', () => {
+    const pairs = parsePreferenceJsonl(`${good('a')}\n\n${good('b')}\n`, 'x', limits);
+    expect(pairs.map((p) => p.id)).toEqual(['a', 'b']);
+    expect(parsePreferenceJsonl(toJsonl(pairs), 'x', limits)).toEqual(pairs);
+  });
+
+  it('reports every bad line with its line number', () => {
+    const text = [
+      good('a'),
+      '{"id":"b","prompt":"1+2=","chosen":"3"',                          // 2: not JSON
+      '["a"]',                                                            // 3: not an object
+      '{"id":"c","prompt":"1+2=","chosen":3,"rejected":"4"}',             // 4: wrong type
+      '{"id":"d","prompt":"1+2=","chosen":"3"}',                          // 5: missing field
+      good('e', ',"score":1'),                                            // 6: unknown field
+      good('a'),                                                          // 7: duplicate id
+      '{"id":"f","prompt":"1+2=","chosen":"3","rejected":"3"}',           // 8: identical
+      '{"id":"g","prompt":"one plus two","chosen":"3","rejected":"4"}',   // 9: not encodable
+      '{"id":"h","prompt":"1234+5678=","chosen":"6912","rejected":"1"}',  // 10: too long
+      '',
+    ].join('\n');
+    const problems = problemsOf(text);
+    expect(problems[0]).toMatch(/^line 2: not valid JSON/);
+    expect(problems[1]).toMatch(/^line 3: expected an object/);
+    expect(problems[2]).toBe('line 4: chosen: expected a string, got number');
+    expect(problems[3]).toBe('line 5: rejected: required field is missing');
+    expect(problems[4]).toMatch(/^line 6: unknown field score/);
+    expect(problems[5]).toBe('line 7: id "a" is already used on line 1');
+    expect(problems[6]).toMatch(/^line 8: chosen and rejected are identical/);
+    expect(problems[7]).toMatch(/^line 9: prompt: character "o" cannot be encoded/);
+    expect(problems[8]).toMatch(/^line 10: prompt \+ chosen is 16 tokens .* model\.maxSeqLen \(12\)/);
+    expect(problems[9]).toMatch(/^line 10: prompt \+ rejected is 13 tokens/);
+    expect(problems).toHaveLength(10);
+  });
+
+  it('caps the list and rejects an empty file', () => {
+    const many = Array.from({ length: 30 }, () => 'nope').join('\n');
+    const problems = problemsOf(many);
+    expect(problems).toHaveLength(21);
+    expect(problems[20]).toBe('… and 10 more problems');
+    expect(problemsOf('\n\n')).toEqual(['no pairs (the file is empty)']);
+  });
+
+  it('encodes like the SFT demonstrations: BOS + prompt, response + EOS', () => {
+    const tok = new CharTokenizer();
+    const e = encodePair(tok, { id: 'a', prompt: '1+2=', chosen: '3', rejected: '12' });
+    expect(e.prompt).toEqual(tok.encode('1+2='));
+    expect(e.chosen).toEqual([...tok.encode('3', { bos: false }), EOS]);
+    expect(e.rejected).toHaveLength(3);
+  });
+});
+
+describe('arithmetic preference pairs', () => {
+  const examples = sampleArithmetic('train', 200, { splitSeed: 0, sampleSeed: 0, spec: { minDigits: 1, maxDigits: 2, ops: ['+', '-'], heldOutFraction: 0.2 } });
+
+  it('chosen is the answer, rejected a distinct plausible wrong answer', () => {
+    const pairs = arithmeticPreferencePairs(examples, { seed: 3, pairsPerPrompt: 2, maxDigits: 2 });
+    expect(pairs.length).toBeGreaterThan(380);
+    for (const p of pairs) {
+      const ex = examples.find((e) => e.prompt === p.prompt)!;
+      expect(p.chosen).toBe(ex.answer);
+      expect(p.rejected).not.toBe(ex.answer);
+      expect(p.rejected).toMatch(/^\d{1,3}$/);
+      expect(parsePreferenceJsonl(toJsonl([p]), 'x', { tokenizer: new CharTokenizer(), maxSeqLen: 16 })).toHaveLength(1);
+    }
+    // two rejected answers of one prompt differ
+    const byPrompt = new Map<string, string[]>();
+    for (const p of pairs) byPrompt.set(p.prompt, [...(byPrompt.get(p.prompt) ?? []), p.rejected]);
+    for (const rs of byPrompt.values()) expect(new Set(rs).size).toBe(rs.length);
+  });
+
+  it('is deterministic in the seed and independent of the example order', () => {
+    const a = arithmeticPreferencePairs(examples, { seed: 3, pairsPerPrompt: 1, maxDigits: 2 });
+    const b = arithmeticPreferencePairs([...examples].reverse(), { seed: 3, pairsPerPrompt: 1, maxDigits: 2 });
+    expect(new Map(b.map((p) => [p.id, p.rejected]))).toEqual(new Map(a.map((p) => [p.id, p.rejected])));
+    const c = arithmeticPreferencePairs(examples, { seed: 4, pairsPerPrompt: 1, maxDigits: 2 });
+    expect(c.map((p) => p.rejected)).not.toEqual(a.map((p) => p.rejected));
+  });
+
+  it('lists the slips of one problem', () => {
+    expect(parseArithmeticPrompt('57+68=')).toEqual({ a: 57, op: '+', b: 68 });
+    expect(parseArithmeticPrompt('x')).toBeNull();
+    const wrong = wrongAnswers({ prompt: '57+68=', answer: '125' }, 2);
+    expect(wrong).toEqual([
+      { answer: '126', kind: 'last-digit' }, { answer: '124', kind: 'last-digit' },
+      { answer: '127', kind: 'last-digit' }, { answer: '123', kind: 'last-digit' },
+      { answer: '135', kind: 'carry' }, { answer: '115', kind: 'carry' },
+      { answer: '11', kind: 'operation' }, { answer: '521', kind: 'reversed' }, { answer: '12', kind: 'truncated' },
+    ]);
+    // never negative, never the answer
+    expect(wrongAnswers({ prompt: '1-1=', answer: '0' }, 1).map((w) => w.answer)).toEqual(['1', '2', '10']);
+  });
+});
