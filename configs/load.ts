@@ -3,10 +3,16 @@
  *
  * Errors name the field by its dotted path and, when the YAML has it, the line, so
  * `objective.clipLow (line 12): expected number, received string` points straight at the fix.
+ *
+ * Two kinds of run share the format: an RL config (no `kind`, or `kind: rl`; schema.ts) and an
+ * offline preference config (`kind: preference`; preference-schema.ts). `loadRunConfigFile` reads
+ * either and says which; `loadConfigFile` stays the RL-only reader (sweeps, the demo).
  */
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { PreferenceExperimentSchema, type PreferenceConfig } from './preference-schema.js';
 import { ExperimentSchema, type ExperimentConfig } from './schema.js';
 
 export class ConfigError extends Error {
@@ -28,19 +34,33 @@ function describeIssue(issue: z.core.$ZodIssue, lineOf: (path: PropertyKey[]) =>
   return `${where}: ${issue.message}`;
 }
 
+type LineOf = (path: PropertyKey[]) => number | undefined;
+
+function validateWith<S extends z.ZodType>(schema: S, raw: unknown, source: string, lineOf: LineOf): z.infer<S> {
+  const result = schema.safeParse(raw, { reportInput: true });
+  if (!result.success) throw new ConfigError(source, result.error.issues.map((i) => describeIssue(i, lineOf)));
+  return deepFreeze(result.data);
+}
+
 /** Validate a plain object (already parsed); `lineOf` maps a field path to its YAML line, when known. */
 export function validateConfig(
   raw: unknown,
   source = '<config>',
   lineOf: (path: PropertyKey[]) => number | undefined = () => undefined,
 ): ExperimentConfig {
-  const result = ExperimentSchema.safeParse(raw, { reportInput: true });
-  if (!result.success) throw new ConfigError(source, result.error.issues.map((i) => describeIssue(i, lineOf)));
-  return deepFreeze(result.data);
+  if (kindOf(raw) === 'preference') {
+    throw new ConfigError(source, [`kind${lineAt(lineOf, ['kind'])}: a preference config; \`creditflow submit\` runs it (this reader takes RL configs only)`]);
+  }
+  return validateWith(ExperimentSchema, raw, source, lineOf);
 }
 
 /** Parse and validate YAML text. */
 export function parseConfigYaml(text: string, source = '<config>'): ExperimentConfig {
+  const { raw, lineOf } = readYaml(text, source);
+  return validateConfig(raw, source, lineOf);
+}
+
+function readYaml(text: string, source: string): { raw: unknown; lineOf: LineOf } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -53,17 +73,64 @@ export function parseConfigYaml(text: string, source = '<config>'): ExperimentCo
     }
     return undefined;
   };
-  return validateConfig(doc.toJS() ?? {}, source, lineOf);
+  return { raw: doc.toJS() ?? {}, lineOf };
 }
 
-export function loadConfigFile(path: string): ExperimentConfig {
-  let text: string;
+function readConfigText(path: string): string {
   try {
-    text = readFileSync(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     throw new ConfigError(path, [`cannot read file: ${(err as Error).message}`]);
   }
-  return parseConfigYaml(text, path);
+}
+
+export function loadConfigFile(path: string): ExperimentConfig {
+  return parseConfigYaml(readConfigText(path), path);
+}
+
+// ------------------------------------------------------------------------------------------------
+// RL or preference
+// ------------------------------------------------------------------------------------------------
+
+export type RunConfig =
+  | { kind: 'rl'; config: ExperimentConfig }
+  | { kind: 'preference'; config: PreferenceConfig };
+
+const kindOf = (raw: unknown): unknown => (raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>).kind : undefined);
+const lineAt = (lineOf: LineOf, path: PropertyKey[]) => {
+  const line = lineOf(path);
+  return line === undefined ? '' : ` (line ${line})`;
+};
+
+/**
+ * Validate an RL or a preference config, told apart by the top-level `kind`. A relative
+ * `data.path` of a preference config is resolved against `baseDir` (the config file's folder).
+ */
+export function validateRunConfig(raw: unknown, source = '<config>', lineOf: LineOf = () => undefined, baseDir = process.cwd()): RunConfig {
+  const kind = kindOf(raw);
+  if (kind === 'preference') {
+    const data = (raw as { data?: { path?: unknown } }).data;
+    const withPath = data && typeof data === 'object' && typeof data.path === 'string' && !isAbsolute(data.path)
+      ? { ...(raw as object), data: { ...data, path: resolve(baseDir, data.path) } }
+      : raw;
+    return { kind: 'preference', config: validateWith(PreferenceExperimentSchema, withPath, source, lineOf) };
+  }
+  if (kind === undefined) return { kind: 'rl', config: validateWith(ExperimentSchema, raw, source, lineOf) };
+  if (kind === 'rl') {
+    const { kind: _rl, ...rest } = raw as Record<string, unknown>;
+    return { kind: 'rl', config: validateWith(ExperimentSchema, rest, source, lineOf) };
+  }
+  throw new ConfigError(source, [`kind${lineAt(lineOf, ['kind'])}: expected 'rl' (or no kind) or 'preference', got ${JSON.stringify(kind)}`]);
+}
+
+export function parseRunConfigYaml(text: string, source = '<config>', baseDir = process.cwd()): RunConfig {
+  const { raw, lineOf } = readYaml(text, source);
+  return validateRunConfig(raw, source, lineOf, baseDir);
+}
+
+/** Read an RL or a preference config file. */
+export function loadRunConfigFile(path: string): RunConfig {
+  return parseRunConfigYaml(readConfigText(path), path, dirname(resolve(path)));
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,0 +1,165 @@
+/**
+ * The preference experiment config (`kind: preference`): offline DPO-family runs over preference
+ * pairs instead of rollouts. Same conventions as the RL schema (schema.ts): strict objects, a
+ * default and a description on every field, cross-field rules as `superRefine` errors. The task,
+ * model, warm-start and timeout sections are the RL schema's own, imported.
+ *
+ * The objective is a union discriminated by `name`, one strict object per entry of the losses
+ * registry (PREFERENCE_LOSSES): a field of another objective (`alpha` under `dpo`) is an unknown
+ * key, and an unknown name lists the valid ones. `OBJECTIVES satisfies Record<PreferenceLossName,…>`
+ * makes a registry entry without a schema (or the reverse) a compile error.
+ */
+import { z } from 'zod';
+import type { PreferenceLossName } from '../losses/index.js';
+import { ModelSchema, TaskSchema, TimeoutsSchema, WarmStartSchema } from './schema.js';
+
+const positiveInt = () => z.number().int().positive();
+
+const beta = (what = 'β, the DPO temperature: scale of the implicit reward β·log(πθ/π_ref) (TRL default 0.1; typical 0.01–0.5).') =>
+  z.number().positive().default(0.1).describe(what);
+const labelSmoothing = () => z.number().min(0).lt(0.5).default(0)
+  .describe('Label smoothing ε ∈ [0, 0.5): −(1−ε)logσ(h) − ε logσ(−h) (robust / "conservative" DPO); 0 = plain.');
+
+export const TREG_PLACEHOLDERS = ['prompt', 'a', 'b', 'op', 'otherOp'] as const;
+const template = (what: string, fallback: string) => z.string().min(1).default(fallback)
+  .refine((t) => [...t.matchAll(/\{([^}]*)\}/g)].every((m) => (TREG_PLACEHOLDERS as readonly string[]).includes(m[1])), {
+    message: `unknown placeholder; use ${TREG_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`,
+  })
+  .describe(`${what} Placeholders: {prompt} the pair's prompt; for arithmetic prompts \`a op b =\` also {a}, {b}, {op} and {otherOp} (the other operator).`);
+
+export const AuxiliarySftSchema = z.strictObject({
+  steps: z.number().int().min(1).default(150).describe('SFT steps of each of the positive and negative models, from the warm start.'),
+  batchSize: positiveInt().default(32).describe('Responses per SFT step.'),
+  lr: z.number().positive().default(2e-3).describe('SFT learning rate of the positive and negative models.'),
+});
+
+export const OBJECTIVES = {
+  dpo: z.strictObject({
+    name: z.literal('dpo').describe('DPO (Rafailov et al. 2023), sigmoid loss on the implicit-reward margin.'),
+    beta: beta(),
+    labelSmoothing: labelSmoothing(),
+  }),
+  ipo: z.strictObject({
+    name: z.literal('ipo').describe('IPO (Azar et al. 2023): squared loss (h − 1/(2τ))² on length-averaged log-ratios.'),
+    beta: beta('τ, IPO\'s regularisation strength (the target margin is 1/(2τ)).'),
+  }),
+  'token-weighted-dpo': z.strictObject({
+    name: z.literal('token-weighted-dpo').describe('DPO with per-token weights: tokens the two responses share before they first differ weigh `sharedPrefixWeight`, the rest 1.'),
+    beta: beta(),
+    labelSmoothing: labelSmoothing(),
+    sharedPrefixWeight: z.number().min(0).max(1).default(0)
+      .describe('Weight of the response tokens before the first position where chosen and rejected differ (they carry no preference); 1 = plain DPO.'),
+  }),
+  'critical-token-dpo': z.strictObject({
+    name: z.literal('critical-token-dpo').describe('cDPO (Lin et al. 2024): rejected tokens weighted 1 − s_t by contrastive estimation between a positive and a negative model.'),
+    beta: beta('γ, the margin scale (paper 1.0, official code β = 0.1).'),
+    labelSmoothing: labelSmoothing(),
+    betaCe: z.number().min(0).default(1).describe('β_ce of the contrastive score s_t = softmax((1+β_ce)·z_pos − β_ce·z_neg)[y_t] (paper and code: 1).'),
+    criticalSide: z.enum(['rejected', 'both']).default('rejected').describe('Weight the rejected response only (paper) or both responses.'),
+    auxiliary: AuxiliarySftSchema.default(AuxiliarySftSchema.parse({}))
+      .describe('The positive (chosen responses) and negative (rejected responses) models: SFT from the warm start, one child workflow each.'),
+  }),
+  'sparse-po': z.strictObject({
+    name: z.literal('sparse-po').describe('SparsePO (Christopoulou et al. 2024): TDPO-style reward and per-token KL(π_ref‖πθ) terms under a token mask.'),
+    beta: beta(),
+    labelSmoothing: labelSmoothing(),
+    mask: z.enum(['activations', 'none']).default('activations')
+      .describe('`activations`: the MaPO mask from the reference model\'s per-layer hidden states (mean over width, per-sequence min-max, averaged over layers); `none`: all ones (TDPO₁).'),
+    klTerm: z.boolean().default(true).describe('Include the masked per-token KL term d (false: masked DPO).'),
+  }),
+  't-reg': z.strictObject({
+    name: z.literal('t-reg').describe('T-REG (Zhou et al. 2024): DPO plus a token-reward-weighted LM regulariser, r̂_t from contrastive prompting of the reference model.'),
+    beta: beta(),
+    labelSmoothing: labelSmoothing(),
+    alpha: z.number().min(0).default(0.5).describe('α, weight of the regulariser (paper searches 0.1, 0.25, 0.5).'),
+    betterPrompt: template('Prompt under which the evaluator reads a response as it should be (x_better).', '{prompt}'),
+    worsePrompt: template('Prompt under which the evaluator reads a response as it should not be (x_worse); default: the other operator.', '{a}{otherOp}{b}='),
+  }),
+} satisfies Record<PreferenceLossName, z.ZodType>;
+
+export const PreferenceObjectiveSchema = z.discriminatedUnion('name', [
+  OBJECTIVES.dpo, OBJECTIVES.ipo, OBJECTIVES['token-weighted-dpo'], OBJECTIVES['critical-token-dpo'], OBJECTIVES['sparse-po'], OBJECTIVES['t-reg'],
+]);
+
+export const PreferenceDataSchema = z.discriminatedUnion('source', [
+  z.strictObject({
+    source: z.literal('arithmetic').describe('Generate pairs from the task\'s training problems: chosen = the answer, rejected = a plausible wrong answer.'),
+    pairsPerPrompt: z.number().int().min(1).max(9).default(1).describe('Pairs (distinct wrong answers) per training problem.'),
+  }),
+  z.strictObject({
+    source: z.literal('file').describe('Read pairs from a JSONL file, one {"id", "prompt", "chosen", "rejected"} a line.'),
+    path: z.string().min(1).describe('The JSONL file; a relative path is taken from the config file\'s folder.'),
+    heldOutFraction: z.number().gt(0).lt(1).default(0.1).describe('Share of the pairs (chosen by a hash of the id) kept out of training for the held-out preference metrics.'),
+  }),
+]);
+
+export const PreferenceOptimizerSchema = z.strictObject({
+  lr: z.number().positive().default(1e-3).describe('AdamW learning rate of the preference updates (a fresh optimizer; the warm start\'s moments are not carried over).'),
+  weightDecay: z.number().min(0).default(0).describe('AdamW decoupled weight decay.'),
+  maxGradNorm: z.number().positive().default(1).describe('Global gradient-norm clip.'),
+  batchSize: positiveInt().default(32).describe('Pairs per optimizer step (the data cursor advances by this much each step).'),
+});
+
+export const PreferenceRunSchema = z.strictObject({
+  steps: positiveInt().default(60).describe('Optimizer steps (one batch of pairs each).'),
+  evalEvery: positiveInt().default(20).describe('Evaluate every k steps (and at the end): greedy held-out accuracy and held-out pair metrics.'),
+  checkpointEvery: positiveInt().default(20).describe('Write a durable checkpoint every c steps (and at the end).'),
+  keepCheckpoints: positiveInt().default(3).describe('Checkpoints kept on disk (oldest deleted first).'),
+  continueAsNewEvery: positiveInt().default(100).describe('Start a fresh workflow history every N steps (also when the server suggests it).'),
+});
+
+export const EvaluationSchema = z.strictObject({
+  maxNewTokens: positiveInt().default(5).describe('Longest greedy completion in tokens (EOS included) when measuring held-out accuracy.'),
+});
+
+export const PreferenceExperimentSchema = z.strictObject({
+  kind: z.literal('preference').describe('Marks an offline preference run (an RL config has no `kind`, or `kind: rl`).'),
+  experiment: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only')
+    .describe('Experiment name; runs are listed and filtered by it in the Web UI.'),
+  seed: z.number().int().min(0).default(1).describe('Seeds every random stream (init, warm start, generated pairs, data order).'),
+  task: TaskSchema.describe('The built-in task (required): its training problems feed the warm start (and generated pairs), its held-out problems the accuracy.'),
+  data: PreferenceDataSchema.default({ source: 'arithmetic', pairsPerPrompt: 1 }).describe('Where the preference pairs come from.'),
+  model: ModelSchema.default(ModelSchema.parse({})),
+  warmStart: WarmStartSchema.default(WarmStartSchema.parse({})).describe('SFT on the task before the preference phase; its weights are also the frozen reference π_ref.'),
+  objective: PreferenceObjectiveSchema.default(OBJECTIVES.dpo.parse({ name: 'dpo' })).describe('Preference objective, by registry name, with its own fields.'),
+  optimizer: PreferenceOptimizerSchema.default(PreferenceOptimizerSchema.parse({})),
+  run: PreferenceRunSchema.default(PreferenceRunSchema.parse({})),
+  evaluation: EvaluationSchema.default(EvaluationSchema.parse({})),
+  timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
+}).superRefine((config, ctx) => {
+  if (config.model.dModel % config.model.nHeads !== 0) {
+    ctx.addIssue({ code: 'custom', path: ['model', 'nHeads'], message: `must divide model.dModel (${config.model.dModel})` });
+  }
+  if (config.task.minDigits > config.task.maxDigits) {
+    ctx.addIssue({ code: 'custom', path: ['task', 'minDigits'], message: `must not exceed task.maxDigits (${config.task.maxDigits})` });
+  }
+  // Longest arithmetic prompt: BOS + two operands + operator + '='; longest answer: maxDigits + 1 digits + EOS.
+  const longestPrompt = 1 + 2 * config.task.maxDigits + 2;
+  if (longestPrompt + config.evaluation.maxNewTokens > config.model.maxSeqLen) {
+    ctx.addIssue({
+      code: 'custom', path: ['model', 'maxSeqLen'],
+      message: `must hold the longest prompt (${longestPrompt} tokens) plus evaluation.maxNewTokens (${config.evaluation.maxNewTokens})`,
+    });
+  }
+  const longestAnswer = config.task.maxDigits + 2;
+  if (config.objective.name === 't-reg' && config.data.source === 'arithmetic') {
+    for (const field of ['betterPrompt', 'worsePrompt'] as const) {
+      const big = '9'.repeat(config.task.maxDigits);
+      const rendered = renderTemplate(config.objective[field], { prompt: `${big}+${big}=`, a: big, b: big, op: '+', otherOp: '-' });
+      if (1 + [...rendered].length + longestAnswer > config.model.maxSeqLen) {
+        ctx.addIssue({
+          code: 'custom', path: ['objective', field],
+          message: `the longest rendered prompt (${1 + [...rendered].length} tokens) plus the longest answer (${longestAnswer}) exceeds model.maxSeqLen (${config.model.maxSeqLen})`,
+        });
+      }
+    }
+  }
+});
+
+export type PreferenceConfig = z.infer<typeof PreferenceExperimentSchema>;
+export type PreferenceObjective = PreferenceConfig['objective'];
+
+/** Fills a T-REG prompt template (placeholders checked by the schema). */
+export function renderTemplate(template: string, values: Record<(typeof TREG_PLACEHOLDERS)[number], string>): string {
+  return template.replace(/\{([^}]*)\}/g, (_, key: string) => values[key as keyof typeof values] ?? `{${key}}`);
+}
