@@ -10,6 +10,7 @@ import { resolveSpec, isSyncSpec, UnknownVerifierError } from './registry.js';
 import { VerifierPool } from './pool/pool.js';
 import { verifyCode } from './code/verify-code.js';
 import { combine } from './shaping.js';
+import { verifyInline } from './inline.js';
 
 export const DEFAULT_MATH_TIMEOUT_MS = 2000;
 export const DEFAULT_CODE_TIMEOUT_MS = 5000;
@@ -49,14 +50,15 @@ function limiter(n: number): <T>(f: () => Promise<T>) => Promise<T> {
 }
 
 interface Ctx {
-  pool: VerifierPool;
+  /** The pool, started on first use: a batch verified wholly inline never starts one. */
+  pool: () => VerifierPool;
   codeSlot: <T>(f: () => Promise<T>) => Promise<T>;
   mathTimeoutMs: number;
   codeTimeoutMs: number;
 }
 
 async function evaluate(spec: VerifierSpec, c: VerifyCase, ctx: Ctx): Promise<Verdict> {
-  if (isSyncSpec(spec)) return ctx.pool.run(spec, c.completion, c.gold, ctx.mathTimeoutMs);
+  if (isSyncSpec(spec)) return verifyInline(spec, c.completion, c.gold) ?? ctx.pool().run(spec, c.completion, c.gold, ctx.mathTimeoutMs);
   if (spec.kind === 'code') {
     const limits = stripUndefined({ timeoutMs: ctx.codeTimeoutMs, memoryMb: spec.memoryMb, maxOutputBytes: spec.maxOutputBytes, maxProcs: spec.maxProcs });
     return ctx.codeSlot(() => verifyCode(c.completion, c.tests, c.language, limits));
@@ -72,7 +74,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 export async function verifyBatch(cases: VerifyCase[], opts: BatchOptions & { pool?: VerifierPool } = {}): Promise<VerifyResult[]> {
   const concurrency = Math.max(1, Math.floor(opts.concurrency ?? defaultConcurrency()));
   const ctx: Ctx = {
-    pool: opts.pool ?? sharedPool(concurrency),
+    pool: () => opts.pool ?? sharedPool(concurrency),
     codeSlot: limiter(concurrency),
     mathTimeoutMs: opts.timeoutMs ?? DEFAULT_MATH_TIMEOUT_MS,
     codeTimeoutMs: opts.timeoutMs ?? DEFAULT_CODE_TIMEOUT_MS,

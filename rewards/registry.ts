@@ -60,6 +60,14 @@ export function runSync(spec: SyncSpec, c: Pick<VerifyCase, 'completion' | 'gold
     case 'math': return verifyMath(c.completion, c.gold, spec);
     case 'format': return verifyFormat(c.completion, spec.pattern, spec.flags);
     case 'length': return verifyLength(c.completion, spec);
-    case 'compose': return combine(spec, spec.parts.map((p) => runSync(p.spec, c)));
+    case 'compose': {
+      // A failed gate decides the verdict alone: the parts behind it are not run (nor needed).
+      if (spec.mode === 'gate' && spec.parts.length > 0) {
+        const gate = runSync(spec.parts[0].spec, c);
+        if (gate.status !== 'correct') return combine(spec, [gate]);
+        return combine(spec, [gate, ...spec.parts.slice(1).map((p) => runSync(p.spec, c))]);
+      }
+      return combine(spec, spec.parts.map((p) => runSync(p.spec, c)));
+    }
   }
 }
