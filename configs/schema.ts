@@ -6,7 +6,8 @@
  * Objective names come from the losses registry, so the list of valid names exists once.
  */
 import { z } from 'zod';
-import { POLICY_LOSS_NAMES } from '../losses/index.js';
+import { ADVANTAGE_MODES, POLICY_LOSS_NAMES } from '../losses/index.js';
+import { LR_SCHEDULE_KINDS, type LrSchedule } from '../models/lr-schedule.js';
 
 const positiveInt = () => z.number().int().positive();
 
@@ -50,24 +51,59 @@ export const RolloutSchema = z.strictObject({
   stop: z.array(z.string().min(1)).default([]).describe('A completion ends when its text ends with one of these strings.'),
 });
 
+export const ForkingSchema = z.strictObject({
+  rho: z.number().gt(0).max(1).default(0.2)
+    .describe('Fraction ρ of the batch\'s response tokens that get gradient, chosen by entropy (paper: 0.2; 1 = every token, plain DAPO). The threshold is pooled over the whole iteration\'s batch.'),
+  side: z.enum(['top', 'bottom']).default('top')
+    .describe('`top`: the highest-entropy ρ of tokens (the paper\'s forking tokens); `bottom`: the lowest-entropy ρ (the paper\'s ablation).'),
+});
+
+export const SpoSchema = z.strictObject({
+  probThreshold: z.number().gt(0).max(1).default(0.9)
+    .describe('Tokens whose rollout probability is below this are "risky": each defines a cutpoint just before it, and only these tokens enter the loss (SPO code: 0.9).'),
+  cutpointInterval: positiveInt().default(5)
+    .describe('Keep every k-th cutpoint of a completion (SPO code default 5, "int5"; 1 = all). Fewer cutpoints, fewer Monte Carlo continuations.'),
+  samples: positiveInt().default(9)
+    .describe('Monte Carlo continuations sampled from each kept cutpoint with the current policy; a cutpoint\'s value is their mean reward (SPO code: 9).'),
+  whiten: z.boolean().default(true)
+    .describe('Whiten the segment advantages (mean 0, unit variance) over the risky tokens of the whole iteration\'s batch, as the SPO code does.'),
+});
+
 export const ObjectiveSchema = z.strictObject({
-  name: z.enum(POLICY_LOSS_NAMES).default('ppo-clip').describe('Policy objective, by registry name.'),
+  name: z.enum(POLICY_LOSS_NAMES).default('ppo-clip')
+    .describe('Policy objective, by registry name: `ppo-clip` (GRPO / DAPO / Dr.GRPO by aggregation and clip), `forking-tokens` (gradient only at high-entropy tokens), `spo` (segment advantages from Monte Carlo values at cutpoints).'),
   clipLow: z.number().min(0).max(1).default(0.2).describe('PPO clip ε_low.'),
   clipHigh: z.number().min(0).default(0.28).describe('PPO clip ε_high (DAPO clip-higher: 0.28; symmetric PPO/GRPO: 0.2).'),
   aggregation: z.enum(['seq-mean-token-mean', 'token-mean', 'seq-mean-token-sum-norm']).default('seq-mean-token-mean')
-    .describe('How per-token losses are reduced: GRPO seq-mean, DAPO token-mean, Dr.GRPO sum-norm.'),
+    .describe('How per-token losses are reduced: GRPO seq-mean, DAPO token-mean, Dr.GRPO sum-norm. The forking-tokens paper uses token-mean; SPO divides by its risky tokens.'),
+  advantage: z.enum(ADVANTAGE_MODES).default('grpo')
+    .describe('Outcome advantage of a completion within its group: `grpo` (r − mean) / (std + 1e-4); `dr-grpo` r − mean; `rloo` r − mean of the others. Used by ppo-clip and forking-tokens (SPO builds its advantages from Monte Carlo values).'),
+  advantageStd: z.enum(['unbiased', 'population']).default('unbiased')
+    .describe('Group std of the `grpo` advantage: unbiased (n − 1, as TRL) or population (n).'),
+  klCoef: z.number().min(0).default(0)
+    .describe('β_KL: weight of the per-token k3 KL to a frozen reference, the warm-start weights (GRPO paper: 0.04). 0 = no KL term and no reference model in memory.'),
   dropUniformGroups: z.boolean().default(true)
-    .describe('Skip groups whose rewards are all equal (zero advantage, zero gradient without KL) before the update; saves compute.'),
+    .describe('Skip groups whose advantages are zero on every token (for ppo-clip and forking-tokens: all rewards equal) before the update; they carry no gradient, so this saves compute. Not applied when klCoef > 0, where such groups still carry the KL term.'),
+  forking: ForkingSchema.default(ForkingSchema.parse({})).describe('Forking-token RLVR settings (objective.name: forking-tokens).'),
+  spo: SpoSchema.default(SpoSchema.parse({})).describe('SPO-chain settings (objective.name: spo).'),
 });
 
 export const OptimizerSchema = z.strictObject({
   // Measured on the demo task: 3e-3 with 2 epochs collapsed accuracy, 1e-3 stayed flat; large
   // on-policy batches with one small step each (6e-4) climbed steadily.
-  lr: z.number().positive().default(6e-4).describe('AdamW learning rate for RL updates.'),
+  lr: z.number().positive().default(6e-4).describe('AdamW peak learning rate for RL updates.'),
   weightDecay: z.number().min(0).default(0).describe('AdamW decoupled weight decay.'),
   maxGradNorm: z.number().positive().default(1).describe('Global gradient-norm clip.'),
   epochsPerIteration: positiveInt().default(1).describe('Optimizer passes over each rollout batch (PPO epochs).'),
   miniBatchSize: positiveInt().optional().describe('Sequences per optimizer step (default: the whole batch, one step per epoch).'),
+  microBatchSize: positiveInt().optional()
+    .describe('Sequences per forward/backward pass; the gradients of a step\'s micro-batches are summed (gradient accumulation). Changes memory, not the update. Default: the whole step at once.'),
+  schedule: z.enum(LR_SCHEDULE_KINDS).default('constant')
+    .describe('Learning-rate schedule over the run\'s RL optimizer steps: `constant`, `linear-warmup` (ramp over warmupSteps, then lr), `cosine` (the same ramp, then cosine decay to minLrRatio · lr at totalSteps).'),
+  warmupSteps: z.number().int().min(0).default(0).describe('Linear warm-up optimizer steps of the linear-warmup and cosine schedules.'),
+  totalSteps: positiveInt().optional()
+    .describe('Cosine: the optimizer step where the decay reaches its floor. Default: the most steps the run can take, run.iterations × epochsPerIteration × ⌈promptsPerIteration · groupSize / miniBatchSize⌉ (dropped groups mean fewer steps, so the floor may not be reached).'),
+  minLrRatio: z.number().min(0).max(1).default(0.1).describe('Cosine: the floor as a fraction of lr (nanoGPT: 0.1).'),
 });
 
 export const RunSchema = z.strictObject({
@@ -104,6 +140,8 @@ export const ExperimentSchema = z.strictObject({
   if (config.task.minDigits > config.task.maxDigits) {
     ctx.addIssue({ code: 'custom', path: ['task', 'minDigits'], message: `must not exceed task.maxDigits (${config.task.maxDigits})` });
   }
+  objectiveRules(config, ctx);
+  optimizerRules(config, ctx);
   const longestPrompt = 1 + 2 * config.task.maxDigits + 2;
   if (longestPrompt + config.rollout.maxNewTokens > config.model.maxSeqLen) {
     ctx.addIssue({
@@ -114,3 +152,76 @@ export const ExperimentSchema = z.strictObject({
 });
 
 export type ExperimentConfig = z.infer<typeof ExperimentSchema>;
+
+type Parsed = Pick<ExperimentConfig, 'objective' | 'optimizer' | 'rollout' | 'run'>;
+type Ctx = z.core.$RefinementCtx<unknown>;
+
+const FORKING_DEFAULTS = ForkingSchema.parse({});
+const SPO_DEFAULTS = SpoSchema.parse({});
+
+/**
+ * A field set away from its default where the chosen objective or schedule never reads it is an
+ * error, not a silent no-op: `objective.forking.rho: 0.5` under `name: ppo-clip` would otherwise
+ * train plain PPO while the config says otherwise.
+ */
+function objectiveRules(config: Parsed, ctx: Ctx): void {
+  const o = config.objective;
+  const unused = (path: string[], by: string) => ctx.addIssue({
+    code: 'custom', path: ['objective', ...path], message: `is not used by objective.name '${o.name}' (only by ${by}); remove it or change objective.name`,
+  });
+  if (o.name !== 'forking-tokens') {
+    for (const key of Object.keys(FORKING_DEFAULTS) as (keyof typeof FORKING_DEFAULTS)[]) {
+      if (o.forking[key] !== FORKING_DEFAULTS[key]) unused(['forking', key], "'forking-tokens'");
+    }
+  }
+  if (o.name !== 'spo') {
+    for (const key of Object.keys(SPO_DEFAULTS) as (keyof typeof SPO_DEFAULTS)[]) {
+      if (o.spo[key] !== SPO_DEFAULTS[key]) unused(['spo', key], "'spo'");
+    }
+  } else {
+    // SPO's advantages are segment values, not group-normalised rewards.
+    if (o.advantage !== 'grpo') unused(['advantage'], "'ppo-clip' and 'forking-tokens'");
+    if (o.advantageStd !== 'unbiased') unused(['advantageStd'], "'ppo-clip' and 'forking-tokens'");
+    if (config.rollout.temperature === 0) {
+      ctx.addIssue({ code: 'custom', path: ['rollout', 'temperature'], message: "must be > 0 for objective.name 'spo' (greedy Monte Carlo continuations would all be the same)" });
+    }
+  }
+  if (o.name !== 'spo' && o.advantage !== 'grpo' && o.advantageStd !== 'unbiased') {
+    ctx.addIssue({ code: 'custom', path: ['objective', 'advantageStd'], message: `only applies to objective.advantage 'grpo' (here '${o.advantage}')` });
+  }
+}
+
+function optimizerRules(config: Parsed, ctx: Ctx): void {
+  const o = config.optimizer;
+  const at = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: ['optimizer', field], message });
+  if (o.microBatchSize !== undefined && o.miniBatchSize !== undefined && o.microBatchSize > o.miniBatchSize) {
+    at('microBatchSize', `must not exceed optimizer.miniBatchSize (${o.miniBatchSize}): a micro-batch is part of one optimizer step`);
+  }
+  if (o.schedule === 'constant' && o.warmupSteps > 0) at('warmupSteps', "has no effect with optimizer.schedule 'constant'; use 'linear-warmup' or 'cosine'");
+  if (o.schedule === 'linear-warmup' && o.warmupSteps === 0) at('warmupSteps', "must be > 0 with optimizer.schedule 'linear-warmup' (0 is the constant schedule)");
+  if (o.schedule !== 'cosine') {
+    if (o.totalSteps !== undefined) at('totalSteps', `is only used by optimizer.schedule 'cosine' (here '${o.schedule}')`);
+    if (o.minLrRatio !== OptimizerSchema.shape.minLrRatio.parse(undefined)) at('minLrRatio', `is only used by optimizer.schedule 'cosine' (here '${o.schedule}')`);
+    return;
+  }
+  const total = o.totalSteps ?? maxRlSteps(config);
+  if (total <= o.warmupSteps) {
+    at(o.totalSteps === undefined ? 'warmupSteps' : 'totalSteps',
+      `cosine decay needs optimizer.totalSteps (${total}${o.totalSteps === undefined ? ', the run\'s most optimizer steps' : ''}) > optimizer.warmupSteps (${o.warmupSteps})`);
+  }
+}
+
+/** The most RL optimizer steps a run can take (every group kept). */
+export function maxRlSteps(config: Pick<ExperimentConfig, 'optimizer' | 'rollout' | 'run'>): number {
+  const batch = config.rollout.promptsPerIteration * config.rollout.groupSize;
+  const perEpoch = Math.ceil(batch / Math.min(config.optimizer.miniBatchSize ?? batch, batch));
+  return config.run.iterations * config.optimizer.epochsPerIteration * perEpoch;
+}
+
+/** The RL learning-rate schedule, over the run's RL optimizer steps (warm-start steps not counted). */
+export function lrScheduleOf(config: Pick<ExperimentConfig, 'optimizer' | 'rollout' | 'run'>): LrSchedule {
+  const o = config.optimizer;
+  if (o.schedule === 'constant') return { kind: 'constant' };
+  if (o.schedule === 'linear-warmup') return { kind: 'linear-warmup', warmupSteps: o.warmupSteps };
+  return { kind: 'cosine', warmupSteps: o.warmupSteps, totalSteps: o.totalSteps ?? maxRlSteps(config), minLrRatio: o.minLrRatio };
+}
