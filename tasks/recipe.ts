@@ -1,25 +1,30 @@
 /**
- * The in-process demo recipe on the built-in policy: SFT warm start, GRPO rollouts and updates,
+ * The in-process demo recipe on the built-in policy: SFT warm start, rollouts, policy updates,
  * greedy evaluation. These are the functions the compute activities call; they take explicit
  * objects (model, optimizer, rng, tokenizer) and plain parameters, never the experiment config.
  *
- * GRPO here (arXiv 2402.03300), as run by {@link grpoUpdate}:
- *  - advantages: group-normalised outcome rewards, `groupAdvantages(r, G, 'grpo')` from losses/;
- *  - loss: `ppoClip` from losses/ over several epochs of minibatches of the same rollouts;
- *    `oldLogp` are the sampling log-probs recorded at rollout time (temperature-scaled, matching
+ * The RL update ({@link policyUpdate}) runs the policy objective named in its parameters, looked up
+ * in the losses registry (ppo-clip = GRPO / DAPO / Dr.GRPO, forking-tokens, spo):
+ *  - advantages come in per token: {@link outcomeAdvantages} broadcasts group-normalised outcome
+ *    rewards (`groupAdvantages` from losses/), tasks/spo.ts builds SPO's segment advantages;
+ *  - the loss runs over several epochs of minibatches of the same rollouts; `oldLogp` are the
+ *    sampling log-probs recorded at rollout time (temperature-scaled, matching
  *    `sequenceLogProbs(..., { temperature })`);
- *  - groups whose rewards are all equal have zero advantage and, without a KL term, zero gradient;
- *    they are dropped before the forward pass (`skipZeroAdvantage`, default true) to save compute,
- *    like DAPO's dynamic-sampling filter (which also resamples; we do not).
+ *  - groups whose advantages are all zero have, without a KL term, zero gradient; they are dropped
+ *    before the forward pass (`skipZeroAdvantage`, default true) to save compute, like DAPO's
+ *    dynamic-sampling filter (which also resamples; we do not).
  *
- * Batches: SFT and GRPO forward passes are packed (padding-free, `packed`, default true; see
+ * Batches: SFT and policy-update forward passes are packed (padding-free, `packed`, default true; see
  * models/packing.ts) and may be split into micro-batches (`microBatchSize`) whose gradients are
  * summed into one optimizer step. The loss normaliser is always the whole step's (token count,
- * sequence count, B·L_max), so micro-batching changes memory, not the update. Learning rates come
+ * sequence count, B·L_max; SPO: risky tokens), so micro-batching changes memory, not the update. Learning rates come
  * from models/lr-schedule.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { groupAdvantages, ppoClip, type AggregationMode } from '../losses/index.js';
+import {
+  getPolicyLoss, groupAdvantages, quantileLinear,
+  type AdvantageMode, type AggregationMode, type GroupAdvantageOptions, type PolicyLossName,
+} from '../losses/index.js';
 import type { Rng } from '../engine/rng.js';
 import { generate } from '../models/generate.js';
 import type { CausalLM } from '../models/causal-lm.js';
@@ -210,7 +215,22 @@ export function evaluateAccuracy(
   return { accuracy: examples.length ? correct / examples.length : 0, correct, total: examples.length };
 }
 
-export interface GrpoParams {
+/** Per-token advantages, one array per rollout item, aligned with its sampled tokens. */
+export type TokenAdvantages = number[][];
+
+/**
+ * Group-relative outcome advantages (losses/advantages.ts) broadcast over every token of each
+ * completion: what ppo-clip (GRPO / DAPO / Dr.GRPO) and forking-tokens train on.
+ */
+export function outcomeAdvantages(batch: RolloutBatch, rewards: number[], mode: AdvantageMode = 'grpo', opts: GroupAdvantageOptions = {}): TokenAdvantages {
+  if (rewards.length !== batch.items.length) throw new Error(`outcomeAdvantages: ${rewards.length} rewards for ${batch.items.length} completions`);
+  const adv = groupAdvantages(rewards, batch.groupSize, mode, opts);
+  return batch.items.map((it, i) => new Array<number>(it.tokens.length).fill(adv[i]));
+}
+
+export interface PolicyUpdateParams {
+  /** The policy objective, by its registry name (losses/registry.ts). */
+  loss: PolicyLossName;
   /** Passes over the rollout batch (PPO epochs). */
   epochs: number;
   /** Sequences per optimizer step (default: the whole batch, one step per epoch). */
@@ -227,7 +247,15 @@ export interface GrpoParams {
   clipLow: number;
   clipHigh: number;
   aggregation: AggregationMode;
-  /** Drop groups with all-equal rewards before the update (default true; see the file header). */
+  /** β_KL of the k3 term to `reference` (default 0). */
+  klCoef?: number;
+  /** The frozen reference policy; required when klCoef > 0. */
+  reference?: CausalLM;
+  /** forking-tokens: fraction ρ of tokens kept, and which end of the entropy ranking (default 0.2, top). */
+  forking?: { rho: number; side: 'top' | 'bottom' };
+  /** spo: the risky-token probability threshold (default 0.9) and whitening (default true). */
+  spo?: { probThreshold: number; whiten: boolean };
+  /** Drop groups whose advantages are all zero (default true; never when klCoef > 0). */
   skipZeroAdvantage?: boolean;
   /** Packed (padding-free) forward passes (default true). */
   packed?: boolean;
@@ -236,8 +264,8 @@ export interface GrpoParams {
   rng: Rng;
 }
 
-export interface GrpoResult {
-  /** Mean over steps of the loss library's metrics, plus loss, gradNorm, steps, and kept sequences. */
+export interface PolicyUpdateResult {
+  /** Mean over steps of the loss library's metrics, plus loss, gradNorm, lr, steps, and kept sequences. */
   metrics: Record<string, number>;
 }
 
@@ -245,6 +273,7 @@ export interface GrpoResult {
  * Weight of a micro-batch's aggregated loss in the whole step's loss: its share of the step's
  * normaliser (token-mean: tokens; seq-mean-token-mean: non-empty sequences; seq-mean-token-sum-norm:
  * sequences, with L_max fixed to the step's longest response). Σ weight_m · L_m = L_step.
+ * `lens` count the tokens each sequence contributes to the denominator (SPO: its risky tokens).
  */
 export function microBatchWeight(mode: AggregationMode, microLens: number[], stepLens: number[]): number {
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
@@ -267,65 +296,141 @@ function mergeMicroMetrics(parts: { metrics: Record<string, number>; weight: num
   return out;
 }
 
-/** Group-normalised advantages and PPO-clip epochs over one rollout batch. */
-export function grpoUpdate(model: CausalLM, opt: AdamW, batch: RolloutBatch, rewards: number[], p: GrpoParams): GrpoResult {
-  if (rewards.length !== batch.items.length) throw new Error(`grpoUpdate: ${rewards.length} rewards for ${batch.items.length} completions`);
-  const adv = groupAdvantages(rewards, batch.groupSize, 'grpo', { std: 'unbiased' });
-  let keep = batch.items.map((_, i) => i).filter((i) => batch.items[i].tokens.length > 0);
-  if (p.skipZeroAdvantage ?? true) {
-    const G = batch.groupSize;
-    keep = keep.filter((i) => adv.slice(Math.floor(i / G) * G, Math.floor(i / G) * G + G).some((a) => a !== 0));
+/** Log-probs of each listed item's tokens under `model` (no gradient), in chunks of `chunk` sequences. */
+function frozenLogProbs(model: CausalLM, items: RolloutItem[], chunk: number, o: { temperature: number; packed: boolean; padId?: number }): number[][] {
+  const out: number[][] = [];
+  for (const part of chunks(items, chunk)) {
+    const lp = sequenceLogProbs(model, part.map((it) => [...it.promptTokens, ...it.tokens]), part.map((it) => it.promptTokens.length), o);
+    const rows = lp.logp.arraySync();
+    tf.dispose([lp.logp, lp.mask, lp.entropies]);
+    part.forEach((it, k) => out.push(rows[k].slice(0, it.tokens.length)));
   }
-  const sums: Record<string, number> = {};
-  let steps = 0;
+  return out;
+}
+
+/**
+ * SPO's whitening over the risky tokens of the whole update batch (losses/policy/spo.ts
+ * `keepAndWhiten`, same formula: mean and unbiased variance over the kept tokens, rsqrt(var + 1e-8)),
+ * done here rather than in the loss because a micro-batch sees only part of the batch.
+ */
+function whitenOverRisky(adv: number[][], risky: boolean[][]): number[][] {
+  let n = 0;
+  let sum = 0;
+  adv.forEach((row, i) => row.forEach((a, t) => { if (risky[i][t]) { n++; sum += Math.fround(a); } }));
+  const mean = n > 0 ? sum / n : 0;
+  let ss = 0;
+  adv.forEach((row, i) => row.forEach((a, t) => { if (risky[i][t]) ss += (Math.fround(a) - mean) ** 2; }));
+  const scale = 1 / Math.sqrt(ss / Math.max(n - 1, 1) + 1e-8);
+  return adv.map((row) => row.map((a) => (Math.fround(a) - mean) * scale));
+}
+
+/**
+ * One iteration's policy update with the objective named by `p.loss`: PPO-style epochs of
+ * mini-batch steps over the rollout batch, each step optionally split into micro-batches.
+ *
+ * What each objective is fed, computed once over the whole batch kept for the update (so every
+ * micro-batch and epoch sees the same values, and micro-batching changes memory, not the update):
+ *  - forking-tokens: the rollout's per-token entropies, and the entropy threshold τ pooled over all
+ *    kept tokens of the batch (the paper's batch-level quantile; TRL pools per micro-batch instead);
+ *  - spo: the per-token segment advantages given in `advantages`, whitened over the batch's risky
+ *    tokens (p_old < probThreshold) when `spo.whiten`; the loss's own whitening is switched off;
+ *  - klCoef > 0: the reference policy's log-probs of every kept sequence (one no-gradient pass).
+ */
+export function policyUpdate(model: CausalLM, opt: AdamW, batch: RolloutBatch, advantages: TokenAdvantages, p: PolicyUpdateParams): PolicyUpdateResult {
+  if (advantages.length !== batch.items.length || advantages.some((a, i) => a.length !== batch.items[i].tokens.length)) {
+    throw new Error(`policyUpdate: advantages must give one value per token of each of the ${batch.items.length} completions`);
+  }
+  const lossFn = getPolicyLoss(p.loss);
+  const klCoef = p.klCoef ?? 0;
+  if (klCoef > 0 && !p.reference) throw new Error('policyUpdate: klCoef > 0 needs a reference model');
+  const G = batch.groupSize;
+  let keep = batch.items.map((_, i) => i).filter((i) => batch.items[i].tokens.length > 0);
+  if ((p.skipZeroAdvantage ?? true) && klCoef === 0) {
+    // A group whose every token advantage is 0 has no gradient without the KL term.
+    const live = new Set(keep.filter((i) => advantages[i].some((a) => a !== 0)).map((i) => Math.floor(i / G)));
+    keep = keep.filter((i) => live.has(Math.floor(i / G)));
+  }
   const mbs = p.miniBatchSize ?? Math.max(1, keep.length);
   const micro = Math.max(1, Math.min(p.microBatchSize ?? mbs, mbs));
   const schedule = p.schedule ?? { kind: 'constant' };
   const temperature = batch.temperature > 0 ? batch.temperature : 1;
+  const packed = p.packed ?? true;
+  const items = batch.items;
+
+  // Batch-wide inputs, indexed like batch.items (undefined for items not kept).
+  const refLogp: (number[] | undefined)[] = [];
+  if (klCoef > 0) {
+    const lps = frozenLogProbs(p.reference!, keep.map((i) => items[i]), micro, { temperature, packed, padId: p.padId });
+    keep.forEach((i, k) => { refLogp[i] = lps[k]; });
+  }
+  const forkingRho = p.forking?.rho ?? 0.2;
+  const forkingSide = p.forking?.side ?? 'top';
+  let entropyThreshold: number | undefined;
+  if (p.loss === 'forking-tokens' && forkingRho < 1) {
+    // float32, like the entropies tensor the loss compares with τ
+    const pooled = Float32Array.from(keep.flatMap((i) => items[i].entropies));
+    entropyThreshold = quantileLinear(Float64Array.from(pooled), forkingSide === 'top' ? 1 - forkingRho : forkingRho);
+  }
+  const probThreshold = p.spo?.probThreshold ?? 0.9;
+  let tokenAdv = advantages;
+  // Tokens each sequence adds to the loss's denominator: SPO divides by its risky tokens only.
+  let denomLen = (i: number) => items[i].tokens.length;
+  if (p.loss === 'spo') {
+    const logThreshold = Math.log(probThreshold);
+    const risky = items.map((it) => it.logprobs.map((lp) => Math.fround(lp) < logThreshold));
+    const riskyCount = risky.map((r) => r.filter(Boolean).length);
+    denomLen = (i) => riskyCount[i];
+    if (p.spo?.whiten ?? true) {
+      const white = whitenOverRisky(keep.map((i) => advantages[i]), keep.map((i) => risky[i]));
+      tokenAdv = [...advantages];
+      keep.forEach((i, k) => { tokenAdv[i] = white[k]; });
+    }
+  }
+
+  const sums: Record<string, number> = {};
+  let steps = 0;
   for (let e = 0; e < p.epochs && keep.length > 0; e++) {
     const order = p.rng.shuffle([...keep]);
     for (let s = 0; s < order.length; s += mbs) {
       const idx = order.slice(s, s + mbs);
-      const stepLens = idx.map((i) => batch.items[i].tokens.length);
-      const maxLen = Math.max(...stepLens);
+      const stepDenoms = idx.map(denomLen);
+      const maxLen = Math.max(...idx.map((i) => items[i].tokens.length));
       const parts: { metrics: Record<string, number>; weight: number }[] = [];
       const terms = chunks(idx, micro).map((mIdx) => () => {
-        const items = mIdx.map((i) => batch.items[i]);
-        const weight = microBatchWeight(
-          p.aggregation,
-          items.map((it) => it.tokens.length),
-          stepLens,
-        );
+        const rows = mIdx.map((i) => items[i]);
+        const weight = microBatchWeight(p.aggregation, mIdx.map(denomLen), stepDenoms);
         const lp = sequenceLogProbs(
           model,
-          items.map((it) => [...it.promptTokens, ...it.tokens]),
-          items.map((it) => it.promptTokens.length),
-          { temperature, packed: p.packed ?? true, padId: p.padId },
+          rows.map((it) => [...it.promptTokens, ...it.tokens]),
+          rows.map((it) => it.promptTokens.length),
+          { temperature, packed, padId: p.padId },
         );
         const Tr = lp.logp.shape[1];
-        const padRow = (xs: number[]) => [...xs, ...Array(Tr - xs.length).fill(0)];
-        const oldLogp = tf.tensor2d(items.map((it) => padRow(it.logprobs)), [items.length, Tr]);
-        const advantages = tf.tensor2d(
-          mIdx.map((i) => Array(Tr).fill(adv[i])),
-          [items.length, Tr],
-        );
-        const out = ppoClip(
-          { logp: lp.logp, oldLogp, advantages, mask: lp.mask },
-          // maxLen: the step's L_max, so seq-mean-token-sum-norm divides every micro-batch alike.
-          { clipLow: p.clipLow, clipHigh: p.clipHigh, klCoef: 0, aggregation: p.aggregation, maxLen },
+        const matrix = (row: (i: number) => number[]) => tf.tensor2d(mIdx.map((i) => { const xs = row(i); return [...xs, ...Array(Tr - xs.length).fill(0)]; }), [mIdx.length, Tr]);
+        const out = lossFn(
+          {
+            logp: lp.logp, oldLogp: matrix((i) => items[i].logprobs), advantages: matrix((i) => tokenAdv[i]), mask: lp.mask,
+            ...(klCoef > 0 ? { refLogp: matrix((i) => refLogp[i]!) } : {}),
+            ...(p.loss === 'forking-tokens' ? { entropies: matrix((i) => items[i].entropies) } : {}),
+          },
+          {
+            // maxLen: the step's L_max, so seq-mean-token-sum-norm divides every micro-batch alike.
+            clipLow: p.clipLow, clipHigh: p.clipHigh, klCoef, aggregation: p.aggregation, maxLen,
+            forkingRho, forkingSide, entropyThreshold,
+            spoProbThreshold: probThreshold, spoWhiten: false,
+          },
         );
         parts.push({ metrics: out.metrics, weight });
         return weight === 1 ? out.loss : tf.tidy(() => tf.mul(out.loss, weight) as tf.Scalar);
       });
       const lr = lrAt(schedule, p.lr, (p.stepOffset ?? 0) + steps);
       const r = trainStepAccumulated(model, opt, terms, { lr, maxGradNorm: p.maxGradNorm });
-      for (const [k, v] of Object.entries({ ...mergeMicroMetrics(parts), loss: r.loss, gradNorm: r.gradNorm })) sums[k] = (sums[k] ?? 0) + v;
+      for (const [k, v] of Object.entries({ ...mergeMicroMetrics(parts), loss: r.loss, gradNorm: r.gradNorm, lr })) sums[k] = (sums[k] ?? 0) + v;
       steps++;
     }
   }
   const metrics: Record<string, number> = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / Math.max(steps, 1)]));
   metrics.steps = steps;
   metrics.keptSequences = keep.length;
-  metrics.meanReward = rewards.reduce((a, b) => a + b, 0) / Math.max(rewards.length, 1);
   return { metrics };
 }

@@ -8,7 +8,7 @@ import { deriveRng } from '../../engine/rng.js';
 import type { AdamW } from '../../models/optimizer.js';
 import { trainStepAccumulated } from '../../models/train-step.js';
 import { sampleArithmetic } from '../../tasks/arithmetic.js';
-import { grpoUpdate, microBatchWeight, rollout, sftSteps } from '../../tasks/recipe.js';
+import { microBatchWeight, outcomeAdvantages, policyUpdate, rollout, sftSteps } from '../../tasks/recipe.js';
 import type { AggregationMode } from '../../losses/index.js';
 import { tinyModel, tok, useWasm } from '../models/helpers.js';
 
@@ -71,7 +71,7 @@ describe('training batches', () => {
     for (const aggregation of modes) {
       const run = (packed: boolean, microBatchSize?: number) => {
         const spy = spyOptimizer();
-        const r = grpoUpdate(m, spy.opt, batch, rewards, { epochs: 1, lr: 1e-3, maxGradNorm: 0, clipLow: 0.2, clipHigh: 0.28, aggregation, rng: deriveRng(1, 'u'), packed, microBatchSize });
+        const r = policyUpdate(m, spy.opt, batch, outcomeAdvantages(batch, rewards), { loss: 'ppo-clip', epochs: 1, lr: 1e-3, maxGradNorm: 0, clipLow: 0.2, clipHigh: 0.28, aggregation, rng: deriveRng(1, 'u'), packed, microBatchSize });
         return { metrics: r.metrics, grads: spy.steps[0] };
       };
       const padded = run(false);

@@ -5,7 +5,7 @@ import { AdamW } from '../../models/optimizer.js';
 import { sequenceLogProbs } from '../../models/logprobs.js';
 import { EOS } from '../../models/tokenizer.js';
 import { sampleArithmetic } from '../../tasks/arithmetic.js';
-import { evaluateAccuracy, grpoUpdate, rollout, sftLoss, sftSteps } from '../../tasks/recipe.js';
+import { evaluateAccuracy, outcomeAdvantages, policyUpdate, rollout, sftLoss, sftSteps } from '../../tasks/recipe.js';
 import { tinyModel, tok, useWasm } from '../models/helpers.js';
 
 beforeAll(useWasm);
@@ -43,7 +43,7 @@ describe('demo recipe functions', () => {
     // Reward completions that start with the token of the first item's first token.
     const target = batch.items[0].tokens[0];
     const rewards = batch.items.map((x) => (x.tokens[0] === target ? 1 : 0));
-    const params = { epochs: 4, lr: 1e-2, maxGradNorm: 1, clipLow: 0.2, clipHigh: 0.2, aggregation: 'token-mean' as const, rng: deriveRng(1, 'u') };
+    const params = { loss: 'ppo-clip' as const, epochs: 4, lr: 1e-2, maxGradNorm: 1, clipLow: 0.2, clipHigh: 0.2, aggregation: 'token-mean' as const, rng: deriveRng(1, 'u') };
     const rewarded = batch.items.filter((_, i) => rewards[i] === 1);
     const meanLogp = () => {
       const o = sequenceLogProbs(m, rewarded.map((x) => [...x.promptTokens, ...x.tokens]), rewarded.map((x) => x.promptTokens.length));
@@ -52,12 +52,12 @@ describe('demo recipe functions', () => {
       return v;
     };
     const before = meanLogp();
-    const r = grpoUpdate(m, opt, batch, rewards, params);
+    const r = policyUpdate(m, opt, batch, outcomeAdvantages(batch, rewards), params);
     expect(r.metrics.steps).toBe(4);
     expect(Number.isFinite(r.metrics.loss)).toBe(true);
     expect(meanLogp()).toBeGreaterThan(before + 0.1);
     // All-equal rewards: nothing to learn, no step taken.
-    expect(grpoUpdate(m, opt, batch, rewards.map(() => 1), params).metrics.steps).toBe(0);
+    expect(policyUpdate(m, opt, batch, outcomeAdvantages(batch, rewards.map(() => 1)), params).metrics.steps).toBe(0);
     m.dispose();
     opt.dispose();
   });
