@@ -6,13 +6,26 @@
  *
  * Only the loss is timed: its per-token inputs (log-probs, entropies, KL, masks, scores, token
  * rewards) are precomputed, because producing them is the extra model passes the issue excludes.
- * The gradient is taken w.r.t. the policy log-probs (and SparsePO's per-token KL, which is
- * differentiable too). Runs on the tfjs 'cpu' backend (the previous backend is restored).
+ * The gradient is taken w.r.t. every input the policy produces, as in training: the policy
+ * log-probs (both responses of a pair), and SparsePO's per-token KL on both responses; a second
+ * SparsePO row also differentiates the masks (the learned mask head is trained through the loss;
+ * the first row's constant mask is the activation-based one). Every metric is computed and read,
+ * as in training (no `skipMetrics`).
  *
- * Alone: `node --import tsx bench/losses.ts` prints a table.
+ * Backends, each a separate interleaved run on its own copy of the batch (the previous backend is
+ * restored): `wasm` first, because it is what users get (engine/backend.ts picks it whenever no
+ * native package is installed), then the pure-JS `cpu` fallback the tests run on. The two cost
+ * profiles differ, so a ratio good on one is not evidence for the other: on `cpu` an elementwise
+ * op on a [32, 256] tensor costs ~100 µs (its binary kernels do per-element index arithmetic)
+ * while a batched matMul row-dot costs ~20 µs; on `wasm` the elementwise op costs ~5-10 µs, the
+ * matMul ~11 µs, and uploading a host-built tensor ~15 µs.
+ *
+ * Alone: `node --import tsx bench/losses.ts [backend…] [policy|preference]` prints a table
+ * (default: wasm and cpu, both families).
  */
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
 import { criticalTokenDpo, dpo, forkingTokenPpo, ipo, ppoClip, sparsePo, spoPpo, tokenWeightedDpo, tReg } from '../losses/index.js';
 import type { PolicyLossFn, PolicyLossInputs, PolicyLossParams, PreferenceLossFn, PreferenceLossInputs, PreferenceLossParams } from '../losses/index.js';
 
@@ -31,6 +44,10 @@ export interface BenchLossesOptions {
   seqLen?: number;
   warmup?: number;
   reps?: number;
+  /** tfjs backends to measure, each in its own run. Default ['wasm', 'cpu']. */
+  backends?: string[];
+  /** Families to measure. Default both. */
+  families?: Array<'policy' | 'preference'>;
 }
 
 function lcg(seed: number): () => number {
@@ -99,39 +116,83 @@ function policyCase(name: string, fn: PolicyLossFn, inputs: PolicyLossInputs, pa
   };
 }
 
-function preferenceCase(name: string, fn: PreferenceLossFn, inputs: PreferenceLossInputs, params: PreferenceLossParams, klToo = false): Case {
+type SideName = 'chosen' | 'rejected';
+type DiffField = 'logp' | 'kl' | 'sparseMaskReward';
+/** What the policy (or a learned mask head) produces: gradients flow into these, as in training. */
+const POLICY_FIELDS: Array<[SideName, DiffField]> = [
+  ['chosen', 'logp'],
+  ['rejected', 'logp'],
+];
+
+function preferenceCase(name: string, fn: PreferenceLossFn, inputs: PreferenceLossInputs, params: PreferenceLossParams, fields = POLICY_FIELDS): Case {
+  const xs = fields.map(([side, field]) => inputs[side][field] as tf.Tensor2D);
+  const withXs = (ts: tf.Tensor[]): PreferenceLossInputs => {
+    const out: PreferenceLossInputs = { chosen: { ...inputs.chosen }, rejected: { ...inputs.rejected } };
+    fields.forEach(([side, field], i) => {
+      out[side][field] = ts[i] as tf.Tensor2D;
+    });
+    return out;
+  };
   return {
     name,
     step: () =>
       tf.tidy(() => {
-        if (klToo) {
-          const gs = tf.grads((x: tf.Tensor, k: tf.Tensor) => fn({ ...inputs, chosen: { ...inputs.chosen, logp: x as tf.Tensor2D, kl: k as tf.Tensor2D } }, params).loss)([inputs.chosen.logp, inputs.chosen.kl as tf.Tensor2D]);
-          gs.forEach((g) => g.dataSync());
-        } else {
-          const g = tf.grad((x: tf.Tensor) => fn({ ...inputs, chosen: { ...inputs.chosen, logp: x as tf.Tensor2D } }, params).loss)(inputs.chosen.logp);
-          g.dataSync();
-        }
+        const gs = tf.grads((...ts: tf.Tensor[]) => fn(withXs(ts), params).loss)(xs);
+        gs.forEach((g) => g.dataSync()); // force the backward pass to finish on any backend
       }),
   };
 }
 
 export async function benchLosses(opts: BenchLossesOptions = {}): Promise<BenchRow[]> {
+  const previous = tf.getBackend();
+  const rows: BenchRow[] = [];
+  try {
+    for (const backend of opts.backends ?? ['wasm', 'cpu']) {
+      if (!(await tf.setBackend(backend))) throw new Error(`backend '${backend}' did not initialise`);
+      await tf.ready();
+      rows.push(...benchOnBackend(backend, opts));
+    }
+  } finally {
+    if (previous && previous !== tf.getBackend()) await tf.setBackend(previous);
+  }
+  return rows;
+}
+
+/** One interleaved run of every case on the active backend; the same seed gives the same batch on each. */
+function benchOnBackend(backend: string, opts: BenchLossesOptions): BenchRow[] {
   const B = opts.policyBatch ?? 64;
   const P = opts.preferencePairs ?? 32;
   const T = opts.seqLen ?? 256;
   const warmup = opts.warmup ?? 5;
   const reps = opts.reps ?? 31;
-  const previous = tf.getBackend();
-  await tf.setBackend('cpu');
-  await tf.ready();
-  const r = lcg(2024);
+  const families = opts.families ?? ['policy', 'preference'];
   const made: tf.Tensor[] = [];
   const keep = <T extends tf.Tensor>(t: T): T => {
     made.push(t);
     return t;
   };
+  const rows: BenchRow[] = [];
+  const emit = (times: Map<string, Timing>, baseline: string, family: string, shape: string, ownBase: Record<string, string> = {}) => {
+    const b = times.get(baseline)!;
+    for (const [name, t] of times) {
+      rows.push({ name: `losses/${backend}/${family}/${name}/fwd+bwd`, value: t.median, unit: 'ms', note: `median of ${reps} interleaved samples (min ${t.min.toFixed(2)} ms), ${shape}, ${backend} backend` });
+      if (name !== baseline) {
+        rows.push({ name: `losses/${backend}/${family}/${name}/ratio`, value: t.median / b.median, unit: `× ${baseline}`, note: `ratio of medians; of minima ${(t.min / b.min).toFixed(3)}; target ≤ 1.15 for token-level variants` });
+      }
+      const own = ownBase[name] ? times.get(ownBase[name]) : undefined;
+      if (own) rows.push({ name: `losses/${backend}/${family}/${name}/ratio-to-own-base`, value: t.median / own.median, unit: `× ${ownBase[name]}`, note: `same aggregation and clip range without the token-level part; of minima ${(t.min / own.min).toFixed(3)}` });
+    }
+  };
   try {
-    // ---------------- policy family: one batch for all variants ----------------
+    if (families.includes('policy')) benchPolicy();
+    if (families.includes('preference')) benchPreference();
+    return rows;
+  } finally {
+    made.forEach((t) => t.dispose());
+  }
+
+  function benchPolicy(): void {
+    const r = lcg(2024);
     const oldLogp = keep(randTensor(r, B, T, -3, -0.01));
     const pol: PolicyLossInputs = {
       oldLogp,
@@ -152,9 +213,13 @@ export async function benchLosses(opts: BenchLossesOptions = {}): Promise<BenchR
       policyCase('PPO (token-mean, ε 0.2)', ppoClip, pol, { ...dapoP, clipHigh: 0.2 }),
       policyCase('SPO (prob mask 0.9, whitening)', spoPpo, pol, { ...dapoP, clipHigh: 0.2 }),
     ];
-    const polTimes = timeCases(policyCases, warmup, reps, 2);
+    const dapoName = 'DAPO (ppo-clip, token-mean, clip-higher)';
+    const ownBase = { 'forking tokens (ρ 0.2, DAPO)': dapoName, 'SPO (prob mask 0.9, whitening)': 'PPO (token-mean, ε 0.2)' };
+    emit(timeCases(policyCases, warmup, reps, 2), 'GRPO (ppo-clip, seq-mean)', 'policy', `[${B}, ${T}]`, ownBase);
+  }
 
-    // ---------------- preference family: one batch for all variants ----------------
+  function benchPreference(): void {
+    const r = lcg(2025);
     const side = (extra: Record<string, tf.Tensor2D>) => ({
       logp: keep(randTensor(r, P, T, -3, -0.01)),
       refLogp: keep(randTensor(r, P, T, -3, -0.01)),
@@ -182,35 +247,25 @@ export async function benchLosses(opts: BenchLossesOptions = {}): Promise<BenchR
       preferenceCase('IPO', ipo, base, { beta: 0.1 }),
       preferenceCase('token-weighted DPO', tokenWeightedDpo, weighted, { beta: 0.1 }),
       preferenceCase('critical-token DPO', criticalTokenDpo, withAll, { beta: 0.1 }),
-      preferenceCase('SparsePO (common mask, L1, KL grad)', sparsePo, withAll, { beta: 0.1, sparseL1Reward: 0.001, sparseL1Kl: 0.001 }, true),
+      preferenceCase('SparsePO (common mask, L1, KL grad)', sparsePo, withAll, { beta: 0.1, sparseL1Reward: 0.001, sparseL1Kl: 0.001 }, [...POLICY_FIELDS, ['chosen', 'kl'], ['rejected', 'kl']]),
+      preferenceCase('SparsePO (learned mask: grads to KL and mask)', sparsePo, withAll, { beta: 0.1, sparseL1Reward: 0.001, sparseL1Kl: 0.001 }, [
+        ...POLICY_FIELDS,
+        ['chosen', 'kl'],
+        ['rejected', 'kl'],
+        ['chosen', 'sparseMaskReward'],
+        ['rejected', 'sparseMaskReward'],
+      ]),
       preferenceCase('T-REG', tReg, withAll, { beta: 0.1, tregAlpha: 0.5 }),
     ];
-    const prefTimes = timeCases(prefCases, warmup, reps, 20);
-
-    const rows: BenchRow[] = [];
-    const emit = (times: Map<string, Timing>, baseline: string, family: string, shape: string, ownBase: Record<string, string> = {}) => {
-      const b = times.get(baseline)!;
-      for (const [name, t] of times) {
-        rows.push({ name: `losses/${family}/${name}/fwd+bwd`, value: t.median, unit: 'ms', note: `median of ${reps} interleaved samples (min ${t.min.toFixed(2)} ms), ${shape}, cpu backend` });
-        if (name !== baseline) {
-          rows.push({ name: `losses/${family}/${name}/ratio`, value: t.median / b.median, unit: `× ${baseline}`, note: `ratio of medians; of minima ${(t.min / b.min).toFixed(3)}; target ≤ 1.15 for token-level variants` });
-        }
-        const own = ownBase[name] ? times.get(ownBase[name]) : undefined;
-        if (own) rows.push({ name: `losses/${family}/${name}/ratio-to-own-base`, value: t.median / own.median, unit: `× ${ownBase[name]}`, note: `same aggregation and clip range without the token-level part; of minima ${(t.min / own.min).toFixed(3)}` });
-      }
-    };
-    const dapoName = 'DAPO (ppo-clip, token-mean, clip-higher)';
-    emit(polTimes, 'GRPO (ppo-clip, seq-mean)', 'policy', `[${B}, ${T}]`, { 'forking tokens (ρ 0.2, DAPO)': dapoName, 'SPO (prob mask 0.9, whitening)': 'PPO (token-mean, ε 0.2)' });
-    emit(prefTimes, 'DPO', 'preference', `${P} pairs × [${T}]`);
-    return rows;
-  } finally {
-    made.forEach((t) => t.dispose());
-    if (previous && previous !== 'cpu') await tf.setBackend(previous);
+    emit(timeCases(prefCases, warmup, reps, 20), 'DPO', 'preference', `${P} pairs × [${T}]`);
   }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  benchLosses()
+  const args = process.argv.slice(2);
+  const families = args.filter((a): a is 'policy' | 'preference' => a === 'policy' || a === 'preference');
+  const backends = args.filter((a) => a !== 'policy' && a !== 'preference');
+  benchLosses({ ...(backends.length ? { backends } : {}), ...(families.length ? { families } : {}) })
     .then((rows) => {
       const w = Math.max(...rows.map((r) => r.name.length));
       for (const r of rows) console.log(`${r.name.padEnd(w)}  ${r.value.toFixed(r.unit === 'ms' ? 2 : 3).padStart(9)} ${r.unit}${r.note ? `  (${r.note})` : ''}`);
