@@ -7,8 +7,7 @@ import { whileHeartbeating } from './heartbeat.js';
 import { verifyBatch } from '../rewards/index.js';
 import { runDir } from '../store/paths.js';
 import { checkpointVersion } from '../store/weight-versions.js';
-import { writeFileAtomic } from '../store/atomic-dir.js';
-import { readRewards, readRollouts, rewardsFileFor, type RewardRecord } from '../store/rollout-files.js';
+import { readRewards, readRollouts, rewardsFileFor, writeRewards, type RewardRecord } from '../store/rollout-files.js';
 import type { Metrics } from '../workflows/shared.js';
 
 export interface CpuDeps {
@@ -45,7 +44,7 @@ export function createCpuActivities(deps: CpuDeps) {
           { concurrency: deps.verifierConcurrency },
         ), () => ({ cases: rollouts.length }));
         records = results.map((r, i) => ({ id: rollouts[i].id, status: r.status, score: r.score, reason: r.reason }));
-        writeFileAtomic(rewardsFile, JSON.stringify(records));
+        writeRewards(input.rolloutFile, records);
       }
       return { rewardsFile, metrics: summarise(records) };
     },

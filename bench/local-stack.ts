@@ -15,11 +15,11 @@ export interface BenchStack {
   stateDir: string;
 }
 
-export async function withBenchStack<T>(fn: (stack: BenchStack) => Promise<T>): Promise<T> {
+export async function withBenchStack<T>(fn: (stack: BenchStack) => Promise<T>, workerOptions: { runAhead?: boolean } = {}): Promise<T> {
   const server = await startDevServer({ port: 'free', headless: true, log: () => undefined });
   const stateDir = mkdtempSync(join(tmpdir(), 'cf-bench-'));
   try {
-    const worker = await startWorker({ target: { address: server.address, namespace: 'default' }, stateDir, log: () => undefined });
+    const worker = await startWorker({ target: { address: server.address, namespace: 'default' }, stateDir, log: () => undefined, ...workerOptions });
     const connection = await Connection.connect({ address: server.address });
     try {
       return await fn({ client: new Client({ connection }), worker, stateDir });

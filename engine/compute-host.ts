@@ -19,6 +19,8 @@ export interface ComputeHostOptions {
   memoryBudgetMb?: number;
   /** Backend to force (else CREDITFLOW_BACKEND, else the best available). */
   backend?: string;
+  /** Compute a run's next steps before the workflow asks for them (run-ahead.ts). Default true. */
+  runAhead?: boolean;
 }
 
 interface Pending {

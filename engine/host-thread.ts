@@ -5,9 +5,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend, type BackendInfo } from './backend.js';
 import type { HostReply, HostRequest } from './host-protocol.js';
+import { HostQueue, planAhead } from './run-ahead.js';
 import { RunSessions } from './run-sessions.js';
 
-const options = (workerData?.options ?? {}) as { backend?: string; memoryBudgetMb?: number };
+const options = (workerData?.options ?? {}) as { backend?: string; memoryBudgetMb?: number; runAhead?: boolean };
 const port = parentPort!;
 let backend: Promise<BackendInfo> | undefined;
 const sessions = new RunSessions({ memoryBudgetBytes: (options.memoryBudgetMb ?? 2048) * 2 ** 20 });
@@ -29,14 +30,19 @@ async function handle(request: HostRequest): Promise<unknown> {
   }
 }
 
-// Requests are served strictly in order: one model op at a time on this thread.
-let queue: Promise<void> = Promise.resolve();
+// Requests are served in order, one model op at a time on this thread; between requests the host
+// runs each run's next steps ahead of the workflow (run-ahead.ts) unless told not to.
+const queue = new HostQueue();
 port.on('message', (request: HostRequest) => {
-  queue = queue.then(async () => {
+  const args = request.args as Parameters<typeof planAhead>[3];
+  if (request.op === 'release') queue.drop(args.runId);
+  queue.request(async () => {
     try {
       reply({ id: request.id, kind: 'result', value: await handle(request) });
+      if (options.runAhead !== false && request.op !== 'release') planAhead(queue, sessions, request.op, args);
     } catch (err) {
       const e = err as Error;
+      if (args?.runId) queue.drop(args.runId);
       reply({ id: request.id, kind: 'error', message: e.message, errorType: e.name || 'Error', stack: e.stack });
     }
   });

@@ -15,7 +15,7 @@ import { stringify } from 'yaml';
 import type { ExperimentConfig } from '../configs/schema.js';
 import { AdamW, CharTokenizer, loadWeights, saveWeights, Transformer } from '../models/index.js';
 import { writeFileAtomic } from '../store/atomic-dir.js';
-import { readRewards, readRollouts, rolloutFile, writeRollouts, type RolloutRecord } from '../store/rollout-files.js';
+import { readRewards, readRolloutMetrics, readRollouts, rolloutFile, writeRolloutMetrics, writeRollouts, type RolloutRecord } from '../store/rollout-files.js';
 import { readVersion, versionDir, writeVersion } from '../store/weight-versions.js';
 import { sampleArithmetic, type ArithmeticExample, type ArithmeticSpec } from '../tasks/arithmetic.js';
 import { evaluateAccuracy, grpoUpdate, rollout, sftSteps, type RolloutBatch } from '../tasks/recipe.js';
@@ -205,7 +205,7 @@ export class RunSessions {
   async rollout(args: StepArgs, progress: Progress): Promise<{ rolloutFile: string; metrics: Metrics }> {
     const { config, iteration } = args;
     const file = rolloutFile(args.runDir, iteration);
-    if (existsSync(file)) return { rolloutFile: file, metrics: rolloutMetrics(readRollouts(file), NaN) };
+    if (existsSync(file)) return { rolloutFile: file, metrics: readRolloutMetrics(file) ?? rolloutMetrics(readRollouts(file), NaN) };
 
     const session = await this.sessionAt(args, iteration - 1);
     const examples = promptsForIteration(session.train, config.seed, iteration, config.rollout.promptsPerIteration);
@@ -225,9 +225,11 @@ export class RunSessions {
         promptTokens: item.promptTokens, tokens: item.tokens, logprobs: item.logprobs, entropies: item.entropies, finished: item.finished,
       };
     });
+    const metrics = rolloutMetrics(records, seconds);
+    writeRolloutMetrics(file, metrics);
     writeRollouts(file, records);
     failpoint('rollout:written');
-    return { rolloutFile: file, metrics: rolloutMetrics(records, seconds) };
+    return { rolloutFile: file, metrics };
   }
 
   async update(args: StepArgs, progress: Progress): Promise<{ version: number; metrics: Metrics }> {

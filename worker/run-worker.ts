@@ -30,6 +30,8 @@ export interface WorkerOptionsIn {
   stateDir?: string;
   backend?: string;
   memoryBudgetMb?: number;
+  /** Let the compute host compute a run's next steps before they are asked for (default true). */
+  runAhead?: boolean;
   log?: (line: string) => void;
   /** Serve Prometheus metrics on this port (default: CREDITFLOW_METRICS_PORT; unset = off). */
   metricsPort?: number;
@@ -78,7 +80,7 @@ export async function startWorker(options: WorkerOptionsIn): Promise<RunningWork
 
   // Start the verifier threads now (they load mathjs before reporting ready), not in the first score.
   sharedPool();
-  const host = new ComputeHost({ backend: options.backend, memoryBudgetMb: options.memoryBudgetMb });
+  const host = new ComputeHost({ backend: options.backend, memoryBudgetMb: options.memoryBudgetMb, runAhead: options.runAhead });
   const backend = await host.call<{ name: string; reason: string }>('backend', {});
   log(`compute backend: ${backend.name} (${backend.reason})`);
 

@@ -1,0 +1,136 @@
+/**
+ * Run-ahead: the compute host works on a run's next steps before the workflow asks for them.
+ *
+ * Why: a demo iteration is ~0.4 s of model work, and every activity costs Temporal round trips
+ * (schedule, poll, complete, workflow task: ~10-20 ms each on the dev server). Waiting for them in
+ * between steps left the model idle for a quarter of the iteration. Every step is deterministic
+ * (seeded by iteration) and idempotent (its output is a file; asking again returns the recorded
+ * result), so the host may compute a step as soon as its inputs exist: when the workflow's request
+ * arrives, it finds the output and returns at once. The round trips then overlap model work instead
+ * of adding to it. Nothing about the result changes: the same files, bit for bit.
+ *
+ * Bounds: at most one iteration ahead of the newest requested update (the loop's order: evaluate
+ * if due, rollout, score, update), never past the run's last iteration. A request always goes before
+ * planned work, a step already running finishes first (one tensor op stream per host). Scoring ahead
+ * happens only for cases `verifyInline` may check on this thread; otherwise planning stops at the
+ * rollout and the cpu worker's score activity does the rest, as without run-ahead. A planned step
+ * that fails is forgotten: the workflow's own request repeats it and reports the error.
+ */
+import type { ExperimentConfig } from '../configs/schema.js';
+import { rolloutFile } from '../store/rollout-files.js';
+import { scoreAhead } from './score-ahead.js';
+
+/** A model step of the RL loop, keyed like its activity. */
+export interface PlannedStep {
+  op: 'rollout' | 'score' | 'update' | 'evaluate';
+  iteration: number;
+}
+
+/**
+ * The steps that follow a completed request, in the workflow's order, up to and including the next
+ * update. `op` is the request just served; `iteration` its iteration (0 for the warm start).
+ */
+export function stepsAfter(op: string, iteration: number, config: ExperimentConfig): PlannedStep[] {
+  const last = config.run.iterations;
+  const evaluationDue = (i: number) => i > 0 && (i % config.run.evalEvery === 0 || i === last);
+  const nextIteration = (i: number): PlannedStep[] => (i < last
+    ? [{ op: 'rollout', iteration: i + 1 }, { op: 'score', iteration: i + 1 }, { op: 'update', iteration: i + 1 }]
+    : []);
+  switch (op) {
+    case 'warmStart': return nextIteration(0);
+    case 'rollout': return [{ op: 'score', iteration }, { op: 'update', iteration }];
+    case 'update': return [...(evaluationDue(iteration) ? [{ op: 'evaluate' as const, iteration }] : []), ...nextIteration(iteration)];
+    case 'evaluate': return nextIteration(iteration);
+    default: return [];
+  }
+}
+
+type Task = () => Promise<void>;
+
+/**
+ * The host's work queue: requests in arrival order, and when none waits, the runs' planned steps
+ * (round robin across runs, one step at a time, so a request never waits for more than one).
+ */
+export class HostQueue {
+  private readonly requests: Task[] = [];
+  private readonly planned = new Map<string, Task[]>();
+  private busy = false;
+
+  /** A request from the worker: served before any planned step. */
+  request(task: Task): void {
+    this.requests.push(task);
+    void this.pump();
+  }
+
+  /** Replace the run's planned steps (each task runs only if the previous ones did not stop it). */
+  plan(runId: string, steps: Task[]): void {
+    if (steps.length === 0) this.planned.delete(runId);
+    else this.planned.set(runId, [...steps]);
+    void this.pump();
+  }
+
+  /** Forget the run's planned steps (released, stopped, or a step could not be done ahead). */
+  drop(runId: string): void {
+    this.planned.delete(runId);
+  }
+
+  /** Resolves once nothing is queued or running (tests). */
+  async idle(): Promise<void> {
+    while (this.busy || this.requests.length > 0 || this.planned.size > 0) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private nextPlanned(): Task | undefined {
+    for (const [runId, steps] of this.planned) {
+      const step = steps.shift();
+      // Re-insert at the end: the next planned step comes from another run, if any has one.
+      this.planned.delete(runId);
+      if (steps.length > 0) this.planned.set(runId, steps);
+      if (step) return step;
+    }
+    return undefined;
+  }
+
+  private async pump(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (let task = this.requests.shift() ?? this.nextPlanned(); task; task = this.requests.shift() ?? this.nextPlanned()) {
+        await task();
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+}
+
+/** The model steps the host can run for a run (RunSessions). */
+export interface StepRunner {
+  rollout(args: StepArgs, progress: () => void): Promise<unknown>;
+  update(args: StepArgs, progress: () => void): Promise<unknown>;
+  evaluate(args: StepArgs): Promise<unknown>;
+}
+
+interface StepArgs {
+  runId: string;
+  config: ExperimentConfig;
+  runDir: string;
+  iteration: number;
+}
+
+/** After serving request `op` of an RL run, plan the run's next steps on `queue`. */
+export function planAhead(queue: HostQueue, runner: StepRunner, op: string, args: Omit<StepArgs, 'iteration'> & { iteration?: number }): void {
+  const { runId, config, runDir } = args;
+  if (!config || !('rollout' in config)) return; // not an RL run
+  const noProgress = () => undefined;
+  queue.plan(runId, stepsAfter(op, args.iteration ?? 0, config).map((step) => async () => {
+    const stepArgs: StepArgs = { runId, config, runDir, iteration: step.iteration };
+    try {
+      if (step.op === 'rollout') await runner.rollout(stepArgs, noProgress);
+      else if (step.op === 'update') await runner.update(stepArgs, noProgress);
+      else if (step.op === 'evaluate') await runner.evaluate(stepArgs);
+      else if (!scoreAhead(rolloutFile(runDir, step.iteration))) queue.drop(runId);
+    } catch {
+      queue.drop(runId); // the workflow's own request repeats the step and reports the error
+    }
+  }));
+}

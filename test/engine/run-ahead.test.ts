@@ -1,0 +1,106 @@
+/**
+ * Run-ahead (engine/run-ahead.ts): which steps the host plans after each request, that requests go
+ * before planned work, and, with the real RunSessions in-process, that a loop served with run-ahead
+ * finds its outputs already computed and ends with the same weights, byte for byte, as without.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { HostQueue, planAhead, stepsAfter } from '../../engine/run-ahead.js';
+import { RunSessions } from '../../engine/run-sessions.js';
+import { readRewards, rolloutFile } from '../../store/rollout-files.js';
+import { readVersion, versionDir } from '../../store/weight-versions.js';
+import { scoreAhead } from '../../engine/score-ahead.js';
+import { learningTinyConfig, tempStateDir } from '../support/harness.js';
+
+const noProgress = () => undefined;
+
+describe('stepsAfter', () => {
+  const config = learningTinyConfig({ experiment: 'ahead', run: { iterations: 4, evalEvery: 2 } });
+  const show = (op: string, i: number) => stepsAfter(op, i, config).map((s) => `${s.op}${s.iteration}`).join(' ');
+
+  it('follows the workflow loop one iteration ahead, evaluating when due, never past the last iteration', () => {
+    expect(show('warmStart', 0)).toBe('rollout1 score1 update1');
+    expect(show('update', 1)).toBe('rollout2 score2 update2');
+    expect(show('update', 2)).toBe('evaluate2 rollout3 score3 update3');
+    expect(show('rollout', 3)).toBe('score3 update3');
+    expect(show('evaluate', 2)).toBe('rollout3 score3 update3');
+    expect(show('update', 4)).toBe('evaluate4');
+    expect(show('release', 4)).toBe('');
+  });
+});
+
+describe('HostQueue', () => {
+  it('serves waiting requests before planned steps, and planned steps round robin across runs', async () => {
+    const queue = new HostQueue();
+    const order: string[] = [];
+    const task = (name: string) => async () => { order.push(name); await new Promise((r) => setTimeout(r, 1)); };
+    queue.request(task('r1'));
+    queue.plan('a', [task('a1'), task('a2')]);
+    queue.plan('b', [task('b1')]);
+    queue.request(task('r2'));
+    await queue.idle();
+    expect(order).toEqual(['r1', 'r2', 'a1', 'b1', 'a2']);
+  });
+
+  it('drop forgets a run\'s planned steps', async () => {
+    const queue = new HostQueue();
+    const order: string[] = [];
+    queue.request(async () => { await new Promise((r) => setTimeout(r, 1)); order.push('r'); queue.drop('a'); });
+    queue.plan('a', [async () => { order.push('a1'); }]); // planned while the request runs
+    await queue.idle();
+    expect(order).toEqual(['r']);
+  });
+});
+
+describe('run-ahead with the real RunSessions', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  const config = learningTinyConfig({ experiment: 'ahead', run: { iterations: 3, evalEvery: 2, checkpointEvery: 3 } });
+
+  /** The workflow's sequence of requests for the whole run; planAhead after each when `ahead`. */
+  async function serveRun(ahead: boolean): Promise<{ runDir: string; found: string[] }> {
+    const sessions = new RunSessions({ memoryBudgetBytes: 2 ** 30 });
+    const queue = new HostQueue();
+    const runDir = join(tempStateDir(`ahead-${ahead}`), 'run');
+    const args = { runId: 'r', config, runDir };
+    const found: string[] = [];
+    const request = async <T,>(op: string, iteration: number, serve: () => Promise<T> | T): Promise<T> => {
+      // What the host finds already done when the workflow's request arrives.
+      await queue.idle();
+      if (op === 'rollout' && existsSync(rolloutFile(runDir, iteration))) found.push(`rollout${iteration}`);
+      if (op === 'score' && readRewards(rolloutFile(runDir, iteration))) found.push(`score${iteration}`);
+      if (op === 'update' && readVersion(runDir, iteration)) found.push(`update${iteration}`);
+      const value = await serve();
+      if (ahead) planAhead(queue, sessions, op, { ...args, iteration });
+      return value;
+    };
+    await request('warmStart', 0, () => sessions.warmStart(args, noProgress));
+    for (let i = 1; i <= config.run.iterations; i++) {
+      const at = { ...args, iteration: i };
+      const rollout = await request('rollout', i, () => sessions.rollout(at, noProgress));
+      await request('score', i, () => expect(scoreAhead(rollout.rolloutFile)).toBe(true));
+      await request('update', i, () => sessions.update(at, noProgress));
+      if (i % config.run.evalEvery === 0 || i === config.run.iterations) await request('evaluate', i, () => sessions.evaluate(at));
+    }
+    await queue.idle();
+    return { runDir, found };
+  }
+
+  it('finds every step of the next iteration done, and ends with the same files as without run-ahead', async () => {
+    const plain = await serveRun(false);
+    const ahead = await serveRun(true);
+    expect(plain.found).toEqual([]);
+    expect(ahead.found).toEqual(['rollout1', 'score1', 'update1', 'rollout2', 'score2', 'update2', 'rollout3', 'score3', 'update3']);
+    // Nothing beyond the last iteration was computed.
+    expect(existsSync(rolloutFile(ahead.runDir, 4))).toBe(false);
+    for (let v = 1; v <= 3; v++) {
+      const bytes = (dir: string) => readFileSync(join(versionDir(dir, v), 'weights.bin'));
+      expect(bytes(ahead.runDir).equals(bytes(plain.runDir)), `weights version ${v}`).toBe(true);
+      expect(readFileSync(rolloutFile(ahead.runDir, v), 'utf8')).toBe(readFileSync(rolloutFile(plain.runDir, v), 'utf8'));
+    }
+  });
+});
