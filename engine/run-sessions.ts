@@ -9,13 +9,13 @@
  * (seed, purpose, iteration), so a resumed run draws exactly what the uninterrupted one would.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { ExperimentConfig } from '../configs/schema.js';
 import { AdamW, CharTokenizer, loadWeights, saveWeights, Transformer } from '../models/index.js';
 import { writeFileAtomic } from '../store/atomic-dir.js';
-import { readRewards, readRolloutMetrics, readRollouts, rolloutFile, writeRolloutMetrics, writeRollouts, type RolloutRecord } from '../store/rollout-files.js';
+import { readRewards, readRolloutMetrics, readRollouts, rolloutFile, writeRollouts, type RolloutRecord } from '../store/rollout-files.js';
 import { readVersion, versionDir, writeVersion } from '../store/weight-versions.js';
 import { sampleArithmetic, type ArithmeticExample, type ArithmeticSpec } from '../tasks/arithmetic.js';
 import { evaluateAccuracy, grpoUpdate, rollout, sftSteps, type RolloutBatch } from '../tasks/recipe.js';
@@ -205,7 +205,8 @@ export class RunSessions {
   async rollout(args: StepArgs, progress: Progress): Promise<{ rolloutFile: string; metrics: Metrics }> {
     const { config, iteration } = args;
     const file = rolloutFile(args.runDir, iteration);
-    if (existsSync(file)) return { rolloutFile: file, metrics: readRolloutMetrics(file) ?? rolloutMetrics(readRollouts(file), NaN) };
+    const recorded = readRolloutMetrics(file);
+    if (recorded) return { rolloutFile: file, metrics: recorded };
 
     const session = await this.sessionAt(args, iteration - 1);
     const examples = promptsForIteration(session.train, config.seed, iteration, config.rollout.promptsPerIteration);
@@ -226,8 +227,7 @@ export class RunSessions {
       };
     });
     const metrics = rolloutMetrics(records, seconds);
-    writeRolloutMetrics(file, metrics);
-    writeRollouts(file, records);
+    writeRollouts(file, records, metrics);
     failpoint('rollout:written');
     return { rolloutFile: file, metrics };
   }
@@ -272,7 +272,9 @@ export class RunSessions {
   async evaluate(args: StepArgs): Promise<{ accuracy: number; metrics: Metrics }> {
     const { config, iteration, runDir } = args;
     const file = join(runDir, 'evals', `${iteration}.json`);
-    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { accuracy: number; metrics: Metrics };
+    try {
+      return JSON.parse(readFileSync(file, 'utf8')) as { accuracy: number; metrics: Metrics };
+    } catch { /* not evaluated yet, or torn by a machine crash: evaluate */ }
     const session = await this.sessionAt(args, iteration);
     const started = performance.now();
     const evaluation = evaluateAccuracy(session.model, session.heldOut, { maxNewTokens: config.rollout.maxNewTokens, tokenizer: session.tokenizer });
@@ -280,7 +282,7 @@ export class RunSessions {
       accuracy: evaluation.accuracy,
       metrics: { 'eval/accuracy': evaluation.accuracy, 'eval/correct': evaluation.correct, 'eval/total': evaluation.total, 'perf/evalSeconds': (performance.now() - started) / 1000 },
     };
-    writeFileAtomic(file, JSON.stringify(result));
+    writeFileAtomic(file, JSON.stringify(result), { durable: false });
     return result;
   }
 

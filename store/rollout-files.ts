@@ -1,9 +1,10 @@
 /**
  * Rollout files: `rollouts/<iteration>.jsonl`, one sampled completion a line, and beside it
  * `<iteration>.rewards.json` with the verifier's verdict for each, and `<iteration>.metrics.json` with
- * the rollout step's metrics. Each written once, atomically.
+ * the rollout step's metrics. Each written once, atomically but not durably (see atomic-dir.ts):
+ * all of them are recomputed, identically, if a machine crash loses or tears them.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { VerifyStatus } from '../rewards/index.js';
 import { writeFileAtomic } from './atomic-dir.js';
@@ -37,20 +38,24 @@ export const rewardsFileFor = (rolloutPath: string) => rolloutPath.replace(/\.js
 const metricsFileFor = (rolloutPath: string) => rolloutPath.replace(/\.jsonl$/, '.metrics.json');
 
 /**
- * The rollout step's recorded metrics (timings included), so that asking again for an existing
- * rollout returns what the step measured. Written before the rollout file, which marks it done.
+ * Write the rollout file and, before it, the rollout step's recorded metrics (timings included) with
+ * the file's length, so that asking again for an existing rollout returns what the step measured, and
+ * a file torn by a machine crash (these writes are atomic, not fsync'd) is recognised and redone.
  */
-export function writeRolloutMetrics(rolloutPath: string, metrics: Record<string, number>): void {
-  writeFileAtomic(metricsFileFor(rolloutPath), JSON.stringify(metrics));
+export function writeRollouts(path: string, records: RolloutRecord[], metrics: Record<string, number> = {}): void {
+  const text = records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+  writeFileAtomic(metricsFileFor(path), JSON.stringify({ bytes: Buffer.byteLength(text), metrics }), { durable: false });
+  writeFileAtomic(path, text, { durable: false });
 }
 
-export function readRolloutMetrics(rolloutPath: string): Record<string, number> | null {
-  const path = metricsFileFor(rolloutPath);
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, number>) : null;
-}
-
-export function writeRollouts(path: string, records: RolloutRecord[]): void {
-  writeFileAtomic(path, records.map((r) => JSON.stringify(r)).join('\n') + '\n');
+/** The recorded metrics of a complete rollout file; null when it is missing, torn, or unrecorded. */
+export function readRolloutMetrics(path: string): Record<string, number> | null {
+  try {
+    const recorded = JSON.parse(readFileSync(metricsFileFor(path), 'utf8')) as { bytes: number; metrics: Record<string, number> };
+    return statSync(path).size === recorded.bytes ? recorded.metrics : null;
+  } catch {
+    return null;
+  }
 }
 
 export function readRollouts(path: string): RolloutRecord[] {
@@ -59,10 +64,16 @@ export function readRollouts(path: string): RolloutRecord[] {
 
 /** The verdicts of a rollout file's records, in its order; atomic, so a reader sees all or nothing. */
 export function writeRewards(rolloutPath: string, records: RewardRecord[]): void {
-  writeFileAtomic(rewardsFileFor(rolloutPath), JSON.stringify(records));
+  writeFileAtomic(rewardsFileFor(rolloutPath), JSON.stringify(records), { durable: false });
 }
 
+/** The verdicts, or null when the file is missing or torn (then scoring runs again). */
 export function readRewards(rolloutPath: string): RewardRecord[] | null {
   const path = rewardsFileFor(rolloutPath);
-  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as RewardRecord[]) : null;
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as RewardRecord[];
+  } catch {
+    return null;
+  }
 }

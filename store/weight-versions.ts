@@ -9,6 +9,11 @@
  *
  * `checkpoints/<v>/` are the durable ones, written every `run.checkpointEvery` iterations: the same
  * files, hard-linked from the version (no copy), kept `run.keepCheckpoints` deep.
+ *
+ * Versions are written atomically but not fsync'd (see atomic-dir.ts): a process crash cannot tear
+ * them, a machine crash can, and then the hash check rejects the version and the compute host
+ * rebuilds it from the newest good version or checkpoint before it (every step is deterministic).
+ * A checkpoint fsyncs its files (the links share the version's data) and folders.
  */
 import { existsSync, linkSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,7 +43,7 @@ export async function writeVersion(
   write: (tmpDir: string) => Promise<void> | void,
   result: Record<string, unknown>,
 ): Promise<Manifest> {
-  const manifest = await writeAtomicDir(versionDir(runDir, v), write, { version: v, result });
+  const manifest = await writeAtomicDir(versionDir(runDir, v), write, { version: v, result }, { durable: false });
   for (const old of numberedDirs(versionsDir(runDir)).slice(VERSIONS_KEPT)) rmSync(versionDir(runDir, old), { recursive: true, force: true });
   sweepTornWrites(versionsDir(runDir));
   return manifest;
@@ -57,6 +62,15 @@ export async function checkpointVersion(runDir: string, v: number, keep: number)
   for (const old of numberedDirs(checkpointsDir(runDir)).slice(keep)) rmSync(checkpointDir(runDir, old), { recursive: true, force: true });
   sweepTornWrites(checkpointsDir(runDir));
   return manifest;
+}
+
+/** The folder holding a verified copy of state v (its version, else its checkpoint), or null. */
+export function verifiedStateDir(runDir: string, v: number): { dir: string; manifest: Manifest } | null {
+  for (const dir of [versionDir(runDir, v), checkpointDir(runDir, v)]) {
+    const manifest = readVerifiedManifest(dir);
+    if (manifest) return { dir, manifest };
+  }
+  return null;
 }
 
 export function listCheckpoints(runDir: string): number[] {
