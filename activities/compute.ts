@@ -22,6 +22,7 @@ export interface ComputeDeps {
 
 export interface WarmStartResult { runDir: string; accuracy: number; metrics: Metrics }
 export interface RolloutResult { rolloutFile: string; metrics: Metrics }
+export interface SpoValuesResult { valuesFile: string; metrics: Metrics }
 export interface UpdateResult { version: number; metrics: Metrics }
 export interface EvaluateResult { accuracy: number; metrics: Metrics }
 
@@ -45,6 +46,14 @@ export function createComputeActivities(deps: ComputeDeps) {
 
     async rollout(input: { runId: string; config: ExperimentConfig; iteration: number }): Promise<RolloutResult> {
       return withHeartbeat(deps.host, 'rollout', { ...input, runDir: dirOf(input.runId) });
+    },
+
+    /**
+     * SPO's method step (objective spo only): Monte Carlo values at the cutpoints of iteration
+     * `iteration`'s completions, written beside its rollout file. Idempotent: an existing file is returned.
+     */
+    async spoValues(input: { runId: string; config: ExperimentConfig; iteration: number }): Promise<SpoValuesResult> {
+      return withHeartbeat(deps.host, 'spoValues', { ...input, runDir: dirOf(input.runId) });
     },
 
     /**

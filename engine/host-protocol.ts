@@ -1,5 +1,5 @@
 /** Messages between the worker's main thread and its compute host thread. Plain JSON only. */
-export type HostOp = 'warmStart' | 'rollout' | 'update' | 'evaluate' | 'release' | 'backend';
+export type HostOp = 'warmStart' | 'rollout' | 'spoValues' | 'update' | 'evaluate' | 'release' | 'backend';
 
 export interface HostRequest {
   id: number;

@@ -23,6 +23,7 @@ async function handle(request: HostRequest): Promise<unknown> {
     case 'backend': return info;
     case 'warmStart': return sessions.warmStart(request.args as never, progress);
     case 'rollout': return sessions.rollout(request.args as never, progress);
+    case 'spoValues': return sessions.spoValues(request.args as never, progress);
     case 'update': return sessions.update(request.args as never, progress);
     case 'evaluate': return sessions.evaluate(request.args as never);
     case 'release': return sessions.release((request.args as { runId: string }).runId);

@@ -10,7 +10,7 @@
  * of adding to it. Nothing about the result changes: the same files, bit for bit.
  *
  * Bounds: at most one iteration ahead of the newest requested update (the loop's order: evaluate
- * if due, rollout, score, update), never past the run's last iteration. A request always goes before
+ * if due, rollout, score, SPO values for objective spo, update), never past the run's last iteration. A request always goes before
  * planned work, a step already running finishes first (one tensor op stream per host). Scoring ahead
  * happens only for cases `verifyInline` may check on this thread; otherwise planning stops at the
  * rollout and the cpu worker's score activity does the rest, as without run-ahead. A planned step
@@ -22,7 +22,7 @@ import { scoreAhead } from './score-ahead.js';
 
 /** A model step of the RL loop, keyed like its activity. */
 export interface PlannedStep {
-  op: 'rollout' | 'score' | 'update' | 'evaluate';
+  op: 'rollout' | 'score' | 'spoValues' | 'update' | 'evaluate';
   iteration: number;
 }
 
@@ -33,12 +33,17 @@ export interface PlannedStep {
 export function stepsAfter(op: string, iteration: number, config: ExperimentConfig): PlannedStep[] {
   const last = config.run.iterations;
   const evaluationDue = (i: number) => i > 0 && (i % config.run.evalEvery === 0 || i === last);
+  // SPO's method step sits between score and update.
+  const toUpdate = (i: number): PlannedStep[] => [
+    ...(config.objective.name === 'spo' ? [{ op: 'spoValues' as const, iteration: i }] : []), { op: 'update', iteration: i },
+  ];
   const nextIteration = (i: number): PlannedStep[] => (i < last
-    ? [{ op: 'rollout', iteration: i + 1 }, { op: 'score', iteration: i + 1 }, { op: 'update', iteration: i + 1 }]
+    ? [{ op: 'rollout', iteration: i + 1 }, { op: 'score', iteration: i + 1 }, ...toUpdate(i + 1)]
     : []);
   switch (op) {
     case 'warmStart': return nextIteration(0);
-    case 'rollout': return [{ op: 'score', iteration }, { op: 'update', iteration }];
+    case 'rollout': return [{ op: 'score', iteration }, ...toUpdate(iteration)];
+    case 'spoValues': return [{ op: 'update', iteration }];
     case 'update': return [...(evaluationDue(iteration) ? [{ op: 'evaluate' as const, iteration }] : []), ...nextIteration(iteration)];
     case 'evaluate': return nextIteration(iteration);
     default: return [];
@@ -106,6 +111,7 @@ export class HostQueue {
 /** The model steps the host can run for a run (RunSessions). */
 export interface StepRunner {
   rollout(args: StepArgs, progress: () => void): Promise<unknown>;
+  spoValues(args: StepArgs, progress: () => void): Promise<unknown>;
   update(args: StepArgs, progress: () => void): Promise<unknown>;
   evaluate(args: StepArgs): Promise<unknown>;
 }
@@ -126,6 +132,7 @@ export function planAhead(queue: HostQueue, runner: StepRunner, op: string, args
     const stepArgs: StepArgs = { runId, config, runDir, iteration: step.iteration };
     try {
       if (step.op === 'rollout') await runner.rollout(stepArgs, noProgress);
+      else if (step.op === 'spoValues') await runner.spoValues(stepArgs, noProgress);
       else if (step.op === 'update') await runner.update(stepArgs, noProgress);
       else if (step.op === 'evaluate') await runner.evaluate(stepArgs);
       else if (!scoreAhead(rolloutFile(runDir, step.iteration))) queue.drop(runId);

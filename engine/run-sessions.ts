@@ -1,24 +1,28 @@
 /**
  * What the compute host does for each run: the model, optimizer and data of every resident run, and
- * the four model steps (warm start, rollout, update, evaluate) keyed by (run, iteration).
+ * the model steps (warm start, rollout, SPO values, update, evaluate) keyed by (run, iteration).
  *
- * Each step is idempotent: its output (a weights version, a rollout file, an evaluation file) is
- * written atomically, and a step whose output already exists returns what it recorded. A run that is
- * not resident, or resident at another version, is (re)loaded from its version folder, which is how a
- * run moves to a new worker after a crash. Every random draw comes from a stream derived from
- * (seed, purpose, iteration), so a resumed run draws exactly what the uninterrupted one would.
+ * Each step is idempotent: its output (a weights version, a rollout file, an SPO values file, an
+ * evaluation file) is written atomically, and a step whose output already exists returns what it
+ * recorded. A run that is not resident, or resident at another version, is (re)loaded from its
+ * version folder, which is how a run moves to a new worker after a crash. Every random draw comes
+ * from a stream derived from (seed, purpose, iteration), so a resumed run draws exactly what the
+ * uninterrupted one would.
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import type { ExperimentConfig } from '../configs/schema.js';
+import { lrScheduleOf, type ExperimentConfig } from '../configs/schema.js';
 import { AdamW, CharTokenizer, loadWeights, saveWeights, Transformer } from '../models/index.js';
-import { writeFileAtomic } from '../store/atomic-dir.js';
-import { readRewards, readRolloutMetrics, readRollouts, rolloutFile, writeRollouts, type RolloutRecord } from '../store/rollout-files.js';
+import { verifyBatch } from '../rewards/index.js';
+import { readVerifiedManifest, writeAtomicDir, writeFileAtomic } from '../store/atomic-dir.js';
+import { readRewards, readRolloutMetrics, readRollouts, rolloutFile, writeRollouts, type RewardRecord, type RolloutRecord } from '../store/rollout-files.js';
+import { readSpoValues, spoValuesFileFor, writeSpoValues, type SpoValuesFile } from '../store/spo-values.js';
 import { readVersion, versionDir, writeVersion } from '../store/weight-versions.js';
 import { sampleArithmetic, type ArithmeticExample, type ArithmeticSpec } from '../tasks/arithmetic.js';
-import { evaluateAccuracy, grpoUpdate, rollout, sftSteps, type RolloutBatch } from '../tasks/recipe.js';
+import { evaluateAccuracy, outcomeAdvantages, policyUpdate, rollout, sftSteps, type RolloutBatch } from '../tasks/recipe.js';
+import { spoMonteCarloValues, spoTokenAdvantages } from '../tasks/spo.js';
 import { failpoint } from '../store/failpoints.js';
 import type { Metrics } from '../workflows/shared.js';
 import { deriveRng } from './rng.js';
@@ -43,6 +47,10 @@ interface Session {
   optimizer: AdamW;
   /** Weights version currently in `model` (iteration whose update produced it; 0 = warm start). */
   version: number;
+  /** RL optimizer steps taken up to `version` (the learning-rate schedule's position). */
+  rlSteps: number;
+  /** The frozen warm-start weights, for the KL term; loaded only when objective.klCoef > 0. */
+  reference?: Transformer;
   train: ArithmeticExample[];
   heldOut: ArithmeticExample[];
 }
@@ -50,6 +58,9 @@ interface Session {
 const taskSpec = (c: ExperimentConfig): ArithmeticSpec => ({
   minDigits: c.task.minDigits, maxDigits: c.task.maxDigits, ops: [...c.task.operations], heldOutFraction: c.task.heldOutFraction,
 });
+
+/** The warm-start weights, kept apart from the pruned versions as the KL reference (klCoef > 0 only). */
+const referenceDir = (runDir: string) => join(runDir, 'reference');
 
 /** Prompts of one iteration: consecutive slices of a per-epoch shuffle of the training set. */
 export function promptsForIteration<T>(train: T[], seed: number, iteration: number, perIteration: number): T[] {
@@ -73,9 +84,9 @@ export class RunSessions {
 
   constructor(private readonly options: { memoryBudgetBytes: number }) {}
 
-  /** Resident bytes of a run: weights plus AdamW's two moments, float32. */
+  /** Resident bytes of a run: weights plus AdamW's two moments, and the reference weights if loaded; float32. */
   private static bytesOf(session: Session): number {
-    return session.model.numParams() * 4 * 3;
+    return session.model.numParams() * 4 * 3 + (session.reference ? session.reference.numParams() * 4 : 0);
   }
 
   private newSession(config: ExperimentConfig): Session {
@@ -84,7 +95,7 @@ export class RunSessions {
     const spec = taskSpec(config);
     const split = { splitSeed: config.task.splitSeed, sampleSeed: config.task.splitSeed, spec };
     return {
-      config, tokenizer, model, version: -1,
+      config, tokenizer, model, version: -1, rlSteps: 0,
       optimizer: new AdamW(model.params, { lr: config.optimizer.lr, weightDecay: config.optimizer.weightDecay }),
       train: sampleArithmetic('train', config.task.trainSize, split),
       heldOut: sampleArithmetic('heldout', config.task.evalSize, split),
@@ -112,6 +123,7 @@ export class RunSessions {
   private dispose(session: Session): void {
     session.model.dispose();
     session.optimizer.dispose();
+    session.reference?.dispose();
   }
 
   /** The run's session holding weights version `version`, loading it from disk when needed. */
@@ -128,8 +140,22 @@ export class RunSessions {
     session ??= this.newSession(config);
     await loadWeights(versionDir(runDir, version), session.model, session.optimizer);
     session.version = version;
+    const state = JSON.parse(readFileSync(join(versionDir(runDir, version), 'state.json'), 'utf8')) as { rlSteps?: number };
+    session.rlSteps = state.rlSteps ?? 0;
     this.keep(runId, session);
     return session;
+  }
+
+  /** The run's KL reference (the warm-start weights), resident beside its model and counted in the budget. */
+  private async referenceOf(args: StepArgs, session: Session): Promise<Transformer> {
+    if (session.reference) return session.reference;
+    const dir = referenceDir(args.runDir);
+    if (!readVerifiedManifest(dir)) throw new DataError(`run ${args.runId}: the KL reference weights are missing or fail their sha256 check in ${dir}`);
+    const reference = new Transformer({ vocabSize: session.tokenizer.vocabSize, ...args.config.model }, deriveRng(args.config.seed, 'init'));
+    await loadWeights(dir, reference);
+    session.reference = reference;
+    this.keep(args.runId, session);
+    return reference;
   }
 
   private async saveVersion(args: StepArgs, session: Session, version: number, result: Record<string, unknown>): Promise<void> {
@@ -139,8 +165,9 @@ export class RunSessions {
       const state = {
         version, seed: config.seed, configSha256: configSha(config),
         // No mutable RNG state to save: every stream is derived from (seed, purpose, iteration).
-        rngStreams: ['init', 'sft', 'data-order#<epoch>', 'rollout#<iteration>', 'update#<iteration>'],
+        rngStreams: ['init', 'sft', 'data-order#<epoch>', 'rollout#<iteration>', 'spo#<iteration>', 'update#<iteration>'],
         dataCursor: version * config.rollout.promptsPerIteration,
+        rlSteps: session.rlSteps,
       };
       writeFileSync(join(tmp, 'state.json'), JSON.stringify(state, null, 2));
     }, result);
@@ -196,6 +223,10 @@ export class RunSessions {
         'perf/warmStartSeconds': (performance.now() - started) / 1000,
       },
     };
+    if (config.objective.klCoef > 0) {
+      // Before version 0, which marks the warm start done: a run with a version 0 has its reference.
+      await writeAtomicDir(referenceDir(runDir), async (tmp) => { await saveWeights(tmp, session.model); });
+    }
     await this.saveVersion({ ...args, iteration: 0 }, session, 0, result);
     session.version = 0;
     this.keep(args.runId, session);
@@ -232,6 +263,47 @@ export class RunSessions {
     return { rolloutFile: file, metrics };
   }
 
+  /**
+   * SPO's method step: Monte Carlo values at the cutpoints of every completion of the iteration
+   * (tasks/spo.ts), sampled with the policy that made the rollout, each continuation scored with the
+   * completion's verifier. Written beside the rollout; an existing file is returned.
+   */
+  async spoValues(args: StepArgs, progress: Progress): Promise<{ valuesFile: string; metrics: Metrics }> {
+    const { config, iteration, runDir } = args;
+    const rollouts = rolloutFile(runDir, iteration);
+    const file = spoValuesFileFor(rollouts);
+    const done = readSpoValues(file);
+    if (done) return { valuesFile: file, metrics: spoMetrics(done, NaN) };
+
+    const rewards = readRewards(rollouts);
+    if (!rewards) throw new DataError(`run ${args.runId}: iteration ${iteration} has no rewards file beside ${rollouts}`);
+    const records = readRollouts(rollouts);
+    // Groups the update leaves out (a skipped verdict) need no values.
+    const { kept, scores } = scoredGroups(records, rewards);
+    const session = await this.sessionAt(args, iteration - 1);
+    const { probThreshold, cutpointInterval, samples } = config.objective.spo;
+    progress({ phase: 'spo', completions: kept.length });
+    const started = performance.now();
+    const inputs = kept.map((r) => ({ id: r.id, group: r.group, promptTokens: r.promptTokens, tokens: r.tokens, logprobs: r.logprobs, reward: scores.get(r.id) ?? 0 }));
+    const values = await spoMonteCarloValues(
+      session.model,
+      inputs,
+      // Scored as the score activity does: quick cases (the built-in task's exact-integer check)
+      // on this thread, anything else on the verifier pool; a bad completion scores 0.
+      async (cases) => (await verifyBatch(cases.map(({ index, completion }, n) => ({
+        id: String(n), verifier: kept[index].verifier, completion, gold: kept[index].answer,
+      })))).map((v) => v.score),
+      {
+        probThreshold, cutpointInterval, samples, temperature: config.rollout.temperature, maxNewTokens: config.rollout.maxNewTokens,
+        topK: config.rollout.topK, topP: config.rollout.topP, stop: [...config.rollout.stop],
+        rng: deriveRng(config.seed, 'spo', iteration), tokenizer: session.tokenizer,
+      },
+    );
+    const out: SpoValuesFile = { iteration, probThreshold, cutpointInterval, samples, continuations: values.continuations, records: values.records };
+    writeSpoValues(file, out);
+    return { valuesFile: file, metrics: spoMetrics(out, (performance.now() - started) / 1000) };
+  }
+
   async update(args: StepArgs, progress: Progress): Promise<{ version: number; metrics: Metrics }> {
     const { config, iteration, runDir } = args;
     const done = readVersion(runDir, iteration);
@@ -244,20 +316,37 @@ export class RunSessions {
     const records = readRollouts(file);
     const batch = toBatch(records, rewards.map((r) => r.status), config.rollout.groupSize, config.rollout.temperature);
     const scores = new Map(rewards.map((r) => [r.id, r.score]));
+    const batchRewards = batch.ids.map((id) => scores.get(id) ?? 0);
+    const objective = config.objective;
+    let advantages: number[][];
+    if (objective.name === 'spo') {
+      const valuesFile = spoValuesFileFor(file);
+      const values = readSpoValues(valuesFile);
+      if (!values) throw new DataError(`run ${args.runId}: objective spo but iteration ${iteration} has no SPO values file ${valuesFile}`);
+      advantages = spoTokenAdvantages(batch.items.map((it, k) => ({ id: batch.ids[k], tokens: it.tokens })), batchRewards, new Map(values.records.map((r) => [r.id, r])));
+    } else {
+      advantages = outcomeAdvantages(batch, batchRewards, objective.advantage, { std: objective.advantageStd });
+    }
+    const reference = objective.klCoef > 0 ? await this.referenceOf(args, session) : undefined;
     progress({ phase: 'update', sequences: batch.items.length });
     const started = performance.now();
     try {
-      const result = grpoUpdate(session.model, session.optimizer, batch, batch.ids.map((id) => scores.get(id) ?? 0), {
-        epochs: config.optimizer.epochsPerIteration, miniBatchSize: config.optimizer.miniBatchSize, lr: config.optimizer.lr, maxGradNorm: config.optimizer.maxGradNorm,
-        clipLow: config.objective.clipLow, clipHigh: config.objective.clipHigh, aggregation: config.objective.aggregation,
-        skipZeroAdvantage: config.objective.dropUniformGroups, rng: deriveRng(config.seed, 'update', iteration),
+      const { optimizer: o } = config;
+      const result = policyUpdate(session.model, session.optimizer, batch, advantages, {
+        loss: objective.name, epochs: o.epochsPerIteration, miniBatchSize: o.miniBatchSize, microBatchSize: o.microBatchSize,
+        lr: o.lr, schedule: lrScheduleOf(config), stepOffset: session.rlSteps, maxGradNorm: o.maxGradNorm,
+        clipLow: objective.clipLow, clipHigh: objective.clipHigh, aggregation: objective.aggregation,
+        klCoef: objective.klCoef, reference, forking: objective.forking, spo: objective.spo,
+        skipZeroAdvantage: objective.dropUniformGroups, rng: deriveRng(config.seed, 'update', iteration),
       });
       const metrics: Metrics = {};
       for (const [k, v] of Object.entries(result.metrics)) metrics[`update/${k}`] = v;
+      metrics['update/meanReward'] = batchRewards.reduce((a, b) => a + b, 0) / Math.max(batchRewards.length, 1);
       metrics['perf/updateSeconds'] = (performance.now() - started) / 1000;
       metrics['update/droppedGroups'] = batch.droppedGroups;
       failpoint('update:stepped'); // gradients applied in memory, version not yet on disk
       const recorded = { version: iteration, metrics };
+      session.rlSteps += result.metrics.steps;
       await this.saveVersion(args, session, iteration, recorded);
       session.version = iteration;
       return recorded;
@@ -307,6 +396,24 @@ function rolloutMetrics(records: RolloutRecord[], seconds: number): Metrics {
     metrics['perf/rolloutTokensPerSec'] = seconds > 0 ? tokens / seconds : 0;
   }
   return metrics;
+}
+
+function spoMetrics(values: SpoValuesFile, seconds: number): Metrics {
+  const cuts = values.records.flatMap((r) => r.cutpoints.map((c, k) => ({ c, v: r.values[k] }))).filter((x) => x.c >= 0);
+  const metrics: Metrics = {
+    'spo/cutpoints': values.records.length ? cuts.length / values.records.length : 0,
+    'spo/continuations': values.continuations,
+    'spo/meanValue': cuts.length ? cuts.reduce((a, x) => a + x.v, 0) / cuts.length : 0,
+  };
+  if (Number.isFinite(seconds)) metrics['perf/spoSeconds'] = seconds;
+  return metrics;
+}
+
+/** The records of groups without a `skipped` verdict (what the update trains on), and every score by id. */
+function scoredGroups(records: RolloutRecord[], rewards: RewardRecord[]): { kept: RolloutRecord[]; scores: Map<string, number> } {
+  const status = new Map(rewards.map((r) => [r.id, r.status]));
+  const skipped = new Set(records.filter((r) => status.get(r.id) === 'skipped').map((r) => r.group));
+  return { kept: records.filter((r) => !skipped.has(r.group)), scores: new Map(rewards.map((r) => [r.id, r.score])) };
 }
 
 /**

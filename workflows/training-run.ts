@@ -1,7 +1,9 @@
 /**
  * `trainingRun`: one RL fine-tuning run, as a durable loop.
  *
- *   warm start (once) -> [rollout -> score -> update -> evaluate every k -> checkpoint every c] x N
+ *   warm start (once) -> [rollout -> score -> (SPO values) -> update -> evaluate every k -> checkpoint every c] x N
+ *
+ * The SPO values step (Monte Carlo continuations at segment cutpoints) runs only for objective spo.
  *
  * Model work runs on the compute host of one worker (a pinned queue, so weights stay resident); when
  * that worker is gone the run claims another, which reloads from the newest good state on disk.
@@ -165,7 +167,13 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
       const rollout = await onComputeHost((a) => a.rollout.executeWithOptions(
         { summary: `${at}: sample ${config.rollout.promptsPerIteration}×${config.rollout.groupSize} completions` }, [{ runId, config, iteration }]));
       const scores = await scorer.score.executeWithOptions({ summary: `${at}: verify rewards` }, [{ runId, iteration, rolloutFile: rollout.rolloutFile }]);
-      const iterationMetrics: Metrics = { ...rollout.metrics, ...scores.metrics };
+      let methodMetrics: Metrics = {};
+      if (config.objective.name === 'spo') {
+        const spo = await onComputeHost((a) => a.spoValues.executeWithOptions(
+          { summary: `${at}: SPO Monte Carlo values (${config.objective.spo.samples} continuations per cutpoint)` }, [{ runId, config, iteration }]));
+        methodMetrics = spo.metrics;
+      }
+      const iterationMetrics: Metrics = { ...rollout.metrics, ...scores.metrics, ...methodMetrics };
       const update = await onComputeHost((a) => a.update.executeWithOptions(
         { summary: `${at}: ${config.objective.name} update` }, [{ runId, config, iteration, iterationMetrics }]));
       const metrics: Metrics = { ...iterationMetrics, ...update.metrics };

@@ -3,7 +3,7 @@
  * workers poll queues by name, so two files in one namespace could pick up each other's runs.
  */
 export const TEST_NAMESPACES = [
-  'training-run', 'worker-crash', 'heartbeat', 'cli', 'cli-submit', 'determinism', 'sweeps', 'report', 'browser', 'spare',
+  'training-run', 'worker-crash', 'heartbeat', 'cli', 'cli-submit', 'determinism', 'sweeps', 'report', 'browser', 'objectives', 'spare',
 ] as const;
 
 export type TestNamespace = (typeof TEST_NAMESPACES)[number];
