@@ -17,7 +17,7 @@
  * that fails is forgotten: the workflow's own request repeats it and reports the error.
  */
 import type { ExperimentConfig } from '../configs/schema.js';
-import { rolloutFile } from '../store/rollout-files.js';
+import { rolloutFile, type RolloutRecord } from '../store/rollout-files.js';
 import { scoreAhead } from './score-ahead.js';
 
 /** A model step of the RL loop, keyed like its activity. */
@@ -114,6 +114,8 @@ export interface StepRunner {
   spoValues(args: StepArgs, progress: () => void): Promise<unknown>;
   update(args: StepArgs, progress: () => void): Promise<unknown>;
   evaluate(args: StepArgs): Promise<unknown>;
+  /** The records of a rollout file the runner still holds in memory, else null. */
+  cachedRollouts(file: string): RolloutRecord[] | null;
 }
 
 interface StepArgs {
@@ -135,7 +137,10 @@ export function planAhead(queue: HostQueue, runner: StepRunner, op: string, args
       else if (step.op === 'spoValues') await runner.spoValues(stepArgs, noProgress);
       else if (step.op === 'update') await runner.update(stepArgs, noProgress);
       else if (step.op === 'evaluate') await runner.evaluate(stepArgs);
-      else if (!scoreAhead(rolloutFile(runDir, step.iteration))) queue.drop(runId);
+      else {
+        const file = rolloutFile(runDir, step.iteration);
+        if (!scoreAhead(file, runner.cachedRollouts(file) ?? undefined)) queue.drop(runId);
+      }
     } catch {
       queue.drop(runId); // the workflow's own request repeats the step and reports the error
     }

@@ -17,15 +17,16 @@ import { lrScheduleOf, type ExperimentConfig } from '../configs/schema.js';
 import { AdamW, CharTokenizer, loadWeights, saveWeights, Transformer } from '../models/index.js';
 import { verifyBatch } from '../rewards/index.js';
 import { readVerifiedManifest, writeAtomicDir, writeFileAtomic } from '../store/atomic-dir.js';
-import { readRewards, readRolloutMetrics, readRollouts, rolloutFile, writeRollouts, type RewardRecord, type RolloutRecord } from '../store/rollout-files.js';
+import { readRewards, readRolloutMetrics, readRollouts, rolloutFile, writeRewards, writeRollouts, type RewardRecord, type RolloutRecord } from '../store/rollout-files.js';
 import { readSpoValues, spoValuesFileFor, writeSpoValues, type SpoValuesFile } from '../store/spo-values.js';
-import { readVersion, versionDir, writeVersion } from '../store/weight-versions.js';
+import { readVersion, verifiedStateDir, writeVersion } from '../store/weight-versions.js';
 import { sampleArithmetic, type ArithmeticExample, type ArithmeticSpec } from '../tasks/arithmetic.js';
 import { evaluateAccuracy, outcomeAdvantages, policyUpdate, rollout, sftSteps, type RolloutBatch } from '../tasks/recipe.js';
 import { spoMonteCarloValues, spoTokenAdvantages } from '../tasks/spo.js';
 import { failpoint } from '../store/failpoints.js';
 import type { Metrics } from '../workflows/shared.js';
 import { deriveRng } from './rng.js';
+import { scoreAhead } from './score-ahead.js';
 
 export interface StepArgs {
   runId: string;
@@ -81,6 +82,8 @@ const configSha = (c: ExperimentConfig) => createHash('sha256').update(JSON.stri
 export class RunSessions {
   /** Resident runs, least recently used first (Map keeps insertion order). */
   private readonly resident = new Map<string, Session>();
+  /** The last rollout this host wrote, kept so the score-ahead and update steps need not parse it. */
+  private lastRollout: { file: string; records: RolloutRecord[] } | null = null;
 
   constructor(private readonly options: { memoryBudgetBytes: number }) {}
 
@@ -134,16 +137,46 @@ export class RunSessions {
       this.keep(runId, session);
       return session;
     }
-    if (!readVersion(runDir, version)) {
-      throw new DataError(`run ${runId}: weights version ${version} is missing or fails its sha256 check in ${join(runDir, 'versions')}`);
-    }
+    const state = verifiedStateDir(runDir, version);
+    if (!state) return this.rebuild(args, version);
     session ??= this.newSession(config);
-    await loadWeights(versionDir(runDir, version), session.model, session.optimizer);
+    await loadWeights(state.dir, session.model, session.optimizer);
     session.version = version;
-    const state = JSON.parse(readFileSync(join(versionDir(runDir, version), 'state.json'), 'utf8')) as { rlSteps?: number };
-    session.rlSteps = state.rlSteps ?? 0;
+    const saved = JSON.parse(readFileSync(join(state.dir, 'state.json'), 'utf8')) as { rlSteps?: number };
+    session.rlSteps = saved.rlSteps ?? 0;
     this.keep(runId, session);
     return session;
+  }
+
+  /**
+   * Recompute weights version `version`, missing or failing its hashes (versions are not fsync'd, so
+   * a machine crash can tear them), from the newest good state before it: its rollout, rewards and
+   * update are redone in order, recursively. Every step is seeded by (seed, iteration), so the result
+   * is the lost version bit for bit; existing rollout and rewards files are reused.
+   */
+  private async rebuild(args: StepArgs, version: number): Promise<Session> {
+    const { runId, runDir, config } = args;
+    if (version === 0) {
+      await this.warmStart(args, () => undefined);
+    } else {
+      const at = { ...args, iteration: version };
+      const { rolloutFile: file } = await this.rollout(at, () => undefined);
+      if (!readRewards(file) && !scoreAhead(file, this.cachedRollouts(file) ?? undefined)) {
+        const records = this.cachedRollouts(file) ?? readRollouts(file);
+        const verdicts = await verifyBatch(records.map((r) => ({ id: r.id, verifier: r.verifier, completion: r.completion, gold: r.answer })));
+        writeRewards(file, verdicts.map((v) => ({ id: v.id, status: v.status, score: v.score, reason: v.reason })));
+      }
+      if (config.objective.name === 'spo') await this.spoValues(at, () => undefined);
+      await this.update(at, () => undefined);
+    }
+    const session = this.resident.get(runId);
+    if (!session || session.version !== version) throw new DataError(`run ${runId}: could not rebuild weights version ${version} in ${runDir}`);
+    return session;
+  }
+
+  /** The records of the rollout file this host wrote last, if it is `file` (saves parsing it again). */
+  cachedRollouts(file: string): RolloutRecord[] | null {
+    return this.lastRollout?.file === file ? this.lastRollout.records : null;
   }
 
   /** The run's KL reference (the warm-start weights), resident beside its model and counted in the budget. */
@@ -259,6 +292,7 @@ export class RunSessions {
     });
     const metrics = rolloutMetrics(records, seconds);
     writeRollouts(file, records, metrics);
+    this.lastRollout = { file, records };
     failpoint('rollout:written');
     return { rolloutFile: file, metrics };
   }
@@ -277,7 +311,7 @@ export class RunSessions {
 
     const rewards = readRewards(rollouts);
     if (!rewards) throw new DataError(`run ${args.runId}: iteration ${iteration} has no rewards file beside ${rollouts}`);
-    const records = readRollouts(rollouts);
+    const records = this.cachedRollouts(rollouts) ?? readRollouts(rollouts);
     // Groups the update leaves out (a skipped verdict) need no values.
     const { kept, scores } = scoredGroups(records, rewards);
     const session = await this.sessionAt(args, iteration - 1);
@@ -313,7 +347,7 @@ export class RunSessions {
     const file = rolloutFile(runDir, iteration);
     const rewards = readRewards(file);
     if (!rewards) throw new DataError(`run ${args.runId}: iteration ${iteration} has no rewards file beside ${file}`);
-    const records = readRollouts(file);
+    const records = this.cachedRollouts(file) ?? readRollouts(file);
     const batch = toBatch(records, rewards.map((r) => r.status), config.rollout.groupSize, config.rollout.temperature);
     const scores = new Map(rewards.map((r) => [r.id, r.score]));
     const batchRewards = batch.ids.map((id) => scores.get(id) ?? 0);

@@ -6,13 +6,16 @@
  */
 import { resolveSpec } from '../rewards/index.js';
 import { verifyInline } from '../rewards/inline.js';
-import { readRewards, readRollouts, writeRewards, type RewardRecord } from '../store/rollout-files.js';
+import { readRewards, readRollouts, writeRewards, type RewardRecord, type RolloutRecord } from '../store/rollout-files.js';
 
-/** True when the rollout's rewards file exists (now); false when some case needs the verifier pool. */
-export function scoreAhead(rolloutPath: string): boolean {
+/**
+ * True when the rollout's rewards file exists (now); false when some case needs the verifier pool.
+ * `rollouts`: the file's records when the caller has them in memory.
+ */
+export function scoreAhead(rolloutPath: string, rollouts?: RolloutRecord[]): boolean {
   if (readRewards(rolloutPath)) return true;
   const records: RewardRecord[] = [];
-  for (const r of readRollouts(rolloutPath)) {
+  for (const r of rollouts ?? readRollouts(rolloutPath)) {
     let verdict;
     try {
       verdict = verifyInline(resolveSpec(r.verifier), r.completion, r.answer);
