@@ -84,6 +84,12 @@ export class RunSessions {
   private readonly resident = new Map<string, Session>();
   /** The last rollout this host wrote, kept so the score-ahead and update steps need not parse it. */
   private lastRollout: { file: string; records: RolloutRecord[] } | null = null;
+  /**
+   * Results of the updates this host wrote (by run folder and version), so that the workflow's
+   * request for an update done ahead returns without hashing the version's files again: within the
+   * life of this process nothing can tear them.
+   */
+  private readonly writtenUpdates = new Map<string, { version: number; metrics: Metrics }>();
 
   constructor(private readonly options: { memoryBudgetBytes: number }) {}
 
@@ -167,6 +173,7 @@ export class RunSessions {
         writeRewards(file, verdicts.map((v) => ({ id: v.id, status: v.status, score: v.score, reason: v.reason })));
       }
       if (config.objective.name === 'spo') await this.spoValues(at, () => undefined);
+      this.writtenUpdates.delete(`${runDir}#${version}`); // written by this process, lost since
       await this.update(at, () => undefined);
     }
     const session = this.resident.get(runId);
@@ -340,6 +347,9 @@ export class RunSessions {
 
   async update(args: StepArgs, progress: Progress): Promise<{ version: number; metrics: Metrics }> {
     const { config, iteration, runDir } = args;
+    const key = `${runDir}#${iteration}`;
+    const written = this.writtenUpdates.get(key);
+    if (written) return written;
     const done = readVersion(runDir, iteration);
     if (done) return done.meta.result as { version: number; metrics: Metrics };
 
@@ -383,6 +393,8 @@ export class RunSessions {
       session.rlSteps += result.metrics.steps;
       await this.saveVersion(args, session, iteration, recorded);
       session.version = iteration;
+      this.writtenUpdates.set(key, recorded);
+      if (this.writtenUpdates.size > 64) this.writtenUpdates.delete(this.writtenUpdates.keys().next().value!);
       return recorded;
     } catch (err) {
       // The resident weights may be half-updated: forget them so the retry reloads version i-1.
