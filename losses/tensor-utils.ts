@@ -24,6 +24,46 @@ export function rowDot(x: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor1D {
   return tf.reshape(tf.matMul(tf.reshape(x, [b, 1, t]) as tf.Tensor3D, tf.reshape(w, [b, t, 1]) as tf.Tensor3D), [b]) as tf.Tensor1D;
 }
 
+/**
+ * Whether reading a tensor on the host costs nothing: the cpu backend's `dataSync` returns the
+ * backing array, while its elementwise kernels cost ~40-100 µs on [32, 256] (per-element index
+ * arithmetic), so one JS loop beats a chain of ops there. On wasm a read is a copy out of the
+ * heap and an upload a copy in (~3-17 µs each) and its kernels are ~3-7 µs: tensor ops win.
+ */
+export function readsAreFree(): boolean {
+  return tf.getBackend() === 'cpu';
+}
+
+/**
+ * Σ_j d_j[b] · M_j[b, t] → [B, T]: per-row scalings of [B, T] matrices, summed (the backward of a
+ * weighted row sum). The cpu backend's broadcasting multiply does index arithmetic per element
+ * (~0.6 ms for [32, 256], 15× its same-shape multiply), so there it is one host loop; elsewhere a
+ * broadcast multiply per term.
+ * @param terms pairs of d [B] and M [B, T]
+ */
+export function scaleRows(terms: ReadonlyArray<readonly [tf.Tensor1D, tf.Tensor2D]>): tf.Tensor2D {
+  if (terms.length === 0) throw new Error('scaleRows needs at least one term');
+  const [b, t] = terms[0][1].shape;
+  if (readsAreFree()) {
+    const out = new Float32Array(b * t);
+    for (const [d, m] of terms) {
+      const dv = d.dataSync();
+      const mv = m.dataSync();
+      for (let i = 0; i < b; i++) {
+        const di = dv[i];
+        for (let j = i * t, end = j + t; j < end; j++) out[j] += di * mv[j];
+      }
+    }
+    return tf.tensor2d(out, [b, t]);
+  }
+  let acc: tf.Tensor2D | undefined;
+  for (const [d, m] of terms) {
+    const term = tf.mul(tf.reshape(d, [b, 1]), m) as tf.Tensor2D;
+    acc = acc ? (tf.add(acc, term) as tf.Tensor2D) : term;
+  }
+  return acc!;
+}
+
 /** Product of the given [B, T] factors (undefined ones skipped); `base` when none is given. */
 export function product(base: tf.Tensor2D, ...factors: Array<tf.Tensor2D | undefined>): tf.Tensor2D {
   let w = base;

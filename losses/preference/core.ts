@@ -1,13 +1,15 @@
 /**
- * Shared pieces of the preference family: input checks, the weighted per-response log-ratio sums
- * and the sigmoid (label-smoothed) pair loss. Internal to losses/.
+ * Shared pieces of the preference family: input checks, the weighted log-ratio row every objective
+ * sums (through the fused `weightedRowSums`), the sigmoid (label-smoothed) pair loss and the pair
+ * metrics, read on the host from the sums. Internal to losses/.
  *
- * Shapes: every per-token tensor is [B, T] (B pairs, T padded response length); sums are [B].
+ * Shapes: every per-token tensor is [B, T] (B pairs, T padded response length); per-pair values [B].
  */
 import * as tf from '@tensorflow/tfjs';
 import type { PreferenceLossInputs, PreferenceLossParams, PreferenceSide } from '../types.js';
 import { LossInputError } from '../errors.js';
-import { constantWeights, rowDot } from '../tensor-utils.js';
+import type { WeightedRow } from '../row-sums.js';
+import { constantWeights } from '../tensor-utils.js';
 
 export function checkPreferenceInputs(where: string, inputs: PreferenceLossInputs, params: PreferenceLossParams): void {
   for (const sideName of ['chosen', 'rejected'] as const) {
@@ -36,14 +38,12 @@ export function effectiveWeights(side: PreferenceSide, extra: Array<tf.Tensor2D 
   return constantWeights([side.mask, side.tokenWeights, ...extra], complements);
 }
 
-/** [B, T] lp_θ − lp_ref (finite inputs: masked positions are zeroed by the weights downstream). */
-export function tokenLogRatios(side: PreferenceSide): tf.Tensor2D {
-  return tf.sub(side.logp, side.refLogp);
-}
-
-/** [B] Σ_t w_t (lp_θ − lp_ref)[t], one batched row dot. */
-export function weightedLogRatioSum(side: PreferenceSide, weights: tf.Tensor2D): tf.Tensor1D {
-  return rowDot(tokenLogRatios(side), weights);
+/**
+ * The row Σ_t w_t g_t (lp_θ − lp_ref)[t] of one response: `weight` constant (see `effectiveWeights`),
+ * `gate` an optional differentiable per-token weight (SparsePO's mask).
+ */
+export function logRatioRow(side: PreferenceSide, weight: tf.Tensor2D, gate?: tf.Tensor2D): WeightedRow {
+  return { x: side.logp, offset: side.refLogp, weight, gate };
 }
 
 /**
@@ -56,16 +56,37 @@ export function sigmoidPairLoss(h: tf.Tensor1D, labelSmoothing = 0): tf.Tensor1D
   return tf.add(tf.mul(main, 1 - labelSmoothing), tf.mul(tf.softplus(h), labelSmoothing)) as tf.Tensor1D;
 }
 
-/** The metrics every preference loss reports, from the margin h [B] and the per-pair rewards [B]. */
-export function pairMetricsTensor(h: tf.Tensor1D, chosenReward: tf.Tensor1D, rejectedReward: tf.Tensor1D): tf.Tensor1D {
-  return tf.stack([
-    tf.mean(h),
-    tf.mean(tf.cast(tf.greater(h, 0), 'float32')),
-    tf.mean(chosenReward),
-    tf.mean(rejectedReward),
-  ]) as tf.Tensor1D;
+/** `sigmoidPairLoss` of one pair on the host (metrics). */
+export function sigmoidPairLossValue(h: number, labelSmoothing = 0): number {
+  const softplus = (z: number) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));
+  return (1 - labelSmoothing) * softplus(-h) + (labelSmoothing ? labelSmoothing * softplus(h) : 0);
 }
 
-export function pairMetrics(values: ArrayLike<number>): Record<string, number> {
-  return { margin: values[0], accuracy: values[1], chosenReward: values[2], rejectedReward: values[3] };
+/** Reads a [R, B] tensor as R rows of B numbers, and disposes it. */
+export function readRows(t: tf.Tensor2D): Float32Array[] {
+  const [r, b] = t.shape;
+  const v = t.dataSync() as Float32Array;
+  t.dispose();
+  return Array.from({ length: r }, (_, i) => v.subarray(i * b, (i + 1) * b));
+}
+
+export function meanOf(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return xs.length ? s / xs.length : 0;
+}
+
+/**
+ * The metrics every preference loss reports: `margin` (mean h), `accuracy` (fraction of pairs with
+ * h > 0), `chosenReward` and `rejectedReward` (mean per-pair rewards).
+ */
+export function pairMetrics(h: ArrayLike<number>, chosenReward: ArrayLike<number>, rejectedReward: ArrayLike<number>): Record<string, number> {
+  let correct = 0;
+  for (let i = 0; i < h.length; i++) if (h[i] > 0) correct++;
+  return { margin: meanOf(h), accuracy: h.length ? correct / h.length : 0, chosenReward: meanOf(chosenReward), rejectedReward: meanOf(rejectedReward) };
+}
+
+/** x · c, elementwise on the host. */
+export function scaled(x: ArrayLike<number>, c: number): Float64Array {
+  return Float64Array.from({ length: x.length }, (_, i) => x[i] * c);
 }

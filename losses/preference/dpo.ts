@@ -21,8 +21,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LossResult, PreferenceLossFn, PreferenceLossInputs, PreferenceLossParams } from '../types.js';
 import { LossInputError } from '../errors.js';
-import { readAndDispose } from '../tensor-utils.js';
-import { checkPreferenceInputs, effectiveWeights, pairMetrics, pairMetricsTensor, sigmoidPairLoss, weightedLogRatioSum } from './core.js';
+import { outRows, weightedRowSums } from '../row-sums.js';
+import { checkPreferenceInputs, effectiveWeights, logRatioRow, pairMetrics, readRows, scaled, sigmoidPairLoss } from './core.js';
 
 /** Constant per-token scores s [B, T] whose complements 1 − s weight each side (cDPO). */
 export interface ComplementWeights {
@@ -35,15 +35,23 @@ export interface ComplementWeights {
  * Used by dpo, token-weighted DPO and critical-token DPO.
  */
 export function weightedDpoLoss(inputs: PreferenceLossInputs, params: PreferenceLossParams, complements: ComplementWeights = {}): LossResult {
-  let metricsT: tf.Tensor1D | undefined;
+  const { beta } = params;
+  let sums: tf.Tensor2D | undefined;
   const loss = tf.tidy(() => {
-    const rw = tf.mul(weightedLogRatioSum(inputs.chosen, effectiveWeights(inputs.chosen, [], [complements.chosen])), params.beta) as tf.Tensor1D;
-    const rl = tf.mul(weightedLogRatioSum(inputs.rejected, effectiveWeights(inputs.rejected, [], [complements.rejected])), params.beta) as tf.Tensor1D;
-    const h = tf.sub(rw, rl) as tf.Tensor1D;
-    if (!params.skipMetrics) metricsT = tf.keep(pairMetricsTensor(h, rw, rl));
-    return tf.mean(sigmoidPairLoss(h, params.labelSmoothing ?? 0)) as tf.Scalar;
+    const rows = [
+      logRatioRow(inputs.chosen, effectiveWeights(inputs.chosen, [], [complements.chosen])),
+      logRatioRow(inputs.rejected, effectiveWeights(inputs.rejected, [], [complements.rejected])),
+    ];
+    // h = β Σ w (lp − ref)[y_w] − β Σ w (lp − ref)[y_l]
+    const { out, detached } = weightedRowSums(rows, [[beta, -beta]], params.skipMetrics ? undefined : (S) => [S]);
+    sums = detached?.[0] as tf.Tensor2D | undefined;
+    return tf.mean(sigmoidPairLoss(outRows(out)[0], params.labelSmoothing ?? 0)) as tf.Scalar;
   });
-  return { loss, metrics: metricsT ? pairMetrics(readAndDispose(metricsT)) : {} };
+  if (!sums) return { loss, metrics: {} };
+  const [sw, sl] = readRows(sums);
+  const rw = scaled(sw, beta);
+  const rl = scaled(sl, beta);
+  return { loss, metrics: pairMetrics(rw.map((r, i) => r - rl[i]), rw, rl) };
 }
 
 /** DPO (sigmoid, optional label smoothing); `tokenWeights` on either side multiply in. */
@@ -64,15 +72,30 @@ export const tokenWeightedDpo: PreferenceLossFn = (inputs, params) => {
 /** IPO with length-averaged log-ratios (TRL convention); τ = params.beta. */
 export const ipo: PreferenceLossFn = (inputs, params) => {
   checkPreferenceInputs('ipo', inputs, params);
-  let metricsT: tf.Tensor1D | undefined;
+  let sums: tf.Tensor2D | undefined;
   const loss = tf.tidy(() => {
-    const meanRatio = (side: PreferenceLossInputs['chosen']) =>
-      tf.div(weightedLogRatioSum(side, effectiveWeights(side)), tf.maximum(tf.sum(side.mask, 1), 1)) as tf.Tensor1D; // [B]
-    const rw = meanRatio(inputs.chosen);
-    const rl = meanRatio(inputs.rejected);
-    const h = tf.sub(rw, rl) as tf.Tensor1D;
-    if (!params.skipMetrics) metricsT = tf.keep(pairMetricsTensor(h, rw, rl));
+    const rows = [logRatioRow(inputs.chosen, effectiveWeights(inputs.chosen)), logRatioRow(inputs.rejected, effectiveWeights(inputs.rejected))];
+    const { out, detached } = weightedRowSums(rows, [[1, 0], [0, 1]], params.skipMetrics ? undefined : (S) => [S]);
+    sums = detached?.[0] as tf.Tensor2D | undefined;
+    const [sw, sl] = outRows(out);
+    const count = (side: PreferenceLossInputs['chosen']) => tf.maximum(tf.sum(side.mask, 1), 1); // [B] constants
+    const h = tf.sub(tf.div(sw, count(inputs.chosen)), tf.div(sl, count(inputs.rejected))) as tf.Tensor1D;
     return tf.mean(tf.square(tf.sub(h, 1 / (2 * params.beta)))) as tf.Scalar;
   });
-  return { loss, metrics: metricsT ? pairMetrics(readAndDispose(metricsT)) : {} };
+  if (!sums) return { loss, metrics: {} };
+  const [sw, sl] = readRows(sums);
+  const count = (side: PreferenceLossInputs['chosen']) => {
+    const m = side.mask.dataSync();
+    const [b, t] = side.mask.shape;
+    return Float64Array.from({ length: b }, (_, i) => {
+      let c = 0;
+      for (let j = i * t; j < (i + 1) * t; j++) c += m[j];
+      return Math.max(c, 1);
+    });
+  };
+  const nw = count(inputs.chosen);
+  const nl = count(inputs.rejected);
+  const rw = Float64Array.from(sw, (v, i) => v / nw[i]);
+  const rl = Float64Array.from(sl, (v, i) => v / nl[i]);
+  return { loss, metrics: pairMetrics(rw.map((r, i) => r - rl[i]), rw, rl) };
 };

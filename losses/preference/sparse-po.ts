@@ -29,82 +29,99 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { PreferenceLossFn, PreferenceLossInputs, PreferenceSide } from '../types.js';
-import { readAndDispose, rowDot } from '../tensor-utils.js';
-import { checkPreferenceInputs, effectiveWeights, pairMetrics, sigmoidPairLoss, tokenLogRatios } from './core.js';
+import { readAndDispose, readsAreFree } from '../tensor-utils.js';
+import { outRows, weightedRowSums, type WeightedRow } from '../row-sums.js';
+import { checkPreferenceInputs, effectiveWeights, logRatioRow, meanOf, pairMetrics, scaled, sigmoidPairLoss } from './core.js';
 
-interface SideTerms {
-  u: tf.Tensor1D; // Σ m^u ratio
-  d: tf.Tensor1D; // Σ m^d (−kl)
-  l1u: tf.Tensor1D;
-  l1d: tf.Tensor1D;
-}
-
-function sideTerms(side: PreferenceSide, withL1: boolean): SideTerms {
-  const mu = side.sparseMaskReward;
-  const md = side.sparseMaskKl ?? mu;
-  const zeros = tf.zeros([side.mask.shape[0]]) as tf.Tensor1D;
-  // the masks may be differentiable (learned head): they multiply the constant weights as tensors
-  const base = effectiveWeights(side);
-  const wu: tf.Tensor2D = mu ? tf.mul(base, mu) : base;
-  const wd: tf.Tensor2D = md === mu ? wu : md ? tf.mul(base, md) : base;
-  const u = rowDot(tokenLogRatios(side), wu);
-  const d = side.kl ? (tf.neg(rowDot(side.kl, wd)) as tf.Tensor1D) : zeros;
-  const l1 = (m: tf.Tensor2D | undefined) => (m && withL1 ? rowDot(tf.abs(m), side.mask) : zeros);
-  return { u, d, l1u: l1(mu), l1d: l1(side.sparseMaskKl) };
-}
-
-/** Fraction of valid tokens (both responses) whose reward mask is > 0 (1 without masks); read on the CPU. */
-function maskDensity(inputs: PreferenceLossInputs): number {
-  let valid = 0;
-  let dense = 0;
-  for (const side of [inputs.chosen, inputs.rejected]) {
-    const m = side.mask.dataSync();
-    const mu = side.sparseMaskReward?.dataSync();
-    for (let i = 0; i < m.length; i++) {
-      if (!(m[i] > 0)) continue;
-      valid++;
-      if (!mu || mu[i] > 0) dense++;
+/**
+ * Fraction of valid tokens (both responses) whose reward mask is > 0 (1 without masks), as [valid,
+ * dense] counts: a host loop where reads are free, else tensor ops (inside the fused op's forward,
+ * read with the other metrics).
+ */
+function maskDensityCounts(inputs: PreferenceLossInputs): tf.Tensor1D {
+  const sides = [inputs.chosen, inputs.rejected];
+  if (readsAreFree()) {
+    let valid = 0;
+    let dense = 0;
+    for (const side of sides) {
+      const m = side.mask.dataSync();
+      const mu = side.sparseMaskReward?.dataSync();
+      for (let i = 0; i < m.length; i++) {
+        if (!(m[i] > 0)) continue;
+        valid++;
+        if (!mu || mu[i] > 0) dense++;
+      }
     }
+    return tf.tensor1d([valid, dense]);
   }
-  return valid > 0 ? dense / valid : 0;
+  // step(x) = [x > 0] (on wasm ~4 µs, against ~40 µs for greater + cast)
+  const count = (side: PreferenceSide) => {
+    const valid = tf.step(side.mask);
+    return [tf.sum(valid), side.sparseMaskReward ? tf.sum(tf.mul(valid, tf.step(side.sparseMaskReward))) : tf.sum(valid)];
+  };
+  const [vw, dw] = count(inputs.chosen);
+  const [vl, dl] = count(inputs.rejected);
+  return tf.stack([tf.add(vw, vl), tf.add(dw, dl)]) as tf.Tensor1D;
 }
 
 export const sparsePo: PreferenceLossFn = (inputs, params) => {
   checkPreferenceInputs('sparsePo', inputs, params);
+  const { beta } = params;
   const lamU = params.sparseL1Reward ?? 0;
   const lamD = params.sparseL1Kl ?? 0;
   const independent = Boolean(inputs.chosen.sparseMaskKl || inputs.rejected.sparseMaskKl);
-  let metricsT: tf.Tensor1D | undefined;
+  // One fused op for every per-token sum. Rows per side s (sign +1 chosen, −1 rejected):
+  //   U_s = Σ w m^u (lp − ref)        K_s = Σ w m^d kl        L_s = Σ mask |m|  (each mask with a λ)
+  // h = β Σ_s sign·(U_s + K_s)  (u − d, as d = −(K_w − K_l)),  l1 = Σ λ L.
+  const rows: WeightedRow[] = [];
+  const hCoef: number[] = [];
+  const l1Coef: number[] = [];
+  const at = { u: [-1, -1], k: [-1, -1] }; // row index of U_s and K_s, for the metrics
+  const push = (row: WeightedRow, h: number, l1: number) => {
+    rows.push(row);
+    hCoef.push(h);
+    l1Coef.push(l1);
+    return rows.length - 1;
+  };
+  let metricsT: tf.Tensor | undefined;
   const loss = tf.tidy(() => {
-    const withL1 = lamU > 0 || lamD > 0;
-    const w = sideTerms(inputs.chosen, withL1);
-    const l = sideTerms(inputs.rejected, withL1);
-    const u = tf.sub(w.u, l.u);
-    const d = tf.sub(w.d, l.d);
-    const h = tf.mul(tf.sub(u, d), params.beta) as tf.Tensor1D;
+    [inputs.chosen, inputs.rejected].forEach((side, s) => {
+      const sign = s === 0 ? 1 : -1;
+      const mu = side.sparseMaskReward;
+      const md = side.sparseMaskKl ?? mu;
+      const w = effectiveWeights(side);
+      at.u[s] = push(logRatioRow(side, w, mu), sign * beta, 0);
+      if (side.kl) at.k[s] = push({ x: side.kl, weight: w, gate: md }, sign * beta, 0);
+      const lamMu = independent ? lamU : (lamU + lamD) / 2;
+      if (mu && lamMu > 0) push({ x: mu, abs: true, weight: side.mask }, 0, lamMu);
+      if (side.sparseMaskKl && lamD > 0) push({ x: side.sparseMaskKl, abs: true, weight: side.mask }, 0, lamD);
+    });
+    const hasL1 = l1Coef.some((c) => c !== 0);
+    // metrics, read once: S, out and the mask-density counts, flattened
+    const metricsOf = (S: tf.Tensor2D, o: tf.Tensor2D) => [tf.concat([tf.reshape(tf.concat([S, o]), [-1]), maskDensityCounts(inputs)])];
+    const { out, detached } = weightedRowSums(rows, hasL1 ? [hCoef, l1Coef] : [hCoef], params.skipMetrics ? undefined : metricsOf);
+    metricsT = detached?.[0];
+    const [h, l1] = outRows(out);
     const core = sigmoidPairLoss(h, params.labelSmoothing ?? 0);
-    const l1 = independent
-      ? tf.add(tf.mul(tf.add(w.l1u, l.l1u), lamU), tf.mul(tf.add(w.l1d, l.l1d), lamD))
-      : tf.mul(tf.add(w.l1u, l.l1u), (lamU + lamD) / 2);
-    if (!params.skipMetrics) {
-      metricsT = tf.keep(
-        tf.stack([
-          tf.mean(h),
-          tf.mean(tf.cast(tf.greater(h, 0), 'float32')),
-          tf.mean(tf.mul(w.u, params.beta)),
-          tf.mean(tf.mul(l.u, params.beta)),
-          tf.mean(u),
-          tf.mean(d),
-          tf.mean(l1),
-        ]) as tf.Tensor1D,
-      );
-    }
-    return tf.mean(tf.add(core, l1)) as tf.Scalar;
+    return tf.mean(l1 ? tf.add(core, l1) : core) as tf.Scalar;
   });
-  const metrics: Record<string, number> = {};
-  if (metricsT) {
-    const v = readAndDispose(metricsT);
-    Object.assign(metrics, pairMetrics(v), { u: v[4], d: v[5], l1: v[6], maskDensity: maskDensity(inputs) });
-  }
-  return { loss, metrics };
+  if (!metricsT) return { loss, metrics: {} };
+  const flat = readAndDispose(metricsT);
+  const B = inputs.chosen.logp.shape[0];
+  const K = rows.length;
+  const v = Array.from({ length: (flat.length - 2) / B }, (_, i) => flat.subarray(i * B, (i + 1) * B)); // K + nOut rows
+  const [valid, dense] = flat.subarray(flat.length - 2);
+  const zero = new Float32Array(v[0].length);
+  const row = (i: number) => (i >= 0 ? v[i] : zero);
+  const [uw, ul, kw, kl] = [row(at.u[0]), row(at.u[1]), row(at.k[0]), row(at.k[1])];
+  return {
+    loss,
+    metrics: {
+      ...pairMetrics(v[K], scaled(uw, beta), scaled(ul, beta)),
+      u: meanOf(uw.map((x, i) => x - ul[i])),
+      d: meanOf(kw.map((x, i) => kl[i] - x)),
+      l1: v.length > K + 1 ? meanOf(v[K + 1]) : 0,
+      maskDensity: valid > 0 ? dense / valid : 0,
+    },
+  };
 };

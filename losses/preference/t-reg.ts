@@ -28,10 +28,10 @@
  * `regLoss` (mean L_REG(y_w)+L_REG(y_l)), `regWeight` (mean w).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { PreferenceLossFn, PreferenceSide } from '../types.js';
+import type { PreferenceLossFn } from '../types.js';
 import { LossInputError } from '../errors.js';
-import { isHostBackend, readAndDispose, rowDot, stopGradient } from '../tensor-utils.js';
-import { checkPreferenceInputs, effectiveWeights, pairMetrics, sigmoidPairLoss } from './core.js';
+import { outRows, weightedRowSums, type WeightedRow } from '../row-sums.js';
+import { checkPreferenceInputs, effectiveWeights, logRatioRow, meanOf, pairMetrics, readRows, scaled, sigmoidPairLoss, sigmoidPairLossValue } from './core.js';
 
 /**
  * r̂_t = σ(lpBetter − lpWorse) − 0.5
@@ -42,47 +42,6 @@ export function contrastiveTokenRewards(lpBetter: tf.Tensor2D, lpWorse: tf.Tenso
   return tf.tidy(() => tf.sub(tf.sigmoid(tf.sub(lpBetter, lpWorse)), 0.5) as tf.Tensor2D);
 }
 
-/**
- * Both per-pair sums a side needs, from one batched matMul on the gradient path:
- *   [Σ_t w_t lp_θ[t], Σ_t w_t r̂_t lp_θ[t]] = lp_θ[b,1,T] · [w; w r̂][b,2,T]ᵀ
- * and the constant Σ_t w_t lp_ref[t]. Returns the DPO reward r [B] and L_REG [B].
- * The constant operands are built in one host pass where the backend allows it.
- */
-function sideTerms(side: PreferenceSide, beta: number): { reward: tf.Tensor1D; reg: tf.Tensor1D } {
-  const [b, t] = side.logp.shape;
-  const rHat = side.tokenRewards as tf.Tensor2D;
-  let rows: tf.Tensor3D;
-  let refSum: tf.Tensor1D;
-  if (isHostBackend()) {
-    const w = effectiveWeights(side).dataSync();
-    const r = rHat.dataSync();
-    const ref = side.refLogp.dataSync();
-    const packed = new Float32Array(2 * b * t);
-    const sums = new Float32Array(b);
-    for (let i = 0; i < b; i++) {
-      let acc = 0;
-      for (let j = 0; j < t; j++) {
-        const k = i * t + j;
-        const wk = w[k];
-        packed[2 * i * t + j] = wk;
-        packed[(2 * i + 1) * t + j] = wk * r[k];
-        acc += wk * ref[k];
-      }
-      sums[i] = acc;
-    }
-    rows = tf.tensor3d(packed, [b, 2, t]);
-    refSum = tf.tensor1d(sums);
-  } else {
-    const w = effectiveWeights(side);
-    rows = tf.stack([w, effectiveWeights(side, [rHat])], 1) as tf.Tensor3D;
-    refSum = rowDot(side.refLogp, w);
-  }
-  const sums = tf.reshape(tf.matMul(tf.reshape(side.logp, [b, 1, t]) as tf.Tensor3D, rows, false, true), [b, 2]);
-  const [lpSum, regSum] = tf.unstack(sums, 1) as [tf.Tensor1D, tf.Tensor1D];
-  const reward = tf.mul(tf.sub(lpSum, refSum), beta) as tf.Tensor1D;
-  return { reward, reg: tf.mul(regSum, -beta) as tf.Tensor1D };
-}
-
 export const tReg: PreferenceLossFn = (inputs, params) => {
   checkPreferenceInputs('tReg', inputs, params);
   if (!inputs.chosen.tokenRewards || !inputs.rejected.tokenRewards) {
@@ -90,35 +49,41 @@ export const tReg: PreferenceLossFn = (inputs, params) => {
   }
   const alpha = params.tregAlpha ?? 0.5;
   if (!(alpha >= 0)) throw new LossInputError('tReg', `tregAlpha must be ≥ 0, got ${alpha}`);
-  let metricsT: tf.Tensor1D | undefined;
+  const { beta } = params;
+  let kept: tf.Tensor[] | undefined;
   const loss = tf.tidy(() => {
-    const cw = sideTerms(inputs.chosen, params.beta);
-    const cl = sideTerms(inputs.rejected, params.beta);
-    const rw = cw.reward;
-    const rl = cl.reward;
-    const h = tf.sub(rw, rl) as tf.Tensor1D;
-    const dpoLoss = sigmoidPairLoss(h, params.labelSmoothing ?? 0);
-    const pairWeight = stopGradient(tf.sigmoid(tf.neg(h)));
-    const reg = tf.add(cw.reg, cl.reg);
-    if (!params.skipMetrics) {
-      metricsT = tf.keep(
-        tf.stack([
-          tf.mean(h),
-          tf.mean(tf.cast(tf.greater(h, 0), 'float32')),
-          tf.mean(rw),
-          tf.mean(rl),
-          tf.mean(dpoLoss),
-          tf.mean(reg),
-          tf.mean(pairWeight),
-        ]) as tf.Tensor1D,
-      );
+    // Rows per side: R = Σ w (lp − ref) (the DPO reward / β) and G = Σ w r̂ lp (−L_REG / β), one fused op.
+    const rows: WeightedRow[] = [];
+    for (const side of [inputs.chosen, inputs.rejected]) {
+      const w = effectiveWeights(side);
+      rows.push(logRatioRow(side, w), { x: side.logp, weight: w, scale: side.tokenRewards });
     }
-    return tf.mean(tf.add(dpoLoss, tf.mul(tf.mul(pairWeight, reg), alpha))) as tf.Scalar;
+    // h = β (R_w − R_l);  L_REG(y_w) + L_REG(y_l) = −β (G_w + G_l);  w = sg[σ(−h)], made inside the op's forward
+    const { out, detached } = weightedRowSums(rows, [[beta, 0, -beta, 0], [0, -beta, 0, -beta]], (S, o) => {
+      const pairWeight = tf.sigmoid(tf.neg(outRows(o)[0]));
+      return params.skipMetrics ? [pairWeight] : [pairWeight, tf.concat([S, o])];
+    });
+    kept = detached;
+    const [h, reg] = outRows(out);
+    const dpoLoss = sigmoidPairLoss(h, params.labelSmoothing ?? 0);
+    return tf.mean(tf.add(dpoLoss, tf.mul(tf.mul(detached![0], reg), alpha))) as tf.Scalar;
   });
-  const metrics: Record<string, number> = {};
-  if (metricsT) {
-    const v = readAndDispose(metricsT);
-    Object.assign(metrics, pairMetrics(v), { dpoLoss: v[4], regLoss: v[5], regWeight: v[6] });
+  const [pairWeight, sums] = kept!;
+  if (!sums) {
+    pairWeight.dispose();
+    return { loss, metrics: {} };
   }
-  return { loss, metrics };
+  const [pw] = readRows(tf.reshape(pairWeight, [1, -1]) as tf.Tensor2D);
+  pairWeight.dispose();
+  const [rw, , rl, , h, reg] = readRows(sums as tf.Tensor2D);
+  const eps = params.labelSmoothing ?? 0;
+  return {
+    loss,
+    metrics: {
+      ...pairMetrics(h, scaled(rw, beta), scaled(rl, beta)),
+      dpoLoss: meanOf(Array.from(h, (x) => sigmoidPairLossValue(x, eps))),
+      regLoss: meanOf(reg),
+      regWeight: meanOf(pw),
+    },
+  };
 };

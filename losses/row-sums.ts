@@ -1,0 +1,293 @@
+/**
+ * Fused weighted row sums: the per-token part of every preference objective as one or two recorded
+ * ops with a hand-written backward.
+ *
+ *   S[k, b] = Σ_t w_k[b,t] · g_k[b,t] · v_k[b,t]      v_k = x_k − o_k, or |x_k| for an `abs` row
+ *                                                    w_k = weight × scale (constants)
+ *   out     = C · S                                   C: [nOut, K] plain numbers, out: [nOut, B]
+ *
+ * x_k and the gate g_k are differentiable (policy log-probs, per-token KL, a learned mask); the
+ * weight w_k (validity mask × token weights × scores) and the offset o_k (reference log-probs) are
+ * constants. With d = Cᵀ · dOut ([K, B]), the backward is
+ *   ∂/∂x_k = d_k ⊗ w_k g_k          (non-abs rows)
+ *   ∂/∂g_k = d_k ⊗ w_k v_k          (gated rows)
+ *   ∂/∂x_k = d_k ⊗ w_k sign(x_k)    (abs rows)
+ * summed over the rows where the same tensor appears.
+ *
+ * Why: at the sizes we train (a few dozen pairs × a few hundred tokens) these objectives cost
+ * per-op overhead, not FLOPs. Every op tfjs records while a gradient is taken also clones its
+ * saved inputs (an Identity kernel each) and gets its own backward ops. A `customGrad` forward runs
+ * with the tape off, so its ops cost only their kernels, and its backward is the products above.
+ * The product rule is split over two ops: the first carries the value and the gradient of the
+ * `x`s of non-abs rows; the second adds 0 and carries the gradient of the gates and of the abs
+ * rows' `x` (a learned mask), so a constant mask (the activation mask) costs no backward work.
+ *
+ * Two implementations of the same sums: on the cpu backend a host pass (reading a tensor there is
+ * free, and its elementwise kernels cost ~40-100 µs on [32, 256] against ~10 µs for a JS loop);
+ * elsewhere tensor ops. Accumulation is in float64 on the host, float32 in tensor ops.
+ *
+ * `detached` computes constants from the sums inside the forward (metrics, T-REG's stop-gradient
+ * pair weight): made with the tape off, so no gradient can flow through them; they are kept for the
+ * caller to use and dispose.
+ *
+ * Limits: first-order gradients only (the backward is not itself differentiable); every input must
+ * be finite (a weight of 0 times an Inf value is NaN); at least one non-abs row.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { readsAreFree, rowDot, scaleRows } from './tensor-utils.js';
+
+export interface WeightedRow {
+  /** [B, T] per-token values (differentiable). */
+  x: tf.Tensor2D;
+  /** [B, T] constant subtracted from x (no gradient). */
+  offset?: tf.Tensor2D;
+  /** Sum |x| instead of x − offset (an L1 norm). */
+  abs?: boolean;
+  /** [B, T] constant weight (no gradient). */
+  weight: tf.Tensor2D;
+  /** [B, T] second constant factor of the weight (T-REG's r̂), multiplied inside the op. */
+  scale?: tf.Tensor2D;
+  /** [B, T] differentiable weight multiplying `weight`. */
+  gate?: tf.Tensor2D;
+}
+
+export interface RowSums {
+  /** [nOut, B] C · S (differentiable). */
+  out: tf.Tensor2D;
+  /** Whatever `detached` returned: constants, kept (the caller disposes them). */
+  detached?: tf.Tensor[];
+}
+
+/** Which implementation runs: a host pass where reading tensors is free (cpu), tensor ops elsewhere. */
+export type RowSumsImpl = 'host' | 'tensor';
+
+export function defaultRowSumsImpl(): RowSumsImpl {
+  return readsAreFree() ? 'host' : 'tensor';
+}
+
+/**
+ * @param rows     the K weighted sums
+ * @param combine  C, nOut rows of K coefficients
+ * @param detached optional: constants computed from (S [K, B], out [nOut, B]) with no gradient
+ * @param impl     override the implementation (tests compare both)
+ */
+export function weightedRowSums(
+  rows: readonly WeightedRow[],
+  combine: readonly (readonly number[])[],
+  detached?: (sums: tf.Tensor2D, out: tf.Tensor2D) => tf.Tensor[],
+  impl: RowSumsImpl = defaultRowSumsImpl(),
+): RowSums {
+  const K = rows.length;
+  if (!rows.some((r) => !r.abs) || combine.some((c) => c.length !== K)) {
+    throw new Error(`weightedRowSums: needs a non-abs row and combine rows of length ${K}`);
+  }
+  const [B, T] = rows[0].x.shape;
+  const cT = Array.from({ length: K }, (_, k) => combine.map((c) => c[k])); // Cᵀ [K, nOut]
+  // Gradient owners: op 1 takes the x of non-abs rows, op 2 the gates and the x of abs rows. A
+  // tensor that is both goes to both ops and tfjs sums its two gradients.
+  const valueInputs = unique(rows.filter((r) => !r.abs).map((r) => r.x));
+  const gateInputs = unique(rows.flatMap((r) => (r.abs ? [r.x] : r.gate ? [r.gate] : [])));
+  const columnKeys = cT.map((c) => c.join(','));
+  const impls = impl === 'host' ? hostImpl(rows, B, T) : tensorImpl(rows, columnKeys);
+  let kept: tf.Tensor[] | undefined;
+
+  const d = (dy: tf.Tensor) => tf.matMul(tf.tensor2d(cT), dy as tf.Tensor2D) as tf.Tensor2D; // [K, B]
+  const valueOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const S = impls.sums(save); // [K, B]
+    const out = tf.matMul(tf.tensor2d(combine as number[][]), S) as tf.Tensor2D;
+    if (detached) kept = detached(S, out).map((t) => tf.keep(t));
+    return { value: out, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => impls.valueGrads(valueInputs, d(dy), saved) };
+  });
+  let out = valueOp(...valueInputs) as tf.Tensor2D;
+  if (gateInputs.length > 0) {
+    const gateOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const save = args.pop() as tf.GradSaveFunc;
+      impls.saveForGates(save);
+      return { value: tf.zeros([combine.length, B]), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => impls.gateGrads(gateInputs, d(dy), saved) };
+    });
+    out = tf.add(out, gateOp(...gateInputs)) as tf.Tensor2D;
+  }
+  return { out, detached: kept };
+}
+
+/**
+ * The rows of `out` as [B] tensors, for the taped per-pair tail. Every row must reach the loss:
+ * tfjs's unstack gradient fails on an unused output (and on a single one, hence the reshape).
+ */
+export function outRows(out: tf.Tensor2D): tf.Tensor1D[] {
+  return out.shape[0] === 1 ? [tf.reshape(out, [-1]) as tf.Tensor1D] : (tf.unstack(out) as tf.Tensor1D[]);
+}
+
+interface Impl {
+  /** Forward of op 1: S [K, B]; saves what `valueGrads` needs. */
+  sums: (save: tf.GradSaveFunc) => tf.Tensor2D;
+  valueGrads: (inputs: tf.Tensor2D[], d: tf.Tensor2D, saved: tf.Tensor[]) => tf.Tensor2D[];
+  saveForGates: (save: tf.GradSaveFunc) => void;
+  gateGrads: (inputs: tf.Tensor2D[], d: tf.Tensor2D, saved: tf.Tensor[]) => tf.Tensor2D[];
+}
+
+function unique(ts: tf.Tensor2D[]): tf.Tensor2D[] {
+  return [...new Map(ts.map((t) => [t.id, t])).values()];
+}
+
+/** Tensor ops; the backward uses only saved tensors (the caller's may be disposed by then). */
+function tensorImpl(rows: readonly WeightedRow[], columnKeys: readonly string[]): Impl {
+  const weightOf = (r: WeightedRow, w: tf.Tensor, scale: tf.Tensor | undefined) => (r.scale ? tf.mul(w, scale!) : w) as tf.Tensor2D;
+  // Saved tensors, each once; per row, the positions of its factors in the saved list.
+  const gateSaves = new Saves();
+  const gatePlan = rows.map((r) => (r.abs || r.gate ? [r.weight, r.scale ?? r.weight, r.x, r.offset ?? r.x].map((t) => gateSaves.at(t)) : []));
+  let valuePlan: number[] = [];
+  return {
+    sums: (save) => {
+      const wgs = new Map<string, tf.Tensor2D>(); // w·g, shared by rows with the same factors
+      const valueSaves = new Saves();
+      const wgOf = (r: WeightedRow) => {
+        const key = `${r.weight.id}:${r.scale?.id ?? ''}:${r.gate?.id ?? ''}`;
+        let wg = wgs.get(key);
+        if (!wg) {
+          const w = weightOf(r, r.weight, r.scale);
+          wgs.set(key, (wg = r.gate ? (tf.mul(w, r.gate) as tf.Tensor2D) : w));
+        }
+        return wg;
+      };
+      const S = tf.stack(rows.map((r) => rowDot((r.abs ? tf.abs(r.x) : r.offset ? tf.sub(r.x, r.offset) : r.x) as tf.Tensor2D, r.abs ? weightOf(r, r.weight, r.scale) : wgOf(r))));
+      valuePlan = rows.map((r) => (r.abs ? -1 : valueSaves.at(wgOf(r))));
+      save(valueSaves.list);
+      return S as tf.Tensor2D;
+    },
+    valueGrads: (inputs, d, saved) => {
+      const dk = tf.unstack(d) as tf.Tensor1D[];
+      const terms = inputs.map((): Term[] => []);
+      rows.forEach((r, k) => {
+        if (!r.abs) terms[inputs.indexOf(r.x)].push({ d: dk[k], m: saved[valuePlan[k]] as tf.Tensor2D, key: `${columnKeys[k]}|${valuePlan[k]}` });
+      });
+      return scaleRowsShared(terms);
+    },
+    saveForGates: (save) => save(gateSaves.list),
+    gateGrads: (inputs, d, saved) => {
+      const dk = tf.unstack(d) as tf.Tensor1D[];
+      const terms = inputs.map((): Term[] => []);
+      rows.forEach((r, k) => {
+        if (!r.abs && !r.gate) return;
+        const [w0, scale, x, o] = gatePlan[k].map((i) => saved[i]);
+        const w = weightOf(r, w0, scale);
+        if (r.abs) terms[inputs.indexOf(r.x)].push({ d: dk[k], m: tf.mul(w, tf.sign(x)) as tf.Tensor2D });
+        else terms[inputs.indexOf(r.gate!)].push({ d: dk[k], m: tf.mul(w, r.offset ? tf.sub(x, o) : x) as tf.Tensor2D });
+      });
+      return scaleRowsShared(terms);
+    },
+  };
+}
+
+/** A list of tensors to save, each once, with the position of each. */
+class Saves {
+  readonly list: tf.Tensor[] = [];
+  private readonly pos = new Map<number, number>();
+  at(t: tf.Tensor): number {
+    let i = this.pos.get(t.id);
+    if (i === undefined) {
+      i = this.list.length;
+      this.pos.set(t.id, i);
+      this.list.push(t);
+    }
+    return i;
+  }
+}
+
+/** d_k ⊗ m_k; `key` names equal products (same C column and multiplier), computed once. */
+interface Term {
+  d: tf.Tensor1D;
+  m: tf.Tensor2D;
+  key?: string;
+}
+
+/** One gradient per input: Σ of its terms; an input whose only term equals an earlier one gets a clone. */
+function scaleRowsShared(terms: Term[][]): tf.Tensor2D[] {
+  const done = new Map<string, tf.Tensor2D>();
+  return terms.map((ts) => {
+    const key = ts.length === 1 ? ts[0].key : undefined;
+    const again = key === undefined ? undefined : done.get(key);
+    if (again) return again.clone();
+    const g = scaleRows(ts.map((t) => [t.d, t.m] as const));
+    if (key !== undefined) done.set(key, g);
+    return g;
+  });
+}
+
+/** One JS pass over host copies (cpu backend: `dataSync` there returns the backing array). */
+function hostImpl(rows: readonly WeightedRow[], B: number, T: number): Impl {
+  const N = B * T;
+  const data = new Map<number, ArrayLike<number>>(); // tensor id → values, read in the forward
+  const read = (t: tf.Tensor2D) => {
+    let v = data.get(t.id);
+    if (!v) data.set(t.id, (v = t.dataSync() as Float32Array));
+    return v;
+  };
+  // Per row, the per-token factors, read once in the forward: y = x − o (or |x|), w (× scale), g.
+  let parts: Array<{ y: ArrayLike<number>; w: ArrayLike<number>; g: ArrayLike<number> | undefined }> = [];
+  /** grad[target] += d_k[b] · m[i] over the rows that `pick` maps to a multiplier m. */
+  const grads = (inputs: tf.Tensor2D[], d: tf.Tensor2D, pick: (r: WeightedRow, k: number) => { target: tf.Tensor2D; m: ArrayLike<number>; m2?: ArrayLike<number> } | undefined) => {
+    const dv = d.dataSync();
+    const out = inputs.map(() => new Float32Array(N));
+    rows.forEach((r, k) => {
+      const p = pick(r, k);
+      if (!p) return;
+      const g = out[inputs.indexOf(p.target)];
+      const { m, m2 } = p;
+      for (let b = 0, i = 0; b < B; b++) {
+        const db = dv[k * B + b];
+        if (m2) for (const end = i + T; i < end; i++) g[i] += db * m[i] * m2[i];
+        else for (const end = i + T; i < end; i++) g[i] += db * m[i];
+      }
+    });
+    return out.map((g) => tf.tensor2d(g, [B, T]));
+  };
+  return {
+    sums: () => {
+      const S = new Float32Array(rows.length * B);
+      parts = rows.map((r, k) => {
+        const x = read(r.x);
+        const w = r.scale ? product(read(r.weight), read(r.scale)) : read(r.weight);
+        const g = r.gate && read(r.gate);
+        const y = r.abs ? map(x, Math.abs) : r.offset ? difference(x, read(r.offset)) : x;
+        for (let b = 0, i = 0; b < B; b++) {
+          let acc = 0;
+          if (g) for (const end = i + T; i < end; i++) acc += w[i] * g[i] * y[i];
+          else for (const end = i + T; i < end; i++) acc += w[i] * y[i];
+          S[k * B + b] = acc;
+        }
+        return { y, w, g };
+      });
+      return tf.tensor2d(S, [rows.length, B]);
+    },
+    valueGrads: (inputs, d) => grads(inputs, d, (r, k) => (r.abs ? undefined : { target: r.x, m: parts[k].w, m2: parts[k].g })),
+    saveForGates: () => {},
+    gateGrads: (inputs, d) =>
+      grads(inputs, d, (r, k) => {
+        if (r.abs) {
+          return { target: r.x, m: parts[k].w, m2: map(read(r.x), Math.sign) };
+        }
+        return r.gate ? { target: r.gate, m: parts[k].w, m2: parts[k].y } : undefined;
+      }),
+  };
+}
+
+// Plain loops: `Float32Array.from` with a map function goes through the iterator protocol (~10× slower).
+function product(a: ArrayLike<number>, b: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < out.length; i++) out[i] = a[i] * b[i];
+  return out;
+}
+
+function difference(a: ArrayLike<number>, b: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < out.length; i++) out[i] = a[i] - b[i];
+  return out;
+}
+
+function map(a: ArrayLike<number>, f: (v: number) => number): Float32Array {
+  const out = new Float32Array(a.length);
+  for (let i = 0; i < out.length; i++) out[i] = f(a[i]);
+  return out;
+}

@@ -1,0 +1,178 @@
+// The fused weighted row sums (losses/row-sums.ts): both implementations against a plain float64
+// reference and finite differences, and the preference losses on wasm (the default backend) against
+// cpu. Run: npx vitest run test/losses
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { criticalTokenDpo, dpo, ipo, sparsePo, tokenWeightedDpo, tReg } from '../../losses/index.js';
+import type { PreferenceLossFn, PreferenceLossInputs, PreferenceLossParams } from '../../losses/index.js';
+import { weightedRowSums, type RowSumsImpl, type WeightedRow } from '../../losses/row-sums.js';
+import { expectClose, gradCheck, randMat, rng, t2, useCpu } from './helpers.js';
+
+beforeAll(useCpu);
+
+const B = 2;
+const T = 5;
+const r = rng(7);
+const vals = {
+  lp: randMat(r, B, T, -2, -0.1),
+  ref: randMat(r, B, T, -2, -0.1),
+  kl: randMat(r, B, T, 0, 0.3),
+  gate: randMat(r, B, T, -0.5, 1.5), // negative entries exercise the abs rows' sign
+  w: [[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]],
+  scale: randMat(r, B, T, -0.5, 0.5),
+};
+const C = [
+  [0.7, -0.3, 0, 0.2],
+  [0, 1.1, 0.5, -0.4],
+];
+
+/** Rows of every kind over the differentiable (lp, kl, gate) = xs. */
+function rowsOf(lp: tf.Tensor2D, kl: tf.Tensor2D, gate: tf.Tensor2D): WeightedRow[] {
+  const w = t2(vals.w);
+  return [
+    { x: lp, offset: t2(vals.ref), weight: w, gate },
+    { x: kl, weight: w, gate },
+    { x: lp, weight: w, scale: t2(vals.scale) },
+    { x: gate, abs: true, weight: w },
+  ];
+}
+
+/** Σ_j Σ_b out[j, b] · c_jb with fixed random c: a scalar exercising every output. */
+const probe = randMat(r, C.length, B, -1, 1);
+function scalarOf(impl: RowSumsImpl) {
+  return (lp: tf.Tensor, kl: tf.Tensor, gate: tf.Tensor) => tf.sum(tf.mul(weightedRowSums(rowsOf(lp as tf.Tensor2D, kl as tf.Tensor2D, gate as tf.Tensor2D), C, undefined, impl).out, t2(probe))) as tf.Scalar;
+}
+
+function reference(): number[] {
+  const { lp, ref, kl, gate, w, scale } = vals;
+  const S = [0, 1, 2, 3].map((k) =>
+    [0, 1].map((b) => {
+      let acc = 0;
+      for (let t = 0; t < T; t++) {
+        const x = [lp[b][t] - ref[b][t], kl[b][t], lp[b][t], Math.abs(gate[b][t])][k];
+        const m = [w[b][t] * gate[b][t], w[b][t] * gate[b][t], w[b][t] * scale[b][t], w[b][t]][k];
+        acc += x * m;
+      }
+      return acc;
+    }),
+  );
+  return C.flatMap((c) => [0, 1].map((b) => c.reduce((a, ck, k) => a + ck * S[k][b], 0)));
+}
+
+describe('weightedRowSums', () => {
+  for (const impl of ['host', 'tensor'] as const) {
+    it(`${impl}: values match a float64 reference; the detached sums carry no gradient`, () => {
+      const got = tf.tidy(() => Array.from(weightedRowSums(rowsOf(t2(vals.lp), t2(vals.kl), t2(vals.gate)), C, undefined, impl).out.dataSync()));
+      expectClose(got, reference(), 1e-5, 1e-5);
+      const g = tf.tidy(() => {
+        const f = (x: tf.Tensor) => {
+          const { out, detached } = weightedRowSums(rowsOf(x as tf.Tensor2D, t2(vals.kl), t2(vals.gate)), C, (S) => [tf.sum(S)], impl);
+          const d = detached![0];
+          const y = tf.add(tf.sum(out), tf.mul(d, tf.sum(x)));
+          d.dispose();
+          return y as tf.Scalar;
+        };
+        return Array.from(tf.grad(f)(t2(vals.lp)).dataSync());
+      });
+      // ∂/∂lp of Σ out + const·Σ lp: the detached sum acts as a constant
+      const plain = tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => tf.sum(weightedRowSums(rowsOf(x as tf.Tensor2D, t2(vals.kl), t2(vals.gate)), C, undefined, impl).out) as tf.Scalar)(t2(vals.lp)).dataSync()));
+      const S = tf.tidy(() => weightedRowSums(rowsOf(t2(vals.lp), t2(vals.kl), t2(vals.gate)), C, (s) => [tf.sum(s)], impl).detached![0]);
+      const c = S.dataSync()[0];
+      S.dispose();
+      expectClose(g, plain.map((v) => v + c), 1e-4, 1e-5);
+    });
+    for (const [name, which] of [
+      ['x of value rows (lp)', 0],
+      ['x of a gated row (kl)', 1],
+      ['gate and abs row (mask)', 2],
+    ] as const) {
+      it(`${impl}: gradient w.r.t. the ${name} matches finite differences`, () => {
+        const f = scalarOf(impl);
+        const at = [vals.lp, vals.kl, vals.gate];
+        const fx = (x: tf.Tensor) => f(...(at.map((v, i) => (i === which ? x : t2(v))) as [tf.Tensor, tf.Tensor, tf.Tensor]));
+        const x0 = which === 2 ? vals.gate.map((row) => row.map((v) => (Math.abs(v) < 0.05 ? v + 0.1 : v))) : at[which]; // keep |gate| off the kink
+        const { analytic, numeric } = gradCheck(fx, x0, 1e-2);
+        expectClose(analytic, numeric, 1e-3, 1e-2);
+      });
+    }
+  }
+  it('host and tensor gradients agree for every input at once', () => {
+    const grads = (impl: RowSumsImpl) =>
+      tf.tidy(() => tf.grads(scalarOf(impl))([t2(vals.lp), t2(vals.kl), t2(vals.gate)]).map((g) => Array.from(g.dataSync())));
+    const h = grads('host');
+    const t = grads('tensor');
+    h.forEach((g, i) => expectClose(g, t[i], 1e-5, 1e-5));
+  });
+});
+
+// Every preference loss on the wasm backend (what users get) against the cpu backend (the host pass).
+describe('preference losses: wasm agrees with cpu', () => {
+  const P = 3;
+  const L = 6;
+  const q = rng(21);
+  const m = [[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1], [1, 0, 0, 0, 0, 0]];
+  const side = () => ({
+    logp: randMat(q, P, L, -2, -0.1),
+    refLogp: randMat(q, P, L, -2, -0.1),
+    mask: m,
+    kl: randMat(q, P, L, 0, 0.2),
+    sparseMaskReward: randMat(q, P, L, -0.5, 1.5).map((row) => row.map((v) => Math.max(v, 0))),
+    tokenRewards: randMat(q, P, L, -0.45, 0.45),
+    criticalScores: randMat(q, P, L, 0.05, 0.95),
+    tokenWeights: randMat(q, P, L, 0, 1.5),
+  });
+  const raw = { chosen: side(), rejected: side() };
+  const cases: Array<[string, PreferenceLossFn, PreferenceLossParams, Array<keyof ReturnType<typeof side>>]> = [
+    ['dpo', dpo, { beta: 0.3, labelSmoothing: 0.1 }, []],
+    ['ipo', ipo, { beta: 0.3 }, []],
+    ['token-weighted-dpo', tokenWeightedDpo, { beta: 0.3 }, ['tokenWeights']],
+    ['critical-token-dpo', criticalTokenDpo, { beta: 0.3, criticalSide: 'both' }, ['criticalScores']],
+    ['sparse-po', sparsePo, { beta: 0.3, sparseL1Reward: 0.01, sparseL1Kl: 0.02 }, ['kl', 'sparseMaskReward']],
+    ['t-reg', tReg, { beta: 0.3, tregAlpha: 0.5 }, ['tokenRewards']],
+  ];
+  const run = (fn: PreferenceLossFn, params: PreferenceLossParams, extra: string[]) =>
+    tf.tidy(() => {
+      const mk = (s: typeof raw.chosen) => {
+        const out: Record<string, tf.Tensor2D> = { logp: t2(s.logp), refLogp: t2(s.refLogp), mask: t2(s.mask) };
+        for (const k of extra) out[k] = t2((s as unknown as Record<string, number[][]>)[k]);
+        return out as unknown as PreferenceLossInputs['chosen'];
+      };
+      const inputs = { chosen: mk(raw.chosen), rejected: mk(raw.rejected) };
+      const diff: Array<['chosen' | 'rejected', 'logp' | 'kl' | 'sparseMaskReward']> = [['chosen', 'logp'], ['rejected', 'logp']];
+      if (extra.includes('kl')) diff.push(['chosen', 'kl'], ['rejected', 'kl'], ['chosen', 'sparseMaskReward'], ['rejected', 'sparseMaskReward']);
+      let metrics: Record<string, number> = {};
+      const { value, grads } = tf.valueAndGrads((...xs: tf.Tensor[]) => {
+        const ins = { chosen: { ...inputs.chosen }, rejected: { ...inputs.rejected } };
+        diff.forEach(([s, k], i) => {
+          ins[s][k] = xs[i] as tf.Tensor2D;
+        });
+        const out = fn(ins, params);
+        metrics = out.metrics;
+        return out.loss;
+      })(diff.map(([s, k]) => inputs[s][k] as tf.Tensor2D));
+      return { loss: value.dataSync()[0], grads: grads.map((g) => Array.from(g.dataSync())), metrics };
+    });
+  type Result = ReturnType<typeof run>;
+  let onCpu: Result[] = [];
+  let onWasm: Result[] = [];
+  beforeAll(async () => {
+    await useCpu();
+    onCpu = cases.map(([, fn, params, extra]) => run(fn, params, extra as string[]));
+    await tf.setBackend('wasm');
+    await tf.ready();
+    if (tf.getBackend() !== 'wasm') throw new Error('wasm backend did not initialise');
+    onWasm = cases.map(([, fn, params, extra]) => run(fn, params, extra as string[]));
+    await useCpu();
+  });
+  afterAll(useCpu);
+  cases.forEach(([name], i) => {
+    it(name, () => {
+      const [c, w] = [onCpu[i], onWasm[i]];
+      expect(w.loss).toBeCloseTo(c.loss, 5);
+      c.grads.forEach((g, j) => expectClose(w.grads[j], g, 1e-5, 1e-4));
+      expect(Object.keys(w.metrics).sort()).toEqual(Object.keys(c.metrics).sort());
+      for (const k of Object.keys(c.metrics)) expect(w.metrics[k]).toBeCloseTo(c.metrics[k], 5);
+    });
+  });
+});
