@@ -22,6 +22,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { LossResult, PolicyLossFn, PolicyLossInputs, PolicyLossParams } from '../types.js';
 import { aggregate } from '../aggregate.js';
+import { k3 } from '../kl.js';
 import { LossInputError } from '../errors.js';
 import { constantWeights, readAndDispose, rowDot, tidyLoss } from '../tensor-utils.js';
 
@@ -74,10 +75,8 @@ export function clippedPolicyLoss(
     let perToken = pgMat;
     let klMat: tf.Tensor2D | undefined;
     if (params.klCoef > 0 && refLogp) {
-      const d = tf.clipByValue(tf.sub(refLogp, logp), -LOG_RATIO_CLAMP, LOG_RATIO_CLAMP);
-      const kl: tf.Tensor2D = tf.sub(tf.sub(tf.exp(d), d), 1);
-      klMat = kl;
-      perToken = tf.add(perToken, tf.mul(kl, params.klCoef));
+      klMat = k3(logp, refLogp, params.klCoef); // β_KL · k3, one fused op (kl.ts)
+      perToken = tf.add(perToken, klMat);
     }
     const total = aggregate(perToken, denomMask, params.aggregation, params.maxLen, numerator);
 
@@ -90,7 +89,7 @@ export function clippedPolicyLoss(
         dot(tf.cast(tf.greater(pgClipped, pgUnclipped), 'float32') as tf.Tensor2D),
         tf.neg(dot(logRatio)),
         dot(ratio),
-        klMat ? dot(klMat) : tf.scalar(0),
+        klMat ? tf.div(dot(klMat), params.klCoef) : tf.scalar(0),
         klMat ? aggregate(pgMat, denomMask, params.aggregation, params.maxLen, numerator) : total,
       ];
       metricsTensor = tf.keep(tf.stack(parts) as tf.Tensor1D);
