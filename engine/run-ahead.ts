@@ -9,12 +9,13 @@
  * arrives, it finds the output and returns at once. The round trips then overlap model work instead
  * of adding to it. Nothing about the result changes: the same files, bit for bit.
  *
- * Bounds: at most one iteration ahead of the newest requested update (the loop's order: evaluate
- * if due, rollout, score, SPO values for objective spo, update), never past the run's last iteration. A request always goes before
- * planned work, a step already running finishes first (one tensor op stream per host). Scoring ahead
- * happens only for cases `verifyInline` may check on this thread; otherwise planning stops at the
- * rollout and the cpu worker's score activity does the rest, as without run-ahead. A planned step
- * that fails is forgotten: the workflow's own request repeats it and reports the error.
+ * Bounds: after a request of iteration i, the rest of iteration i and the next two iterations up to
+ * the second one's update (the loop's order: rollout, score, SPO values for objective spo, update,
+ * evaluate if due), never past the run's last iteration. A request always goes before planned work; a step already running
+ * finishes first (one tensor op stream per host). Scoring ahead happens only for cases
+ * `verifyInline` may check on this thread; otherwise planning stops at the rollout and the cpu
+ * worker's score activity does the rest, as without run-ahead. A planned step that fails is
+ * forgotten: the workflow's own request repeats it and reports the error.
  */
 import type { ExperimentConfig } from '../configs/schema.js';
 import { rolloutFile, type RolloutRecord } from '../store/rollout-files.js';
@@ -22,32 +23,41 @@ import { scoreAhead } from './score-ahead.js';
 
 /** A model step of the RL loop, keyed like its activity. */
 export interface PlannedStep {
-  op: 'rollout' | 'score' | 'spoValues' | 'update' | 'evaluate';
+  op: 'warmStart' | 'rollout' | 'score' | 'spoValues' | 'update' | 'evaluate';
   iteration: number;
 }
 
 /**
- * The steps that follow a completed request, in the workflow's order, up to and including the next
- * update. `op` is the request just served; `iteration` its iteration (0 for the warm start).
+ * How many iterations the host may run ahead of the workflow's newest request. One is not enough:
+ * the workflow's request for update i waits behind the planned steps of iteration i+1, and once it is
+ * answered the host would idle through the round trips until the request for rollout i+1 arrives
+ * (~35 ms an iteration, measured). Two keeps the host busy; the workflow follows a step behind.
+ */
+export const AHEAD_ITERATIONS = 2;
+
+/**
+ * The steps that follow a completed request, in the workflow's order: the rest of the request's
+ * iteration and the next AHEAD_ITERATIONS iterations up to and including the last one's update (the
+ * end of the run at most). `op` is the request just served; `iteration` its iteration (0 for the
+ * warm start).
  */
 export function stepsAfter(op: string, iteration: number, config: ExperimentConfig): PlannedStep[] {
   const last = config.run.iterations;
-  const evaluationDue = (i: number) => i > 0 && (i % config.run.evalEvery === 0 || i === last);
-  // SPO's method step sits between score and update.
-  const toUpdate = (i: number): PlannedStep[] => [
-    ...(config.objective.name === 'spo' ? [{ op: 'spoValues' as const, iteration: i }] : []), { op: 'update', iteration: i },
+  const loop = (i: number): PlannedStep[] => [
+    { op: 'rollout', iteration: i },
+    { op: 'score', iteration: i },
+    // SPO's method step sits between score and update.
+    ...(config.objective.name === 'spo' ? [{ op: 'spoValues' as const, iteration: i }] : []),
+    { op: 'update', iteration: i },
+    ...(i > 0 && (i % config.run.evalEvery === 0 || i === last) ? [{ op: 'evaluate' as const, iteration: i }] : []),
   ];
-  const nextIteration = (i: number): PlannedStep[] => (i < last
-    ? [{ op: 'rollout', iteration: i + 1 }, { op: 'score', iteration: i + 1 }, ...toUpdate(i + 1)]
-    : []);
-  switch (op) {
-    case 'warmStart': return nextIteration(0);
-    case 'rollout': return [{ op: 'score', iteration }, ...toUpdate(iteration)];
-    case 'spoValues': return [{ op: 'update', iteration }];
-    case 'update': return [...(evaluationDue(iteration) ? [{ op: 'evaluate' as const, iteration }] : []), ...nextIteration(iteration)];
-    case 'evaluate': return nextIteration(iteration);
-    default: return [];
-  }
+  if (iteration > last) return [];
+  const steps: PlannedStep[] = op === 'warmStart' ? [{ op: 'warmStart', iteration: 0 }] : [];
+  for (let i = Math.max(iteration, 1); i <= Math.min(iteration + AHEAD_ITERATIONS, last); i++) steps.push(...loop(i));
+  const from = steps.findIndex((s) => s.op === op && s.iteration === iteration);
+  if (from < 0) return [];
+  const lastUpdate = steps.findIndex((s) => s.op === 'update' && s.iteration === iteration + AHEAD_ITERATIONS);
+  return steps.slice(from + 1, lastUpdate < 0 ? steps.length : lastUpdate + 1);
 }
 
 type Task = () => Promise<void>;
@@ -137,7 +147,7 @@ export function planAhead(queue: HostQueue, runner: StepRunner, op: string, args
       else if (step.op === 'spoValues') await runner.spoValues(stepArgs, noProgress);
       else if (step.op === 'update') await runner.update(stepArgs, noProgress);
       else if (step.op === 'evaluate') await runner.evaluate(stepArgs);
-      else {
+      else if (step.op === 'score') {
         const file = rolloutFile(runDir, step.iteration);
         if (!scoreAhead(file, runner.cachedRollouts(file) ?? undefined)) queue.drop(runId);
       }

@@ -9,33 +9,37 @@
  * goes to the pool as before. The verdict is exactly what the pool would return: both call `runSync`.
  */
 import { runSync, type SyncSpec } from './registry.js';
+import { combine } from './shaping.js';
 import type { Verdict, VerifierSpec } from './types.js';
 
 /** Templates from FORMAT_TEMPLATES whose regexes are linear in the input (no nested quantifiers). */
 const LINEAR_TEMPLATES = new Set(['integer', 'hash', 'boxed']);
 const PLAIN_INTEGER = /^\s*-?\d{1,15}\s*$/;
 
-/** True when `runSync(spec)` on this case is certain to finish in time linear in its length. */
-function bounded(spec: VerifierSpec, completion: string, gold: string): spec is SyncSpec {
+/** Leaves whose `runSync` is certain to finish in time linear in the case's length. */
+function boundedLeaf(spec: VerifierSpec, completion: string, gold: string): spec is SyncSpec {
   switch (spec.kind) {
     case 'format': return LINEAR_TEMPLATES.has(spec.pattern) && !spec.flags;
     case 'length': return true;
     // Both plain integers: extraction finds the integer and the fast path compares two numbers.
     case 'math': return PLAIN_INTEGER.test(completion) && PLAIN_INTEGER.test(gold) && !spec.extract;
-    case 'code': return false;
-    case 'compose':
-      // A gate stops at a failed first part (runSync short-circuits), so only the gate itself must be
-      // bounded when it fails; when it passes, the rest must be too.
-      if (spec.mode === 'gate' && spec.parts.length > 0) {
-        const [gate, ...rest] = spec.parts;
-        if (!bounded(gate.spec, completion, gold)) return false;
-        return runSync(gate.spec, { completion, gold }).status !== 'correct' || rest.every((p) => bounded(p.spec, completion, gold));
-      }
-      return spec.parts.every((p) => bounded(p.spec, completion, gold));
+    default: return false;
   }
 }
 
-/** The verdict of a case that is safe to verify on this thread, else null (use the pool). */
+/**
+ * The verdict of a case that is safe to verify on this thread, else null (use the pool). Walks the
+ * spec as `runSync` does, gate short-circuit included, so the verdict is the one `runSync` returns:
+ * a gate that fails decides alone (only the gate had to be bounded); otherwise every part must be.
+ */
 export function verifyInline(spec: VerifierSpec, completion: string, gold: string): Verdict | null {
-  return bounded(spec, completion, gold) ? runSync(spec, { completion, gold }) : null;
+  if (spec.kind !== 'compose') return boundedLeaf(spec, completion, gold) ? runSync(spec, { completion, gold }) : null;
+  const parts: Verdict[] = [];
+  for (const [k, part] of spec.parts.entries()) {
+    const verdict = verifyInline(part.spec, completion, gold);
+    if (!verdict) return null;
+    parts.push(verdict);
+    if (k === 0 && spec.mode === 'gate' && verdict.status !== 'correct') break;
+  }
+  return combine(spec, parts);
 }

@@ -117,11 +117,11 @@ describe('run-ahead', () => {
   it('plans SPO\'s values step between score and update, for objective spo only', () => {
     const spo = learningTinyConfig({ experiment: 'ahead-spo', objective: { name: 'spo' }, run: { iterations: 4, evalEvery: 2 } });
     const show = (op: string, i: number) => stepsAfter(op, i, spo).map((s) => `${s.op}${s.iteration}`).join(' ');
-    expect(show('warmStart', 0)).toBe('rollout1 score1 spoValues1 update1');
-    expect(show('rollout', 3)).toBe('score3 spoValues3 update3');
-    expect(show('spoValues', 3)).toBe('update3');
-    expect(show('update', 2)).toBe('evaluate2 rollout3 score3 spoValues3 update3');
+    expect(show('warmStart', 0)).toBe('rollout1 score1 spoValues1 update1 rollout2 score2 spoValues2 update2');
+    expect(show('rollout', 3)).toBe('score3 spoValues3 update3 rollout4 score4 spoValues4 update4 evaluate4');
+    expect(show('spoValues', 4)).toBe('update4 evaluate4');
+    expect(show('update', 3)).toBe('rollout4 score4 spoValues4 update4 evaluate4');
     const ppo = learningTinyConfig({ experiment: 'ahead-ppo', run: { iterations: 4, evalEvery: 2 } });
-    expect(stepsAfter('rollout', 3, ppo).map((s) => s.op)).toEqual(['score', 'update']);
+    expect(stepsAfter('rollout', 4, ppo).map((s) => s.op)).toEqual(['score', 'update', 'evaluate']);
   });
 });

@@ -20,12 +20,13 @@ describe('stepsAfter', () => {
   const config = learningTinyConfig({ experiment: 'ahead', run: { iterations: 4, evalEvery: 2 } });
   const show = (op: string, i: number) => stepsAfter(op, i, config).map((s) => `${s.op}${s.iteration}`).join(' ');
 
-  it('follows the workflow loop one iteration ahead, evaluating when due, never past the last iteration', () => {
-    expect(show('warmStart', 0)).toBe('rollout1 score1 update1');
-    expect(show('update', 1)).toBe('rollout2 score2 update2');
-    expect(show('update', 2)).toBe('evaluate2 rollout3 score3 update3');
-    expect(show('rollout', 3)).toBe('score3 update3');
-    expect(show('evaluate', 2)).toBe('rollout3 score3 update3');
+  it('plans the rest of the iteration and the next two up to the second one\'s update, evaluating when due, never past the last iteration', () => {
+    expect(show('warmStart', 0)).toBe('rollout1 score1 update1 rollout2 score2 update2');
+    expect(show('rollout', 1)).toBe('score1 update1 rollout2 score2 update2 evaluate2 rollout3 score3 update3');
+    expect(show('update', 1)).toBe('rollout2 score2 update2 evaluate2 rollout3 score3 update3');
+    expect(show('update', 2)).toBe('evaluate2 rollout3 score3 update3 rollout4 score4 update4');
+    expect(show('evaluate', 2)).toBe('rollout3 score3 update3 rollout4 score4 update4');
+    expect(show('rollout', 3)).toBe('score3 update3 rollout4 score4 update4 evaluate4');
     expect(show('update', 4)).toBe('evaluate4');
     expect(show('release', 4)).toBe('');
   });
