@@ -34,7 +34,7 @@
  * be finite (a weight of 0 times an Inf value is NaN); at least one non-abs row.
  */
 import * as tf from '@tensorflow/tfjs';
-import { readsAreFree, rowDot, scaleRows } from './tensor-utils.js';
+import { readsAreFree, scaleRows } from './tensor-utils.js';
 
 export interface WeightedRow {
   /** [B, T] per-token values (differentiable). */
@@ -87,8 +87,7 @@ export function weightedRowSums(
   // tensor that is both goes to both ops and tfjs sums its two gradients.
   const valueInputs = unique(rows.filter((r) => !r.abs).map((r) => r.x));
   const gateInputs = unique(rows.flatMap((r) => (r.abs ? [r.x] : r.gate ? [r.gate] : [])));
-  const columnKeys = cT.map((c) => c.join(','));
-  const impls = impl === 'host' ? hostImpl(rows, B, T) : tensorImpl(rows, columnKeys);
+  const impls = impl === 'host' ? hostImpl(rows, B, T) : tensorImpl(rows);
   let kept: tf.Tensor[] | undefined;
 
   const d = (dy: tf.Tensor) => tf.matMul(tf.tensor2d(cT), dy as tf.Tensor2D) as tf.Tensor2D; // [K, B]
@@ -131,8 +130,14 @@ function unique(ts: tf.Tensor2D[]): tf.Tensor2D[] {
   return [...new Map(ts.map((t) => [t.id, t])).values()];
 }
 
-/** Tensor ops; the backward uses only saved tensors (the caller's may be disposed by then). */
-function tensorImpl(rows: readonly WeightedRow[], columnKeys: readonly string[]): Impl {
+/**
+ * Tensor ops; the backward uses only saved tensors (the caller's may be disposed by then). All K
+ * sums are one multiply and one sum over the stacked values and multipliers ([K, B, T]); on wasm
+ * that is cheaper than K batched-matMul row dots, and far cheaper than a [K, B, 1] × [K, B, T]
+ * broadcast (3-D broadcasting takes a slow generic path there), which is why the backward scales
+ * each row's [B, T] multiplier by its [B, 1] column instead.
+ */
+function tensorImpl(rows: readonly WeightedRow[]): Impl {
   const weightOf = (r: WeightedRow, w: tf.Tensor, scale: tf.Tensor | undefined) => (r.scale ? tf.mul(w, scale!) : w) as tf.Tensor2D;
   // Saved tensors, each once; per row, the positions of its factors in the saved list.
   const gateSaves = new Saves();
@@ -140,42 +145,43 @@ function tensorImpl(rows: readonly WeightedRow[], columnKeys: readonly string[])
   let valuePlan: number[] = [];
   return {
     sums: (save) => {
-      const wgs = new Map<string, tf.Tensor2D>(); // w·g, shared by rows with the same factors
-      const valueSaves = new Saves();
-      const wgOf = (r: WeightedRow) => {
+      const ms = new Map<string, tf.Tensor2D>(); // w·scale·g, shared by rows with the same factors
+      const multiplier = (r: WeightedRow) => {
         const key = `${r.weight.id}:${r.scale?.id ?? ''}:${r.gate?.id ?? ''}`;
-        let wg = wgs.get(key);
-        if (!wg) {
+        let m = ms.get(key);
+        if (!m) {
           const w = weightOf(r, r.weight, r.scale);
-          wgs.set(key, (wg = r.gate ? (tf.mul(w, r.gate) as tf.Tensor2D) : w));
+          ms.set(key, (m = r.gate ? (tf.mul(w, r.gate) as tf.Tensor2D) : w));
         }
-        return wg;
+        return m;
       };
-      const S = tf.stack(rows.map((r) => rowDot((r.abs ? tf.abs(r.x) : r.offset ? tf.sub(r.x, r.offset) : r.x) as tf.Tensor2D, r.abs ? weightOf(r, r.weight, r.scale) : wgOf(r))));
-      valuePlan = rows.map((r) => (r.abs ? -1 : valueSaves.at(wgOf(r))));
+      const values = tf.stack(rows.map((r) => (r.abs ? tf.abs(r.x) : r.offset ? tf.sub(r.x, r.offset) : r.x)));
+      const mults = rows.map((r) => (r.abs ? weightOf(r, r.weight, r.scale) : multiplier(r)));
+      const valueSaves = new Saves();
+      valuePlan = rows.map((r, k) => (r.abs ? -1 : valueSaves.at(mults[k])));
       save(valueSaves.list);
-      return S as tf.Tensor2D;
+      return tf.sum(tf.mul(values, tf.stack(mults)), 2) as tf.Tensor2D; // [K, B]
     },
     valueGrads: (inputs, d, saved) => {
       const dk = tf.unstack(d) as tf.Tensor1D[];
-      const terms = inputs.map((): Term[] => []);
+      const terms = inputs.map((): Array<[tf.Tensor1D, tf.Tensor2D]> => []);
       rows.forEach((r, k) => {
-        if (!r.abs) terms[inputs.indexOf(r.x)].push({ d: dk[k], m: saved[valuePlan[k]] as tf.Tensor2D, key: `${columnKeys[k]}|${valuePlan[k]}` });
+        if (!r.abs) terms[inputs.indexOf(r.x)].push([dk[k], saved[valuePlan[k]] as tf.Tensor2D]);
       });
-      return scaleRowsShared(terms);
+      return terms.map(scaleRows);
     },
     saveForGates: (save) => save(gateSaves.list),
     gateGrads: (inputs, d, saved) => {
       const dk = tf.unstack(d) as tf.Tensor1D[];
-      const terms = inputs.map((): Term[] => []);
+      const terms = inputs.map((): Array<[tf.Tensor1D, tf.Tensor2D]> => []);
       rows.forEach((r, k) => {
         if (!r.abs && !r.gate) return;
         const [w0, scale, x, o] = gatePlan[k].map((i) => saved[i]);
         const w = weightOf(r, w0, scale);
-        if (r.abs) terms[inputs.indexOf(r.x)].push({ d: dk[k], m: tf.mul(w, tf.sign(x)) as tf.Tensor2D });
-        else terms[inputs.indexOf(r.gate!)].push({ d: dk[k], m: tf.mul(w, r.offset ? tf.sub(x, o) : x) as tf.Tensor2D });
+        if (r.abs) terms[inputs.indexOf(r.x)].push([dk[k], tf.mul(w, tf.sign(x)) as tf.Tensor2D]);
+        else terms[inputs.indexOf(r.gate!)].push([dk[k], tf.mul(w, r.offset ? tf.sub(x, o) : x) as tf.Tensor2D]);
       });
-      return scaleRowsShared(terms);
+      return terms.map(scaleRows);
     },
   };
 }
@@ -193,26 +199,6 @@ class Saves {
     }
     return i;
   }
-}
-
-/** d_k ⊗ m_k; `key` names equal products (same C column and multiplier), computed once. */
-interface Term {
-  d: tf.Tensor1D;
-  m: tf.Tensor2D;
-  key?: string;
-}
-
-/** One gradient per input: Σ of its terms; an input whose only term equals an earlier one gets a clone. */
-function scaleRowsShared(terms: Term[][]): tf.Tensor2D[] {
-  const done = new Map<string, tf.Tensor2D>();
-  return terms.map((ts) => {
-    const key = ts.length === 1 ? ts[0].key : undefined;
-    const again = key === undefined ? undefined : done.get(key);
-    if (again) return again.clone();
-    const g = scaleRows(ts.map((t) => [t.d, t.m] as const));
-    if (key !== undefined) done.set(key, g);
-    return g;
-  });
 }
 
 /** One JS pass over host copies (cpu backend: `dataSync` there returns the backing array). */

@@ -28,7 +28,7 @@
  * `maskDensity` (fraction of valid tokens with m^u > 0).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { PreferenceLossFn, PreferenceLossInputs, PreferenceSide } from '../types.js';
+import type { PreferenceLossFn, PreferenceLossInputs } from '../types.js';
 import { readAndDispose, readsAreFree } from '../tensor-utils.js';
 import { outRows, weightedRowSums, type WeightedRow } from '../row-sums.js';
 import { checkPreferenceInputs, effectiveWeights, logRatioRow, meanOf, pairMetrics, scaled, sigmoidPairLoss } from './core.js';
@@ -54,14 +54,10 @@ function maskDensityCounts(inputs: PreferenceLossInputs): tf.Tensor1D {
     }
     return tf.tensor1d([valid, dense]);
   }
-  // step(x) = [x > 0] (on wasm ~4 µs, against ~40 µs for greater + cast)
-  const count = (side: PreferenceSide) => {
-    const valid = tf.step(side.mask);
-    return [tf.sum(valid), side.sparseMaskReward ? tf.sum(tf.mul(valid, tf.step(side.sparseMaskReward))) : tf.sum(valid)];
-  };
-  const [vw, dw] = count(inputs.chosen);
-  const [vl, dl] = count(inputs.rejected);
-  return tf.stack([tf.add(vw, vl), tf.add(dw, dl)]) as tf.Tensor1D;
+  // Both responses at once; step(x) = [x > 0] (on wasm ~4 µs, against ~40 µs for greater + cast).
+  const valid = tf.step(tf.concat(sides.map((s) => s.mask)));
+  const positive = tf.step(tf.concat(sides.map((s) => s.sparseMaskReward ?? s.mask)));
+  return tf.stack([tf.sum(valid), tf.sum(tf.mul(valid, positive))]) as tf.Tensor1D;
 }
 
 export const sparsePo: PreferenceLossFn = (inputs, params) => {
@@ -97,8 +93,8 @@ export const sparsePo: PreferenceLossFn = (inputs, params) => {
       if (side.sparseMaskKl && lamD > 0) push({ x: side.sparseMaskKl, abs: true, weight: side.mask }, 0, lamD);
     });
     const hasL1 = l1Coef.some((c) => c !== 0);
-    // metrics, read once: S, out and the mask-density counts, flattened
-    const metricsOf = (S: tf.Tensor2D, o: tf.Tensor2D) => [tf.concat([tf.reshape(tf.concat([S, o]), [-1]), maskDensityCounts(inputs)])];
+    // metrics, read once: S and the mask-density counts, flattened (h and l1 are C · S on the host)
+    const metricsOf = (S: tf.Tensor2D) => [tf.concat([tf.reshape(S, [-1]), maskDensityCounts(inputs)])];
     const { out, detached } = weightedRowSums(rows, hasL1 ? [hCoef, l1Coef] : [hCoef], params.skipMetrics ? undefined : metricsOf);
     metricsT = detached?.[0];
     const [h, l1] = outRows(out);
@@ -109,18 +105,19 @@ export const sparsePo: PreferenceLossFn = (inputs, params) => {
   const flat = readAndDispose(metricsT);
   const B = inputs.chosen.logp.shape[0];
   const K = rows.length;
-  const v = Array.from({ length: (flat.length - 2) / B }, (_, i) => flat.subarray(i * B, (i + 1) * B)); // K + nOut rows
-  const [valid, dense] = flat.subarray(flat.length - 2);
+  const v = Array.from({ length: K }, (_, i) => flat.subarray(i * B, (i + 1) * B));
+  const [valid, dense] = flat.subarray(K * B);
+  const combined = (coef: number[]) => Float64Array.from({ length: B }, (_, b) => coef.reduce((a, c, k) => a + c * v[k][b], 0));
   const zero = new Float32Array(v[0].length);
   const row = (i: number) => (i >= 0 ? v[i] : zero);
   const [uw, ul, kw, kl] = [row(at.u[0]), row(at.u[1]), row(at.k[0]), row(at.k[1])];
   return {
     loss,
     metrics: {
-      ...pairMetrics(v[K], scaled(uw, beta), scaled(ul, beta)),
+      ...pairMetrics(combined(hCoef), scaled(uw, beta), scaled(ul, beta)),
       u: meanOf(uw.map((x, i) => x - ul[i])),
       d: meanOf(kw.map((x, i) => kl[i] - x)),
-      l1: v.length > K + 1 ? meanOf(v[K + 1]) : 0,
+      l1: meanOf(combined(l1Coef)),
       maskDensity: valid > 0 ? dense / valid : 0,
     },
   };

@@ -50,7 +50,7 @@ export const tReg: PreferenceLossFn = (inputs, params) => {
   const alpha = params.tregAlpha ?? 0.5;
   if (!(alpha >= 0)) throw new LossInputError('tReg', `tregAlpha must be ≥ 0, got ${alpha}`);
   const { beta } = params;
-  let kept: tf.Tensor[] | undefined;
+  let sums: tf.Tensor2D | undefined;
   const loss = tf.tidy(() => {
     // Rows per side: R = Σ w (lp − ref) (the DPO reward / β) and G = Σ w r̂ lp (−L_REG / β), one fused op.
     const rows: WeightedRow[] = [];
@@ -58,32 +58,33 @@ export const tReg: PreferenceLossFn = (inputs, params) => {
       const w = effectiveWeights(side);
       rows.push(logRatioRow(side, w), { x: side.logp, weight: w, scale: side.tokenRewards });
     }
-    // h = β (R_w − R_l);  L_REG(y_w) + L_REG(y_l) = −β (G_w + G_l);  w = sg[σ(−h)], made inside the op's forward
-    const { out, detached } = weightedRowSums(rows, [[beta, 0, -beta, 0], [0, -beta, 0, -beta]], (S, o) => {
-      const pairWeight = tf.sigmoid(tf.neg(outRows(o)[0]));
-      return params.skipMetrics ? [pairWeight] : [pairWeight, tf.concat([S, o])];
-    });
-    kept = detached;
-    const [h, reg] = outRows(out);
+    // h = β (R_w − R_l);  α (L_REG(y_w) + L_REG(y_l)) = −αβ (G_w + G_l);  w = sg[σ(−h)] is made inside
+    // the op's forward (no gradient can flow through it); the metrics come from S alone
+    const { out, detached } = weightedRowSums(rows, [[beta, 0, -beta, 0], [0, -alpha * beta, 0, -alpha * beta]], (S, o) => [
+      tf.sigmoid(tf.neg(outRows(o)[0])),
+      ...(params.skipMetrics ? [] : [S]),
+    ]);
+    const [pairWeight, metricsT] = detached!;
+    sums = metricsT as tf.Tensor2D | undefined;
+    const [h, alphaReg] = outRows(out);
     const dpoLoss = sigmoidPairLoss(h, params.labelSmoothing ?? 0);
-    return tf.mean(tf.add(dpoLoss, tf.mul(tf.mul(detached![0], reg), alpha))) as tf.Scalar;
+    const total = tf.mean(tf.add(dpoLoss, tf.mul(pairWeight, alphaReg))) as tf.Scalar;
+    pairWeight.dispose(); // the multiply saved its own copy for the backward
+    return total;
   });
-  const [pairWeight, sums] = kept!;
-  if (!sums) {
-    pairWeight.dispose();
-    return { loss, metrics: {} };
-  }
-  const [pw] = readRows(tf.reshape(pairWeight, [1, -1]) as tf.Tensor2D);
-  pairWeight.dispose();
-  const [rw, , rl, , h, reg] = readRows(sums as tf.Tensor2D);
+  if (!sums) return { loss, metrics: {} };
+  const [sw, gw, sl, gl] = readRows(sums);
+  const rw = scaled(sw, beta);
+  const rl = scaled(sl, beta);
+  const h = rw.map((r, i) => r - rl[i]);
   const eps = params.labelSmoothing ?? 0;
   return {
     loss,
     metrics: {
-      ...pairMetrics(h, scaled(rw, beta), scaled(rl, beta)),
-      dpoLoss: meanOf(Array.from(h, (x) => sigmoidPairLossValue(x, eps))),
-      regLoss: meanOf(reg),
-      regWeight: meanOf(pw),
+      ...pairMetrics(h, rw, rl),
+      dpoLoss: meanOf(h.map((x) => sigmoidPairLossValue(x, eps))),
+      regLoss: meanOf(gw.map((g, i) => -beta * (g + gl[i]))),
+      regWeight: meanOf(h.map((x) => 1 / (1 + Math.exp(x)))), // σ(−h)
     },
   };
 };
