@@ -19,8 +19,9 @@
  * saved inputs (an Identity kernel each) and gets its own backward ops. A `customGrad` forward runs
  * with the tape off, so its ops cost only their kernels, and its backward is the products above.
  * The product rule is split over two ops: the first carries the value and the gradient of the
- * `x`s of non-abs rows; the second adds 0 and carries the gradient of the gates and of the abs
- * rows' `x` (a learned mask), so a constant mask (the activation mask) costs no backward work.
+ * `x`s of non-abs rows; the second adds zeros and carries the gradient of the gates and of the abs
+ * rows' `x` (a learned mask), so a constant mask (the activation mask) costs no backward work, only
+ * the copies op 2 saves for a backward that may come.
  *
  * Two implementations of the same sums: on the cpu backend a host pass (reading a tensor there is
  * free, and its elementwise kernels cost ~40-100 µs on [32, 256] against ~10 µs for a JS loop);
@@ -87,7 +88,7 @@ export function weightedRowSums(
   // tensor that is both goes to both ops and tfjs sums its two gradients.
   const valueInputs = unique(rows.filter((r) => !r.abs).map((r) => r.x));
   const gateInputs = unique(rows.flatMap((r) => (r.abs ? [r.x] : r.gate ? [r.gate] : [])));
-  const impls = impl === 'host' ? hostImpl(rows, B, T) : tensorImpl(rows);
+  const impls = impl === 'host' ? hostImpl(rows, B, T) : tensorImpl(rows, cT.map((c) => c.join(',')));
   let kept: tf.Tensor[] | undefined;
 
   const d = (dy: tf.Tensor) => tf.matMul(tf.tensor2d(cT), dy as tf.Tensor2D) as tf.Tensor2D; // [K, B]
@@ -98,16 +99,16 @@ export function weightedRowSums(
     if (detached) kept = detached(S, out).map((t) => tf.keep(t));
     return { value: out, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => impls.valueGrads(valueInputs, d(dy), saved) };
   });
-  let out = valueOp(...valueInputs) as tf.Tensor2D;
-  if (gateInputs.length > 0) {
-    const gateOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
-      const save = args.pop() as tf.GradSaveFunc;
-      impls.saveForGates(save);
-      return { value: tf.zeros([combine.length, B]), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => impls.gateGrads(gateInputs, d(dy), saved) };
-    });
-    out = tf.add(out, gateOp(...gateInputs)) as tf.Tensor2D;
-  }
-  return { out, detached: kept };
+  const out = valueOp(...valueInputs) as tf.Tensor2D;
+  if (gateInputs.length === 0) return { out, detached: kept };
+  // Op 2 adds zeros: it is on the gradient path only when a gate is (a pass-through would put it on
+  // the path of every input and run its backward for constant masks too).
+  const gateOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    impls.saveForGates(save);
+    return { value: tf.zeros([combine.length, B]), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => impls.gateGrads(gateInputs, d(dy), saved) };
+  });
+  return { out: tf.add(out, gateOp(...gateInputs)) as tf.Tensor2D, detached: kept };
 }
 
 /**
@@ -137,7 +138,7 @@ function unique(ts: tf.Tensor2D[]): tf.Tensor2D[] {
  * broadcast (3-D broadcasting takes a slow generic path there), which is why the backward scales
  * each row's [B, T] multiplier by its [B, 1] column instead.
  */
-function tensorImpl(rows: readonly WeightedRow[]): Impl {
+function tensorImpl(rows: readonly WeightedRow[], columnKeys: readonly string[]): Impl {
   const weightOf = (r: WeightedRow, w: tf.Tensor, scale: tf.Tensor | undefined) => (r.scale ? tf.mul(w, scale!) : w) as tf.Tensor2D;
   // Saved tensors, each once; per row, the positions of its factors in the saved list.
   const gateSaves = new Saves();
@@ -165,10 +166,23 @@ function tensorImpl(rows: readonly WeightedRow[]): Impl {
     valueGrads: (inputs, d, saved) => {
       const dk = tf.unstack(d) as tf.Tensor1D[];
       const terms = inputs.map((): Array<[tf.Tensor1D, tf.Tensor2D]> => []);
+      const keys = inputs.map((): string[] => []);
       rows.forEach((r, k) => {
-        if (!r.abs) terms[inputs.indexOf(r.x)].push([dk[k], saved[valuePlan[k]] as tf.Tensor2D]);
+        if (r.abs) return;
+        const i = inputs.indexOf(r.x);
+        terms[i].push([dk[k], saved[valuePlan[k]] as tf.Tensor2D]);
+        keys[i].push(`${columnKeys[k]}|${valuePlan[k]}`);
       });
-      return terms.map(scaleRows);
+      // Inputs whose terms are the same (same C columns, same multipliers: SparsePO's lp and KL) share one product.
+      const done = new Map<string, tf.Tensor2D>();
+      return terms.map((ts, i) => {
+        const key = keys[i].join(' ');
+        const again = done.get(key);
+        if (again) return again.clone();
+        const g = scaleRows(ts);
+        done.set(key, g);
+        return g;
+      });
     },
     saveForGates: (save) => save(gateSaves.list),
     gateGrads: (inputs, d, saved) => {
