@@ -224,9 +224,10 @@ function hostImpl(rows: readonly WeightedRow[], B: number, T: number): Impl {
     if (!v) data.set(t.id, (v = t.dataSync() as Float32Array));
     return v;
   };
-  // Per row, the per-token factors, read once in the forward: y = x − o (or |x|), w (× scale), g.
-  let parts: Array<{ y: ArrayLike<number>; w: ArrayLike<number>; g: ArrayLike<number> | undefined }> = [];
-  /** grad[target] += d_k[b] · m[i] over the rows that `pick` maps to a multiplier m. */
+  // Per row, read once in the forward: the weight w and a second factor f (the gate, else the scale;
+  // a scale that is not f is multiplied into w), and the values' inputs x and o.
+  let parts: Array<{ w: ArrayLike<number>; f: ArrayLike<number> | undefined; x: ArrayLike<number>; o: ArrayLike<number> | undefined }> = [];
+  /** grad[target] += d_k[b] · m[i] (· m2[i]) over the rows that `pick` maps to multipliers. */
   const grads = (inputs: tf.Tensor2D[], d: tf.Tensor2D, pick: (r: WeightedRow, k: number) => { target: tf.Tensor2D; m: ArrayLike<number>; m2?: ArrayLike<number> } | undefined) => {
     const dv = d.dataSync();
     const out = inputs.map(() => new Float32Array(N));
@@ -248,27 +249,35 @@ function hostImpl(rows: readonly WeightedRow[], B: number, T: number): Impl {
       const S = new Float32Array(rows.length * B);
       parts = rows.map((r, k) => {
         const x = read(r.x);
-        const w = r.scale ? product(read(r.weight), read(r.scale)) : read(r.weight);
+        const o = r.offset && read(r.offset);
+        const scale = r.scale && read(r.scale);
         const g = r.gate && read(r.gate);
-        const y = r.abs ? map(x, Math.abs) : r.offset ? difference(x, read(r.offset)) : x;
+        const inline = r.abs ? undefined : (g ?? scale); // abs rows: the weight alone multiplies |x| and sign x
+        const w = scale && scale !== inline ? product(read(r.weight), scale) : read(r.weight);
+        const f = inline;
         for (let b = 0, i = 0; b < B; b++) {
           let acc = 0;
-          if (g) for (const end = i + T; i < end; i++) acc += w[i] * g[i] * y[i];
-          else for (const end = i + T; i < end; i++) acc += w[i] * y[i];
+          const end = i + T;
+          if (r.abs) for (; i < end; i++) acc += w[i] * Math.abs(x[i]);
+          else if (o && f) for (; i < end; i++) acc += w[i] * f[i] * (x[i] - o[i]);
+          else if (o) for (; i < end; i++) acc += w[i] * (x[i] - o[i]);
+          else if (f) for (; i < end; i++) acc += w[i] * f[i] * x[i];
+          else for (; i < end; i++) acc += w[i] * x[i];
           S[k * B + b] = acc;
         }
-        return { y, w, g };
+        return { w, f, x, o };
       });
       return tf.tensor2d(S, [rows.length, B]);
     },
-    valueGrads: (inputs, d) => grads(inputs, d, (r, k) => (r.abs ? undefined : { target: r.x, m: parts[k].w, m2: parts[k].g })),
+    valueGrads: (inputs, d) => grads(inputs, d, (r, k) => (r.abs ? undefined : { target: r.x, m: parts[k].w, m2: parts[k].f })),
     saveForGates: () => {},
     gateGrads: (inputs, d) =>
       grads(inputs, d, (r, k) => {
-        if (r.abs) {
-          return { target: r.x, m: parts[k].w, m2: map(read(r.x), Math.sign) };
-        }
-        return r.gate ? { target: r.gate, m: parts[k].w, m2: parts[k].y } : undefined;
+        const { w, x, o } = parts[k];
+        if (r.abs) return { target: r.x, m: w, m2: map(x, Math.sign) };
+        if (!r.gate) return undefined;
+        // a gated row's w already holds the scale, if any
+        return { target: r.gate, m: w, m2: o ? difference(x, o) : x };
       }),
   };
 }

@@ -30,7 +30,7 @@ function rowsOf(lp: tf.Tensor2D, kl: tf.Tensor2D, gate: tf.Tensor2D): WeightedRo
     { x: lp, offset: t2(vals.ref), weight: w, gate },
     { x: kl, weight: w, gate },
     { x: lp, weight: w, scale: t2(vals.scale) },
-    { x: gate, abs: true, weight: w },
+    { x: gate, abs: true, weight: w, scale: t2(vals.scale) },
   ];
 }
 
@@ -47,7 +47,7 @@ function reference(): number[] {
       let acc = 0;
       for (let t = 0; t < T; t++) {
         const x = [lp[b][t] - ref[b][t], kl[b][t], lp[b][t], Math.abs(gate[b][t])][k];
-        const m = [w[b][t] * gate[b][t], w[b][t] * gate[b][t], w[b][t] * scale[b][t], w[b][t]][k];
+        const m = [w[b][t] * gate[b][t], w[b][t] * gate[b][t], w[b][t] * scale[b][t], w[b][t] * scale[b][t]][k];
         acc += x * m;
       }
       return acc;
