@@ -139,6 +139,22 @@ export class Transformer implements CausalLM {
   }
 
   /**
+   * {@link forward} that also returns the per-layer hidden states: `hidden[l]` is the residual
+   * stream after block l, [B,T,d] (l = 0..nLayers-1, before the final norm), e.g. the reference
+   * activations SparsePO's mask is built from. Differentiable like `forward`.
+   */
+  forwardWithHiddenStates(tokens: tf.Tensor2D): { logits: tf.Tensor3D; hidden: tf.Tensor3D[] } {
+    return tf.tidy(() => {
+      const T = tokens.shape[1];
+      if (T > this.config.maxSeqLen) throw new Error(`Transformer.forwardWithHiddenStates: sequence length ${T} > maxSeqLen ${this.config.maxSeqLen}`);
+      const pos = tf.slice(this.p('wpe'), [0, 0], [T, this.config.dModel]);
+      const layers: tf.Tensor[] = [];
+      const { h } = this.blocks(tf.add(this.embed(tokens), pos), causalBias(T, 0), undefined, layers);
+      return { logits: this.head(h) as tf.Tensor3D, hidden: layers as tf.Tensor3D[] };
+    });
+  }
+
+  /**
    * Decoding path. tokens [B,Tn] are the next Tn tokens of each row; positions [B,Tn] their
    * position ids; keyBias [B,Tpast+Tn] is 0 for real keys and a large negative value for padding
    * (left-padded prompts). Returns logits [B,Tn,V] and the cache extended by Tn positions; the
@@ -203,8 +219,8 @@ export class Transformer implements CausalLM {
     });
   }
 
-  /** x [B,T,d]; bias broadcastable to [B,H,T,Tpast+T]. */
-  private blocks(x: tf.Tensor, bias: tf.Tensor, cache: KVCache | undefined): { h: tf.Tensor; kv: KVCache } {
+  /** x [B,T,d]; bias broadcastable to [B,H,T,Tpast+T]. `layerOutputs`, when given, collects h after each block. */
+  private blocks(x: tf.Tensor, bias: tf.Tensor, cache: KVCache | undefined, layerOutputs?: tf.Tensor[]): { h: tf.Tensor; kv: KVCache } {
     const { nLayers: L, nHeads: H, dModel: d } = this.config;
     const [B, T] = x.shape;
     const hd = d / H;
@@ -224,6 +240,7 @@ export class Transformer implements CausalLM {
       h = tf.add(h, linear(y, this.p(`h${l}.attn.wo`), this.p(`h${l}.attn.bo`)));
       const m = layerNorm(h, this.p(`h${l}.ln2.g`), this.p(`h${l}.ln2.b`));
       h = tf.add(h, linear(gelu(linear(m, this.p(`h${l}.mlp.w1`), this.p(`h${l}.mlp.b1`))), this.p(`h${l}.mlp.w2`), this.p(`h${l}.mlp.b2`)));
+      layerOutputs?.push(h);
     }
     return { h, kv };
   }
