@@ -11,12 +11,14 @@
  */
 import { z } from 'zod';
 import type { PreferenceLossName } from '../losses/index.js';
-import { ModelSchema, TaskSchema, TimeoutsSchema, WarmStartSchema } from './schema.js';
+import { ExperimentSchema, ModelSchema, TaskSchema, TimeoutsSchema, WarmStartSchema, type ExperimentConfig } from './schema.js';
 
 const positiveInt = () => z.number().int().positive();
 
-const beta = (what = 'β, the DPO temperature: scale of the implicit reward β·log(πθ/π_ref) (TRL default 0.1; typical 0.01–0.5).') =>
-  z.number().positive().default(0.1).describe(what);
+// Measured on the built-in arithmetic task (2 digits, default model): β = 0.1 lowered held-out
+// accuracy, 0.5–2 raised it; the library default of TRL (0.1) suits large pretrained models.
+const beta = (what = 'β, the DPO temperature: scale of the implicit reward β·log(πθ/π_ref) (TRL\'s default is 0.1; 0.5–2 work on the built-in task).') =>
+  z.number().positive().default(0.5).describe(what);
 const labelSmoothing = () => z.number().min(0).lt(0.5).default(0)
   .describe('Label smoothing ε ∈ [0, 0.5): −(1−ε)logσ(h) − ε logσ(−h) (robust / "conservative" DPO); 0 = plain.');
 
@@ -44,11 +46,11 @@ export const OBJECTIVES = {
     beta: beta('τ, IPO\'s regularisation strength (the target margin is 1/(2τ)).'),
   }),
   'token-weighted-dpo': z.strictObject({
-    name: z.literal('token-weighted-dpo').describe('DPO with per-token weights: tokens the two responses share before they first differ weigh `sharedPrefixWeight`, the rest 1.'),
+    name: z.literal('token-weighted-dpo').describe('DPO with per-token weights: 1 up to the first token where chosen and rejected differ, `afterDivergenceWeight` after it.'),
     beta: beta(),
     labelSmoothing: labelSmoothing(),
-    sharedPrefixWeight: z.number().min(0).max(1).default(0)
-      .describe('Weight of the response tokens before the first position where chosen and rejected differ (they carry no preference); 1 = plain DPO.'),
+    afterDivergenceWeight: z.number().min(0).max(1).default(0.5)
+      .describe('Weight of the tokens after the first position where the two responses differ (they follow different prefixes); 1 = plain DPO, 0 = only the deciding token. The shared prefix before it cancels between the two sides whatever its weight.'),
   }),
   'critical-token-dpo': z.strictObject({
     name: z.literal('critical-token-dpo').describe('cDPO (Lin et al. 2024): rejected tokens weighted 1 − s_t by contrastive estimation between a positive and a negative model.'),
@@ -94,10 +96,11 @@ export const PreferenceDataSchema = z.discriminatedUnion('source', [
 ]);
 
 export const PreferenceOptimizerSchema = z.strictObject({
-  lr: z.number().positive().default(1e-3).describe('AdamW learning rate of the preference updates (a fresh optimizer; the warm start\'s moments are not carried over).'),
+  // Measured on the built-in task: 1e-3 made held-out accuracy swing and fall, 3e-4 climbed steadily.
+  lr: z.number().positive().default(3e-4).describe('AdamW learning rate of the preference updates (a fresh optimizer; the warm start\'s moments are not carried over).'),
   weightDecay: z.number().min(0).default(0).describe('AdamW decoupled weight decay.'),
   maxGradNorm: z.number().positive().default(1).describe('Global gradient-norm clip.'),
-  batchSize: positiveInt().default(32).describe('Pairs per optimizer step (the data cursor advances by this much each step).'),
+  batchSize: positiveInt().default(64).describe('Pairs per optimizer step (the data cursor advances by this much each step).'),
 });
 
 export const PreferenceRunSchema = z.strictObject({
@@ -162,4 +165,21 @@ export type PreferenceObjective = PreferenceConfig['objective'];
 /** Fills a T-REG prompt template (placeholders checked by the schema). */
 export function renderTemplate(template: string, values: Record<(typeof TREG_PLACEHOLDERS)[number], string>): string {
   return template.replace(/\{([^}]*)\}/g, (_, key: string) => values[key as keyof typeof values] ?? `{${key}}`);
+}
+
+/**
+ * The RL config whose warm start this preference run reuses (the compute host's `warmStart`): the
+ * same task, model, warm-start section, seed and evaluation length; RL-only sections at defaults.
+ */
+export function warmStartConfigOf(config: PreferenceConfig): ExperimentConfig {
+  return ExperimentSchema.parse({
+    experiment: config.experiment,
+    seed: config.seed,
+    task: config.task,
+    model: config.model,
+    warmStart: config.warmStart,
+    rollout: { maxNewTokens: config.evaluation.maxNewTokens },
+    optimizer: { weightDecay: config.optimizer.weightDecay, maxGradNorm: config.optimizer.maxGradNorm },
+    timeouts: config.timeouts,
+  });
 }

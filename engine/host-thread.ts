@@ -7,11 +7,14 @@ import { initBackend, type BackendInfo } from './backend.js';
 import type { HostReply, HostRequest } from './host-protocol.js';
 import { HostQueue, planAhead } from './run-ahead.js';
 import { RunSessions } from './run-sessions.js';
+import { isPreferenceOp, servePreference } from './preference-host.js';
+import { PreferenceSessions } from './preference-sessions.js';
 
 const options = (workerData?.options ?? {}) as { backend?: string; memoryBudgetMb?: number; runAhead?: boolean };
 const port = parentPort!;
 let backend: Promise<BackendInfo> | undefined;
 const sessions = new RunSessions({ memoryBudgetBytes: (options.memoryBudgetMb ?? 2048) * 2 ** 20 });
+const preference = new PreferenceSessions({ runs: sessions, memoryBudgetBytes: (options.memoryBudgetMb ?? 2048) * 2 ** 20 });
 
 const reply = (message: HostReply) => port.postMessage(message);
 
@@ -27,7 +30,9 @@ async function handle(request: HostRequest): Promise<unknown> {
     case 'update': return sessions.update(request.args as never, progress);
     case 'evaluate': return sessions.evaluate(request.args as never);
     case 'release': return sessions.release((request.args as { runId: string }).runId);
-    default: throw new Error(`unknown compute host op ${String(request.op)}`);
+    default:
+      if (isPreferenceOp(request.op)) return servePreference(preference, request.op, request.args, progress);
+      throw new Error(`unknown compute host op ${String(request.op)}`);
   }
 }
 

@@ -84,11 +84,14 @@ export function pairProblems(pair: PreferencePair, limits: PairLimits): string[]
   return problems;
 }
 
+/** More checks of a well-formed pair (an objective's own needs); returns its problems. */
+export type PairCheck = (pair: PreferencePair) => string[];
+
 /**
  * Parse and validate JSONL text. Blank lines are skipped (and still counted for line numbers).
  * @throws PreferenceDataError listing every bad line (`line 7: rejected: …`)
  */
-export function parsePreferenceJsonl(text: string, source: string, limits: PairLimits): PreferencePair[] {
+export function parsePreferenceJsonl(text: string, source: string, limits: PairLimits, extraCheck?: PairCheck): PreferencePair[] {
   const pairs: PreferencePair[] = [];
   const problems: string[] = [];
   let more = 0;
@@ -132,6 +135,7 @@ export function parsePreferenceJsonl(text: string, source: string, limits: PairL
     else firstLine.set(pair.id, line);
     if (pair.chosen === pair.rejected) lineProblems.push('chosen and rejected are identical (no preference to learn)');
     lineProblems.push(...pairProblems(pair, limits));
+    if (lineProblems.length === 0 && extraCheck) lineProblems.push(...extraCheck(pair));
     if (lineProblems.length) for (const p of lineProblems) report(line, p);
     else pairs.push(pair);
   });
@@ -142,14 +146,14 @@ export function parsePreferenceJsonl(text: string, source: string, limits: PairL
 }
 
 /** Read and validate a JSONL file (see {@link parsePreferenceJsonl}). */
-export function loadPreferenceJsonl(path: string, limits: PairLimits): PreferencePair[] {
+export function loadPreferenceJsonl(path: string, limits: PairLimits, extraCheck?: PairCheck): PreferencePair[] {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new PreferenceDataError(path, [`cannot read file: ${(err as Error).message}`]);
   }
-  return parsePreferenceJsonl(text, path, limits);
+  return parsePreferenceJsonl(text, path, limits, extraCheck);
 }
 
 export function toJsonl(pairs: readonly PreferencePair[]): string {

@@ -24,7 +24,7 @@ describe('preference config', () => {
     const run = parseRunConfigYaml(base, 'test.yaml');
     expect(run.kind).toBe('preference');
     if (run.kind !== 'preference') return;
-    expect(run.config.objective).toEqual({ name: 'dpo', beta: 0.1, labelSmoothing: 0 });
+    expect(run.config.objective).toEqual({ name: 'dpo', beta: 0.5, labelSmoothing: 0 });
     expect(run.config.data).toEqual({ source: 'arithmetic', pairsPerPrompt: 1 });
     expect(run.config.run.steps).toBeGreaterThan(0);
     expect(run.config.warmStart.steps).toBeGreaterThan(0);
@@ -62,7 +62,7 @@ describe('preference config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cf-pref-cfg-'));
     writeFileSync(join(dir, 'p.yaml'), `${base}data:\n  source: file\n  path: pairs.jsonl\n`);
     const run = loadRunConfigFile(join(dir, 'p.yaml'));
-    expect(run.config.kind === 'preference' && run.config.data.source === 'file' && run.config.data.path).toBe(join(dir, 'pairs.jsonl'));
+    expect(run.kind === 'preference' && run.config.data.source === 'file' && run.config.data.path).toBe(join(dir, 'pairs.jsonl'));
   });
 
   it('leaves RL configs as they were', () => {

@@ -1,0 +1,375 @@
+/**
+ * The compute host's side of an offline preference run: the policy, the frozen reference and the
+ * optimizer of every resident run, and its model steps, keyed by (run, step):
+ *
+ *   warmStart            the RL warm start, reused (RunSessions.warmStart), then its weights kept as reference/
+ *   trainCriticalModel   cDPO: the positive or negative model, SFT from the warm start on chosen / rejected responses
+ *   scoreCriticalTokens  cDPO: s_t of every training pair, once, into scores/critical-tokens.json
+ *   scoreTokenRewards    T-REG: r̂_t of every training pair, once, into scores/token-rewards.json
+ *   update               one optimizer step of the objective on the next batch of pairs -> weights version `step`
+ *   evaluate             greedy held-out accuracy and held-out pair metrics of version `step`
+ *
+ * Every step is idempotent: its output (a version, a model folder, a scores or evaluation file) is
+ * written atomically and a repeated call returns what was recorded. A run that is not resident (a
+ * new worker, an eviction, a failed step) reloads from its newest version folder and reference/.
+ * Randomness comes from streams derived from (seed, purpose, step), so a resumed run draws what the
+ * uninterrupted one would. The preference phase starts a fresh AdamW (the warm start's moments are
+ * not carried over, as in the usual SFT -> DPO recipe).
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { stringify } from 'yaml';
+import { warmStartConfigOf, type PreferenceConfig } from '../configs/preference-schema.js';
+import type { ExperimentConfig } from '../configs/schema.js';
+import { getPreferenceLoss } from '../losses/index.js';
+import { AdamW, CharTokenizer, loadWeights, saveWeights, trainStep, Transformer } from '../models/index.js';
+import { readVerifiedManifest, writeAtomicDir, writeFileAtomic } from '../store/atomic-dir.js';
+import { failpoint } from '../store/failpoints.js';
+import {
+  criticalModelDir, readPairs, readTokenScores, referenceDir, writeTokenScores, type CriticalModelRole, type TokenScores,
+} from '../store/preference-files.js';
+import { readVersion, versionDir, writeVersion } from '../store/weight-versions.js';
+import type { ArithmeticExample } from '../tasks/arithmetic.js';
+import { taskExamples } from '../tasks/preference-data.js';
+import type { PreferencePair } from '../tasks/preference-pairs.js';
+import { evaluateAccuracy, sftSteps } from '../tasks/recipe.js';
+import type { Metrics } from '../workflows/shared.js';
+import { batchIndices, encodeBatch, forwardNeeds, lossInputs, lossParams, sideConstants } from './preference-batch.js';
+import { responseForward } from './preference-forward.js';
+import { computeCriticalScores, computeTokenRewards } from './preference-scores.js';
+import { deriveRng } from './rng.js';
+
+export interface PreferenceArgs {
+  runId: string;
+  config: PreferenceConfig;
+  runDir: string;
+}
+
+type Progress = (details: Record<string, number | string>) => void;
+type WarmStartResult = { runDir: string; accuracy: number; metrics: Metrics };
+
+/** What the preference side needs of the RL sessions: their warm start. */
+export interface WarmStarter {
+  warmStart(args: { runId: string; config: ExperimentConfig; runDir: string }, progress: Progress): Promise<WarmStartResult>;
+  release(runId: string): void;
+}
+
+class DataError extends Error {
+  override name = 'DataError';
+}
+
+interface Session {
+  config: PreferenceConfig;
+  tokenizer: CharTokenizer;
+  policy: Transformer;
+  reference: Transformer;
+  optimizer: AdamW;
+  /** Weights version in `policy` (the step that produced it; 0 = warm start). */
+  version: number;
+  train: PreferencePair[];
+  heldOut: PreferencePair[];
+  heldOutProblems: ArithmeticExample[];
+  files: { criticalTokens?: TokenScores; tokenRewards?: TokenScores };
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const prefixed = (prefix: string, metrics: Record<string, number>): Metrics =>
+  Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`${prefix}/${k}`, v]));
+
+function newModel(config: PreferenceConfig, tok: CharTokenizer): Transformer {
+  return new Transformer({ vocabSize: tok.vocabSize, ...config.model }, deriveRng(config.seed, 'init'));
+}
+
+export class PreferenceSessions {
+  /** Resident runs, least recently used first. */
+  private readonly resident = new Map<string, Session>();
+
+  constructor(private readonly options: { runs: WarmStarter; memoryBudgetBytes: number }) {}
+
+  residentRuns(): string[] {
+    return [...this.resident.keys()];
+  }
+
+  /** Weights, AdamW's two moments and the reference, float32. */
+  private static bytesOf(s: Session): number {
+    return s.policy.numParams() * 4 * 4;
+  }
+
+  private keep(runId: string, session: Session): void {
+    this.resident.delete(runId);
+    this.resident.set(runId, session);
+    let total = [...this.resident.values()].reduce((a, s) => a + PreferenceSessions.bytesOf(s), 0);
+    for (const [id, old] of this.resident) {
+      if (total <= this.options.memoryBudgetBytes || id === runId) break;
+      total -= PreferenceSessions.bytesOf(old);
+      this.dispose(old);
+      this.resident.delete(id);
+    }
+  }
+
+  private dispose(s: Session): void {
+    s.policy.dispose();
+    s.reference.dispose();
+    s.optimizer.dispose();
+  }
+
+  release(runId: string): void {
+    const s = this.resident.get(runId);
+    if (s) this.dispose(s);
+    this.resident.delete(runId);
+  }
+
+  /** The run's session at weights version `version`, (re)loaded from disk unless resident there. */
+  private async sessionAt(args: PreferenceArgs, version: number): Promise<Session> {
+    const { runId, runDir, config } = args;
+    const resident = this.resident.get(runId);
+    if (resident && resident.version === version) {
+      this.keep(runId, resident);
+      return resident;
+    }
+    if (resident) this.release(runId); // another version: reload, optimizer moments included
+    if (!readVersion(runDir, version)) throw new DataError(`run ${runId}: weights version ${version} is missing or fails its sha256 check in ${join(runDir, 'versions')}`);
+    if (!readVerifiedManifest(referenceDir(runDir))) throw new DataError(`run ${runId}: the reference weights ${referenceDir(runDir)} are missing or fail their sha256 check`);
+    const tokenizer = new CharTokenizer();
+    const limits = { tokenizer, maxSeqLen: config.model.maxSeqLen };
+    const policy = newModel(config, tokenizer);
+    const reference = newModel(config, tokenizer);
+    const optimizer = new AdamW(policy.params, { lr: config.optimizer.lr, weightDecay: config.optimizer.weightDecay });
+    const session: Session = {
+      config, tokenizer, policy, reference, optimizer, version,
+      train: readPairs(runDir, 'train', limits), heldOut: readPairs(runDir, 'heldout', limits),
+      heldOutProblems: taskExamples(config.task, 'heldout'),
+      files: { criticalTokens: readTokenScores(runDir, 'critical-tokens') ?? undefined, tokenRewards: readTokenScores(runDir, 'token-rewards') ?? undefined },
+    };
+    try {
+      await loadWeights(referenceDir(runDir), reference);
+      // Version 0 is the warm start: its SFT moments stay behind (fresh optimizer for the preference phase).
+      await loadWeights(versionDir(runDir, version), policy, version === 0 ? undefined : optimizer);
+    } catch (err) {
+      this.dispose(session);
+      throw err;
+    }
+    this.keep(runId, session);
+    return session;
+  }
+
+  async warmStart(args: PreferenceArgs, progress: Progress): Promise<WarmStartResult> {
+    const { runId, runDir, config } = args;
+    const done = readVerifiedManifest(referenceDir(runDir));
+    if (done) return done.meta.result as WarmStartResult;
+    const result = await this.options.runs.warmStart({ runId, runDir, config: warmStartConfigOf(config) }, progress);
+    this.options.runs.release(runId);
+    // config.yaml is the config as run: the preference config, not the RL one the warm start wrote.
+    const yamlText = stringify(config);
+    writeFileAtomic(join(runDir, 'config.yaml'), yamlText);
+    writeFileAtomic(join(runDir, 'config.yaml.sha256'), `${sha256(yamlText)}  config.yaml\n`);
+    const tok = new CharTokenizer();
+    const model = newModel(config, tok);
+    try {
+      await loadWeights(versionDir(runDir, 0), model);
+      await writeAtomicDir(referenceDir(runDir), async (tmp) => { await saveWeights(tmp, model); }, { result });
+    } finally {
+      model.dispose();
+    }
+    return result;
+  }
+
+  /** cDPO: SFT of the positive (chosen responses) or negative (rejected responses) model from the warm start. */
+  async trainCriticalModel(args: PreferenceArgs & { role: CriticalModelRole }, progress: Progress): Promise<{ metrics: Metrics }> {
+    const { runDir, config, role } = args;
+    const o = config.objective;
+    if (o.name !== 'critical-token-dpo') throw new DataError(`trainCriticalModel: objective ${o.name} has no critical models`);
+    const dir = criticalModelDir(runDir, role);
+    const done = readVerifiedManifest(dir);
+    if (done) return done.meta.result as { metrics: Metrics };
+    const tok = new CharTokenizer();
+    const pairs = readPairs(runDir, 'train', { tokenizer: tok, maxSeqLen: config.model.maxSeqLen });
+    const demos = pairs.map((p) => ({ prompt: p.prompt, completion: role === 'positive' ? p.chosen : p.rejected }));
+    const model = newModel(config, tok);
+    const optimizer = new AdamW(model.params, { lr: o.auxiliary.lr, weightDecay: config.optimizer.weightDecay });
+    try {
+      await loadWeights(referenceDir(runDir), model);
+      const rng = deriveRng(config.seed, `critical-model/${role}`);
+      const started = performance.now();
+      let loss = NaN;
+      for (let step = 0; step < o.auxiliary.steps;) {
+        const steps = Math.min(25, o.auxiliary.steps - step);
+        const r = sftSteps(model, optimizer, demos, { steps, batchSize: o.auxiliary.batchSize, lr: o.auxiliary.lr, rng, tokenizer: tok, maxGradNorm: config.optimizer.maxGradNorm });
+        step += steps;
+        loss = r.losses[r.losses.length - 1];
+        progress({ phase: `critical-${role}`, step, of: o.auxiliary.steps, loss });
+      }
+      const result = { metrics: { [`critical/${role}Loss`]: loss, [`perf/${role}ModelSeconds`]: (performance.now() - started) / 1000 } };
+      await writeAtomicDir(dir, async (tmp) => { await saveWeights(tmp, model); }, { result });
+      return result;
+    } finally {
+      model.dispose();
+      optimizer.dispose();
+    }
+  }
+
+  /** cDPO: s_t of every training pair from the positive and negative models, once. */
+  async scoreCriticalTokens(args: PreferenceArgs, progress: Progress): Promise<{ metrics: Metrics }> {
+    const { runDir, config } = args;
+    const o = config.objective;
+    if (o.name !== 'critical-token-dpo') throw new DataError(`scoreCriticalTokens: objective ${o.name} uses no critical-token scores`);
+    const done = readTokenScores(runDir, 'critical-tokens');
+    if (done) return { metrics: done.metrics };
+    const tok = new CharTokenizer();
+    const pairs = readPairs(runDir, 'train', { tokenizer: tok, maxSeqLen: config.model.maxSeqLen });
+    const [positive, negative] = [newModel(config, tok), newModel(config, tok)];
+    try {
+      for (const [role, model] of [['positive', positive], ['negative', negative]] as const) {
+        const dir = criticalModelDir(runDir, role);
+        if (!readVerifiedManifest(dir)) throw new DataError(`scoreCriticalTokens: the ${role} model ${dir} is missing or fails its sha256 check`);
+        await loadWeights(dir, model);
+      }
+      const scores = computeCriticalScores(positive, negative, tok, pairs, o.betaCe, progress);
+      writeTokenScores(runDir, 'critical-tokens', scores);
+      this.forgetFiles(args.runId);
+      return { metrics: scores.metrics };
+    } finally {
+      positive.dispose();
+      negative.dispose();
+    }
+  }
+
+  /** T-REG: r̂_t of every training pair from the reference under the two contrastive prompts, once. */
+  async scoreTokenRewards(args: PreferenceArgs, progress: Progress): Promise<{ metrics: Metrics }> {
+    const { runDir, config } = args;
+    const o = config.objective;
+    if (o.name !== 't-reg') throw new DataError(`scoreTokenRewards: objective ${o.name} uses no token rewards`);
+    const done = readTokenScores(runDir, 'token-rewards');
+    if (done) return { metrics: done.metrics };
+    const session = await this.sessionAt(args, 0);
+    const scores = computeTokenRewards(session.reference, session.tokenizer, session.train, o, progress);
+    writeTokenScores(runDir, 'token-rewards', scores);
+    session.files.tokenRewards = scores;
+    return { metrics: scores.metrics };
+  }
+
+  /** A resident session read its scores files before they existed: reread them at next use. */
+  private forgetFiles(runId: string): void {
+    const s = this.resident.get(runId);
+    if (s) s.files = {};
+  }
+
+  private scoresFor(args: PreferenceArgs, s: Session): Session['files'] {
+    const name = s.config.objective.name;
+    if (name === 'critical-token-dpo') s.files.criticalTokens ??= readTokenScores(args.runDir, 'critical-tokens') ?? undefined;
+    if (name === 't-reg') s.files.tokenRewards ??= readTokenScores(args.runDir, 'token-rewards') ?? undefined;
+    return s.files;
+  }
+
+  /** One optimizer step on batch `step` of the training pairs; writes weights version `step`. */
+  async update(args: PreferenceArgs & { step: number }, progress: Progress): Promise<{ version: number; metrics: Metrics }> {
+    const { config, step, runDir } = args;
+    const done = readVersion(runDir, step);
+    if (done) return done.meta.result as { version: number; metrics: Metrics };
+    const session = await this.sessionAt(args, step - 1);
+    const o = config.objective;
+    const { indices, cursor, epoch } = batchIndices(session.train.length, config.seed, step, config.optimizer.batchSize);
+    const batch = encodeBatch(session.tokenizer, indices.map((i) => session.train[i]));
+    const B = batch.pairs.length;
+    const needs = forwardNeeds(o);
+    progress({ phase: 'update', step, pairs: B });
+    const started = performance.now();
+    const reference = responseForward(session.reference, batch.seqs, batch.starts, needs);
+    const constants = sideConstants(o, batch, reference, this.scoresFor(args, session));
+    const loss = getPreferenceLoss(o.name);
+    const params = lossParams(o);
+    try {
+      let lossMetrics: Record<string, number> = {};
+      const r = trainStep(session.policy, session.optimizer, () => {
+        const policy = responseForward(session.policy, batch.seqs, batch.starts, { logits: needs.logits });
+        const out = loss(lossInputs(o, B, policy, reference, constants), params);
+        lossMetrics = out.metrics;
+        return out.loss;
+      }, { lr: config.optimizer.lr, maxGradNorm: config.optimizer.maxGradNorm });
+      failpoint('preference-update:stepped'); // gradients applied in memory, version not yet on disk
+      const metrics: Metrics = {
+        ...prefixed('update', { ...lossMetrics, loss: r.loss, gradNorm: r.gradNorm, pairs: B }),
+        'data/cursor': cursor, 'data/epoch': epoch,
+        'perf/updateSeconds': (performance.now() - started) / 1000,
+      };
+      const recorded = { version: step, metrics };
+      await writeVersion(runDir, step, async (tmp) => {
+        await saveWeights(tmp, session.policy, session.optimizer);
+        writeFileSync(join(tmp, 'state.json'), JSON.stringify({
+          version: step, seed: config.seed, configSha256: sha256(JSON.stringify(config)), objective: o.name,
+          // The data cursor: pairs consumed so far, in the per-epoch order of stream (seed, 'preference-order', epoch).
+          dataCursor: cursor, epoch, trainPairs: session.train.length,
+          rngStreams: ['init', 'sft', 'preference-order#<epoch>', 'critical-model/<role>'],
+        }, null, 2));
+      }, recorded);
+      session.version = step;
+      return recorded;
+    } catch (err) {
+      // The resident weights may be half-updated: forget them so a retry reloads version step − 1.
+      this.release(args.runId);
+      throw err;
+    } finally {
+      tf.dispose([reference, constants] as unknown as tf.TensorContainer);
+    }
+  }
+
+  /** Held-out accuracy (greedy) and held-out pair metrics of weights version `step`. */
+  async evaluate(args: PreferenceArgs & { step: number }): Promise<{ accuracy: number; metrics: Metrics }> {
+    const { config, step, runDir } = args;
+    const file = join(runDir, 'evals', `${step}.json`);
+    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { accuracy: number; metrics: Metrics };
+    const session = await this.sessionAt(args, step);
+    const started = performance.now();
+    const evaluation = evaluateAccuracy(session.policy, session.heldOutProblems, { maxNewTokens: config.evaluation.maxNewTokens, tokenizer: session.tokenizer });
+    const result = {
+      accuracy: evaluation.accuracy,
+      metrics: {
+        'eval/accuracy': evaluation.accuracy, 'eval/correct': evaluation.correct, 'eval/total': evaluation.total,
+        ...this.pairMetrics(session),
+        'perf/evalSeconds': (performance.now() - started) / 1000,
+      },
+    };
+    mkdirSync(join(runDir, 'evals'), { recursive: true });
+    writeFileAtomic(file, JSON.stringify(result));
+    return result;
+  }
+
+  /**
+   * On the held-out pairs: how often the policy's implicit reward prefers the chosen response
+   * (Σ log πθ/π_ref over chosen > over rejected), the mean margin β·(that difference), and the
+   * per-token log-probs of both responses (DPO may lower both; this shows it).
+   */
+  private pairMetrics(s: Session): Metrics {
+    if (s.heldOut.length === 0) return {};
+    let wins = 0;
+    let margin = 0;
+    const logp = { chosen: 0, rejected: 0, chosenTokens: 0, rejectedTokens: 0 };
+    for (let i = 0; i < s.heldOut.length; i += 128) {
+      const batch = encodeBatch(s.tokenizer, s.heldOut.slice(i, i + 128));
+      const B = batch.pairs.length;
+      const sums = tf.tidy(() => {
+        const p = responseForward(s.policy, batch.seqs, batch.starts);
+        const r = responseForward(s.reference, batch.seqs, batch.starts);
+        return tf.stack([tf.sum(tf.mul(p.logp, p.mask), 1), tf.sum(tf.mul(r.logp, r.mask), 1), tf.sum(p.mask, 1)]);
+      });
+      const [pol, ref, mask] = sums.arraySync() as number[][];
+      sums.dispose();
+      for (let b = 0; b < B; b++) {
+        const h = s.config.objective.beta * ((pol[b] - ref[b]) - (pol[B + b] - ref[B + b]));
+        if (h > 0) wins++;
+        margin += h;
+        logp.chosen += pol[b];
+        logp.rejected += pol[B + b];
+        logp.chosenTokens += mask[b];
+        logp.rejectedTokens += mask[B + b];
+      }
+    }
+    const n = s.heldOut.length;
+    return {
+      'eval/pairAccuracy': wins / n, 'eval/margin': margin / n,
+      'eval/chosenLogp': logp.chosen / Math.max(logp.chosenTokens, 1), 'eval/rejectedLogp': logp.rejected / Math.max(logp.rejectedTokens, 1),
+    };
+  }
+}
