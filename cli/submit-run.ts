@@ -1,11 +1,14 @@
 /** Starting a run: the one place the CLI (and the demo) calls `client.workflow.start`. */
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import type { RunConfig } from '../configs/load.js';
+import type { PreferenceConfig } from '../configs/preference-schema.js';
 import type { ExperimentConfig } from '../configs/schema.js';
+import { preferenceRun } from '../workflows/preference-run.js';
 import { trainingRun } from '../workflows/training-run.js';
 import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../workflows/shared.js';
 
-export function newRunId(config: ExperimentConfig): string {
+export function newRunId(config: { experiment: string }): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   return `${config.experiment}-${stamp}-${randomBytes(2).toString('hex')}`;
 }
@@ -23,4 +26,24 @@ export async function submitRun(client: Client, config: ExperimentConfig, runId 
     ],
     staticSummary: `${config.experiment} · ${config.objective.name} · seed ${config.seed}`,
   });
+}
+
+/** Starts an offline preference run (`kind: preference`); same id scheme and search attributes. */
+export async function submitPreferenceRun(client: Client, config: PreferenceConfig, runId = newRunId(config)) {
+  return client.workflow.start(preferenceRun, {
+    taskQueue: TASK_QUEUES.cpu,
+    workflowId: runId,
+    args: [{ runId, config }],
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTES.experiment, value: config.experiment },
+      { key: SEARCH_ATTRIBUTES.objective, value: config.objective.name },
+      { key: SEARCH_ATTRIBUTES.runStatus, value: 'starting' },
+    ],
+    staticSummary: `${config.experiment} · ${config.objective.name} (preference) · seed ${config.seed}`,
+  });
+}
+
+/** Starts an RL or a preference run, whichever the config is. */
+export async function submitAnyRun(client: Client, run: RunConfig, runId?: string) {
+  return run.kind === 'preference' ? submitPreferenceRun(client, run.config, runId) : submitRun(client, run.config, runId);
 }

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { createComputeActivities, createCpuActivities } from '../activities/index.js';
+import { createPreferenceComputeActivities, createPreferenceCpuActivities } from '../activities/preference.js';
 import { ComputeHost } from '../engine/compute-host.js';
 import { sharedPool, shutdownVerifiers } from '../rewards/index.js';
 import { stateDir } from '../store/paths.js';
@@ -97,7 +98,7 @@ export async function startWorker(options: WorkerOptionsIn): Promise<RunningWork
     ...common,
     taskQueue: TASK_QUEUES.cpu,
     workflowsPath: WORKFLOWS_PATH,
-    activities: { ...createCpuActivities({ stateDir: home }), ...createSweepActivities() },
+    activities: { ...createCpuActivities({ stateDir: home }), ...createSweepActivities(), ...createPreferenceCpuActivities({ stateDir: home }) },
   } as WorkerOptions);
   const claimWorker = await Worker.create({
     ...common,
@@ -108,7 +109,7 @@ export async function startWorker(options: WorkerOptionsIn): Promise<RunningWork
   const pinnedWorker = await Worker.create({
     ...common,
     taskQueue: pinnedQueue,
-    activities: compute,
+    activities: { ...compute, ...createPreferenceComputeActivities({ host, stateDir: home }) },
     // One compute host thread: model activities queue behind each other there anyway.
     maxConcurrentActivityTaskExecutions: 4,
   } as WorkerOptions);

@@ -12,7 +12,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive integer, got ${values.limit}`);
   const client = await connectClient(targetFrom(values));
   try {
-    const query = ["WorkflowType = 'trainingRun'", values.query].filter(Boolean).map((q) => `(${q})`).join(' AND ');
+    const query = ["WorkflowType = 'trainingRun' OR WorkflowType = 'preferenceRun'", values.query].filter(Boolean).map((q) => `(${q})`).join(' AND ');
     const rows: string[][] = [['RUN', 'STATUS', 'EXPERIMENT', 'OBJECTIVE', 'RUN STATUS', 'BEST ACC', 'STARTED']];
     for await (const wf of client.workflow.list({ query })) {
       const sa = wf.typedSearchAttributes;

@@ -1,7 +1,12 @@
-/** `creditflow submit <config.yaml> [--id ID] [--watch]`: validate first, then start the run. */
-import { loadConfigFile } from '../../configs/load.js';
+/**
+ * `creditflow submit <config.yaml> [--id ID] [--watch]`: validate first, then start the run. An RL config
+ * starts a `trainingRun`, a `kind: preference` config a `preferenceRun` (its pairs are validated too).
+ */
+import { loadRunConfigFile } from '../../configs/load.js';
+import { CharTokenizer } from '../../models/tokenizer.js';
+import { preferenceDataSet } from '../../tasks/preference-data.js';
 import { connectClient, parse, targetFrom, uiLink } from '../options.js';
-import { submitRun } from '../submit-run.js';
+import { submitAnyRun } from '../submit-run.js';
 import { watchRun } from '../watch-run.js';
 
 export async function run(argv: string[]): Promise<number> {
@@ -10,12 +15,13 @@ export async function run(argv: string[]): Promise<number> {
     console.log('usage: creditflow submit <config.yaml> [--id RUN_ID] [--watch] [--address host:port] [--namespace NS]');
     return 0;
   }
-  // Validation happens before any connection: a bad config never reaches the server.
-  const config = loadConfigFile(positionals[0]);
+  // Validation happens before any connection: a bad config (or a bad line of its pairs) never reaches the server.
+  const runConfig = loadRunConfigFile(positionals[0]);
+  if (runConfig.kind === 'preference') preferenceDataSet(runConfig.config, new CharTokenizer());
   const target = targetFrom(values);
   const client = await connectClient(target);
   try {
-    const handle = await submitRun(client, config, values.id);
+    const handle = await submitAnyRun(client, runConfig, values.id);
     console.log(`started run ${handle.workflowId}`);
     console.log(`  Web UI: ${uiLink(target, handle.workflowId)}`);
     if (values.watch) console.log(JSON.stringify(await watchRun(client, handle.workflowId), null, 2));

@@ -1,0 +1,28 @@
+/** The markdown the Web UI shows as a preference run's "current details". Pure: no I/O. */
+import type { PreferenceConfig } from '../configs/preference-schema.js';
+import type { RunProgress } from './shared.js';
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined ? '–' : `${(100 * x).toFixed(1)}%`);
+const num = (x: number | undefined, digits = 3) => (x === undefined ? '–' : x.toFixed(digits));
+
+export function preferenceSummaryMarkdown(p: RunProgress, config: PreferenceConfig): string {
+  const m = p.latestMetrics;
+  const data = config.data.source === 'file' ? `pairs from \`${config.data.path}\`` : `generated pairs (${config.data.pairsPerPrompt}/problem)`;
+  return [
+    `### ${p.experiment} · ${p.objective} (preference)`,
+    `**${p.status}** · step ${p.iteration}/${p.totalIterations}`,
+    '',
+    '| metric | value |',
+    '|---|---|',
+    `| warm-start accuracy | ${pct(p.warmStartAccuracy)} |`,
+    `| latest accuracy | ${pct(p.latestEvaluation?.accuracy)}${p.latestEvaluation ? ` (step ${p.latestEvaluation.iteration})` : ''} |`,
+    `| best accuracy | ${pct(p.bestEvaluation?.accuracy)}${p.bestEvaluation ? ` (step ${p.bestEvaluation.iteration})` : ''} |`,
+    `| loss | ${num(m['update/loss'])} |`,
+    `| reward margin | ${num(m['update/margin'])} |`,
+    `| pairs ranked right (batch) | ${pct(m['update/accuracy'])} |`,
+    `| last checkpoint | ${p.lastCheckpoint ?? '–'} |`,
+    '',
+    `task ${config.task.name} · ${data} · β ${config.objective.beta} · batch ${config.optimizer.batchSize} · lr ${config.optimizer.lr} · seed ${config.seed}`,
+    p.runDir ? `run folder: \`${p.runDir}\`` : '',
+  ].join('\n');
+}
