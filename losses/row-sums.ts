@@ -2,13 +2,15 @@
  * Fused weighted row sums: the per-token part of every preference objective as one or two recorded
  * ops with a hand-written backward.
  *
- *   S[k, b] = Σ_t w_k[b,t] · g_k[b,t] · v_k[b,t]      v_k = x_k − o_k, or |x_k| for an `abs` row
- *                                                    w_k = weight × scale (constants)
- *   out     = C · S                                   C: [nOut, K] plain numbers, out: [nOut, B]
+ *   S[k, b] = n_k[b]⁻¹ Σ_t w_k[b,t] · g_k[b,t] · v_k[b,t]   v_k = x_k − o_k, or |x_k| for an `abs` row
+ *                                                        w_k = weight · Π factors · Π (1 − complements)
+ *                                                        n_k = max(Σ_t meanOver_k, 1), or 1
+ *   out     = C · S                                        C: [nOut, K] plain numbers, out: [nOut, B]
  *
  * x_k and the gate g_k are differentiable (policy log-probs, per-token KL, a learned mask); the
- * weight w_k (validity mask × token weights × scores) and the offset o_k (reference log-probs) are
- * constants. With d = Cᵀ · dOut ([K, B]), the backward is
+ * weight w_k (validity mask × token weights × scores), the offset o_k (reference log-probs) and n_k
+ * are constants, and the constant products are formed inside the op. With d = n⁻¹ ⊙ Cᵀ · dOut
+ * ([K, B]), the backward is
  *   ∂/∂x_k = d_k ⊗ w_k g_k          (non-abs rows)
  *   ∂/∂g_k = d_k ⊗ w_k v_k          (gated rows)
  *   ∂/∂x_k = d_k ⊗ w_k sign(x_k)    (abs rows)
@@ -44,12 +46,16 @@ export interface WeightedRow {
   offset?: tf.Tensor2D;
   /** Sum |x| instead of x − offset (an L1 norm). */
   abs?: boolean;
-  /** [B, T] constant weight (no gradient). */
+  /** [B, T] constant weight (the validity mask; no gradient). */
   weight: tf.Tensor2D;
-  /** [B, T] second constant factor of the weight (T-REG's r̂), multiplied inside the op. */
-  scale?: tf.Tensor2D;
-  /** [B, T] differentiable weight multiplying `weight`. */
+  /** [B, T] further constant factors of the weight (token weights, T-REG's r̂); undefined ones skipped. */
+  factors?: ReadonlyArray<tf.Tensor2D | undefined>;
+  /** [B, T] constant scores c whose complements 1 − c multiply the weight (cDPO); undefined skipped. */
+  complements?: ReadonlyArray<tf.Tensor2D | undefined>;
+  /** [B, T] differentiable weight multiplying the constant one. */
   gate?: tf.Tensor2D;
+  /** [B, T] a mask m: the row's sum is divided by max(Σ_t m_t, 1) (IPO's per-response mean). */
+  meanOver?: tf.Tensor2D;
 }
 
 export interface RowSums {
@@ -91,13 +97,21 @@ export function weightedRowSums(
   const impls = impl === 'host' ? hostImpl(rows, B, T) : tensorImpl(rows, cT.map((c) => c.join(',')));
   let kept: tf.Tensor[] | undefined;
 
-  const d = (dy: tf.Tensor) => tf.matMul(tf.tensor2d(cT), dy as tf.Tensor2D) as tf.Tensor2D; // [K, B]
+  // d = n⁻¹ ⊙ Cᵀ · dOut [K, B]; `inv` (n⁻¹) is the last saved tensor when some row is a mean
+  const means = rows.some((r) => r.meanOver);
+  const d = (dy: tf.Tensor, saved: tf.Tensor[]) => {
+    const g = tf.matMul(tf.tensor2d(cT), dy as tf.Tensor2D) as tf.Tensor2D;
+    return means ? (tf.mul(g, saved[saved.length - 1]) as tf.Tensor2D) : g;
+  };
   const valueOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args.pop() as tf.GradSaveFunc;
-    const S = impls.sums(save); // [K, B]
+    const { sums, saves } = impls.sums();
+    const inv = means ? inverseCounts(rows, B) : undefined;
+    const S = inv ? (tf.mul(sums, inv) as tf.Tensor2D) : sums; // [K, B]
     const out = tf.matMul(tf.tensor2d(combine as number[][]), S) as tf.Tensor2D;
     if (detached) kept = detached(S, out).map((t) => tf.keep(t));
-    return { value: out, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => impls.valueGrads(valueInputs, d(dy), saved) };
+    save(inv ? [...saves, inv] : saves);
+    return { value: out, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => impls.valueGrads(valueInputs, d(dy, saved), saved) };
   });
   const out = valueOp(...valueInputs) as tf.Tensor2D;
   if (gateInputs.length === 0) return { out, detached: kept };
@@ -105,10 +119,25 @@ export function weightedRowSums(
   // the path of every input and run its backward for constant masks too).
   const gateOp = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const save = args.pop() as tf.GradSaveFunc;
-    impls.saveForGates(save);
-    return { value: tf.zeros([combine.length, B]), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => impls.gateGrads(gateInputs, d(dy), saved) };
+    const saves = impls.gateSaves();
+    save(means ? [...saves, inverseCounts(rows, B)] : saves);
+    return { value: tf.zeros([combine.length, B]), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => impls.gateGrads(gateInputs, d(dy, saved), saved) };
   });
   return { out: tf.add(out, gateOp(...gateInputs)) as tf.Tensor2D, detached: kept };
+}
+
+/** [K, B] 1 / max(Σ_t meanOver, 1) per row (1 for rows without one), as tensor ops (small). */
+function inverseCounts(rows: readonly WeightedRow[], B: number): tf.Tensor2D {
+  const ones = tf.ones([B]);
+  const memo = new Map<number, tf.Tensor>();
+  return tf.stack(
+    rows.map((r) => {
+      if (!r.meanOver) return ones;
+      let v = memo.get(r.meanOver.id);
+      if (!v) memo.set(r.meanOver.id, (v = tf.reciprocal(tf.maximum(tf.sum(r.meanOver, 1), 1))));
+      return v;
+    }),
+  ) as tf.Tensor2D;
 }
 
 /**
@@ -120,11 +149,24 @@ export function outRows(out: tf.Tensor2D): tf.Tensor1D[] {
 }
 
 interface Impl {
-  /** Forward of op 1: S [K, B]; saves what `valueGrads` needs. */
-  sums: (save: tf.GradSaveFunc) => tf.Tensor2D;
+  /** Forward of op 1: the raw sums [K, B] and what `valueGrads` needs saved. */
+  sums: () => { sums: tf.Tensor2D; saves: tf.Tensor[] };
   valueGrads: (inputs: tf.Tensor2D[], d: tf.Tensor2D, saved: tf.Tensor[]) => tf.Tensor2D[];
-  saveForGates: (save: tf.GradSaveFunc) => void;
+  /** Forward of op 2: what `gateGrads` needs saved. */
+  gateSaves: () => tf.Tensor[];
   gateGrads: (inputs: tf.Tensor2D[], d: tf.Tensor2D, saved: tf.Tensor[]) => tf.Tensor2D[];
+}
+
+/** A key naming a row's constant weight (same key, same product). */
+function weightKey(r: WeightedRow): string {
+  const ids = (ts: ReadonlyArray<tf.Tensor | undefined> = []) => ts.filter((t) => t).map((t) => t!.id).join(',');
+  return `${r.weight.id}|${ids(r.factors)}|${ids(r.complements)}`;
+}
+
+/** The constant tensors of a row's weight, each present one once. */
+function weightParts(r: WeightedRow): { factors: tf.Tensor2D[]; complements: tf.Tensor2D[] } {
+  const present = (ts: ReadonlyArray<tf.Tensor2D | undefined> = []) => ts.filter((t): t is tf.Tensor2D => t !== undefined);
+  return { factors: [r.weight, ...present(r.factors)], complements: present(r.complements) };
 }
 
 function unique(ts: tf.Tensor2D[]): tf.Tensor2D[] {
@@ -139,29 +181,44 @@ function unique(ts: tf.Tensor2D[]): tf.Tensor2D[] {
  * each row's [B, T] multiplier by its [B, 1] column instead.
  */
 function tensorImpl(rows: readonly WeightedRow[], columnKeys: readonly string[]): Impl {
-  const weightOf = (r: WeightedRow, w: tf.Tensor, scale: tf.Tensor | undefined) => (r.scale ? tf.mul(w, scale!) : w) as tf.Tensor2D;
-  // Saved tensors, each once; per row, the positions of its factors in the saved list.
+  const weightOf = (r: WeightedRow, get: (t: tf.Tensor2D) => tf.Tensor) => {
+    const { factors, complements } = weightParts(r);
+    let w = get(factors[0]);
+    for (const f of factors.slice(1)) w = tf.mul(w, get(f));
+    for (const c of complements) w = tf.mul(w, tf.sub(1, get(c)));
+    return w as tf.Tensor2D;
+  };
+  // Op 2's saved tensors, each once; per gated or abs row, where its factors sit in that list.
   const gateSaves = new Saves();
-  const gatePlan = rows.map((r) => (r.abs || r.gate ? [r.weight, r.scale ?? r.weight, r.x, r.offset ?? r.x].map((t) => gateSaves.at(t)) : []));
+  const gatePlan = rows.map((r) => {
+    if (!r.abs && !r.gate) return undefined;
+    const { factors, complements } = weightParts(r);
+    [...factors, ...complements].forEach((t) => gateSaves.at(t));
+    return { x: gateSaves.at(r.x), o: r.offset ? gateSaves.at(r.offset) : -1 };
+  });
   let valuePlan: number[] = [];
   return {
-    sums: (save) => {
-      const ms = new Map<string, tf.Tensor2D>(); // w·scale·g, shared by rows with the same factors
+    sums: () => {
+      const ws = new Map<string, tf.Tensor2D>(); // constant weights, one per distinct product
+      const wOf = (r: WeightedRow) => {
+        const key = weightKey(r);
+        let w = ws.get(key);
+        if (!w) ws.set(key, (w = weightOf(r, (t) => t)));
+        return w;
+      };
+      const gated = new Map<string, tf.Tensor2D>(); // w·g, shared by rows with the same weight and gate
       const multiplier = (r: WeightedRow) => {
-        const key = `${r.weight.id}:${r.scale?.id ?? ''}:${r.gate?.id ?? ''}`;
-        let m = ms.get(key);
-        if (!m) {
-          const w = weightOf(r, r.weight, r.scale);
-          ms.set(key, (m = r.gate ? (tf.mul(w, r.gate) as tf.Tensor2D) : w));
-        }
+        if (r.abs || !r.gate) return wOf(r);
+        const key = `${weightKey(r)}|${r.gate.id}`;
+        let m = gated.get(key);
+        if (!m) gated.set(key, (m = tf.mul(wOf(r), r.gate) as tf.Tensor2D));
         return m;
       };
       const values = tf.stack(rows.map((r) => (r.abs ? tf.abs(r.x) : r.offset ? tf.sub(r.x, r.offset) : r.x)));
-      const mults = rows.map((r) => (r.abs ? weightOf(r, r.weight, r.scale) : multiplier(r)));
+      const mults = rows.map(multiplier);
       const valueSaves = new Saves();
       valuePlan = rows.map((r, k) => (r.abs ? -1 : valueSaves.at(mults[k])));
-      save(valueSaves.list);
-      return tf.sum(tf.mul(values, tf.stack(mults)), 2) as tf.Tensor2D; // [K, B]
+      return { sums: tf.sum(tf.mul(values, tf.stack(mults)), 2) as tf.Tensor2D, saves: valueSaves.list }; // [K, B]
     },
     valueGrads: (inputs, d, saved) => {
       const dk = tf.unstack(d) as tf.Tensor1D[];
@@ -184,16 +241,17 @@ function tensorImpl(rows: readonly WeightedRow[], columnKeys: readonly string[])
         return g;
       });
     },
-    saveForGates: (save) => save(gateSaves.list),
+    gateSaves: () => gateSaves.list,
     gateGrads: (inputs, d, saved) => {
       const dk = tf.unstack(d) as tf.Tensor1D[];
       const terms = inputs.map((): Array<[tf.Tensor1D, tf.Tensor2D]> => []);
       rows.forEach((r, k) => {
-        if (!r.abs && !r.gate) return;
-        const [w0, scale, x, o] = gatePlan[k].map((i) => saved[i]);
-        const w = weightOf(r, w0, scale);
+        const plan = gatePlan[k];
+        if (!plan) return;
+        const w = weightOf(r, (t) => saved[gateSaves.at(t)]);
+        const x = saved[plan.x];
         if (r.abs) terms[inputs.indexOf(r.x)].push([dk[k], tf.mul(w, tf.sign(x)) as tf.Tensor2D]);
-        else terms[inputs.indexOf(r.gate!)].push([dk[k], tf.mul(w, r.offset ? tf.sub(x, o) : x) as tf.Tensor2D]);
+        else terms[inputs.indexOf(r.gate!)].push([dk[k], tf.mul(w, plan.o >= 0 ? tf.sub(x, saved[plan.o]) : x) as tf.Tensor2D]);
       });
       return terms.map(scaleRows);
     },
@@ -224,9 +282,28 @@ function hostImpl(rows: readonly WeightedRow[], B: number, T: number): Impl {
     if (!v) data.set(t.id, (v = t.dataSync() as Float32Array));
     return v;
   };
-  // Per row, read once in the forward: the weight w and a second factor f (the gate, else the scale;
-  // a scale that is not f is multiplied into w), and the values' inputs x and o.
-  let parts: Array<{ w: ArrayLike<number>; f: ArrayLike<number> | undefined; x: ArrayLike<number>; o: ArrayLike<number> | undefined }> = [];
+  const weights = new Map<string, ArrayLike<number>>();
+  const weightOf = (r: WeightedRow) => {
+    const key = weightKey(r);
+    let w = weights.get(key);
+    if (!w) {
+      const { factors, complements } = weightParts(r);
+      if (factors.length === 1 && complements.length === 0) w = read(factors[0]);
+      else {
+        const p = Float32Array.from(read(factors[0]));
+        for (const f of factors.slice(1)) multiplyInto(p, read(f));
+        for (const c of complements) {
+          const v = read(c);
+          for (let i = 0; i < N; i++) p[i] *= 1 - v[i];
+        }
+        w = p;
+      }
+      weights.set(key, w);
+    }
+    return w;
+  };
+  // Per row, read once in the forward: the constant weight w, the gate g and the values' inputs x, o.
+  let parts: Array<{ w: ArrayLike<number>; g: ArrayLike<number> | undefined; x: ArrayLike<number>; o: ArrayLike<number> | undefined }> = [];
   /** grad[target] += d_k[b] · m[i] (· m2[i]) over the rows that `pick` maps to multipliers. */
   const grads = (inputs: tf.Tensor2D[], d: tf.Tensor2D, pick: (r: WeightedRow, k: number) => { target: tf.Tensor2D; m: ArrayLike<number>; m2?: ArrayLike<number> } | undefined) => {
     const dv = d.dataSync();
@@ -250,43 +327,36 @@ function hostImpl(rows: readonly WeightedRow[], B: number, T: number): Impl {
       parts = rows.map((r, k) => {
         const x = read(r.x);
         const o = r.offset && read(r.offset);
-        const scale = r.scale && read(r.scale);
         const g = r.gate && read(r.gate);
-        const inline = r.abs ? undefined : (g ?? scale); // abs rows: the weight alone multiplies |x| and sign x
-        const w = scale && scale !== inline ? product(read(r.weight), scale) : read(r.weight);
-        const f = inline;
+        const w = weightOf(r);
         for (let b = 0, i = 0; b < B; b++) {
           let acc = 0;
           const end = i + T;
           if (r.abs) for (; i < end; i++) acc += w[i] * Math.abs(x[i]);
-          else if (o && f) for (; i < end; i++) acc += w[i] * f[i] * (x[i] - o[i]);
+          else if (o && g) for (; i < end; i++) acc += w[i] * g[i] * (x[i] - o[i]);
           else if (o) for (; i < end; i++) acc += w[i] * (x[i] - o[i]);
-          else if (f) for (; i < end; i++) acc += w[i] * f[i] * x[i];
+          else if (g) for (; i < end; i++) acc += w[i] * g[i] * x[i];
           else for (; i < end; i++) acc += w[i] * x[i];
           S[k * B + b] = acc;
         }
-        return { w, f, x, o };
+        return { w, g, x, o };
       });
-      return tf.tensor2d(S, [rows.length, B]);
+      return { sums: tf.tensor2d(S, [rows.length, B]), saves: [] };
     },
-    valueGrads: (inputs, d) => grads(inputs, d, (r, k) => (r.abs ? undefined : { target: r.x, m: parts[k].w, m2: parts[k].f })),
-    saveForGates: () => {},
+    valueGrads: (inputs, d) => grads(inputs, d, (r, k) => (r.abs ? undefined : { target: r.x, m: parts[k].w, m2: parts[k].g })),
+    gateSaves: () => [],
     gateGrads: (inputs, d) =>
       grads(inputs, d, (r, k) => {
         const { w, x, o } = parts[k];
         if (r.abs) return { target: r.x, m: w, m2: map(x, Math.sign) };
-        if (!r.gate) return undefined;
-        // a gated row's w already holds the scale, if any
-        return { target: r.gate, m: w, m2: o ? difference(x, o) : x };
+        return r.gate ? { target: r.gate, m: w, m2: o ? difference(x, o) : x } : undefined;
       }),
   };
 }
 
 // Plain loops: `Float32Array.from` with a map function goes through the iterator protocol (~10× slower).
-function product(a: ArrayLike<number>, b: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(a.length);
-  for (let i = 0; i < out.length; i++) out[i] = a[i] * b[i];
-  return out;
+function multiplyInto(a: Float32Array, b: ArrayLike<number>): void {
+  for (let i = 0; i < a.length; i++) a[i] *= b[i];
 }
 
 function difference(a: ArrayLike<number>, b: ArrayLike<number>): Float32Array {

@@ -9,7 +9,6 @@ import * as tf from '@tensorflow/tfjs';
 import type { PreferenceLossInputs, PreferenceLossParams, PreferenceSide } from '../types.js';
 import { LossInputError } from '../errors.js';
 import type { WeightedRow } from '../row-sums.js';
-import { constantWeights } from '../tensor-utils.js';
 
 export function checkPreferenceInputs(where: string, inputs: PreferenceLossInputs, params: PreferenceLossParams): void {
   for (const sideName of ['chosen', 'rejected'] as const) {
@@ -30,20 +29,36 @@ export function checkPreferenceInputs(where: string, inputs: PreferenceLossInput
   if (!(eps >= 0 && eps < 0.5)) throw new LossInputError(where, `labelSmoothing must be in [0, 0.5), got ${eps}`);
 }
 
-/**
- * m_t · w_t · Π extra_t · Π (1 − complement_t): the validity mask times `tokenWeights` and the
- * extra constant weights (undefined ones skipped). Constants only (see `constantWeights`).
- */
-export function effectiveWeights(side: PreferenceSide, extra: Array<tf.Tensor2D | undefined> = [], complements: Array<tf.Tensor2D | undefined> = []): tf.Tensor2D {
-  return constantWeights([side.mask, side.tokenWeights, ...extra], complements);
+export interface RowOptions {
+  /** More constant [B, T] weights (undefined ones skipped). */
+  extra?: Array<tf.Tensor2D | undefined>;
+  /** Constant scores c whose complements 1 − c weight the row (cDPO). */
+  complements?: Array<tf.Tensor2D | undefined>;
+  /** A differentiable weight (SparsePO's mask). */
+  gate?: tf.Tensor2D;
+  /** Divide the sum by the response's valid-token count (IPO). */
+  mean?: boolean;
 }
 
 /**
- * The row Σ_t w_t g_t (lp_θ − lp_ref)[t] of one response: `weight` constant (see `effectiveWeights`),
- * `gate` an optional differentiable per-token weight (SparsePO's mask).
+ * A row Σ_t m_t · w_t · Π extra_t · Π (1 − complement_t) · g_t · (x − offset)[t] over one response:
+ * the validity mask, `tokenWeights` and the options' weights, all multiplied inside the fused op.
  */
-export function logRatioRow(side: PreferenceSide, weight: tf.Tensor2D, gate?: tf.Tensor2D): WeightedRow {
-  return { x: side.logp, offset: side.refLogp, weight, gate };
+export function sideRow(side: PreferenceSide, x: tf.Tensor2D, opts: RowOptions & { offset?: tf.Tensor2D } = {}): WeightedRow {
+  return {
+    x,
+    offset: opts.offset,
+    weight: side.mask,
+    factors: [side.tokenWeights, ...(opts.extra ?? [])],
+    complements: opts.complements,
+    gate: opts.gate,
+    meanOver: opts.mean ? side.mask : undefined,
+  };
+}
+
+/** The row Σ_t w_t (lp_θ − lp_ref)[t] of one response (weights as in `sideRow`). */
+export function logRatioRow(side: PreferenceSide, opts: RowOptions = {}): WeightedRow {
+  return sideRow(side, side.logp, { ...opts, offset: side.refLogp });
 }
 
 /**

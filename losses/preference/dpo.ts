@@ -22,7 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { LossResult, PreferenceLossFn, PreferenceLossInputs, PreferenceLossParams } from '../types.js';
 import { LossInputError } from '../errors.js';
 import { outRows, weightedRowSums } from '../row-sums.js';
-import { checkPreferenceInputs, effectiveWeights, logRatioRow, pairMetrics, readRows, scaled, sigmoidPairLoss } from './core.js';
+import { checkPreferenceInputs, logRatioRow, pairMetrics, readRows, scaled, sigmoidPairLoss } from './core.js';
 
 /** Constant per-token scores s [B, T] whose complements 1 − s weight each side (cDPO). */
 export interface ComplementWeights {
@@ -38,10 +38,7 @@ export function weightedDpoLoss(inputs: PreferenceLossInputs, params: Preference
   const { beta } = params;
   let sums: tf.Tensor2D | undefined;
   const loss = tf.tidy(() => {
-    const rows = [
-      logRatioRow(inputs.chosen, effectiveWeights(inputs.chosen, [], [complements.chosen])),
-      logRatioRow(inputs.rejected, effectiveWeights(inputs.rejected, [], [complements.rejected])),
-    ];
+    const rows = [logRatioRow(inputs.chosen, { complements: [complements.chosen] }), logRatioRow(inputs.rejected, { complements: [complements.rejected] })];
     // h = β Σ w (lp − ref)[y_w] − β Σ w (lp − ref)[y_l]
     const { out, detached } = weightedRowSums(rows, [[beta, -beta]], params.skipMetrics ? undefined : (S) => [S]);
     sums = detached?.[0] as tf.Tensor2D | undefined;
@@ -74,28 +71,13 @@ export const ipo: PreferenceLossFn = (inputs, params) => {
   checkPreferenceInputs('ipo', inputs, params);
   let sums: tf.Tensor2D | undefined;
   const loss = tf.tidy(() => {
-    const rows = [logRatioRow(inputs.chosen, effectiveWeights(inputs.chosen)), logRatioRow(inputs.rejected, effectiveWeights(inputs.rejected))];
-    const { out, detached } = weightedRowSums(rows, [[1, 0], [0, 1]], params.skipMetrics ? undefined : (S) => [S]);
+    // h = mean_t w (lp − ref)[y_w] − mean_t w (lp − ref)[y_l]: each row divided by its valid-token count
+    const rows = [logRatioRow(inputs.chosen, { mean: true }), logRatioRow(inputs.rejected, { mean: true })];
+    const { out, detached } = weightedRowSums(rows, [[1, -1]], params.skipMetrics ? undefined : (S) => [S]);
     sums = detached?.[0] as tf.Tensor2D | undefined;
-    const [sw, sl] = outRows(out);
-    const count = (side: PreferenceLossInputs['chosen']) => tf.maximum(tf.sum(side.mask, 1), 1); // [B] constants
-    const h = tf.sub(tf.div(sw, count(inputs.chosen)), tf.div(sl, count(inputs.rejected))) as tf.Tensor1D;
-    return tf.mean(tf.square(tf.sub(h, 1 / (2 * params.beta)))) as tf.Scalar;
+    return tf.mean(tf.square(tf.sub(outRows(out)[0], 1 / (2 * params.beta)))) as tf.Scalar;
   });
   if (!sums) return { loss, metrics: {} };
-  const [sw, sl] = readRows(sums);
-  const count = (side: PreferenceLossInputs['chosen']) => {
-    const m = side.mask.dataSync();
-    const [b, t] = side.mask.shape;
-    return Float64Array.from({ length: b }, (_, i) => {
-      let c = 0;
-      for (let j = i * t; j < (i + 1) * t; j++) c += m[j];
-      return Math.max(c, 1);
-    });
-  };
-  const nw = count(inputs.chosen);
-  const nl = count(inputs.rejected);
-  const rw = Float64Array.from(sw, (v, i) => v / nw[i]);
-  const rl = Float64Array.from(sl, (v, i) => v / nl[i]);
+  const [rw, rl] = readRows(sums);
   return { loss, metrics: pairMetrics(rw.map((r, i) => r - rl[i]), rw, rl) };
 };

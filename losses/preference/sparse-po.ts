@@ -31,7 +31,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { PreferenceLossFn, PreferenceLossInputs } from '../types.js';
 import { readAndDispose, readsAreFree } from '../tensor-utils.js';
 import { outRows, weightedRowSums, type WeightedRow } from '../row-sums.js';
-import { checkPreferenceInputs, effectiveWeights, logRatioRow, meanOf, pairMetrics, scaled, sigmoidPairLoss } from './core.js';
+import { checkPreferenceInputs, logRatioRow, sideRow, meanOf, pairMetrics, scaled, sigmoidPairLoss } from './core.js';
 
 /**
  * Fraction of valid tokens (both responses) whose reward mask is > 0 (1 without masks), as [valid,
@@ -85,9 +85,8 @@ export const sparsePo: PreferenceLossFn = (inputs, params) => {
       const sign = s === 0 ? 1 : -1;
       const mu = side.sparseMaskReward;
       const md = side.sparseMaskKl ?? mu;
-      const w = effectiveWeights(side);
-      at.u[s] = push(logRatioRow(side, w, mu), sign * beta, 0);
-      if (side.kl) at.k[s] = push({ x: side.kl, weight: w, gate: md }, sign * beta, 0);
+      at.u[s] = push(logRatioRow(side, { gate: mu }), sign * beta, 0);
+      if (side.kl) at.k[s] = push(sideRow(side, side.kl, { gate: md }), sign * beta, 0);
       const lamMu = independent ? lamU : (lamU + lamD) / 2;
       if (mu && lamMu > 0) push({ x: mu, abs: true, weight: side.mask }, 0, lamMu);
       if (side.sparseMaskKl && lamD > 0) push({ x: side.sparseMaskKl, abs: true, weight: side.mask }, 0, lamD);

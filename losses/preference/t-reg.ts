@@ -31,7 +31,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { PreferenceLossFn } from '../types.js';
 import { LossInputError } from '../errors.js';
 import { outRows, weightedRowSums, type WeightedRow } from '../row-sums.js';
-import { checkPreferenceInputs, effectiveWeights, logRatioRow, meanOf, pairMetrics, readRows, scaled, sigmoidPairLoss, sigmoidPairLossValue } from './core.js';
+import { checkPreferenceInputs, logRatioRow, sideRow, meanOf, pairMetrics, readRows, scaled, sigmoidPairLoss, sigmoidPairLossValue } from './core.js';
 
 /**
  * r̂_t = σ(lpBetter − lpWorse) − 0.5
@@ -54,10 +54,7 @@ export const tReg: PreferenceLossFn = (inputs, params) => {
   const loss = tf.tidy(() => {
     // Rows per side: R = Σ w (lp − ref) (the DPO reward / β) and G = Σ w r̂ lp (−L_REG / β), one fused op.
     const rows: WeightedRow[] = [];
-    for (const side of [inputs.chosen, inputs.rejected]) {
-      const w = effectiveWeights(side);
-      rows.push(logRatioRow(side, w), { x: side.logp, weight: w, scale: side.tokenRewards });
-    }
+    for (const side of [inputs.chosen, inputs.rejected]) rows.push(logRatioRow(side), sideRow(side, side.logp, { extra: [side.tokenRewards] }));
     // h = β (R_w − R_l);  α (L_REG(y_w) + L_REG(y_l)) = −αβ (G_w + G_l);  w = sg[σ(−h)] is made inside
     // the op's forward (no gradient can flow through it); the metrics come from S alone
     const { out, detached } = weightedRowSums(rows, [[beta, 0, -beta, 0], [0, -alpha * beta, 0, -alpha * beta]], (S, o) => [

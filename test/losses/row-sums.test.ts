@@ -28,9 +28,9 @@ function rowsOf(lp: tf.Tensor2D, kl: tf.Tensor2D, gate: tf.Tensor2D): WeightedRo
   const w = t2(vals.w);
   return [
     { x: lp, offset: t2(vals.ref), weight: w, gate },
-    { x: kl, weight: w, gate },
-    { x: lp, weight: w, scale: t2(vals.scale) },
-    { x: gate, abs: true, weight: w, scale: t2(vals.scale) },
+    { x: kl, weight: w, gate, meanOver: w },
+    { x: lp, weight: w, factors: [t2(vals.scale)] },
+    { x: gate, abs: true, weight: w, complements: [t2(vals.scale)] },
   ];
 }
 
@@ -47,10 +47,11 @@ function reference(): number[] {
       let acc = 0;
       for (let t = 0; t < T; t++) {
         const x = [lp[b][t] - ref[b][t], kl[b][t], lp[b][t], Math.abs(gate[b][t])][k];
-        const m = [w[b][t] * gate[b][t], w[b][t] * gate[b][t], w[b][t] * scale[b][t], w[b][t] * scale[b][t]][k];
+        const m = [w[b][t] * gate[b][t], w[b][t] * gate[b][t], w[b][t] * scale[b][t], w[b][t] * (1 - scale[b][t])][k];
         acc += x * m;
       }
-      return acc;
+      const n = k === 1 ? Math.max(w[b].reduce((a, v) => a + v, 0), 1) : 1; // the kl row is a mean
+      return acc / n;
     }),
   );
   return C.flatMap((c) => [0, 1].map((b) => c.reduce((a, ck, k) => a + ck * S[k][b], 0)));
