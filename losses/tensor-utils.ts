@@ -107,6 +107,21 @@ export function constantWeights(factors: Array<tf.Tensor2D | undefined>, complem
   return tf.tensor2d(out, fs[0].shape);
 }
 
+/**
+ * Runs `fn` with the gradient tape off and keeps what it returns (the caller disposes it): for
+ * values that only feed metrics. Inside a `customGrad` forward tfjs records nothing, so these ops
+ * cost their kernels but no tape node, no copies of their saved inputs and no backward.
+ */
+export function untaped(fn: () => tf.Tensor[]): tf.Tensor[] {
+  let out: tf.Tensor[] = [];
+  const op = tf.customGrad(() => {
+    out = fn().map((t) => tf.keep(t));
+    return { value: tf.scalar(0), gradFunc: () => [] };
+  });
+  op().dispose();
+  return out;
+}
+
 /** Reads a small 1-D tensor of metric sums and disposes it. */
 export function readAndDispose(t: tf.Tensor): Float32Array {
   const v = t.dataSync() as Float32Array;

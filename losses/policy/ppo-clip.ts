@@ -24,7 +24,7 @@ import type { LossResult, PolicyLossFn, PolicyLossInputs, PolicyLossParams } fro
 import { aggregate } from '../aggregate.js';
 import { k3 } from '../kl.js';
 import { LossInputError } from '../errors.js';
-import { constantWeights, readAndDispose, rowDot, tidyLoss } from '../tensor-utils.js';
+import { constantWeights, readAndDispose, rowDot, tidyLoss, untaped } from '../tensor-utils.js';
 
 const LOG_RATIO_CLAMP = 20;
 
@@ -81,18 +81,21 @@ export function clippedPolicyLoss(
     const total = aggregate(perToken, denomMask, params.aggregation, params.maxLen, numerator);
 
     if (!params.skipMetrics) {
-      // One small tensor, read once by the caller: sums over valid tokens (row dots with the mask).
-      const m = tf.cast(tf.greater(denomMask, 0), 'float32') as tf.Tensor2D;
-      const dot = (x: tf.Tensor2D) => tf.sum(rowDot(x, m));
-      const parts = [
-        tf.sum(m),
-        dot(tf.cast(tf.greater(pgClipped, pgUnclipped), 'float32') as tf.Tensor2D),
-        tf.neg(dot(logRatio)),
-        dot(ratio),
-        klMat ? tf.div(dot(klMat), params.klCoef) : tf.scalar(0),
-        klMat ? aggregate(pgMat, denomMask, params.aggregation, params.maxLen, numerator) : total,
-      ];
-      metricsTensor = tf.keep(tf.stack(parts) as tf.Tensor1D);
+      // One small tensor, read once by the caller: sums over valid tokens (row dots with the mask),
+      // made with the tape off (metrics need no gradient); step(x) = [x > 0], cheaper than greater.
+      [metricsTensor] = untaped(() => {
+        const m = tf.step(denomMask) as tf.Tensor2D;
+        const dot = (x: tf.Tensor2D) => tf.sum(rowDot(x, m));
+        const parts = [
+          tf.sum(m),
+          dot(tf.step(tf.sub(pgClipped, pgUnclipped)) as tf.Tensor2D),
+          tf.neg(dot(logRatio)),
+          dot(ratio),
+          klMat ? tf.div(dot(klMat), params.klCoef) : tf.scalar(0),
+          klMat ? aggregate(pgMat, denomMask, params.aggregation, params.maxLen, numerator) : total,
+        ];
+        return [tf.stack(parts)];
+      }) as [tf.Tensor1D];
     }
     return total;
   });
