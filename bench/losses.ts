@@ -20,6 +20,11 @@
  * while a batched matMul row-dot costs ~20 µs; on `wasm` the elementwise op costs ~5-10 µs, the
  * matMul ~11 µs, and uploading a host-built tensor ~15 µs.
  *
+ * Reading the ratios: at these sizes a step costs roughly a fixed time per tfjs kernel (~4-5 µs on
+ * wasm, taped or not), so a ratio is close to the ratio of kernel counts; at 16× the tokens the
+ * per-token passes dominate instead. The medians move with load on a shared machine; the minima
+ * (in each note) are the steadier figure there.
+ *
  * Alone: `node --import tsx bench/losses.ts [backend…] [policy|preference]` prints a table
  * (default: wasm and cpu, both families).
  */

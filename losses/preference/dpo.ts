@@ -17,6 +17,8 @@
  * Shapes: every per-token input [B, T]; loss scalar. Metrics: `margin` (mean h), `accuracy`
  * (fraction of pairs with h > 0), `chosenReward`, `rejectedReward` (mean r; for IPO the mean
  * per-token log-ratio).
+ * The per-token sums of both responses are one fused op (row-sums.ts), shared with every
+ * preference objective; the metrics are read from its sums on the host.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { LossResult, PreferenceLossFn, PreferenceLossInputs, PreferenceLossParams } from '../types.js';
