@@ -122,6 +122,14 @@ export function untaped(fn: () => tf.Tensor[]): tf.Tensor[] {
   return out;
 }
 
+/**
+ * [a > b] as float32 (finite inputs). On wasm step(a − b) costs ~9 µs for [64, 256] against ~60 µs
+ * for greater + cast; on cpu the reverse (~270 µs against ~185 µs).
+ */
+export function greaterIndicator(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  return readsAreFree() ? tf.cast(tf.greater(a, b), 'float32') : tf.step(tf.sub(a, b));
+}
+
 /** Reads a small 1-D tensor of metric sums and disposes it. */
 export function readAndDispose(t: tf.Tensor): Float32Array {
   const v = t.dataSync() as Float32Array;

@@ -24,7 +24,7 @@ import type { LossResult, PolicyLossFn, PolicyLossInputs, PolicyLossParams } fro
 import { aggregate } from '../aggregate.js';
 import { k3 } from '../kl.js';
 import { LossInputError } from '../errors.js';
-import { constantWeights, readAndDispose, rowDot, tidyLoss, untaped } from '../tensor-utils.js';
+import { constantWeights, greaterIndicator, readAndDispose, rowDot, tidyLoss, untaped } from '../tensor-utils.js';
 
 const LOG_RATIO_CLAMP = 20;
 
@@ -82,13 +82,13 @@ export function clippedPolicyLoss(
 
     if (!params.skipMetrics) {
       // One small tensor, read once by the caller: sums over valid tokens (row dots with the mask),
-      // made with the tape off (metrics need no gradient); step(x) = [x > 0], cheaper than greater.
+      // made with the tape off (metrics need no gradient).
       [metricsTensor] = untaped(() => {
-        const m = tf.step(denomMask) as tf.Tensor2D;
+        const m = tf.step(denomMask) as tf.Tensor2D; // [mask > 0]; step is the cheaper form on cpu and wasm
         const dot = (x: tf.Tensor2D) => tf.sum(rowDot(x, m));
         const parts = [
           tf.sum(m),
-          dot(tf.step(tf.sub(pgClipped, pgUnclipped)) as tf.Tensor2D),
+          dot(greaterIndicator(pgClipped, pgUnclipped) as tf.Tensor2D),
           tf.neg(dot(logRatio)),
           dot(ratio),
           klMat ? tf.div(dot(klMat), params.klCoef) : tf.scalar(0),
