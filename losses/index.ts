@@ -23,7 +23,7 @@ export { stopGradient } from './tensor-utils.js';
 // policy family
 export { ppoClip } from './policy/ppo-clip.js';
 export { forkingTokenPpo, forkingTokenMask, entropyQuantileThreshold, quantileLinear } from './policy/forking-tokens.js';
-export { spoPpo, spoCutpoints, spoChainAdvantages, spoTreeAdvantages } from './policy/spo.js';
+export { spoPpo, spoCutpoints, spoChainAdvantages, spoTreeAdvantages, whitening } from './policy/spo.js';
 export type { SpoChainInput, SpoCutpointOptions, SpoTreeEdge, SpoTreeNode } from './policy/spo.js';
 
 // preference family

@@ -22,7 +22,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {
-  getPolicyLoss, groupAdvantages, quantileLinear,
+  getPolicyLoss, groupAdvantages, quantileLinear, whitening,
   type AdvantageMode, type AggregationMode, type GroupAdvantageOptions, type PolicyLossName,
 } from '../losses/index.js';
 import type { Rng } from '../engine/rng.js';
@@ -309,18 +309,12 @@ function frozenLogProbs(model: CausalLM, items: RolloutItem[], chunk: number, o:
 }
 
 /**
- * SPO's whitening over the risky tokens of the whole update batch (losses/policy/spo.ts
- * `keepAndWhiten`, same formula: mean and unbiased variance over the kept tokens, rsqrt(var + 1e-8)),
+ * SPO's whitening (losses/policy/spo.ts `whitening`) over the risky tokens of the whole update batch,
  * done here rather than in the loss because a micro-batch sees only part of the batch.
  */
 function whitenOverRisky(adv: number[][], risky: boolean[][]): number[][] {
-  let n = 0;
-  let sum = 0;
-  adv.forEach((row, i) => row.forEach((a, t) => { if (risky[i][t]) { n++; sum += Math.fround(a); } }));
-  const mean = n > 0 ? sum / n : 0;
-  let ss = 0;
-  adv.forEach((row, i) => row.forEach((a, t) => { if (risky[i][t]) ss += (Math.fround(a) - mean) ** 2; }));
-  const scale = 1 / Math.sqrt(ss / Math.max(n - 1, 1) + 1e-8);
+  // float32 values, as the loss sees them in its tensors
+  const { mean, scale } = whitening(Float32Array.from(adv.flat()), risky.flat());
   return adv.map((row) => row.map((a) => (Math.fround(a) - mean) * scale));
 }
 

@@ -151,6 +151,26 @@ export function spoTreeAdvantages(root: SpoTreeNode, mode: 'rloo' | 'grpo' = 'rl
  * only on constants (old log-probs, advantages, mask), and the pass is far cheaper than the ~10
  * elementwise tensor ops it replaces.
  */
+/**
+ * SPO's whitening statistics over the kept entries: the mean, and 1 / sqrt(unbiased variance + 1e-8)
+ * (treetune `whiten`). Plain numbers, so an update that whitens over a whole rollout batch before
+ * splitting it into micro-batches (tasks/recipe.ts) uses exactly this.
+ */
+export function whitening(values: ArrayLike<number>, kept: ArrayLike<number | boolean>): { mean: number; scale: number } {
+  let n = 0;
+  let sum = 0;
+  for (let i = 0; i < values.length; i++) {
+    if (kept[i]) {
+      n++;
+      sum += values[i];
+    }
+  }
+  const mean = n > 0 ? sum / n : 0;
+  let ss = 0;
+  for (let i = 0; i < values.length; i++) if (kept[i]) ss += (values[i] - mean) ** 2;
+  return { mean, scale: 1 / Math.sqrt(ss / Math.max(n - 1, 1) + 1e-8) };
+}
+
 function keepAndWhiten(inputs: { oldLogp: tf.Tensor2D; advantages: tf.Tensor2D; mask: tf.Tensor2D }, threshold: number, whiten: boolean): { keep: tf.Tensor2D; advantages: tf.Tensor2D; kept: number; valid: number } {
   const lp = inputs.oldLogp.dataSync();
   const m = inputs.mask.dataSync();
@@ -159,22 +179,17 @@ function keepAndWhiten(inputs: { oldLogp: tf.Tensor2D; advantages: tf.Tensor2D; 
   const keep = new Float32Array(m.length);
   let n = 0;
   let valid = 0;
-  let sum = 0;
   for (let i = 0; i < m.length; i++) {
     if (!(m[i] > 0)) continue;
     valid++;
     if (lp[i] < logThreshold) {
       keep[i] = 1;
       n++;
-      sum += a[i];
     }
   }
   const shape = inputs.mask.shape;
   if (!whiten) return { keep: tf.tensor2d(keep, shape), advantages: inputs.advantages, kept: n, valid };
-  const mean = n > 0 ? sum / n : 0;
-  let ss = 0;
-  for (let i = 0; i < m.length; i++) if (keep[i]) ss += (a[i] - mean) ** 2;
-  const scale = 1 / Math.sqrt(ss / Math.max(n - 1, 1) + 1e-8);
+  const { mean, scale } = whitening(a, keep);
   const white = new Float32Array(m.length);
   for (let i = 0; i < m.length; i++) white[i] = (a[i] - mean) * scale;
   return { keep: tf.tensor2d(keep, shape), advantages: tf.tensor2d(white, shape), kept: n, valid };
