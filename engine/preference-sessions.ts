@@ -30,7 +30,7 @@ import { failpoint } from '../store/failpoints.js';
 import {
   criticalModelDir, readPairs, readTokenScores, referenceDir, writeTokenScores, type CriticalModelRole, type TokenScores,
 } from '../store/preference-files.js';
-import { readVersion, versionDir, writeVersion } from '../store/weight-versions.js';
+import { verifiedStateDir, versionDir, writeVersion } from '../store/weight-versions.js';
 import type { ArithmeticExample } from '../tasks/arithmetic.js';
 import { taskExamples } from '../tasks/preference-data.js';
 import type { PreferencePair } from '../tasks/preference-pairs.js';
@@ -38,6 +38,7 @@ import { evaluateAccuracy, sftSteps } from '../tasks/recipe.js';
 import type { Metrics } from '../workflows/shared.js';
 import { batchIndices, encodeBatch, forwardNeeds, lossInputs, lossParams, sideConstants } from './preference-batch.js';
 import { responseForward } from './preference-forward.js';
+import { heldOutPairMetrics } from './preference-eval.js';
 import { computeCriticalScores, computeTokenRewards } from './preference-scores.js';
 import { deriveRng } from './rng.js';
 
@@ -77,6 +78,13 @@ interface Session {
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const prefixed = (prefix: string, metrics: Record<string, number>): Metrics =>
   Object.fromEntries(Object.entries(metrics).map(([k, v]) => [`${prefix}/${k}`, v]));
+
+/** config.yaml is the config as run: the preference config, not the RL one the reused warm start writes. */
+function writeRunConfig(runDir: string, config: PreferenceConfig): void {
+  const yamlText = stringify(config);
+  writeFileAtomic(join(runDir, 'config.yaml'), yamlText);
+  writeFileAtomic(join(runDir, 'config.yaml.sha256'), `${sha256(yamlText)}  config.yaml\n`);
+}
 
 function newModel(config: PreferenceConfig, tok: CharTokenizer): Transformer {
   return new Transformer({ vocabSize: tok.vocabSize, ...config.model }, deriveRng(config.seed, 'init'));
@@ -130,7 +138,8 @@ export class PreferenceSessions {
       return resident;
     }
     if (resident) this.release(runId); // another version: reload, optimizer moments included
-    if (!readVersion(runDir, version)) throw new DataError(`run ${runId}: weights version ${version} is missing or fails its sha256 check in ${join(runDir, 'versions')}`);
+    const state = verifiedStateDir(runDir, version);
+    if (!state) return this.rebuild(args, version);
     if (!readVerifiedManifest(referenceDir(runDir))) throw new DataError(`run ${runId}: the reference weights ${referenceDir(runDir)} are missing or fail their sha256 check`);
     const tokenizer = new CharTokenizer();
     const limits = { tokenizer, maxSeqLen: config.model.maxSeqLen };
@@ -146,12 +155,31 @@ export class PreferenceSessions {
     try {
       await loadWeights(referenceDir(runDir), reference);
       // Version 0 is the warm start: its SFT moments stay behind (fresh optimizer for the preference phase).
-      await loadWeights(versionDir(runDir, version), policy, version === 0 ? undefined : optimizer);
+      await loadWeights(state.dir, policy, version === 0 ? undefined : optimizer);
     } catch (err) {
       this.dispose(session);
       throw err;
     }
     this.keep(runId, session);
+    return session;
+  }
+
+  /**
+   * Recompute weights version `version`, missing or failing its hashes (versions are not fsync'd, so
+   * a machine crash can tear them): the warm start for 0, else the update of that step from the
+   * newest good state before it, recursively. Every step is seeded, so it is the lost version bit for bit.
+   */
+  private async rebuild(args: PreferenceArgs, version: number): Promise<Session> {
+    if (version === 0) {
+      await this.options.runs.warmStart({ runId: args.runId, runDir: args.runDir, config: warmStartConfigOf(args.config) }, () => undefined);
+      this.options.runs.release(args.runId);
+      writeRunConfig(args.runDir, args.config);
+      if (!verifiedStateDir(args.runDir, 0)) throw new DataError(`run ${args.runId}: could not rebuild the warm start in ${args.runDir}`);
+      return this.sessionAt(args, 0);
+    }
+    await this.update({ ...args, step: version }, () => undefined);
+    const session = this.resident.get(args.runId);
+    if (!session || session.version !== version) throw new DataError(`run ${args.runId}: could not rebuild weights version ${version} in ${args.runDir}`);
     return session;
   }
 
@@ -161,10 +189,7 @@ export class PreferenceSessions {
     if (done) return done.meta.result as WarmStartResult;
     const result = await this.options.runs.warmStart({ runId, runDir, config: warmStartConfigOf(config) }, progress);
     this.options.runs.release(runId);
-    // config.yaml is the config as run: the preference config, not the RL one the warm start wrote.
-    const yamlText = stringify(config);
-    writeFileAtomic(join(runDir, 'config.yaml'), yamlText);
-    writeFileAtomic(join(runDir, 'config.yaml.sha256'), `${sha256(yamlText)}  config.yaml\n`);
+    writeRunConfig(runDir, config);
     const tok = new CharTokenizer();
     const model = newModel(config, tok);
     try {
@@ -266,8 +291,8 @@ export class PreferenceSessions {
   /** One optimizer step on batch `step` of the training pairs; writes weights version `step`. */
   async update(args: PreferenceArgs & { step: number }, progress: Progress): Promise<{ version: number; metrics: Metrics }> {
     const { config, step, runDir } = args;
-    const done = readVersion(runDir, step);
-    if (done) return done.meta.result as { version: number; metrics: Metrics };
+    const done = verifiedStateDir(runDir, step);
+    if (done) return done.manifest.meta.result as { version: number; metrics: Metrics };
     const session = await this.sessionAt(args, step - 1);
     const o = config.objective;
     const { indices, cursor, epoch } = batchIndices(session.train.length, config.seed, step, config.optimizer.batchSize);
@@ -327,49 +352,12 @@ export class PreferenceSessions {
       accuracy: evaluation.accuracy,
       metrics: {
         'eval/accuracy': evaluation.accuracy, 'eval/correct': evaluation.correct, 'eval/total': evaluation.total,
-        ...this.pairMetrics(session),
+        ...heldOutPairMetrics(session.policy, session.reference, session.tokenizer, session.heldOut, config.objective.beta),
         'perf/evalSeconds': (performance.now() - started) / 1000,
       },
     };
     mkdirSync(join(runDir, 'evals'), { recursive: true });
     writeFileAtomic(file, JSON.stringify(result));
     return result;
-  }
-
-  /**
-   * On the held-out pairs: how often the policy's implicit reward prefers the chosen response
-   * (Σ log πθ/π_ref over chosen > over rejected), the mean margin β·(that difference), and the
-   * per-token log-probs of both responses (DPO may lower both; this shows it).
-   */
-  private pairMetrics(s: Session): Metrics {
-    if (s.heldOut.length === 0) return {};
-    let wins = 0;
-    let margin = 0;
-    const logp = { chosen: 0, rejected: 0, chosenTokens: 0, rejectedTokens: 0 };
-    for (let i = 0; i < s.heldOut.length; i += 128) {
-      const batch = encodeBatch(s.tokenizer, s.heldOut.slice(i, i + 128));
-      const B = batch.pairs.length;
-      const sums = tf.tidy(() => {
-        const p = responseForward(s.policy, batch.seqs, batch.starts);
-        const r = responseForward(s.reference, batch.seqs, batch.starts);
-        return tf.stack([tf.sum(tf.mul(p.logp, p.mask), 1), tf.sum(tf.mul(r.logp, r.mask), 1), tf.sum(p.mask, 1)]);
-      });
-      const [pol, ref, mask] = sums.arraySync() as number[][];
-      sums.dispose();
-      for (let b = 0; b < B; b++) {
-        const h = s.config.objective.beta * ((pol[b] - ref[b]) - (pol[B + b] - ref[B + b]));
-        if (h > 0) wins++;
-        margin += h;
-        logp.chosen += pol[b];
-        logp.rejected += pol[B + b];
-        logp.chosenTokens += mask[b];
-        logp.rejectedTokens += mask[B + b];
-      }
-    }
-    const n = s.heldOut.length;
-    return {
-      'eval/pairAccuracy': wins / n, 'eval/margin': margin / n,
-      'eval/chosenLogp': logp.chosen / Math.max(logp.chosenTokens, 1), 'eval/rejectedLogp': logp.rejected / Math.max(logp.rejectedTokens, 1),
-    };
   }
 }

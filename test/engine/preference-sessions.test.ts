@@ -2,7 +2,7 @@
  * The compute host's preference side, in-process: the response forward pass agrees with the
  * log-prob code the RL loop uses, the data cursor visits every pair once per epoch, an update is
  * idempotent (a retry returns the recorded result and never steps twice), and a run resumed on a
- * fresh host from disk ends with the same weights as an uninterrupted one.
+ * fresh host from disk, rebuilding lost versions, ends with the same weights as an uninterrupted one.
  */
 import { cpSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,7 +82,7 @@ describe('preference compute host', () => {
     expect(divergenceWeights([5, 2], [5, 6, 2], 0)).toEqual({ chosen: [1, 1], rejected: [1, 1, 0] });
   });
 
-  it('a retried update returns the recorded result; a run resumed on a fresh host ends with the same weights', async () => {
+  it('a retried update returns the recorded result; a run resumed on a fresh host, lost versions rebuilt, ends with the same weights', async () => {
     const a = await preparedRun('pref-a');
     await a.sessions.warmStart(a.args, noProgress);
     const first = await a.sessions.update({ ...a.args, step: 1 }, noProgress);
@@ -94,10 +94,10 @@ describe('preference compute host', () => {
     await a.sessions.update({ ...a.args, step: 2 }, noProgress);
     await a.sessions.update({ ...a.args, step: 3 }, noProgress);
 
-    // Interrupted after step 1: a fresh host (new sessions) picks the run up from disk.
+    // A fresh host (new sessions) whose run lost versions 1 and 2 (torn by a machine crash: versions
+    // are not fsync'd) is asked for step 3: it rebuilds 1 and 2 from the warm start, then steps.
     const b = await preparedRun('pref-b');
-    cpSync(a.runDir, b.runDir, { recursive: true, filter: (src) => !/versions\/[23]/.test(src) });
-    await b.sessions.update({ ...b.args, step: 2 }, noProgress);
+    cpSync(a.runDir, b.runDir, { recursive: true, filter: (src) => !/versions\/[123]/.test(src) });
     await b.sessions.update({ ...b.args, step: 3 }, noProgress);
     expect(weightsOf(b.runDir, 3).equals(weightsOf(a.runDir, 3))).toBe(true);
     expect(JSON.parse(readFileSync(join(versionDir(b.runDir, 3), 'state.json'), 'utf8'))).toMatchObject({ dataCursor: 48, objective: 'dpo' });
