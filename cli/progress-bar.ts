@@ -8,8 +8,11 @@ export function progressLine(p: RunProgress, width = 24): string {
   const filled = Math.round(done * width);
   const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
   const reward = p.latestMetrics['reward/mean'];
+  // A preference run has no reward; its batch's implicit-reward margin says how it is doing.
+  const margin = p.latestMetrics['update/margin'];
+  const signal = reward === undefined && margin !== undefined ? ` margin ${margin.toFixed(3)}` : ` reward ${reward === undefined ? '  –  ' : reward.toFixed(3)}`;
   return `${bar} ${String(p.iteration).padStart(String(p.totalIterations).length)}/${p.totalIterations} ${p.status.padEnd(9)}`
-    + ` reward ${reward === undefined ? '  –  ' : reward.toFixed(3)}`
+    + signal
     + ` · acc ${pct(p.latestEvaluation?.accuracy)} (warm ${pct(p.warmStartAccuracy)}, best ${pct(p.bestEvaluation?.accuracy)})`;
 }
 

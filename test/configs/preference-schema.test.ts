@@ -31,6 +31,12 @@ describe('preference config', () => {
     expect(Object.isFrozen(run.config.objective)).toBe(true);
   });
 
+  it('accepts the shipped demo', () => {
+    const demo = loadRunConfigFile(new URL('../../configs/preference-demo.yaml', import.meta.url).pathname);
+    expect(demo.kind).toBe('preference');
+    expect(demo.config.objective.name).toBe('dpo');
+  });
+
   it('has one objective schema per registry entry, each field described', () => {
     expect(Object.keys(OBJECTIVES).sort()).toEqual([...PREFERENCE_LOSS_NAMES].sort());
     expect(PreferenceObjectiveSchema.options.map((o) => o.shape.name.value).sort()).toEqual([...PREFERENCE_LOSS_NAMES].sort());
