@@ -78,8 +78,16 @@ export function preferenceDataSet(config: PreferenceConfig, tokenizer: TextToken
   const check = (pair: PreferencePair) => [...pairProblems(pair, limits), ...objectiveProblems(config, pair, limits)];
   const data = config.data;
   if (data.source === 'arithmetic') {
-    const make = (split: 'train' | 'heldout', pairsPerPrompt: number) =>
-      arithmeticPreferencePairs(taskExamples(config.task, split), { seed: config.seed, pairsPerPrompt, maxDigits: config.task.maxDigits });
+    const make = (split: 'train' | 'heldout', pairsPerPrompt: number) => {
+      let problems: ArithmeticExample[];
+      try {
+        problems = taskExamples(config.task, split);
+      } catch (err) {
+        // e.g. task.trainSize larger than the training side of the problem space
+        throw new PreferenceDataError('generated arithmetic pairs', [`task: ${(err as Error).message}`]);
+      }
+      return arithmeticPreferencePairs(problems, { seed: config.seed, pairsPerPrompt, maxDigits: config.task.maxDigits });
+    };
     const set = { train: make('train', data.pairsPerPrompt), heldOut: make('heldout', 1) };
     const problems = [...set.train, ...set.heldOut].flatMap((p) => check(p).map((m) => `pair ${p.id}: ${m}`));
     if (problems.length) throw new PreferenceDataError('generated arithmetic pairs', problems.slice(0, 20));
