@@ -48,6 +48,10 @@ export function computePlacement<A extends object>(runId: string, timeouts: Plac
     get queue(): string | null {
       return queue;
     },
+    /** Run `call` on the pinned worker if there is one, never claiming another (e.g. freeing the run's models). */
+    async onPinned(call: (acts: ActivityInterfaceFor<A>) => Promise<unknown>): Promise<void> {
+      if (queue !== null) await call(pinned(queue)).catch(() => undefined);
+    },
     async run<T>(call: (acts: ActivityInterfaceFor<A>) => Promise<T>): Promise<T> {
       for (;;) {
         if (queue === null) queue = await claim.claimWorker({ runId });

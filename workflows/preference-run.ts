@@ -166,7 +166,7 @@ export async function preferenceRun(input: PreferenceRunInput): Promise<Preferen
       await cpu.checkpoint({ runId, version: progress.iteration, keep: config.run.keepCheckpoints });
       progress.lastCheckpoint = progress.iteration;
     }
-    if (host.queue) await host.run((a) => a.releasePreferenceRun({ runId })).catch(() => undefined);
+    await host.onPinned((a) => a.releasePreferenceRun({ runId }));
     publish('completed');
     return {
       runId, runDir: progress.runDir ?? '', iterations: progress.iteration,
