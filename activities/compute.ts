@@ -10,6 +10,7 @@ import type { ExperimentConfig } from '../configs/schema.js';
 import type { ComputeHost } from '../engine/compute-host.js';
 import type { HostOp } from '../engine/host-protocol.js';
 import { appendMetricsOnce } from '../store/metrics-log.js';
+import { recordedEvaluation, recordedRollout, recordedUpdate } from '../store/recorded-steps.js';
 import { runDir } from '../store/paths.js';
 import type { Metrics } from '../workflows/shared.js';
 
@@ -33,6 +34,15 @@ async function withHeartbeat<T>(host: ComputeHost, op: HostOp, args: unknown): P
 
 export function createComputeActivities(deps: ComputeDeps) {
   const dirOf = (runId: string) => runDir(runId, deps.stateDir);
+  /**
+   * A step whose output is already recorded (the host computed it ahead, or an earlier attempt did)
+   * is answered here, without queueing behind the host's current step; the host hears of it so that
+   * it plans from there (engine/run-ahead.ts).
+   */
+  const answered = <T,>(op: HostOp, args: { runId: string; iteration: number } & Record<string, unknown>, recorded: T | null): T | null => {
+    if (recorded) deps.host.answered(op, args);
+    return recorded;
+  };
   const attempt = () => Context.current().info.attempt;
   return {
     /** Runs on the shared compute queue: the worker that answers becomes the run's home. */
@@ -45,7 +55,8 @@ export function createComputeActivities(deps: ComputeDeps) {
     },
 
     async rollout(input: { runId: string; config: ExperimentConfig; iteration: number }): Promise<RolloutResult> {
-      return withHeartbeat(deps.host, 'rollout', { ...input, runDir: dirOf(input.runId) });
+      const args = { ...input, runDir: dirOf(input.runId) };
+      return answered('rollout', args, recordedRollout(args.runDir, input.iteration)) ?? withHeartbeat(deps.host, 'rollout', args);
     },
 
     /**
@@ -61,8 +72,9 @@ export function createComputeActivities(deps: ComputeDeps) {
      * metrics come in as `iterationMetrics`), which saves the run a separate bookkeeping step.
      */
     async update(input: { runId: string; config: ExperimentConfig; iteration: number; iterationMetrics: Metrics }): Promise<UpdateResult> {
-      const { iterationMetrics, ...args } = input;
-      const result = await withHeartbeat<UpdateResult>(deps.host, 'update', { ...args, runDir: dirOf(input.runId) });
+      const { iterationMetrics, ...rest } = input;
+      const args = { ...rest, runDir: dirOf(input.runId) };
+      const result = answered('update', args, recordedUpdate(args.runDir, input.iteration)) ?? await withHeartbeat<UpdateResult>(deps.host, 'update', args);
       const metrics = { ...result.metrics, 'update/attempt': attempt() };
       appendMetricsOnce(dirOf(input.runId), input.iteration, 'train', { ...iterationMetrics, ...metrics });
       return { ...result, metrics };
@@ -70,7 +82,8 @@ export function createComputeActivities(deps: ComputeDeps) {
 
     /** Held-out accuracy of weights version `iteration`, recorded as the iteration's eval line. */
     async evaluate(input: { runId: string; config: ExperimentConfig; iteration: number }): Promise<EvaluateResult> {
-      const result = await withHeartbeat<EvaluateResult>(deps.host, 'evaluate', { ...input, runDir: dirOf(input.runId) });
+      const args = { ...input, runDir: dirOf(input.runId) };
+      const result = answered('evaluate', args, recordedEvaluation(args.runDir, input.iteration)) ?? await withHeartbeat<EvaluateResult>(deps.host, 'evaluate', args);
       appendMetricsOnce(dirOf(input.runId), input.iteration, 'eval', result.metrics);
       return result;
     },

@@ -4,7 +4,7 @@
  * (Temporal polling, heartbeats) never waits on a tensor op.
  */
 import { Worker } from 'node:worker_threads';
-import type { HostOp, HostReply, HostRequest } from './host-protocol.js';
+import type { HostNotice, HostOp, HostReply, HostRequest } from './host-protocol.js';
 
 export class ComputeHostError extends Error {
   constructor(message: string, public readonly errorType: string, hostStack?: string) {
@@ -71,6 +71,13 @@ export class ComputeHost {
       const request: HostRequest = { id, op, args };
       this.worker.postMessage(request);
     });
+  }
+
+  /** Tell the host that step `op` of a run was answered without it (see HostNotice). */
+  answered(op: HostOp, args: { runId: string; iteration: number } & Record<string, unknown>): void {
+    if (this.closed) return;
+    const notice: HostNotice = { notice: 'answered', args: { ...args, op } };
+    this.worker.postMessage(notice);
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,16 @@ export interface HostRequest {
   args: unknown;
 }
 
+/**
+ * A notice that needs no reply and is not queued: the worker answered a step from its recorded
+ * output (store/recorded-steps.ts) without asking the host, and tells it so that run-ahead plans
+ * from there. `args` are the step's arguments plus `op`, the step answered.
+ */
+export interface HostNotice {
+  notice: 'answered';
+  args: { op: HostOp; runId: string; iteration: number } & Record<string, unknown>;
+}
+
 export type HostReply =
   | { id: number; kind: 'result'; value: unknown }
   | { id: number; kind: 'error'; message: string; errorType: string; stack?: string }

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend, type BackendInfo } from './backend.js';
-import type { HostReply, HostRequest } from './host-protocol.js';
+import type { HostNotice, HostReply, HostRequest } from './host-protocol.js';
 import { HostQueue, planAhead } from './run-ahead.js';
 import { RunSessions } from './run-sessions.js';
 import { isPreferenceOp, servePreference } from './preference-host.js';
@@ -39,7 +39,13 @@ async function handle(request: HostRequest): Promise<unknown> {
 // Requests are served in order, one model op at a time on this thread; between requests the host
 // runs each run's next steps ahead of the workflow (run-ahead.ts) unless told not to.
 const queue = new HostQueue();
-port.on('message', (request: HostRequest) => {
+port.on('message', (message: HostRequest | HostNotice) => {
+  if ('notice' in message) {
+    // Handled as soon as the thread is free, ahead of the queue: only the plan changes.
+    if (options.runAhead !== false) planAhead(queue, sessions, message.args.op, message.args as unknown as Parameters<typeof planAhead>[3]);
+    return;
+  }
+  const request = message;
   const args = request.args as Parameters<typeof planAhead>[3];
   if (request.op === 'release') queue.drop(args.runId);
   queue.request(async () => {

@@ -17,8 +17,9 @@ import { lrScheduleOf, type ExperimentConfig } from '../configs/schema.js';
 import { AdamW, CharTokenizer, loadWeights, saveWeights, Transformer } from '../models/index.js';
 import { verifyBatch } from '../rewards/index.js';
 import { readVerifiedManifest, writeAtomicDir, writeFileAtomic } from '../store/atomic-dir.js';
-import { readRewards, readRolloutMetrics, readRollouts, rolloutFile, writeRewards, writeRollouts, type RewardRecord, type RolloutRecord } from '../store/rollout-files.js';
+import { readRewards, readRollouts, rolloutFile, writeRewards, writeRollouts, type RewardRecord, type RolloutRecord } from '../store/rollout-files.js';
 import { readSpoValues, spoValuesFileFor, writeSpoValues, type SpoValuesFile } from '../store/spo-values.js';
+import { evaluationFile, recordedEvaluation, recordedRollout } from '../store/recorded-steps.js';
 import { readVersion, verifiedStateDir, writeVersion } from '../store/weight-versions.js';
 import { sampleArithmetic, type ArithmeticExample, type ArithmeticSpec } from '../tasks/arithmetic.js';
 import { evaluateAccuracy, outcomeAdvantages, policyUpdate, rollout, sftSteps, type RolloutBatch } from '../tasks/recipe.js';
@@ -276,8 +277,8 @@ export class RunSessions {
   async rollout(args: StepArgs, progress: Progress): Promise<{ rolloutFile: string; metrics: Metrics }> {
     const { config, iteration } = args;
     const file = rolloutFile(args.runDir, iteration);
-    const recorded = readRolloutMetrics(file);
-    if (recorded) return { rolloutFile: file, metrics: recorded };
+    const recorded = recordedRollout(args.runDir, iteration);
+    if (recorded) return recorded;
 
     const session = await this.sessionAt(args, iteration - 1);
     const examples = promptsForIteration(session.train, config.seed, iteration, config.rollout.promptsPerIteration);
@@ -406,10 +407,9 @@ export class RunSessions {
 
   async evaluate(args: StepArgs): Promise<{ accuracy: number; metrics: Metrics }> {
     const { config, iteration, runDir } = args;
-    const file = join(runDir, 'evals', `${iteration}.json`);
-    try {
-      return JSON.parse(readFileSync(file, 'utf8')) as { accuracy: number; metrics: Metrics };
-    } catch { /* not evaluated yet, or torn by a machine crash: evaluate */ }
+    const file = evaluationFile(runDir, iteration);
+    const recorded = recordedEvaluation(runDir, iteration);
+    if (recorded) return recorded;
     const session = await this.sessionAt(args, iteration);
     const started = performance.now();
     const evaluation = evaluateAccuracy(session.model, session.heldOut, { maxNewTokens: config.rollout.maxNewTokens, tokenizer: session.tokenizer });
