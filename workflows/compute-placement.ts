@@ -4,8 +4,8 @@
  * A run claims a worker through the shared `compute` queue (`claimWorker` answers with that
  * worker's own queue), then sends every model activity to that pinned queue so the weights stay
  * resident. When the pinned worker is gone (its task is not picked up, or its heartbeat stops), the
- * run claims another, which reloads from disk. This is the same placement `trainingRun` does; the
- * preference workflows use it through this module.
+ * run claims another, which reloads from disk. `trainingRun`, `preferenceRun` and
+ * `criticalModelRun` all place their model work through this module.
  */
 import { ActivityFailure, proxyActivities, TimeoutFailure, type ActivityInterfaceFor } from '@temporalio/workflow';
 import { TASK_QUEUES } from './shared.js';

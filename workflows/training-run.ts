@@ -12,8 +12,8 @@
  * iterations or when the server suggests it.
  */
 import {
-  ActivityFailure, condition, ContinueAsNew, continueAsNew, proxyActivities, setCurrentDetails,
-  setHandler, TimeoutFailure, upsertSearchAttributes, workflowInfo,
+  condition, ContinueAsNew, continueAsNew, proxyActivities, setCurrentDetails,
+  setHandler, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { createComputeActivities, createCpuActivities } from '../activities/index.js';
@@ -22,6 +22,7 @@ import {
   pauseSignal, progressQuery, resumeSignal, SEARCH_ATTRIBUTES, stopSignal, TASK_QUEUES,
   type Metrics, type RunProgress, type RunStatus,
 } from './shared.js';
+import { computePlacement } from './compute-placement.js';
 import { summaryMarkdown } from './summary.js';
 
 type ComputeActivities = ReturnType<typeof createComputeActivities>;
@@ -70,29 +71,6 @@ const scoring = (config: ExperimentConfig) => proxyActivities<CpuActivities>({
   retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConfigError', 'DataError'] },
 });
 
-/** Claiming runs on the shared compute queue: whichever worker answers becomes the run's home. */
-const claim = (config: ExperimentConfig) => proxyActivities<ComputeActivities>({
-  taskQueue: TASK_QUEUES.compute,
-  startToCloseTimeout: '1 minute',
-  heartbeatTimeout: `${config.timeouts.heartbeatSeconds} seconds`,
-});
-
-const pinned = (config: ExperimentConfig, taskQueue: string) => proxyActivities<ComputeActivities>({
-  taskQueue,
-  // If the pinned worker is gone, the task waits here and then times out; the run re-claims.
-  scheduleToStartTimeout: `${config.timeouts.pinnedScheduleToStartSeconds} seconds`,
-  startToCloseTimeout: `${config.timeouts.activityMinutes} minutes`,
-  heartbeatTimeout: `${config.timeouts.heartbeatSeconds} seconds`,
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['ConfigError', 'DataError'] },
-});
-
-function isWorkerGone(err: unknown): boolean {
-  if (!(err instanceof ActivityFailure)) return false;
-  const cause = err.cause;
-  // A pinned task nobody picked up, or a heartbeat that stopped: the worker died or was partitioned.
-  return cause instanceof TimeoutFailure && (cause.timeoutType === 'SCHEDULE_TO_START' || cause.timeoutType === 'HEARTBEAT');
-}
-
 export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunResult> {
   const { runId, config } = input;
   const progress: RunProgress = input.carried?.progress ?? {
@@ -102,7 +80,8 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
   };
   let paused = input.carried?.paused ?? false;
   let stopRequested = false;
-  let pinnedQueue = input.carried?.pinnedQueue ?? null;
+  // Model activities run on one worker's compute host; a run whose worker is gone claims another.
+  const placement = computePlacement<ComputeActivities>(runId, config.timeouts, input.carried?.pinnedQueue ?? null);
 
   setHandler(progressQuery, () => progress);
   setHandler(pauseSignal, () => { paused = true; });
@@ -126,19 +105,6 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
     setCurrentDetails(summaryMarkdown(progress, config));
   };
 
-  /** Run one model activity on the run's worker, moving the run to another worker if it is gone. */
-  async function onComputeHost<T>(call: (acts: ReturnType<typeof pinned>) => Promise<T>): Promise<T> {
-    for (;;) {
-      if (pinnedQueue === null) pinnedQueue = await claim(config).claimWorker({ runId });
-      try {
-        return await call(pinned(config, pinnedQueue));
-      } catch (err) {
-        if (!isWorkerGone(err)) throw err;
-        pinnedQueue = null;
-      }
-    }
-  }
-
   const cpuActs = bookkeeping();
   const scorer = scoring(config);
   const isLast = (i: number) => i === config.run.iterations;
@@ -146,7 +112,7 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
   try {
     if (progress.iteration === 0 && progress.warmStartAccuracy === null) {
       publish('warm-start');
-      const warm = await onComputeHost((a) => a.warmStart.executeWithOptions({ summary: `SFT warm start: ${config.warmStart.steps} steps` }, [{ runId, config }]));
+      const warm = await placement.run((a) => a.warmStart.executeWithOptions({ summary: `SFT warm start: ${config.warmStart.steps} steps` }, [{ runId, config }]));
       progress.runDir = warm.runDir;
       progress.warmStartAccuracy = warm.accuracy;
       progress.latestEvaluation = { iteration: 0, accuracy: warm.accuracy };
@@ -164,24 +130,24 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
       publish('running');
 
       const at = `iteration ${iteration}/${config.run.iterations}`;
-      const rollout = await onComputeHost((a) => a.rollout.executeWithOptions(
+      const rollout = await placement.run((a) => a.rollout.executeWithOptions(
         { summary: `${at}: sample ${config.rollout.promptsPerIteration}×${config.rollout.groupSize} completions` }, [{ runId, config, iteration }]));
       const scores = await scorer.score.executeWithOptions({ summary: `${at}: verify rewards` }, [{ runId, iteration, rolloutFile: rollout.rolloutFile }]);
       let methodMetrics: Metrics = {};
       if (config.objective.name === 'spo') {
-        const spo = await onComputeHost((a) => a.spoValues.executeWithOptions(
+        const spo = await placement.run((a) => a.spoValues.executeWithOptions(
           { summary: `${at}: SPO Monte Carlo values (${config.objective.spo.samples} continuations per cutpoint)` }, [{ runId, config, iteration }]));
         methodMetrics = spo.metrics;
       }
       const iterationMetrics: Metrics = { ...rollout.metrics, ...scores.metrics, ...methodMetrics };
-      const update = await onComputeHost((a) => a.update.executeWithOptions(
+      const update = await placement.run((a) => a.update.executeWithOptions(
         { summary: `${at}: ${config.objective.name} update` }, [{ runId, config, iteration, iterationMetrics }]));
       const metrics: Metrics = { ...iterationMetrics, ...update.metrics };
       progress.iteration = iteration;
       progress.latestMetrics = metrics;
 
       if (iteration % config.run.evalEvery === 0 || isLast(iteration)) {
-        const evaluation = await onComputeHost((a) => a.evaluate.executeWithOptions({ summary: `${at}: held-out accuracy` }, [{ runId, config, iteration }]));
+        const evaluation = await placement.run((a) => a.evaluate.executeWithOptions({ summary: `${at}: held-out accuracy` }, [{ runId, config, iteration }]));
         progress.latestEvaluation = { iteration, accuracy: evaluation.accuracy };
         if (!progress.bestEvaluation || evaluation.accuracy > progress.bestEvaluation.accuracy) {
           progress.bestEvaluation = { iteration, accuracy: evaluation.accuracy };
@@ -195,7 +161,7 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
 
       const handOver = iteration % config.run.continueAsNewEvery === 0 || workflowInfo().continueAsNewSuggested;
       if (handOver && !isLast(iteration) && !stopRequested) {
-        await continueAsNew<typeof trainingRun>({ runId, config, carried: { iteration, pinnedQueue, progress, paused } });
+        await continueAsNew<typeof trainingRun>({ runId, config, carried: { iteration, pinnedQueue: placement.queue, progress, paused } });
       }
     }
 
@@ -205,7 +171,7 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
       await cpuActs.checkpoint({ runId, version: progress.iteration, keep: config.run.keepCheckpoints });
       progress.lastCheckpoint = progress.iteration;
     }
-    if (pinnedQueue) await pinned(config, pinnedQueue).releaseRun({ runId }).catch(() => undefined);
+    await placement.onPinned((a) => a.releaseRun({ runId }));
     publish('completed');
     return {
       runId, runDir: progress.runDir ?? '', iterations: progress.iteration,
