@@ -13,34 +13,28 @@ export function newRunId(config: { experiment: string }): string {
   return `${config.experiment}-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
-/** Starts the run; the handle also carries `firstExecutionRunId`. */
-export async function submitRun(client: Client, config: ExperimentConfig, runId = newRunId(config)) {
-  return client.workflow.start(trainingRun, {
+/** Start options shared by both run types: id, queue, the search attributes the Web UI filters on. */
+function startOptions(config: ExperimentConfig | PreferenceConfig, runId: string, kind: string) {
+  return {
     taskQueue: TASK_QUEUES.cpu,
     workflowId: runId,
-    args: [{ runId, config }],
     typedSearchAttributes: [
       { key: SEARCH_ATTRIBUTES.experiment, value: config.experiment },
       { key: SEARCH_ATTRIBUTES.objective, value: config.objective.name },
       { key: SEARCH_ATTRIBUTES.runStatus, value: 'starting' },
     ],
-    staticSummary: `${config.experiment} · ${config.objective.name} · seed ${config.seed}`,
-  });
+    staticSummary: `${config.experiment} · ${config.objective.name}${kind} · seed ${config.seed}`,
+  };
+}
+
+/** Starts the run; the handle also carries `firstExecutionRunId`. */
+export async function submitRun(client: Client, config: ExperimentConfig, runId = newRunId(config)) {
+  return client.workflow.start(trainingRun, { ...startOptions(config, runId, ''), args: [{ runId, config }] });
 }
 
 /** Starts an offline preference run (`kind: preference`); same id scheme and search attributes. */
 export async function submitPreferenceRun(client: Client, config: PreferenceConfig, runId = newRunId(config)) {
-  return client.workflow.start(preferenceRun, {
-    taskQueue: TASK_QUEUES.cpu,
-    workflowId: runId,
-    args: [{ runId, config }],
-    typedSearchAttributes: [
-      { key: SEARCH_ATTRIBUTES.experiment, value: config.experiment },
-      { key: SEARCH_ATTRIBUTES.objective, value: config.objective.name },
-      { key: SEARCH_ATTRIBUTES.runStatus, value: 'starting' },
-    ],
-    staticSummary: `${config.experiment} · ${config.objective.name} (preference) · seed ${config.seed}`,
-  });
+  return client.workflow.start(preferenceRun, { ...startOptions(config, runId, ' (preference)'), args: [{ runId, config }] });
 }
 
 /** Starts an RL or a preference run, whichever the config is. */
