@@ -126,6 +126,8 @@ export interface StepRunner {
   evaluate(args: StepArgs): Promise<unknown>;
   /** The records of a rollout file the runner still holds in memory, else null. */
   cachedRollouts(file: string): RolloutRecord[] | null;
+  /** Whether the run's model is in memory. */
+  isResident(runId: string): boolean;
 }
 
 interface StepArgs {
@@ -142,6 +144,12 @@ export function planAhead(queue: HostQueue, runner: StepRunner, op: string, args
   const noProgress = () => undefined;
   queue.plan(runId, stepsAfter(op, args.iteration ?? 0, config).map((step) => async () => {
     const stepArgs: StepArgs = { runId, config, runDir, iteration: step.iteration };
+    // Work ahead only for runs in memory: loading an evicted run for a step nobody asked for yet
+    // could evict another, and two runs under a tight memory budget would evict each other in turn.
+    if (!runner.isResident(runId)) {
+      queue.drop(runId);
+      return;
+    }
     try {
       if (step.op === 'rollout') await runner.rollout(stepArgs, noProgress);
       else if (step.op === 'spoValues') await runner.spoValues(stepArgs, noProgress);

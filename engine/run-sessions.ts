@@ -421,6 +421,11 @@ export class RunSessions {
     return result;
   }
 
+  /** Whether the run's model is resident (run-ahead only plans for resident runs). */
+  isResident(runId: string): boolean {
+    return this.resident.has(runId);
+  }
+
   release(runId: string): void {
     const session = this.resident.get(runId);
     if (session) this.dispose(session);

@@ -55,6 +55,31 @@ describe('HostQueue', () => {
   });
 });
 
+describe('planAhead', () => {
+  it('works ahead only for a run whose model is resident', async () => {
+    const config = learningTinyConfig({ experiment: 'ahead', run: { iterations: 4 } });
+    const calls: string[] = [];
+    let resident = false;
+    const runner = {
+      rollout: async (a: { iteration: number }) => { calls.push(`rollout${a.iteration}`); },
+      spoValues: async () => undefined,
+      update: async (a: { iteration: number }) => { calls.push(`update${a.iteration}`); },
+      evaluate: async () => undefined,
+      cachedRollouts: () => null,
+      isResident: () => resident,
+    };
+    const queue = new HostQueue();
+    planAhead(queue, runner, 'update', { runId: 'r', config, runDir: tempStateDir('ahead-resident'), iteration: 1 });
+    await queue.idle();
+    expect(calls).toEqual([]); // evicted: nothing done ahead, the plan dropped
+    resident = true;
+    planAhead(queue, runner, 'update', { runId: 'r', config, runDir: tempStateDir('ahead-resident'), iteration: 1 });
+    await queue.idle();
+    expect(calls[0]).toBe('rollout2'); // then its score fails (no rollout file here) and the plan stops
+    expect(calls).toEqual(['rollout2']);
+  });
+});
+
 describe('run-ahead with the real RunSessions', () => {
   beforeAll(async () => {
     await tf.setBackend('cpu');
