@@ -12,21 +12,15 @@
  * resume and stop signals, the `progress` query, search attributes and a markdown summary; the loop
  * hands over to a fresh history every `continueAsNewEvery` steps (or when the server suggests it).
  */
-import {
-  condition, ContinueAsNew, continueAsNew, executeChild, proxyActivities, setCurrentDetails, setHandler,
-  upsertSearchAttributes, workflowInfo,
-} from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { ContinueAsNew, continueAsNew, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createCpuActivities } from '../activities/index.js';
 import type { createPreferenceComputeActivities, createPreferenceCpuActivities } from '../activities/preference.js';
 import type { PreferenceConfig } from '../configs/preference-schema.js';
 import { criticalModelRun } from './critical-model-run.js';
 import { computePlacement } from './compute-placement.js';
+import { runControls } from './run-controls.js';
 import { preferenceSummaryMarkdown } from './preference-summary.js';
-import {
-  pauseSignal, progressQuery, resumeSignal, SEARCH_ATTRIBUTES, stopSignal, TASK_QUEUES,
-  type Metrics, type RunProgress, type RunStatus,
-} from './shared.js';
+import { TASK_QUEUES, type Metrics, type RunProgress } from './shared.js';
 
 type ComputeActivities = ReturnType<typeof createPreferenceComputeActivities>;
 type CpuActivities = ReturnType<typeof createCpuActivities> & ReturnType<typeof createPreferenceCpuActivities>;
@@ -66,29 +60,11 @@ export async function preferenceRun(input: PreferenceRunInput): Promise<Preferen
     iteration: 0, totalIterations: steps, warmStartAccuracy: null, latestMetrics: {},
     latestEvaluation: null, bestEvaluation: null, lastCheckpoint: null, runDir: null,
   };
-  let paused = input.carried?.paused ?? false;
-  let stopRequested = false;
-
-  setHandler(progressQuery, () => progress);
-  setHandler(pauseSignal, () => { paused = true; });
-  setHandler(resumeSignal, () => { paused = false; });
-  setHandler(stopSignal, () => { stopRequested = true; });
-
-  let publishedValues = '';
-  const publish = (status: RunStatus) => {
-    progress.status = status;
-    const pairs: SearchAttributeUpdatePair[] = [
-      { key: SEARCH_ATTRIBUTES.experiment, value: config.experiment },
-      { key: SEARCH_ATTRIBUTES.objective, value: config.objective.name },
-      { key: SEARCH_ATTRIBUTES.runStatus, value: status },
-      { key: SEARCH_ATTRIBUTES.seed, value: config.seed },
-    ];
-    if (progress.bestEvaluation) pairs.push({ key: SEARCH_ATTRIBUTES.bestAccuracy, value: progress.bestEvaluation.accuracy });
-    const values = JSON.stringify(pairs.map((p) => p.value));
-    if (values !== publishedValues) upsertSearchAttributes(pairs);
-    publishedValues = values;
-    setCurrentDetails(preferenceSummaryMarkdown(progress, config));
-  };
+  const controls = runControls(
+    progress, { experiment: config.experiment, objective: config.objective.name, seed: config.seed },
+    () => preferenceSummaryMarkdown(progress, config), input.carried?.paused ?? false,
+  );
+  const { publish } = controls;
 
   const host = computePlacement<ComputeActivities>(runId, config.timeouts, input.carried?.pinnedQueue ?? null);
   const cpu = bookkeeping();
@@ -122,14 +98,10 @@ export async function preferenceRun(input: PreferenceRunInput): Promise<Preferen
       progress.bestEvaluation = { iteration: 0, accuracy: warm.accuracy };
       progress.latestMetrics = { ...warm.metrics, ...setupMetrics };
     }
-    publish(paused ? 'paused' : 'running');
+    publish(controls.paused ? 'paused' : 'running');
 
     for (let step = progress.iteration + 1; step <= steps; step++) {
-      if (paused && !stopRequested) {
-        publish('paused');
-        await condition(() => !paused || stopRequested);
-      }
-      if (stopRequested) break;
+      if (await controls.untilRunnable()) break;
       publish('running');
 
       const at = `step ${step}/${steps}`;
@@ -155,8 +127,8 @@ export async function preferenceRun(input: PreferenceRunInput): Promise<Preferen
       publish('running');
 
       const handOver = step % config.run.continueAsNewEvery === 0 || workflowInfo().continueAsNewSuggested;
-      if (handOver && !isLast(step) && !stopRequested) {
-        await continueAsNew<typeof preferenceRun>({ runId, config, carried: { pinnedQueue: host.queue, progress, paused } });
+      if (handOver && !isLast(step) && !controls.stopRequested) {
+        await continueAsNew<typeof preferenceRun>({ runId, config, carried: { pinnedQueue: host.queue, progress, paused: controls.paused } });
       }
     }
 

@@ -11,18 +11,12 @@
  * step twice. The loop hands over to a fresh history (continue-as-new) every `continueAsNewEvery`
  * iterations or when the server suggests it.
  */
-import {
-  condition, ContinueAsNew, continueAsNew, proxyActivities, setCurrentDetails,
-  setHandler, upsertSearchAttributes, workflowInfo,
-} from '@temporalio/workflow';
-import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import { ContinueAsNew, continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createComputeActivities, createCpuActivities } from '../activities/index.js';
 import type { ExperimentConfig } from '../configs/schema.js';
-import {
-  pauseSignal, progressQuery, resumeSignal, SEARCH_ATTRIBUTES, stopSignal, TASK_QUEUES,
-  type Metrics, type RunProgress, type RunStatus,
-} from './shared.js';
+import { TASK_QUEUES, type Metrics, type RunProgress } from './shared.js';
 import { computePlacement } from './compute-placement.js';
+import { runControls } from './run-controls.js';
 import { summaryMarkdown } from './summary.js';
 
 type ComputeActivities = ReturnType<typeof createComputeActivities>;
@@ -78,32 +72,13 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
     iteration: 0, totalIterations: config.run.iterations, warmStartAccuracy: null, latestMetrics: {},
     latestEvaluation: null, bestEvaluation: null, lastCheckpoint: null, runDir: null,
   };
-  let paused = input.carried?.paused ?? false;
-  let stopRequested = false;
   // Model activities run on one worker's compute host; a run whose worker is gone claims another.
   const placement = computePlacement<ComputeActivities>(runId, config.timeouts, input.carried?.pinnedQueue ?? null);
-
-  setHandler(progressQuery, () => progress);
-  setHandler(pauseSignal, () => { paused = true; });
-  setHandler(resumeSignal, () => { paused = false; });
-  setHandler(stopSignal, () => { stopRequested = true; });
-
-  let publishedValues = '';
-  const publish = (status: RunStatus) => {
-    progress.status = status;
-    const pairs: SearchAttributeUpdatePair[] = [
-      { key: SEARCH_ATTRIBUTES.experiment, value: config.experiment },
-      { key: SEARCH_ATTRIBUTES.objective, value: config.objective.name },
-      { key: SEARCH_ATTRIBUTES.runStatus, value: status },
-      { key: SEARCH_ATTRIBUTES.seed, value: config.seed },
-    ];
-    if (progress.bestEvaluation) pairs.push({ key: SEARCH_ATTRIBUTES.bestAccuracy, value: progress.bestEvaluation.accuracy });
-    // Each upsert is a history event: only when something the UI filters on changed.
-    const values = JSON.stringify(pairs.map((p) => p.value));
-    if (values !== publishedValues) upsertSearchAttributes(pairs);
-    publishedValues = values;
-    setCurrentDetails(summaryMarkdown(progress, config));
-  };
+  const controls = runControls(
+    progress, { experiment: config.experiment, objective: config.objective.name, seed: config.seed },
+    () => summaryMarkdown(progress, config), input.carried?.paused ?? false,
+  );
+  const { publish } = controls;
 
   const cpuActs = bookkeeping();
   const scorer = scoring(config);
@@ -119,14 +94,10 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
       progress.bestEvaluation = { iteration: 0, accuracy: warm.accuracy };
       progress.latestMetrics = warm.metrics;
     }
-    publish(paused ? 'paused' : 'running');
+    publish(controls.paused ? 'paused' : 'running');
 
     for (let iteration = progress.iteration + 1; iteration <= config.run.iterations; iteration++) {
-      if (paused && !stopRequested) {
-        publish('paused');
-        await condition(() => !paused || stopRequested);
-      }
-      if (stopRequested) break;
+      if (await controls.untilRunnable()) break;
       publish('running');
 
       const at = `iteration ${iteration}/${config.run.iterations}`;
@@ -160,8 +131,8 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
       publish('running');
 
       const handOver = iteration % config.run.continueAsNewEvery === 0 || workflowInfo().continueAsNewSuggested;
-      if (handOver && !isLast(iteration) && !stopRequested) {
-        await continueAsNew<typeof trainingRun>({ runId, config, carried: { iteration, pinnedQueue: placement.queue, progress, paused } });
+      if (handOver && !isLast(iteration) && !controls.stopRequested) {
+        await continueAsNew<typeof trainingRun>({ runId, config, carried: { iteration, pinnedQueue: placement.queue, progress, paused: controls.paused } });
       }
     }
 

@@ -1,0 +1,62 @@
+/**
+ * What every run workflow shows and takes from people (workflow code: sandbox-pure): the `progress`
+ * query, the pause/resume/stop signals, and `publish`, which sets the run's status in its progress,
+ * its search attributes and its markdown summary in the Web UI.
+ */
+import { condition, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import {
+  pauseSignal, progressQuery, resumeSignal, SEARCH_ATTRIBUTES, stopSignal, type RunProgress, type RunStatus,
+} from './shared.js';
+
+export interface RunControls {
+  readonly paused: boolean;
+  readonly stopRequested: boolean;
+  publish(status: RunStatus): void;
+  /** Waits while the run is paused (publishing 'paused'); true when a stop was requested. */
+  untilRunnable(): Promise<boolean>;
+}
+
+export function runControls(
+  progress: RunProgress,
+  run: { experiment: string; objective: string; seed: number },
+  summary: () => string,
+  pausedAtStart: boolean,
+): RunControls {
+  let paused = pausedAtStart;
+  let stopRequested = false;
+  setHandler(progressQuery, () => progress);
+  setHandler(pauseSignal, () => { paused = true; });
+  setHandler(resumeSignal, () => { paused = false; });
+  setHandler(stopSignal, () => { stopRequested = true; });
+
+  let publishedValues = '';
+  const publish = (status: RunStatus) => {
+    progress.status = status;
+    const pairs: SearchAttributeUpdatePair[] = [
+      { key: SEARCH_ATTRIBUTES.experiment, value: run.experiment },
+      { key: SEARCH_ATTRIBUTES.objective, value: run.objective },
+      { key: SEARCH_ATTRIBUTES.runStatus, value: status },
+      { key: SEARCH_ATTRIBUTES.seed, value: run.seed },
+    ];
+    if (progress.bestEvaluation) pairs.push({ key: SEARCH_ATTRIBUTES.bestAccuracy, value: progress.bestEvaluation.accuracy });
+    // Each upsert is a history event: only when something the UI filters on changed.
+    const values = JSON.stringify(pairs.map((p) => p.value));
+    if (values !== publishedValues) upsertSearchAttributes(pairs);
+    publishedValues = values;
+    setCurrentDetails(summary());
+  };
+
+  return {
+    get paused() { return paused; },
+    get stopRequested() { return stopRequested; },
+    publish,
+    async untilRunnable() {
+      if (paused && !stopRequested) {
+        publish('paused');
+        await condition(() => !paused || stopRequested);
+      }
+      return stopRequested;
+    },
+  };
+}
