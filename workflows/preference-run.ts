@@ -18,7 +18,7 @@ import type { createPreferenceComputeActivities, createPreferenceCpuActivities }
 import type { PreferenceConfig } from '../configs/preference-schema.js';
 import { criticalModelRun } from './critical-model-run.js';
 import { computePlacement } from './compute-placement.js';
-import { runControls } from './run-controls.js';
+import { runControls, type RunResult } from './run-controls.js';
 import { preferenceSummaryMarkdown } from './preference-summary.js';
 import { TASK_QUEUES, type Metrics, type RunProgress } from './shared.js';
 
@@ -33,15 +33,7 @@ export interface PreferenceRunInput {
 }
 
 /** The same fields as `TrainingRunResult` (`iterations` counts optimizer steps), so the CLI treats both alike. */
-export interface PreferenceRunResult {
-  runId: string;
-  runDir: string;
-  iterations: number;
-  warmStartAccuracy: number | null;
-  finalAccuracy: number | null;
-  bestAccuracy: number | null;
-  stoppedEarly: boolean;
-}
+export type PreferenceRunResult = RunResult;
 
 /** Workflow ids of a cDPO run's child workflows. */
 export const criticalModelWorkflowId = (runId: string, role: 'positive' | 'negative') => `${runId}-${role}-model`;
@@ -132,21 +124,10 @@ export async function preferenceRun(input: PreferenceRunInput): Promise<Preferen
       }
     }
 
-    const stoppedEarly = progress.iteration < steps;
-    if (stoppedEarly && progress.lastCheckpoint !== progress.iteration) {
-      publish('stopping');
-      await cpu.checkpoint({ runId, version: progress.iteration, keep: config.run.keepCheckpoints });
-      progress.lastCheckpoint = progress.iteration;
-    }
-    await host.onPinned((a) => a.releasePreferenceRun({ runId }));
-    publish('completed');
-    return {
-      runId, runDir: progress.runDir ?? '', iterations: progress.iteration,
-      warmStartAccuracy: progress.warmStartAccuracy,
-      finalAccuracy: progress.latestEvaluation?.accuracy ?? null,
-      bestAccuracy: progress.bestEvaluation?.accuracy ?? null,
-      stoppedEarly,
-    };
+    return await controls.finish(steps, {
+      checkpoint: (version) => cpu.checkpoint({ runId, version, keep: config.run.keepCheckpoints }),
+      release: () => host.onPinned((a) => a.releasePreferenceRun({ runId })),
+    });
   } catch (err) {
     // continueAsNew ends this execution by throwing; only a real failure or a cancellation is 'failed'.
     if (!(err instanceof ContinueAsNew)) publish('failed');

@@ -9,12 +9,28 @@ import {
   pauseSignal, progressQuery, resumeSignal, SEARCH_ATTRIBUTES, stopSignal, type RunProgress, type RunStatus,
 } from './shared.js';
 
+/** What a run workflow returns (RL and preference runs alike). */
+export interface RunResult {
+  runId: string;
+  runDir: string;
+  iterations: number;
+  warmStartAccuracy: number | null;
+  finalAccuracy: number | null;
+  bestAccuracy: number | null;
+  stoppedEarly: boolean;
+}
+
 export interface RunControls {
   readonly paused: boolean;
   readonly stopRequested: boolean;
   publish(status: RunStatus): void;
   /** Waits while the run is paused (publishing 'paused'); true when a stop was requested. */
   untilRunnable(): Promise<boolean>;
+  /**
+   * The end of the loop: a run stopped early checkpoints its last step if it has no checkpoint yet
+   * (`checkpoint(version)`), then frees its models (`release`), publishes 'completed' and reports.
+   */
+  finish(totalSteps: number, end: { checkpoint: (version: number) => Promise<unknown>; release: () => Promise<void> }): Promise<RunResult>;
 }
 
 export function runControls(
@@ -57,6 +73,23 @@ export function runControls(
         await condition(() => !paused || stopRequested);
       }
       return stopRequested;
+    },
+    async finish(totalSteps, { checkpoint, release }) {
+      const stoppedEarly = progress.iteration < totalSteps;
+      if (stoppedEarly && progress.lastCheckpoint !== progress.iteration) {
+        publish('stopping');
+        await checkpoint(progress.iteration);
+        progress.lastCheckpoint = progress.iteration;
+      }
+      await release();
+      publish('completed');
+      return {
+        runId: progress.runId, runDir: progress.runDir ?? '', iterations: progress.iteration,
+        warmStartAccuracy: progress.warmStartAccuracy,
+        finalAccuracy: progress.latestEvaluation?.accuracy ?? null,
+        bestAccuracy: progress.bestEvaluation?.accuracy ?? null,
+        stoppedEarly,
+      };
     },
   };
 }

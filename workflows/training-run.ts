@@ -16,7 +16,7 @@ import type { createComputeActivities, createCpuActivities } from '../activities
 import type { ExperimentConfig } from '../configs/schema.js';
 import { TASK_QUEUES, type Metrics, type RunProgress } from './shared.js';
 import { computePlacement } from './compute-placement.js';
-import { runControls } from './run-controls.js';
+import { runControls, type RunResult } from './run-controls.js';
 import { summaryMarkdown } from './summary.js';
 
 type ComputeActivities = ReturnType<typeof createComputeActivities>;
@@ -36,15 +36,7 @@ interface CarriedState {
   paused: boolean;
 }
 
-export interface TrainingRunResult {
-  runId: string;
-  runDir: string;
-  iterations: number;
-  warmStartAccuracy: number | null;
-  finalAccuracy: number | null;
-  bestAccuracy: number | null;
-  stoppedEarly: boolean;
-}
+export type TrainingRunResult = RunResult;
 
 /**
  * CPU-queue work (activity proxies have no own keys, so these are two proxies, not one spread).
@@ -136,21 +128,10 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
       }
     }
 
-    const stoppedEarly = progress.iteration < config.run.iterations;
-    if (stoppedEarly && progress.lastCheckpoint !== progress.iteration) {
-      publish('stopping');
-      await cpuActs.checkpoint({ runId, version: progress.iteration, keep: config.run.keepCheckpoints });
-      progress.lastCheckpoint = progress.iteration;
-    }
-    await placement.onPinned((a) => a.releaseRun({ runId }));
-    publish('completed');
-    return {
-      runId, runDir: progress.runDir ?? '', iterations: progress.iteration,
-      warmStartAccuracy: progress.warmStartAccuracy,
-      finalAccuracy: progress.latestEvaluation?.accuracy ?? null,
-      bestAccuracy: progress.bestEvaluation?.accuracy ?? null,
-      stoppedEarly,
-    };
+    return await controls.finish(config.run.iterations, {
+      checkpoint: (version) => cpuActs.checkpoint({ runId, version, keep: config.run.keepCheckpoints }),
+      release: () => placement.onPinned((a) => a.releaseRun({ runId })),
+    });
   } catch (err) {
     // continueAsNew ends this execution by throwing; only a real failure or a cancellation is 'failed'.
     if (!(err instanceof ContinueAsNew)) publish('failed');
