@@ -11,7 +11,8 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { AdamW, AdamWConfig, AdamWState } from './optimizer.js';
-import type { ModelConfig, Transformer } from './transformer.js';
+import type { CausalLM } from './causal-lm.js';
+import type { ModelConfig } from './transformer.js';
 
 export const WEIGHTS_JSON = 'weights.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -27,7 +28,8 @@ export interface TensorEntry {
 
 export interface WeightsManifest {
   format: typeof FORMAT;
-  modelConfig: ModelConfig;
+  /** The model's config as it was saved: the built-in transformer's ModelConfig, or a checkpoint's LlamaConfig. */
+  modelConfig: ModelConfig | CausalLM['config'];
   optimizer?: { step: number; config: AdamWConfig };
   tensors: TensorEntry[];
 }
@@ -35,7 +37,7 @@ export interface WeightsManifest {
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('weights-io assumes a little-endian host');
 
 /** Write weights (and optimizer state, if given) into `dir` (created if missing). Returns the paths written. */
-export async function saveWeights(dir: string, model: Transformer, optimizer?: AdamW): Promise<string[]> {
+export async function saveWeights(dir: string, model: CausalLM, optimizer?: AdamW): Promise<string[]> {
   const arrays: { name: string; shape: number[]; data: Float32Array }[] = [];
   for (const [n, v] of model.params) arrays.push({ name: `param/${n}`, shape: v.shape, data: v.dataSync() as Float32Array });
   let opt: WeightsManifest['optimizer'];
@@ -77,7 +79,7 @@ export async function readWeightsManifest(dir: string): Promise<WeightsManifest>
  * Load weights into `model` (and optimizer state into `optimizer`, if given; it is an error when
  * the folder has none). Every parameter must be present with the same shape.
  */
-export async function loadWeights(dir: string, model: Transformer, optimizer?: AdamW): Promise<WeightsManifest> {
+export async function loadWeights(dir: string, model: CausalLM, optimizer?: AdamW): Promise<WeightsManifest> {
   const manifest = await readWeightsManifest(dir);
   const bin = await readFile(join(dir, WEIGHTS_BIN));
   const byName = new Map(manifest.tensors.map((t) => [t.name, t]));

@@ -53,7 +53,7 @@ describe('weights IO', () => {
     const bin = await readFile(join(dir, 'c', 'weights.bin'));
     await writeFile(join(dir, 'c', 'weights.bin'), bin.subarray(0, bin.length - 8));
     await expect(loadWeights(join(dir, 'c'), m)).rejects.toThrow(/out of bounds/);
-    expect((await readWeightsManifest(join(dir, 'c'))).modelConfig.dModel).toBe(16);
+    expect((await readWeightsManifest(join(dir, 'c'))).modelConfig).toMatchObject({ dModel: 16 });
     m.dispose();
     wide.dispose();
   });
