@@ -130,6 +130,11 @@ export const PreferenceExperimentSchema = z.strictObject({
   evaluation: EvaluationSchema.default(EvaluationSchema.parse({})),
   timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
 }).superRefine((config, ctx) => {
+  if (config.model.checkpoint !== undefined) {
+    // The preference sessions (reference, cDPO's two models, SparsePO's hidden states) are built on
+    // the built-in transformer; RL runs take checkpoints.
+    ctx.addIssue({ code: 'custom', path: ['model', 'checkpoint'], message: 'is not supported by preference runs yet (RL runs take it)' });
+  }
   if (config.model.dModel % config.model.nHeads !== 0) {
     ctx.addIssue({ code: 'custom', path: ['model', 'nHeads'], message: `must divide model.dModel (${config.model.dModel})` });
   }

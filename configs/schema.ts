@@ -5,6 +5,8 @@
  * unknown key is an error that names it; cross-field rules are `superRefine` errors, never warnings.
  * Objective names come from the losses registry, so the list of valid names exists once.
  */
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ADVANTAGE_MODES, POLICY_LOSS_NAMES } from '../losses/index.js';
 import { LR_SCHEDULE_KINDS, type LrSchedule } from '../models/lr-schedule.js';
@@ -28,6 +30,8 @@ export const ModelSchema = z.strictObject({
   nHeads: positiveInt().default(4).describe('Attention heads; must divide dModel.'),
   dFf: positiveInt().default(256).describe('MLP hidden width.'),
   maxSeqLen: positiveInt().default(16).describe('Longest prompt + completion in tokens.'),
+  checkpoint: z.string().min(1).transform((dir) => resolve(dir)).optional()
+    .describe('Fine-tune a local Llama/Qwen2/Mistral-style checkpoint instead of the built-in transformer: a folder with config.json, *.safetensors and tokenizer.json (relative paths are resolved against the working directory). Its config.json sets the architecture, so dModel, nLayers, nHeads and dFf must be left out.'),
 });
 
 export const WarmStartSchema = z.strictObject({
@@ -133,6 +137,7 @@ export const ExperimentSchema = z.strictObject({
   run: RunSchema.default(RunSchema.parse({})),
   timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
 }).superRefine((config, ctx) => {
+  checkpointRules(config.model, ctx);
   if (config.model.dModel % config.model.nHeads !== 0) {
     ctx.addIssue({ code: 'custom', path: ['model', 'nHeads'], message: `must divide model.dModel (${config.model.dModel})` });
   }
@@ -152,6 +157,20 @@ export const ExperimentSchema = z.strictObject({
 });
 
 export type ExperimentConfig = z.infer<typeof ExperimentSchema>;
+
+const MODEL_DEFAULTS = ModelSchema.parse({});
+
+/** A checkpoint folder must hold what the loader needs; the built-in model's sizes do not apply to it. */
+function checkpointRules(model: z.infer<typeof ModelSchema>, ctx: z.core.$RefinementCtx<unknown>): void {
+  if (model.checkpoint === undefined) return;
+  for (const key of ['dModel', 'nLayers', 'nHeads', 'dFf'] as const) {
+    if (model[key] !== MODEL_DEFAULTS[key]) {
+      ctx.addIssue({ code: 'custom', path: ['model', key], message: 'is not used with model.checkpoint (its config.json sets the architecture)' });
+    }
+  }
+  const missing = ['config.json', 'tokenizer.json'].filter((f) => !existsSync(join(model.checkpoint!, f)));
+  if (missing.length > 0) ctx.addIssue({ code: 'custom', path: ['model', 'checkpoint'], message: `${model.checkpoint} has no ${missing.join(' or ')}` });
+}
 
 type Parsed = Pick<ExperimentConfig, 'objective' | 'optimizer' | 'rollout' | 'run'>;
 type Ctx = z.core.$RefinementCtx<unknown>;

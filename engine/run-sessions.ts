@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { lrScheduleOf, type ExperimentConfig } from '../configs/schema.js';
-import { AdamW, CharTokenizer, loadWeights, saveWeights, Transformer } from '../models/index.js';
+import { AdamW, loadWeights, saveWeights, type CausalLM, type TextTokenizer } from '../models/index.js';
 import { verifyBatch } from '../rewards/index.js';
 import { readVerifiedManifest, writeAtomicDir, writeFileAtomic } from '../store/atomic-dir.js';
 import { readRewards, readRollouts, rolloutFile, writeRewards, writeRollouts, type RewardRecord, type RolloutRecord } from '../store/rollout-files.js';
@@ -26,6 +26,7 @@ import { evaluateAccuracy, outcomeAdvantages, policyUpdate, rollout, sftSteps, t
 import { spoMonteCarloValues, spoTokenAdvantages } from '../tasks/spo.js';
 import { failpoint } from '../store/failpoints.js';
 import type { Metrics } from '../workflows/shared.js';
+import { createPolicy } from './policy.js';
 import { deriveRng } from './rng.js';
 import { scoreAhead } from './score-ahead.js';
 
@@ -44,15 +45,15 @@ class DataError extends Error {
 
 interface Session {
   config: ExperimentConfig;
-  tokenizer: CharTokenizer;
-  model: Transformer;
+  tokenizer: TextTokenizer;
+  model: CausalLM;
   optimizer: AdamW;
   /** Weights version currently in `model` (iteration whose update produced it; 0 = warm start). */
   version: number;
   /** RL optimizer steps taken up to `version` (the learning-rate schedule's position). */
   rlSteps: number;
   /** The frozen warm-start weights, for the KL term; loaded only when objective.klCoef > 0. */
-  reference?: Transformer;
+  reference?: CausalLM;
   train: ArithmeticExample[];
   heldOut: ArithmeticExample[];
 }
@@ -99,9 +100,8 @@ export class RunSessions {
     return session.model.numParams() * 4 * 3 + (session.reference ? session.reference.numParams() * 4 : 0);
   }
 
-  private newSession(config: ExperimentConfig): Session {
-    const tokenizer = new CharTokenizer();
-    const model = new Transformer({ vocabSize: tokenizer.vocabSize, ...config.model }, deriveRng(config.seed, 'init'));
+  private async newSession(config: ExperimentConfig): Promise<Session> {
+    const { model, tokenizer } = await createPolicy(config);
     const spec = taskSpec(config);
     const split = { splitSeed: config.task.splitSeed, sampleSeed: config.task.splitSeed, spec };
     return {
@@ -146,7 +146,7 @@ export class RunSessions {
     }
     const state = verifiedStateDir(runDir, version);
     if (!state) return this.rebuild(args, version);
-    session ??= this.newSession(config);
+    session ??= await this.newSession(config);
     await loadWeights(state.dir, session.model, session.optimizer);
     session.version = version;
     const saved = JSON.parse(readFileSync(join(state.dir, 'state.json'), 'utf8')) as { rlSteps?: number };
@@ -188,11 +188,11 @@ export class RunSessions {
   }
 
   /** The run's KL reference (the warm-start weights), resident beside its model and counted in the budget. */
-  private async referenceOf(args: StepArgs, session: Session): Promise<Transformer> {
+  private async referenceOf(args: StepArgs, session: Session): Promise<CausalLM> {
     if (session.reference) return session.reference;
     const dir = referenceDir(args.runDir);
     if (!readVerifiedManifest(dir)) throw new DataError(`run ${args.runId}: the KL reference weights are missing or fail their sha256 check in ${dir}`);
-    const reference = new Transformer({ vocabSize: session.tokenizer.vocabSize, ...args.config.model }, deriveRng(args.config.seed, 'init'));
+    const { model: reference } = await createPolicy(args.config);
     await loadWeights(dir, reference);
     session.reference = reference;
     this.keep(args.runId, session);
@@ -224,7 +224,7 @@ export class RunSessions {
     writeFileAtomic(join(runDir, 'config.yaml'), yamlText);
     writeFileAtomic(join(runDir, 'config.yaml.sha256'), `${createHash('sha256').update(yamlText).digest('hex')}  config.yaml\n`);
 
-    const session = this.newSession(config);
+    const session = await this.newSession(config);
     const started = performance.now();
     // One optimizer for the warm start and the RL updates (its moments carry over, as in the tuned
     // recipe); each phase passes its own learning rate per step.
