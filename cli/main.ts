@@ -17,6 +17,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   cancel: { summary: 'cancel a run now (no final checkpoint)', load: () => import('./commands/control.js').then((m) => ({ run: m.cancel })) },
   sweep: { summary: 'validate a sweep file (every trial) and start the sweep', load: () => import('./commands/sweep.js') },
   report: { summary: 'write a self-contained HTML report (plots, results table) for a run or a sweep', load: () => import('./commands/report.js') },
+  export: { summary: 'write a run fine-tuned from a local checkpoint back as a Hugging Face-style folder', load: () => import('./commands/export.js') },
   verify: { summary: 'score JSONL cases with the reward verifiers (stdin or --input)', load: () => import('./commands/verify.js') },
 };
 

@@ -10,6 +10,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PreferenceExperimentSchema } from '../../configs/preference-schema.js';
 import { ExperimentSchema } from '../../configs/schema.js';
 import { RunSessions } from '../../engine/run-sessions.js';
+import { exportRunCheckpoint } from '../../engine/export-checkpoint.js';
+import { run as exportCommand } from '../../cli/commands/export.js';
 import { loadHfCheckpoint } from '../../models/llama/index.js';
 import { loadWeights } from '../../models/weights-io.js';
 import { scoreAhead } from '../../engine/score-ahead.js';
@@ -49,10 +51,12 @@ describe('an RL run on a Llama-style checkpoint', () => {
   beforeAll(async () => {
     await tf.setBackend('cpu');
   });
+  // A state folder laid out as the CLI expects: <home>/runs/<run id>.
+  const home = tempStateDir('llama-home');
+  const runDir = join(home, 'runs', 'llama-run');
 
   it('warm-starts, rolls out, updates and evaluates it; a fresh host reloads its versions exactly', async () => {
     const config = ExperimentSchema.parse({ ...base, model: { checkpoint, maxSeqLen: 16 } });
-    const runDir = join(tempStateDir('llama-run'), 'run');
     const args = { runId: 'r', config, runDir };
     const noProgress = () => undefined;
     const sessions = new RunSessions({ memoryBudgetBytes: 2 ** 30 });
@@ -81,4 +85,36 @@ describe('an RL run on a Llama-style checkpoint', () => {
     await new RunSessions({ memoryBudgetBytes: 2 ** 30 }).rollout({ ...args, runDir: copy, iteration: 2 }, noProgress);
     expect(readFileSync(rolloutFile(copy, 2), 'utf8')).toBe(readFileSync(rolloutFile(runDir, 2), 'utf8'));
   }, 60_000);
+
+  it('`creditflow export` writes a version back as a checkpoint folder that loads with the trained weights', async () => {
+    const out = join(tempStateDir('llama-export'), 'out');
+    const previous = process.env.CREDITFLOW_HOME;
+    process.env.CREDITFLOW_HOME = home;
+    try {
+      expect(await exportCommand(['llama-run', '--out', out, '--version', '2'])).toBe(0);
+      await expect(exportCommand(['llama-run', '--out', out])).rejects.toThrow(/no checkpoint yet; name a weights version with --version/);
+    } finally {
+      if (previous === undefined) delete process.env.CREDITFLOW_HOME;
+      else process.env.CREDITFLOW_HOME = previous;
+    }
+    const exported = await loadHfCheckpoint(out);
+    const trained = await loadHfCheckpoint(checkpoint);
+    await loadWeights(versionDir(runDir, 2), trained.model);
+    for (const [name, v] of trained.model.params) {
+      expect(Array.from(exported.model.params.get(name)!.dataSync()), name).toEqual(Array.from(v.dataSync()));
+    }
+    expect(exported.tokenizer!.encode('12+3=')).toEqual(trained.tokenizer!.encode('12+3='));
+    exported.model.dispose();
+    trained.model.dispose();
+  });
+});
+
+describe('`creditflow export` of a built-in-model run', () => {
+  it('says it writes Llama-style checkpoints only', async () => {
+    const runDir = join(tempStateDir('builtin-export'), 'run');
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(runDir, { recursive: true });
+    writeFileSync(join(runDir, 'config.yaml'), 'experiment: x\ntask:\n  name: arithmetic\n');
+    await expect(exportRunCheckpoint(runDir, join(runDir, 'out'))).rejects.toThrow(/built-in transformer; export writes Llama-style checkpoints only/);
+  });
 });

@@ -1,0 +1,49 @@
+/**
+ * Export a run's weights as a Hugging Face-style checkpoint folder (config.json, model.safetensors,
+ * tokenizer files): for runs that fine-tune a local Llama/Qwen2/Mistral-style checkpoint
+ * (`model.checkpoint`). The weights come from a verified state of the run: a durable checkpoint by
+ * default (the newest), or the weights version the caller names.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfigYaml } from '../configs/load.js';
+import { loadHfCheckpoint, saveHfCheckpoint, type SafeDtype } from '../models/llama/index.js';
+import { loadWeights } from '../models/weights-io.js';
+import { listCheckpoints, verifiedStateDir } from '../store/weight-versions.js';
+
+export class ExportError extends Error {
+  override name = 'ExportError';
+}
+
+export interface ExportOptions {
+  /** Weights version to export (default: the newest checkpoint). */
+  version?: number;
+  /** Stored dtype of every tensor (default F32: the trained values exactly). */
+  dtype?: SafeDtype;
+}
+
+/** Writes the folder and returns the version exported and the files written. */
+export async function exportRunCheckpoint(runDir: string, out: string, opts: ExportOptions = {}): Promise<{ version: number; files: string[] }> {
+  let configText: string;
+  try {
+    configText = readFileSync(join(runDir, 'config.yaml'), 'utf8');
+  } catch {
+    throw new ExportError(`${runDir} is not a run folder (no config.yaml)`);
+  }
+  const config = parseConfigYaml(configText, join(runDir, 'config.yaml'));
+  if (config.model.checkpoint === undefined) {
+    throw new ExportError(`this run trained the built-in transformer; export writes Llama-style checkpoints only (its weights are in ${join(runDir, 'checkpoints')})`);
+  }
+  const version = opts.version ?? listCheckpoints(runDir)[0];
+  if (version === undefined) throw new ExportError(`${runDir} has no checkpoint yet; name a weights version with --version`);
+  const state = verifiedStateDir(runDir, version);
+  if (!state) throw new ExportError(`weights version ${version} of ${runDir} is missing or fails its sha256 check`);
+  const base = await loadHfCheckpoint(config.model.checkpoint);
+  try {
+    await loadWeights(state.dir, base.model);
+    const files = await saveHfCheckpoint(out, base.model, { dtype: opts.dtype ?? 'F32', rawConfig: base.rawConfig, tokenizer: base.tokenizer });
+    return { version, files };
+  } finally {
+    base.model.dispose();
+  }
+}
