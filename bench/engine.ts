@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../engine/backend.js';
+import { initBackend, useBackend } from '../engine/backend.js';
 import { deriveRng } from '../engine/rng.js';
 import { generate } from '../models/generate.js';
 import { sequenceLogProbs } from '../models/logprobs.js';
@@ -53,7 +53,7 @@ async function demoModelRows(tok: CharTokenizer): Promise<BenchRow[]> {
   const train = sampleArithmetic('train', 512, { splitSeed: 0, sampleSeed: 1 });
   const prompts = train.slice(0, 256).map((e) => tok.encode(e.prompt));
   for (const backend of ['wasm', 'cpu']) {
-    await initBackend(backend);
+    await useBackend(backend);
     const model = new Transformer({ vocabSize: tok.vocabSize, ...DEMO_MODEL }, deriveRng(1, 'init'));
     const opt = new AdamW(model.params, { lr: 1e-3 });
     const rng = deriveRng(1, 'sft');
@@ -184,7 +184,7 @@ function torchRows(cfg: ModelConfig, batch: { seqs: number[][]; starts: number[]
 export async function benchEngine(): Promise<BenchRow[]> {
   const tok = new CharTokenizer();
   const rows = await demoModelRows(tok);
-  await initBackend('wasm');
+  await useBackend('wasm');
   const cfg: ModelConfig = { vocabSize: tok.vocabSize, ...DEMO_MODEL, maxSeqLen: 160 };
   const batch = mixedLengthBatch(tok.vocabSize);
   const ours: Record<string, number> = {};
@@ -199,7 +199,7 @@ export async function benchEngine(): Promise<BenchRow[]> {
     model.dispose();
   }
   // The native backend, when tfjs-node is installed (npm run native).
-  const native = await initBackend('tensorflow').then(
+  const native = await useBackend('tensorflow').then(
     () => null,
     (err: Error) => err.message,
   );

@@ -75,6 +75,16 @@ async function activate(name: string): Promise<string | null> {
 }
 
 /**
+ * Activate exactly this backend, whatever CREDITFLOW_BACKEND says (benchmarks that compare backends
+ * side by side). Throws when it is unavailable.
+ */
+export async function useBackend(name: string): Promise<void> {
+  const why = await activate(name);
+  if (why !== null) throw new Error(`backend '${name}' is unavailable: ${why}`);
+  await tf.ready();
+}
+
+/**
  * Choose and activate the best available backend. Throws only when a forced backend is unavailable.
  * @param forced backend to use instead of the automatic order; `CREDITFLOW_BACKEND` overrides it.
  */
