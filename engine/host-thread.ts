@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend, type BackendInfo } from './backend.js';
 import type { HostNotice, HostReply, HostRequest } from './host-protocol.js';
+import { MemoryBudget } from './memory-budget.js';
 import { HostQueue, planAhead } from './run-ahead.js';
 import { RunSessions } from './run-sessions.js';
 import { isPreferenceOp, servePreference } from './preference-host.js';
@@ -13,8 +14,10 @@ import { PreferenceSessions } from './preference-sessions.js';
 const options = (workerData?.options ?? {}) as { backend?: string; memoryBudgetMb?: number; runAhead?: boolean };
 const port = parentPort!;
 let backend: Promise<BackendInfo> | undefined;
-const sessions = new RunSessions({ memoryBudgetBytes: (options.memoryBudgetMb ?? 2048) * 2 ** 20 });
-const preference = new PreferenceSessions({ runs: sessions, memoryBudgetBytes: (options.memoryBudgetMb ?? 2048) * 2 ** 20 });
+// One budget for every resident model on this host, RL and preference runs alike.
+const budget = new MemoryBudget((options.memoryBudgetMb ?? 2048) * 2 ** 20);
+const sessions = new RunSessions({ budget });
+const preference = new PreferenceSessions({ runs: sessions, budget });
 
 const reply = (message: HostReply) => port.postMessage(message);
 

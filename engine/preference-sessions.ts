@@ -40,6 +40,7 @@ import { batchIndices, encodeBatch, forwardNeeds, lossInputs, lossParams, sideCo
 import { responseForward } from './preference-forward.js';
 import { heldOutPairMetrics } from './preference-eval.js';
 import { computeCriticalScores, computeTokenRewards } from './preference-scores.js';
+import { MemoryBudget } from './memory-budget.js';
 import { deriveRng } from './rng.js';
 
 export interface PreferenceArgs {
@@ -94,7 +95,12 @@ export class PreferenceSessions {
   /** Resident runs, least recently used first. */
   private readonly resident = new Map<string, Session>();
 
-  constructor(private readonly options: { runs: WarmStarter; memoryBudgetBytes: number }) {}
+  private readonly budget: MemoryBudget;
+
+  /** `budget`: shared with the host's RL sessions; else one of `memoryBudgetBytes` (default 2 GiB). */
+  constructor(private readonly options: { runs: WarmStarter; memoryBudgetBytes?: number; budget?: MemoryBudget }) {
+    this.budget = options.budget ?? new MemoryBudget(options.memoryBudgetBytes ?? 2 ** 31);
+  }
 
   residentRuns(): string[] {
     return [...this.resident.keys()];
@@ -105,16 +111,20 @@ export class PreferenceSessions {
     return s.policy.numParams() * 4 * 4;
   }
 
+  /** The run was just used: most recent in the host's memory budget, which may evict other runs. */
   private keep(runId: string, session: Session): void {
     this.resident.delete(runId);
     this.resident.set(runId, session);
-    let total = [...this.resident.values()].reduce((a, s) => a + PreferenceSessions.bytesOf(s), 0);
-    for (const [id, old] of this.resident) {
-      if (total <= this.options.memoryBudgetBytes || id === runId) break;
-      total -= PreferenceSessions.bytesOf(old);
-      this.dispose(old);
-      this.resident.delete(id);
+    this.budget.use(`pref:${runId}`, PreferenceSessions.bytesOf(session), () => this.drop(runId, session));
+  }
+
+  /** Free the run's models (evicted, released, or after a failed step). */
+  private drop(runId: string, session: Session): void {
+    if (this.resident.get(runId) === session) {
+      this.resident.delete(runId);
+      this.budget.forget(`pref:${runId}`);
     }
+    this.dispose(session);
   }
 
   private dispose(s: Session): void {
@@ -125,8 +135,7 @@ export class PreferenceSessions {
 
   release(runId: string): void {
     const s = this.resident.get(runId);
-    if (s) this.dispose(s);
-    this.resident.delete(runId);
+    if (s) this.drop(runId, s);
   }
 
   /** The run's session at weights version `version`, (re)loaded from disk unless resident there. */

@@ -26,6 +26,7 @@ import { evaluateAccuracy, outcomeAdvantages, policyUpdate, rollout, sftSteps, t
 import { spoMonteCarloValues, spoTokenAdvantages } from '../tasks/spo.js';
 import { failpoint } from '../store/failpoints.js';
 import type { Metrics } from '../workflows/shared.js';
+import { MemoryBudget } from './memory-budget.js';
 import { createPolicy } from './policy.js';
 import { deriveRng } from './rng.js';
 import { scoreAhead } from './score-ahead.js';
@@ -93,7 +94,12 @@ export class RunSessions {
    */
   private readonly writtenUpdates = new Map<string, { version: number; metrics: Metrics }>();
 
-  constructor(private readonly options: { memoryBudgetBytes: number }) {}
+  private readonly budget: MemoryBudget;
+
+  /** `budget`: shared with the host's other sessions; else one of `memoryBudgetBytes` (default 2 GiB). */
+  constructor(options: { memoryBudgetBytes?: number; budget?: MemoryBudget }) {
+    this.budget = options.budget ?? new MemoryBudget(options.memoryBudgetBytes ?? 2 ** 31);
+  }
 
   /** Resident bytes of a run: weights plus AdamW's two moments, and the reference weights if loaded; float32. */
   private static bytesOf(session: Session): number {
@@ -117,17 +123,20 @@ export class RunSessions {
     return [...this.resident.keys()];
   }
 
+  /** The run was just used: most recent in the host's memory budget, which may evict other runs. */
   private keep(runId: string, session: Session): void {
     this.resident.delete(runId);
     this.resident.set(runId, session);
-    // Evict least recently used runs until the budget holds; the run just used always stays.
-    let total = [...this.resident.values()].reduce((a, s) => a + RunSessions.bytesOf(s), 0);
-    for (const [id, old] of this.resident) {
-      if (total <= this.options.memoryBudgetBytes || id === runId) break;
-      total -= RunSessions.bytesOf(old);
-      this.dispose(old);
-      this.resident.delete(id);
+    this.budget.use(`rl:${runId}`, RunSessions.bytesOf(session), () => this.drop(runId, session));
+  }
+
+  /** Free the run's models (evicted, released, or half-updated by a failed step). */
+  private drop(runId: string, session: Session): void {
+    if (this.resident.get(runId) === session) {
+      this.resident.delete(runId);
+      this.budget.forget(`rl:${runId}`);
     }
+    this.dispose(session);
   }
 
   private dispose(session: Session): void {
@@ -399,8 +408,7 @@ export class RunSessions {
       return recorded;
     } catch (err) {
       // The resident weights may be half-updated: forget them so the retry reloads version i-1.
-      this.dispose(session);
-      this.resident.delete(args.runId);
+      this.drop(args.runId, session);
       throw err;
     }
   }
@@ -428,8 +436,7 @@ export class RunSessions {
 
   release(runId: string): void {
     const session = this.resident.get(runId);
-    if (session) this.dispose(session);
-    this.resident.delete(runId);
+    if (session) this.drop(runId, session);
   }
 }
 
