@@ -40,7 +40,7 @@ import { batchIndices, encodeBatch, forwardNeeds, lossInputs, lossParams, sideCo
 import { responseForward } from './preference-forward.js';
 import { heldOutPairMetrics } from './preference-eval.js';
 import { computeCriticalScores, computeTokenRewards } from './preference-scores.js';
-import { MemoryBudget } from './memory-budget.js';
+import { MemoryBudget, ResidentRuns } from './memory-budget.js';
 import { deriveRng } from './rng.js';
 
 export interface PreferenceArgs {
@@ -93,17 +93,16 @@ function newModel(config: PreferenceConfig, tok: CharTokenizer): Transformer {
 
 export class PreferenceSessions {
   /** Resident runs, least recently used first. */
-  private readonly resident = new Map<string, Session>();
-
-  private readonly budget: MemoryBudget;
+  private readonly resident: ResidentRuns<Session>;
 
   /** `budget`: shared with the host's RL sessions; else one of `memoryBudgetBytes` (default 2 GiB). */
   constructor(private readonly options: { runs: WarmStarter; memoryBudgetBytes?: number; budget?: MemoryBudget }) {
-    this.budget = options.budget ?? new MemoryBudget(options.memoryBudgetBytes ?? 2 ** 31);
+    const budget = options.budget ?? new MemoryBudget(options.memoryBudgetBytes ?? 2 ** 31);
+    this.resident = new ResidentRuns(budget, 'pref', PreferenceSessions.bytesOf, PreferenceSessions.dispose);
   }
 
   residentRuns(): string[] {
-    return [...this.resident.keys()];
+    return this.resident.runs();
   }
 
   /** Weights, AdamW's two moments and the reference, float32. */
@@ -111,31 +110,14 @@ export class PreferenceSessions {
     return s.policy.numParams() * 4 * 4;
   }
 
-  /** The run was just used: most recent in the host's memory budget, which may evict other runs. */
-  private keep(runId: string, session: Session): void {
-    this.resident.delete(runId);
-    this.resident.set(runId, session);
-    this.budget.use(`pref:${runId}`, PreferenceSessions.bytesOf(session), () => this.drop(runId, session));
-  }
-
-  /** Free the run's models (evicted, released, or after a failed step). */
-  private drop(runId: string, session: Session): void {
-    if (this.resident.get(runId) === session) {
-      this.resident.delete(runId);
-      this.budget.forget(`pref:${runId}`);
-    }
-    this.dispose(session);
-  }
-
-  private dispose(s: Session): void {
+  private static dispose(s: Session): void {
     s.policy.dispose();
     s.reference.dispose();
     s.optimizer.dispose();
   }
 
   release(runId: string): void {
-    const s = this.resident.get(runId);
-    if (s) this.drop(runId, s);
+    this.resident.drop(runId);
   }
 
   /** The run's session at weights version `version`, (re)loaded from disk unless resident there. */
@@ -143,7 +125,7 @@ export class PreferenceSessions {
     const { runId, runDir, config } = args;
     const resident = this.resident.get(runId);
     if (resident && resident.version === version) {
-      this.keep(runId, resident);
+      this.resident.keep(runId, resident);
       return resident;
     }
     if (resident) this.release(runId); // another version: reload, optimizer moments included
@@ -166,10 +148,10 @@ export class PreferenceSessions {
       // Version 0 is the warm start: its SFT moments stay behind (fresh optimizer for the preference phase).
       await loadWeights(state.dir, policy, version === 0 ? undefined : optimizer);
     } catch (err) {
-      this.dispose(session);
+      PreferenceSessions.dispose(session);
       throw err;
     }
-    this.keep(runId, session);
+    this.resident.keep(runId, session);
     return session;
   }
 

@@ -26,7 +26,7 @@ import { evaluateAccuracy, outcomeAdvantages, policyUpdate, rollout, sftSteps, t
 import { spoMonteCarloValues, spoTokenAdvantages } from '../tasks/spo.js';
 import { failpoint } from '../store/failpoints.js';
 import type { Metrics } from '../workflows/shared.js';
-import { MemoryBudget } from './memory-budget.js';
+import { MemoryBudget, ResidentRuns } from './memory-budget.js';
 import { createPolicy } from './policy.js';
 import { deriveRng } from './rng.js';
 import { scoreAhead } from './score-ahead.js';
@@ -84,7 +84,7 @@ const configSha = (c: ExperimentConfig) => createHash('sha256').update(JSON.stri
 
 export class RunSessions {
   /** Resident runs, least recently used first (Map keeps insertion order). */
-  private readonly resident = new Map<string, Session>();
+  private readonly resident: ResidentRuns<Session>;
   /** The last rollout this host wrote, kept so the score-ahead and update steps need not parse it. */
   private lastRollout: { file: string; records: RolloutRecord[] } | null = null;
   /**
@@ -94,11 +94,10 @@ export class RunSessions {
    */
   private readonly writtenUpdates = new Map<string, { version: number; metrics: Metrics }>();
 
-  private readonly budget: MemoryBudget;
-
   /** `budget`: shared with the host's other sessions; else one of `memoryBudgetBytes` (default 2 GiB). */
   constructor(options: { memoryBudgetBytes?: number; budget?: MemoryBudget }) {
-    this.budget = options.budget ?? new MemoryBudget(options.memoryBudgetBytes ?? 2 ** 31);
+    const budget = options.budget ?? new MemoryBudget(options.memoryBudgetBytes ?? 2 ** 31);
+    this.resident = new ResidentRuns(budget, 'rl', RunSessions.bytesOf, RunSessions.dispose);
   }
 
   /** Resident bytes of a run: weights plus AdamW's two moments, and the reference weights if loaded; float32. */
@@ -120,26 +119,10 @@ export class RunSessions {
 
   /** Runs resident now, least recently used first (for tests and the worker's status). */
   residentRuns(): string[] {
-    return [...this.resident.keys()];
+    return this.resident.runs();
   }
 
-  /** The run was just used: most recent in the host's memory budget, which may evict other runs. */
-  private keep(runId: string, session: Session): void {
-    this.resident.delete(runId);
-    this.resident.set(runId, session);
-    this.budget.use(`rl:${runId}`, RunSessions.bytesOf(session), () => this.drop(runId, session));
-  }
-
-  /** Free the run's models (evicted, released, or half-updated by a failed step). */
-  private drop(runId: string, session: Session): void {
-    if (this.resident.get(runId) === session) {
-      this.resident.delete(runId);
-      this.budget.forget(`rl:${runId}`);
-    }
-    this.dispose(session);
-  }
-
-  private dispose(session: Session): void {
+  private static dispose(session: Session): void {
     session.model.dispose();
     session.optimizer.dispose();
     session.reference?.dispose();
@@ -150,7 +133,7 @@ export class RunSessions {
     const { runId, runDir, config } = args;
     let session = this.resident.get(runId);
     if (session && session.version === version) {
-      this.keep(runId, session);
+      this.resident.keep(runId, session);
       return session;
     }
     const state = verifiedStateDir(runDir, version);
@@ -160,7 +143,7 @@ export class RunSessions {
     session.version = version;
     const saved = JSON.parse(readFileSync(join(state.dir, 'state.json'), 'utf8')) as { rlSteps?: number };
     session.rlSteps = saved.rlSteps ?? 0;
-    this.keep(runId, session);
+    this.resident.keep(runId, session);
     return session;
   }
 
@@ -204,7 +187,7 @@ export class RunSessions {
     const { model: reference } = await createPolicy(args.config);
     await loadWeights(dir, reference);
     session.reference = reference;
-    this.keep(args.runId, session);
+    this.resident.keep(args.runId, session);
     return reference;
   }
 
@@ -279,7 +262,7 @@ export class RunSessions {
     }
     await this.saveVersion({ ...args, iteration: 0 }, session, 0, result);
     session.version = 0;
-    this.keep(args.runId, session);
+    this.resident.keep(args.runId, session);
     return result;
   }
 
@@ -408,7 +391,7 @@ export class RunSessions {
       return recorded;
     } catch (err) {
       // The resident weights may be half-updated: forget them so the retry reloads version i-1.
-      this.drop(args.runId, session);
+      this.resident.drop(args.runId, session);
       throw err;
     }
   }
@@ -435,8 +418,7 @@ export class RunSessions {
   }
 
   release(runId: string): void {
-    const session = this.resident.get(runId);
-    if (session) this.drop(runId, session);
+    this.resident.drop(runId);
   }
 }
 
