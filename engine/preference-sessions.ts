@@ -17,7 +17,7 @@
  * not carried over, as in the usual SFT -> DPO recipe).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { stringify } from 'yaml';
@@ -27,6 +27,7 @@ import { getPreferenceLoss } from '../losses/index.js';
 import { AdamW, CharTokenizer, loadWeights, saveWeights, trainStep, Transformer } from '../models/index.js';
 import { readVerifiedManifest, writeAtomicDir, writeFileAtomic } from '../store/atomic-dir.js';
 import { failpoint } from '../store/failpoints.js';
+import { evaluationFile, recordedEvaluation } from '../store/recorded-steps.js';
 import {
   criticalModelDir, readPairs, readTokenScores, referenceDir, writeTokenScores, type CriticalModelRole, type TokenScores,
 } from '../store/preference-files.js';
@@ -334,8 +335,8 @@ export class PreferenceSessions {
   /** Held-out accuracy (greedy) and held-out pair metrics of weights version `step`. */
   async evaluate(args: PreferenceArgs & { step: number }): Promise<{ accuracy: number; metrics: Metrics }> {
     const { config, step, runDir } = args;
-    const file = join(runDir, 'evals', `${step}.json`);
-    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as { accuracy: number; metrics: Metrics };
+    const recorded = recordedEvaluation(runDir, step);
+    if (recorded) return recorded;
     const session = await this.sessionAt(args, step);
     const started = performance.now();
     const evaluation = evaluateAccuracy(session.policy, session.heldOutProblems, { maxNewTokens: config.evaluation.maxNewTokens, tokenizer: session.tokenizer });
@@ -347,8 +348,7 @@ export class PreferenceSessions {
         'perf/evalSeconds': (performance.now() - started) / 1000,
       },
     };
-    mkdirSync(join(runDir, 'evals'), { recursive: true });
-    writeFileAtomic(file, JSON.stringify(result));
+    writeFileAtomic(evaluationFile(runDir, step), JSON.stringify(result), { durable: false });
     return result;
   }
 }
