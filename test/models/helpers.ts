@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../engine/backend.js';
 import { deriveRng } from '../../engine/rng.js';
+import type { AdamW } from '../../models/optimizer.js';
 import { CharTokenizer } from '../../models/tokenizer.js';
 import { Transformer, type ModelConfig } from '../../models/transformer.js';
 
@@ -24,4 +25,26 @@ function expectBackend(name: string): void {
 
 export function tinyModel(seed = 1, cfg: Partial<ModelConfig> = {}): Transformer {
   return new Transformer({ ...TINY, ...cfg }, deriveRng(seed, 'init'));
+}
+
+/**
+ * An optimizer stand-in that records the gradients it is given and leaves the weights alone; it
+ * reports their global norm, as AdamW does.
+ */
+export function spyOptimizer(): { opt: AdamW; steps: Record<string, Float32Array>[] } {
+  const steps: Record<string, Float32Array>[] = [];
+  const opt = {
+    applyGradients(grads: Record<string, tf.Tensor>) {
+      steps.push(Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, Float32Array.from(g.dataSync())])));
+      return Math.sqrt(Object.values(grads).reduce((a, g) => a + tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]), 0));
+    },
+  } as unknown as AdamW;
+  return { opt, steps };
+}
+
+/** Largest absolute difference between two sets of named arrays (gradients). */
+export function maxAbsDiff(a: Record<string, Float32Array>, b: Record<string, Float32Array>): number {
+  let d = 0;
+  for (const k of Object.keys(a)) for (let i = 0; i < a[k].length; i++) d = Math.max(d, Math.abs(a[k][i] - b[k][i]));
+  return d;
 }

@@ -5,32 +5,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deriveRng } from '../../engine/rng.js';
-import type { AdamW } from '../../models/optimizer.js';
 import { trainStepAccumulated } from '../../models/train-step.js';
 import { sampleArithmetic } from '../../tasks/arithmetic.js';
 import { microBatchWeight, outcomeAdvantages, policyUpdate, rollout, sftSteps } from '../../tasks/recipe.js';
 import type { AggregationMode } from '../../losses/index.js';
-import { tinyModel, tok, useWasm } from '../models/helpers.js';
+import { maxAbsDiff, spyOptimizer, tinyModel, tok, useWasm } from '../models/helpers.js';
 
 beforeAll(useWasm);
-
-/** An optimizer stand-in that records the gradients it is given and leaves the weights alone. */
-function spyOptimizer(): { opt: AdamW; steps: Record<string, Float32Array>[] } {
-  const steps: Record<string, Float32Array>[] = [];
-  const opt = {
-    applyGradients(grads: Record<string, tf.Tensor>) {
-      steps.push(Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, Float32Array.from(g.dataSync())])));
-      return Math.sqrt(Object.values(grads).reduce((a, g) => a + tf.tidy(() => tf.sum(tf.square(g)).dataSync()[0]), 0));
-    },
-  } as unknown as AdamW;
-  return { opt, steps };
-}
-
-function maxAbsDiff(a: Record<string, Float32Array>, b: Record<string, Float32Array>): number {
-  let d = 0;
-  for (const k of Object.keys(a)) for (let i = 0; i < a[k].length; i++) d = Math.max(d, Math.abs(a[k][i] - b[k][i]));
-  return d;
-}
 
 describe('training batches', () => {
   it('accumulates micro-batch gradients into one step', () => {

@@ -8,33 +8,14 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deriveRng } from '../../engine/rng.js';
-import type { AdamW } from '../../models/optimizer.js';
 import { outcomeAdvantages, policyUpdate, rollout, type PolicyUpdateParams, type RolloutBatch, type TokenAdvantages } from '../../tasks/recipe.js';
 import { spoTokenAdvantages } from '../../tasks/spo.js';
 import { spoPpo } from '../../losses/index.js';
 import { sequenceLogProbs } from '../../models/logprobs.js';
 import type { Transformer } from '../../models/transformer.js';
-import { tinyModel, tok, useWasm } from '../models/helpers.js';
+import { maxAbsDiff, spyOptimizer, tinyModel, tok, useWasm } from '../models/helpers.js';
 
 beforeAll(useWasm);
-
-/** An optimizer stand-in that records the gradients it is given and leaves the weights alone. */
-function spyOptimizer(): { opt: AdamW; steps: Record<string, Float32Array>[] } {
-  const steps: Record<string, Float32Array>[] = [];
-  const opt = {
-    applyGradients(grads: Record<string, tf.Tensor>) {
-      steps.push(Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, Float32Array.from(g.dataSync())])));
-      return 1;
-    },
-  } as unknown as AdamW;
-  return { opt, steps };
-}
-
-function maxAbsDiff(a: Record<string, Float32Array>, b: Record<string, Float32Array>): number {
-  let d = 0;
-  for (const k of Object.keys(a)) for (let i = 0; i < a[k].length; i++) d = Math.max(d, Math.abs(a[k][i] - b[k][i]));
-  return d;
-}
 
 const maxAbs = (a: Record<string, Float32Array>) => Math.max(...Object.values(a).map((g) => Math.max(...g.map(Math.abs))));
 
