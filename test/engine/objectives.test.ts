@@ -4,29 +4,20 @@
  * weights as its reference; the learning-rate schedule follows the run's RL optimizer steps.
  * npx vitest run test/engine/objectives.test.ts
  */
-import { cpSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stepsAfter } from '../../engine/run-ahead.js';
 import { RunSessions } from '../../engine/run-sessions.js';
+import { scoreAhead } from '../../engine/score-ahead.js';
 import { readVerifiedManifest } from '../../store/atomic-dir.js';
-import { readRollouts, rewardsFileFor } from '../../store/rollout-files.js';
+import { readRollouts } from '../../store/rollout-files.js';
 import { readSpoValues } from '../../store/spo-values.js';
 import { versionDir } from '../../store/weight-versions.js';
-import { isCorrect } from '../../tasks/arithmetic.js';
 import { learningTinyConfig, tempStateDir } from '../support/harness.js';
 
 const noProgress = () => undefined;
-
-/** Score a rollout file the way the cpu activity does, with the exact-answer check. */
-function score(rolloutFile: string): void {
-  const records = readRollouts(rolloutFile).map((r) => {
-    const ok = isCorrect(r.completion, r.answer);
-    return { id: r.id, status: ok ? 'correct' : 'incorrect', score: ok ? 1 : 0, reason: '' };
-  });
-  writeFileSync(rewardsFileFor(rolloutFile), JSON.stringify(records));
-}
 
 const stateOf = (runDir: string, v: number) => JSON.parse(readFileSync(join(versionDir(runDir, v), 'state.json'), 'utf8')) as { rlSteps: number };
 
@@ -42,7 +33,7 @@ describe('objectives in the compute host', () => {
     const args = { runId: 'spo', config, runDir, iteration: 1 };
     await sessions.warmStart(args, noProgress);
     const rollout = await sessions.rollout(args, noProgress);
-    score(rollout.rolloutFile);
+    expect(scoreAhead(rollout.rolloutFile)).toBe(true); // the task's own verifier, as the score activity runs it
     await expect(sessions.update(args, noProgress)).rejects.toThrow(/no SPO values file/);
 
     const first = await sessions.spoValues(args, noProgress);
@@ -88,7 +79,7 @@ describe('objectives in the compute host', () => {
     const lrs: number[] = [];
     for (const iteration of [1, 2]) {
       const rollout = await sessions.rollout({ ...base, iteration }, noProgress);
-      score(rollout.rolloutFile);
+      expect(scoreAhead(rollout.rolloutFile)).toBe(true);
       const update = await sessions.update({ ...base, iteration }, noProgress);
       expect(update.metrics['update/steps']).toBe(2); // with KL no group is dropped
       expect(update.metrics['update/kl']).toBeGreaterThanOrEqual(0);
@@ -105,7 +96,7 @@ describe('objectives in the compute host', () => {
     // Evicted and reloaded (a new worker): the reference comes back from disk and the schedule from state.json.
     const fresh = new RunSessions({ memoryBudgetBytes: 2 ** 30 });
     const rollout = await fresh.rollout({ ...base, iteration: 3 }, noProgress);
-    score(rollout.rolloutFile);
+    expect(scoreAhead(rollout.rolloutFile)).toBe(true);
     const third = await fresh.update({ ...base, iteration: 3 }, noProgress);
     expect(stateOf(runDir, 3).rlSteps).toBe(6);
     expect(third.metrics['update/lr']).toBeLessThan(lrs[1]);

@@ -3,27 +3,17 @@
  * recorded result and never steps twice), runs are evicted beyond the memory budget, and an evicted
  * run reloads from its weights version exactly.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RunSessions } from '../../engine/run-sessions.js';
-import { readRollouts, rewardsFileFor } from '../../store/rollout-files.js';
+import { scoreAhead } from '../../engine/score-ahead.js';
 import { readVersion, versionDir } from '../../store/weight-versions.js';
-import { isCorrect } from '../../tasks/arithmetic.js';
 import { learningTinyConfig, tempStateDir } from '../support/harness.js';
 
 const config = learningTinyConfig({ experiment: 'sessions' });
 const noProgress = () => undefined;
-
-/** Score a rollout file the way the cpu activity does, with the exact-answer check. */
-function score(rolloutFile: string): void {
-  const records = readRollouts(rolloutFile).map((r) => {
-    const ok = isCorrect(r.completion, r.answer);
-    return { id: r.id, status: ok ? 'correct' : 'incorrect', score: ok ? 1 : 0, reason: '' };
-  });
-  writeFileSync(rewardsFileFor(rolloutFile), JSON.stringify(records));
-}
 
 const weightsBytes = (runDir: string, v: number) => readFileSync(join(versionDir(runDir, v), 'weights.bin'));
 
@@ -38,7 +28,7 @@ describe('RunSessions', () => {
     const args = { runId: 'r', config, runDir };
     await sessions.warmStart(args, noProgress);
     const rollout = await sessions.rollout({ ...args, iteration: 1 }, noProgress);
-    score(rollout.rolloutFile);
+    expect(scoreAhead(rollout.rolloutFile)).toBe(true); // the task's own verifier, as the score activity runs it
     const first = await sessions.update({ ...args, iteration: 1 }, noProgress);
     expect(first.metrics['update/steps']).toBeGreaterThan(0);
     const optimizerStep = () => (JSON.parse(readFileSync(join(versionDir(runDir, 1), 'weights.json'), 'utf8')) as { optimizer: { step: number } }).optimizer.step;
@@ -73,7 +63,7 @@ describe('RunSessions', () => {
 
     // Run a continues after eviction: reloaded from versions/0 it behaves as if it had stayed.
     const rolloutA = await one.rollout({ ...a, iteration: 1 }, noProgress);
-    score(rolloutA.rolloutFile);
+    expect(scoreAhead(rolloutA.rolloutFile)).toBe(true);
     await one.update({ ...a, iteration: 1 }, noProgress);
     expect(one.residentRuns()).toEqual(['a']);
 
@@ -82,7 +72,7 @@ describe('RunSessions', () => {
     await reference.warmStart(ref, noProgress);
     const rolloutRef = await reference.rollout({ ...ref, iteration: 1 }, noProgress);
     expect(readFileSync(rolloutRef.rolloutFile, 'utf8')).toBe(readFileSync(rolloutA.rolloutFile, 'utf8'));
-    score(rolloutRef.rolloutFile);
+    expect(scoreAhead(rolloutRef.rolloutFile)).toBe(true);
     await reference.update({ ...ref, iteration: 1 }, noProgress);
     expect(weightsBytes(ref.runDir, 1).equals(weightsBytes(a.runDir, 1))).toBe(true);
     expect(readVersion(a.runDir, 1)).not.toBeNull();
