@@ -23,7 +23,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {
   getPolicyLoss, groupAdvantages, quantileLinear, whitening,
-  type AdvantageMode, type AggregationMode, type GroupAdvantageOptions, type PolicyLossName,
+  type AdvantageMode, type AggregationMode, type GroupAdvantageOptions, type LossResult, type PolicyLossFn, type PolicyLossName, type PolicyLossParams,
 } from '../losses/index.js';
 import type { Rng } from '../engine/rng.js';
 import { generate } from '../models/generate.js';
@@ -296,8 +296,11 @@ function mergeMicroMetrics(parts: { metrics: Record<string, number>; weight: num
   return out;
 }
 
-/** Log-probs of each listed item's tokens under `model` (no gradient), in chunks of `chunk` sequences. */
-function frozenLogProbs(model: CausalLM, items: RolloutItem[], chunk: number, o: { temperature: number; packed: boolean; padId?: number }): number[][] {
+/**
+ * Log-probs of each listed item's tokens under `model` (no gradient), in chunks of `chunk` sequences:
+ * the reference pass of the KL term (exported for bench/losses.ts, which runs it once, untimed).
+ */
+export function frozenLogProbs(model: CausalLM, items: RolloutItem[], chunk: number, o: { temperature: number; packed: boolean; padId?: number }): number[][] {
   const out: number[][] = [];
   for (const part of chunks(items, chunk)) {
     const lp = sequenceLogProbs(model, part.map((it) => [...it.promptTokens, ...it.tokens]), part.map((it) => it.promptTokens.length), o);
@@ -316,6 +319,49 @@ function whitenOverRisky(adv: number[][], risky: boolean[][]): number[][] {
   // float32 values, as the loss sees them in its tensors
   const { mean, scale } = whitening(Float32Array.from(adv.flat()), risky.flat());
   return adv.map((row) => row.map((a) => (Math.fround(a) - mean) * scale));
+}
+
+/** One micro-batch of a policy-update step: its rollout items and their per-token constants. */
+export interface PolicyTermRows {
+  items: RolloutItem[];
+  /** Per-token advantages of each item, aligned with its tokens. */
+  advantages: number[][];
+  /** Reference log-probs of each item's tokens (the KL term; `frozenLogProbs`). */
+  refLogp?: number[][];
+  /** Feed the rollout's per-token entropies (forking-tokens). */
+  entropies?: boolean;
+}
+
+/**
+ * One micro-batch's loss inside a policy-update step (run under the gradient tape of
+ * `trainStepAccumulated`): the policy's forward pass over prompt + response (`sequenceLogProbs`),
+ * the rollout's constants padded to the micro-batch's response length, and the objective.
+ * Exported for bench/losses.ts, which times exactly this, forward and backward.
+ */
+export function policyLossTerm(
+  model: CausalLM,
+  lossFn: PolicyLossFn,
+  rows: PolicyTermRows,
+  params: PolicyLossParams,
+  o: { temperature: number; packed: boolean; padId?: number },
+): LossResult {
+  const { items } = rows;
+  const lp = sequenceLogProbs(
+    model,
+    items.map((it) => [...it.promptTokens, ...it.tokens]),
+    items.map((it) => it.promptTokens.length),
+    o,
+  );
+  const Tr = lp.logp.shape[1];
+  const matrix = (row: (k: number) => number[]) => tf.tensor2d(items.map((_, k) => { const xs = row(k); return [...xs, ...Array(Tr - xs.length).fill(0)]; }), [items.length, Tr]);
+  return lossFn(
+    {
+      logp: lp.logp, oldLogp: matrix((k) => items[k].logprobs), advantages: matrix((k) => rows.advantages[k]), mask: lp.mask,
+      ...(rows.refLogp ? { refLogp: matrix((k) => rows.refLogp![k]) } : {}),
+      ...(rows.entropies ? { entropies: matrix((k) => items[k].entropies) } : {}),
+    },
+    params,
+  );
 }
 
 /**
@@ -391,21 +437,15 @@ export function policyUpdate(model: CausalLM, opt: AdamW, batch: RolloutBatch, a
       const maxLen = Math.max(...idx.map((i) => items[i].tokens.length));
       const parts: { metrics: Record<string, number>; weight: number }[] = [];
       const terms = chunks(idx, micro).map((mIdx) => () => {
-        const rows = mIdx.map((i) => items[i]);
         const weight = microBatchWeight(p.aggregation, mIdx.map(denomLen), stepDenoms);
-        const lp = sequenceLogProbs(
+        const out = policyLossTerm(
           model,
-          rows.map((it) => [...it.promptTokens, ...it.tokens]),
-          rows.map((it) => it.promptTokens.length),
-          { temperature, packed, padId: p.padId },
-        );
-        const Tr = lp.logp.shape[1];
-        const matrix = (row: (i: number) => number[]) => tf.tensor2d(mIdx.map((i) => { const xs = row(i); return [...xs, ...Array(Tr - xs.length).fill(0)]; }), [mIdx.length, Tr]);
-        const out = lossFn(
+          lossFn,
           {
-            logp: lp.logp, oldLogp: matrix((i) => items[i].logprobs), advantages: matrix((i) => tokenAdv[i]), mask: lp.mask,
-            ...(klCoef > 0 ? { refLogp: matrix((i) => refLogp[i]!) } : {}),
-            ...(p.loss === 'forking-tokens' ? { entropies: matrix((i) => items[i].entropies) } : {}),
+            items: mIdx.map((i) => items[i]),
+            advantages: mIdx.map((i) => tokenAdv[i]),
+            ...(klCoef > 0 ? { refLogp: mIdx.map((i) => refLogp[i]!) } : {}),
+            entropies: p.loss === 'forking-tokens',
           },
           {
             // maxLen: the step's L_max, so seq-mean-token-sum-norm divides every micro-batch alike.
@@ -413,6 +453,7 @@ export function policyUpdate(model: CausalLM, opt: AdamW, batch: RolloutBatch, a
             forkingRho, forkingSide, entropyThreshold,
             spoProbThreshold: probThreshold, spoWhiten: false,
           },
+          { temperature, packed, padId: p.padId },
         );
         parts.push({ metrics: out.metrics, weight });
         return weight === 1 ? out.loss : tf.tidy(() => tf.mul(out.loss, weight) as tf.Scalar);
