@@ -103,11 +103,14 @@ export class SparseMaskHead {
     const n = (suffix: string) => (name === undefined ? undefined : `${name}/${suffix}`);
     const bH = 1 / Math.sqrt(H);
     const bL = 1 / Math.sqrt(L);
-    this.lnGamma = tf.variable(tf.ones([H]), true, n('ln/gamma'));
-    this.lnBeta = tf.variable(tf.zeros([H]), true, n('ln/beta'));
-    this.layerWeight = tf.variable(tf.randomUniform([L, H], -bH, bH, 'float32', seed), true, n('layer/weight'));
-    this.layerBias = tf.variable(tf.randomUniform([L], -bH, bH, 'float32', seed + 1), true, n('layer/bias'));
-    this.mixer = tf.variable(tf.randomUniform([L], -bL, bL, 'float32', seed + 2), true, n('mixer/weight'));
+    // tidy: a variable shares its initial tensor's data but not its handle, so the initial tensors
+    // must be freed here or `dispose` leaves five behind (tidy never disposes the variables)
+    const v = (init: () => tf.Tensor, suffix: string) => tf.tidy(() => tf.variable(init(), true, n(suffix)));
+    this.lnGamma = v(() => tf.ones([H]), 'ln/gamma');
+    this.lnBeta = v(() => tf.zeros([H]), 'ln/beta');
+    this.layerWeight = v(() => tf.randomUniform([L, H], -bH, bH, 'float32', seed), 'layer/weight');
+    this.layerBias = v(() => tf.randomUniform([L], -bH, bH, 'float32', seed + 1), 'layer/bias');
+    this.mixer = v(() => tf.randomUniform([L], -bL, bL, 'float32', seed + 2), 'mixer/weight');
   }
 
   get variables(): tf.Variable[] {

@@ -91,6 +91,11 @@ describe('SparsePO learned mask head', () => {
     [a, b, c].forEach((h) => h.dispose());
     hs.forEach((h) => h.dispose());
   });
+  it('dispose frees everything the head made', () => {
+    const before = tf.memory().numTensors;
+    new SparseMaskHead({ numLayers: L, hiddenSize: Hd, seed: 3 }).dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
   it('trains jointly: gradients reach every head variable through the SparsePO loss and match finite differences', () => {
     const hs = hidden();
     const head = new SparseMaskHead({ numLayers: L, hiddenSize: Hd, seed: 1, dropout: 0 });
