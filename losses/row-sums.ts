@@ -22,8 +22,10 @@
  * with the tape off, so its ops cost only their kernels, and its backward is the products above.
  * The product rule is split over two ops: the first carries the value and the gradient of the
  * `x`s of non-abs rows; the second adds zeros and carries the gradient of the gates and of the abs
- * rows' `x` (a learned mask), so a constant mask (the activation mask) costs no backward work, only
- * the copies op 2 saves for a backward that may come.
+ * rows' `x` (a learned mask), so a constant mask costs no backward work, only the copies op 2 saves
+ * for a backward that may come. A mask made by `stopGradient` (the activation mask) is known to be
+ * constant and skips op 2 altogether: it is folded into the row's constant weight (same products,
+ * same values and gradients; on wasm ~15% off SparsePO's loss-level step, bench/losses.ts).
  *
  * Two implementations of the same sums: on the cpu backend a host pass (reading a tensor there is
  * free, and its elementwise kernels cost ~40-100 µs on [32, 256] against ~10 µs for a JS loop);
@@ -37,7 +39,7 @@
  * be finite (a weight of 0 times an Inf value is NaN); at least one non-abs row.
  */
 import * as tf from '@tensorflow/tfjs';
-import { readsAreFree, scaleRows } from './tensor-utils.js';
+import { isStopped, readsAreFree, scaleRows } from './tensor-utils.js';
 
 export interface WeightedRow {
   /** [B, T] per-token values (differentiable). */
@@ -79,11 +81,16 @@ export function defaultRowSumsImpl(): RowSumsImpl {
  * @param impl     override the implementation (tests compare both)
  */
 export function weightedRowSums(
-  rows: readonly WeightedRow[],
+  given: readonly WeightedRow[],
   combine: readonly (readonly number[])[],
   detached?: (sums: tf.Tensor2D, out: tf.Tensor2D) => tf.Tensor[],
   impl: RowSumsImpl = defaultRowSumsImpl(),
 ): RowSums {
+  // A gate made by `stopGradient` (the activation mask) is a constant: it joins the row's constant
+  // weight, and op 2 carries no gradient for it (nor for the abs row of a stopped x, whose sum is a
+  // constant too). Same products, so the same values and gradients, without op 2's copies; op 1
+  // hands such tensors a zero gradient, as stopGradient's own backward would.
+  const rows = given.map((r) => (r.gate && isStopped(r.gate) ? { ...r, gate: undefined, factors: [...(r.factors ?? []), r.gate] } : r));
   const K = rows.length;
   if (!rows.some((r) => !r.abs) || combine.some((c) => c.length !== K)) {
     throw new Error(`weightedRowSums: needs a non-abs row and combine rows of length ${K}`);
@@ -93,7 +100,8 @@ export function weightedRowSums(
   // Gradient owners: op 1 takes the x of non-abs rows, op 2 the gates and the x of abs rows. A
   // tensor that is both goes to both ops and tfjs sums its two gradients.
   const valueInputs = unique(rows.filter((r) => !r.abs).map((r) => r.x));
-  const gateInputs = unique(rows.flatMap((r) => (r.abs ? [r.x] : r.gate ? [r.gate] : [])));
+  const gateInputs = unique(rows.flatMap((r) => (!carriesGate(r) ? [] : r.abs ? [r.x] : [r.gate!])));
+  const stopped = unique(given.flatMap((r) => [r.gate, r.abs ? r.x : undefined]).filter((t): t is tf.Tensor2D => t !== undefined && isStopped(t) && !valueInputs.includes(t)));
   const impls = impl === 'host' ? hostImpl(rows, B, T) : tensorImpl(rows, cT.map((c) => c.join(',')));
   let kept: tf.Tensor[] | undefined;
 
@@ -111,9 +119,12 @@ export function weightedRowSums(
     const out = tf.matMul(tf.tensor2d(combine as number[][]), S) as tf.Tensor2D;
     if (detached) kept = detached(S, out).map((t) => tf.keep(t));
     save(inv ? [...saves, inv] : saves);
-    return { value: out, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => impls.valueGrads(valueInputs, d(dy, saved), saved) };
+    return {
+      value: out,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [...impls.valueGrads(valueInputs, d(dy, saved), saved), ...stopped.map((t) => tf.zerosLike(t))],
+    };
   });
-  const out = valueOp(...valueInputs) as tf.Tensor2D;
+  const out = valueOp(...valueInputs, ...stopped) as tf.Tensor2D;
   if (gateInputs.length === 0) return { out, detached: kept };
   // Op 2 adds zeros: it is on the gradient path only when a gate is (a pass-through would put it on
   // the path of every input and run its backward for constant masks too).
@@ -124,6 +135,11 @@ export function weightedRowSums(
     return { value: tf.zeros([combine.length, B]), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => impls.gateGrads(gateInputs, d(dy, saved), saved) };
   });
   return { out: tf.add(out, gateOp(...gateInputs)) as tf.Tensor2D, detached: kept };
+}
+
+/** Whether op 2 carries a gradient for the row: a (differentiable) gate, or an abs row's x unless stopped. */
+function carriesGate(r: WeightedRow): boolean {
+  return r.abs ? !isStopped(r.x) : r.gate !== undefined;
 }
 
 /** [K, B] 1 / max(Σ_t meanOver, 1) per row (1 for rows without one), as tensor ops (small). */
@@ -191,7 +207,7 @@ function tensorImpl(rows: readonly WeightedRow[], columnKeys: readonly string[])
   // Op 2's saved tensors, each once; per gated or abs row, where its factors sit in that list.
   const gateSaves = new Saves();
   const gatePlan = rows.map((r) => {
-    if (!r.abs && !r.gate) return undefined;
+    if (!carriesGate(r)) return undefined;
     const { factors, complements } = weightParts(r);
     [...factors, ...complements].forEach((t) => gateSaves.at(t));
     return { x: gateSaves.at(r.x), o: r.offset ? gateSaves.at(r.offset) : -1 };
@@ -348,6 +364,7 @@ function hostImpl(rows: readonly WeightedRow[], B: number, T: number): Impl {
     gateGrads: (inputs, d) =>
       grads(inputs, d, (r, k) => {
         const { w, x, o } = parts[k];
+        if (!carriesGate(r)) return undefined;
         if (r.abs) return { target: r.x, m: w, m2: map(x, Math.sign) };
         return r.gate ? { target: r.gate, m: w, m2: o ? difference(x, o) : x } : undefined;
       }),

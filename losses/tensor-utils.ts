@@ -2,7 +2,15 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * sg[x]: the value of x with zero gradient (tfjs has no stop_gradient op).
+ * The tensors `stopGradient` returned: constants by construction, which the fused row sums
+ * (row-sums.ts) fold into their constant weights instead of carrying a gradient for. A mark on the
+ * tensor object (tfjs tensors have no field for it), so a clone or slice of one is not marked.
+ */
+const STOPPED = new WeakSet<tf.Tensor>();
+
+/**
+ * sg[x]: the value of x with zero gradient (tfjs has no stop_gradient op). Differentiate through
+ * it, not w.r.t. it: a loss may treat the result as a constant (no gradient reaches it at all).
  * Shapes: any → same.
  */
 export function stopGradient<T extends tf.Tensor>(x: T): T {
@@ -10,7 +18,14 @@ export function stopGradient<T extends tf.Tensor>(x: T): T {
     const a = args[0] as tf.Tensor;
     return { value: a.clone(), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) };
   });
-  return f(x) as T;
+  const out = f(x) as T;
+  STOPPED.add(out);
+  return out;
+}
+
+/** Whether `t` is a result of `stopGradient` (a constant). */
+export function isStopped(t: tf.Tensor): boolean {
+  return STOPPED.has(t);
 }
 
 /**

@@ -1,8 +1,9 @@
 // The fused weighted row sums (losses/row-sums.ts): both implementations against a plain float64
 // reference and finite differences. Run: npx vitest run test/losses
-import { beforeAll, describe, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { weightedRowSums, type RowSumsImpl, type WeightedRow } from '../../losses/row-sums.js';
+import { stopGradient } from '../../losses/tensor-utils.js';
 import { expectClose, gradCheck, randMat, rng, t2, useCpu } from './helpers.js';
 
 beforeAll(useCpu);
@@ -100,5 +101,49 @@ describe('weightedRowSums', () => {
     const h = grads('host');
     const t = grads('tensor');
     h.forEach((g, i) => expectClose(g, t[i], 1e-5, 1e-5));
+  });
+  for (const impl of ['host', 'tensor'] as const) {
+    it(`${impl}: a stopped gate (stopGradient) is a constant: same values and gradients to lp and kl, none through it`, () => {
+      // xs = (lp, kl, source of the gate); the gate is the source as is, or stopGradient of it
+      const run = (stop: boolean) =>
+        tf.tidy(() => {
+          const f = (lp: tf.Tensor, kl: tf.Tensor, g: tf.Tensor) => {
+            const gate = (stop ? stopGradient(g) : g) as tf.Tensor2D;
+            return tf.sum(tf.mul(weightedRowSums(rowsOf(lp as tf.Tensor2D, kl as tf.Tensor2D, gate), C, undefined, impl).out, t2(probe))) as tf.Scalar;
+          };
+          const { value, grads } = tf.valueAndGrads(f)([t2(vals.lp), t2(vals.kl), t2(vals.gate)]);
+          return { value: value.dataSync()[0], grads: grads.map((g) => Array.from(g.dataSync())) };
+        });
+      const plain = run(false);
+      const stopped = run(true);
+      expectClose([stopped.value], [plain.value], 1e-6, 1e-6);
+      expectClose(stopped.grads[0], plain.grads[0], 1e-6, 1e-6);
+      expectClose(stopped.grads[1], plain.grads[1], 1e-6, 1e-6);
+      expect(stopped.grads[2].every((v) => v === 0)).toBe(true);
+    });
+  }
+  it('tensor: a stopped gate needs no second op (fewer kernels for the same sums)', async () => {
+    const kernels = async (stop: boolean) => {
+      const xs = [t2(vals.lp), t2(vals.kl)];
+      const gate = stop ? stopGradient(t2(vals.gate)) : t2(vals.gate);
+      const f = (lp: tf.Tensor, kl: tf.Tensor) => tf.sum(weightedRowSums(rowsOf(lp as tf.Tensor2D, kl as tf.Tensor2D, gate), C, undefined, 'tensor').out) as tf.Scalar;
+      const n = (await tf.profile(() => {
+        tf.tidy(() => {
+          tf.grads(f)(xs);
+        });
+      })).kernels.length;
+      tf.dispose([...xs, gate]);
+      return n;
+    };
+    expect(await kernels(true)).toBeLessThan(await kernels(false));
+  });
+  it('tensor: a forward and backward leave no tensor behind', () => {
+    const xs = [t2(vals.lp), t2(vals.kl), t2(vals.gate)];
+    const before = tf.memory().numTensors;
+    tf.tidy(() => {
+      tf.grads(scalarOf('tensor'))(xs);
+    });
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(xs);
   });
 });
