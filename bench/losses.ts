@@ -7,11 +7,12 @@
  *  - loss level (`losses/<backend>/<family>/…`): only the loss, forward + backward, on precomputed
  *    per-token inputs (log-probs, entropies, KL, masks, scores, token rewards). The gradient is
  *    taken w.r.t. every input the policy produces, as in training: the policy log-probs (both
- *    responses of a pair), and SparsePO's per-token KL on both responses; a second SparsePO row
- *    also differentiates the masks (the learned mask head is trained through the loss; the first
- *    row's constant mask is the activation-based one). Every metric is computed and read, as in
- *    training (no `skipMetrics`). This isolates what the objective adds, which is small in
- *    absolute terms, so it is a large share of a loss as cheap as DPO's two fused row sums.
+ *    responses of a pair), and SparsePO's per-token KL on both responses. SparsePO has three rows:
+ *    the activation mask as the product runs it (a `stopGradient` output, no L1), the same constant
+ *    mask with the L1 terms, and a learned mask (the mask head is trained through the loss: the
+ *    gradient also reaches the masks). Every metric is computed and read, as in training (no
+ *    `skipMetrics`). This isolates what the objective adds, which is small in absolute terms, so
+ *    it is a large share of a loss as cheap as DPO's two fused row sums.
  *  - step level (`losses/<backend>/step-<shape>/<family>/…`): what a user pays per training step,
  *    through the product's own code: the policy model's forward pass over the sequences, the
  *    objective's per-token inputs that come from the policy, the loss, and the backward pass into
@@ -63,7 +64,7 @@ import { computeCriticalScores, computeTokenRewards } from '../engine/preference
 import { createPolicy } from '../engine/policy.js';
 import { deriveRng, type Rng } from '../engine/rng.js';
 import {
-  criticalTokenDpo, dpo, forkingTokenPpo, getPolicyLoss, getPreferenceLoss, ipo, ppoClip, sparsePo, SparseMaskHead, spoPpo, tokenWeightedDpo, tReg,
+  criticalTokenDpo, dpo, forkingTokenPpo, getPolicyLoss, getPreferenceLoss, ipo, ppoClip, sparsePo, SparseMaskHead, spoPpo, stopGradient, tokenWeightedDpo, tReg,
 } from '../losses/index.js';
 import type { PolicyLossFn, PolicyLossInputs, PolicyLossName, PolicyLossParams, PreferenceLossFn, PreferenceLossInputs, PreferenceLossParams } from '../losses/index.js';
 import { sequenceLogProbs } from '../models/logprobs.js';
@@ -314,13 +315,20 @@ function benchOnBackend(backend: string, opts: BenchLossesOptions): BenchRow[] {
       chosen: { ...base.chosen, criticalScores: ec.criticalScores, kl: ec.kl, sparseMaskReward: ec.sparseMaskReward, tokenRewards: ec.tokenRewards },
       rejected: { ...base.rejected, criticalScores: el.criticalScores, kl: el.kl, sparseMaskReward: el.sparseMaskReward, tokenRewards: el.tokenRewards },
     };
+    // The activation mask is a stopGradient output (sparse-masks.ts), which the fused sums treat as a constant.
+    const activation: PreferenceLossInputs = {
+      chosen: { ...withAll.chosen, sparseMaskReward: keep(stopGradient(ec.sparseMaskReward)) },
+      rejected: { ...withAll.rejected, sparseMaskReward: keep(stopGradient(el.sparseMaskReward)) },
+    };
     const weighted: PreferenceLossInputs = { chosen: { ...base.chosen, tokenWeights: ec.weights }, rejected: { ...base.rejected, tokenWeights: el.weights } };
     const prefCases: Case[] = [
       preferenceCase('DPO', dpo, base, { beta: 0.1 }),
       preferenceCase('IPO', ipo, base, { beta: 0.1 }),
       preferenceCase('token-weighted DPO', tokenWeightedDpo, weighted, { beta: 0.1 }),
       preferenceCase('critical-token DPO', criticalTokenDpo, withAll, { beta: 0.1 }),
-      preferenceCase('SparsePO (common mask, L1, KL grad)', sparsePo, withAll, { beta: 0.1, sparseL1Reward: 0.001, sparseL1Kl: 0.001 }, [...POLICY_FIELDS, ['chosen', 'kl'], ['rejected', 'kl']]),
+      // as the product runs it (lossParams: no L1), and with the L1 terms on the same constant mask
+      preferenceCase('SparsePO (activation mask, KL grad)', sparsePo, activation, { beta: 0.1 }, [...POLICY_FIELDS, ['chosen', 'kl'], ['rejected', 'kl']]),
+      preferenceCase('SparsePO (common mask, L1, KL grad)', sparsePo, activation, { beta: 0.1, sparseL1Reward: 0.001, sparseL1Kl: 0.001 }, [...POLICY_FIELDS, ['chosen', 'kl'], ['rejected', 'kl']]),
       preferenceCase('SparsePO (learned mask: grads to KL and mask)', sparsePo, withAll, { beta: 0.1, sparseL1Reward: 0.001, sparseL1Kl: 0.001 }, [
         ...POLICY_FIELDS,
         ['chosen', 'kl'],
