@@ -17,15 +17,14 @@
  * not carried over, as in the usual SFT -> DPO recipe).
  */
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { stringify } from 'yaml';
 import { warmStartConfigOf, type PreferenceConfig } from '../configs/preference-schema.js';
 import type { ExperimentConfig } from '../configs/schema.js';
 import { getPreferenceLoss } from '../losses/index.js';
-import { AdamW, CharTokenizer, loadWeights, saveWeights, trainStep, Transformer } from '../models/index.js';
-import { readVerifiedManifest, writeAtomicDir, writeFileAtomic } from '../store/atomic-dir.js';
+import { AdamW, CharTokenizer, loadWeights, serializeWeights, trainStep, Transformer } from '../models/index.js';
+import { readVerifiedManifest, writeAtomicDirFiles, writeFileAtomic } from '../store/atomic-dir.js';
 import { failpoint } from '../store/failpoints.js';
 import { evaluationFile, recordedEvaluation } from '../store/recorded-steps.js';
 import {
@@ -186,7 +185,7 @@ export class PreferenceSessions {
     const model = newModel(config, tok);
     try {
       await loadWeights(versionDir(runDir, 0), model);
-      await writeAtomicDir(referenceDir(runDir), async (tmp) => { await saveWeights(tmp, model); }, { result });
+      writeAtomicDirFiles(referenceDir(runDir), serializeWeights(model), { result });
     } finally {
       model.dispose();
     }
@@ -219,7 +218,7 @@ export class PreferenceSessions {
         progress({ phase: `critical-${role}`, step, of: o.auxiliary.steps, loss });
       }
       const result = { metrics: { [`critical/${role}Loss`]: loss, [`perf/${role}ModelSeconds`]: (performance.now() - started) / 1000 } };
-      await writeAtomicDir(dir, async (tmp) => { await saveWeights(tmp, model); }, { result });
+      writeAtomicDirFiles(dir, serializeWeights(model), { result });
       return result;
     } finally {
       model.dispose();
@@ -312,14 +311,14 @@ export class PreferenceSessions {
         'perf/updateSeconds': (performance.now() - started) / 1000,
       };
       const recorded = { version: step, metrics };
-      await writeVersion(runDir, step, async (tmp) => {
-        await saveWeights(tmp, session.policy, session.optimizer);
-        writeFileSync(join(tmp, 'state.json'), JSON.stringify({
+      writeVersion(runDir, step, {
+        ...serializeWeights(session.policy, session.optimizer),
+        'state.json': JSON.stringify({
           version: step, seed: config.seed, configSha256: sha256(JSON.stringify(config)), objective: o.name,
           // The data cursor: pairs consumed so far, in the per-epoch order of stream (seed, 'preference-order', epoch).
           dataCursor: cursor, epoch, trainPairs: session.train.length,
           rngStreams: ['init', 'sft', 'preference-order#<epoch>', 'critical-model/<role>'],
-        }, null, 2));
+        }, null, 2),
       }, recorded);
       session.version = step;
       return recorded;

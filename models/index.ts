@@ -7,5 +7,5 @@ export { packLengths, packSequences, type PackLayout, type PackedBatch } from '.
 export { lrAt, LR_SCHEDULE_KINDS, type LrSchedule } from './lr-schedule.js';
 export { AdamW, ADAMW_DEFAULTS, type AdamWConfig, type AdamWState, type StepOptions } from './optimizer.js';
 export { trainStep, trainStepAccumulated, type TrainStepOptions, type TrainStepResult } from './train-step.js';
-export { saveWeights, loadWeights, readWeightsManifest, WEIGHTS_BIN, WEIGHTS_JSON, type WeightsManifest, type TensorEntry } from './weights-io.js';
+export { saveWeights, serializeWeights, loadWeights, readWeightsManifest, WEIGHTS_BIN, WEIGHTS_JSON, type WeightsManifest, type TensorEntry } from './weights-io.js';
 export { LlamaModel, HfTokenizer, loadHfCheckpoint, saveHfCheckpoint, parseLlamaConfig, readSafetensors, writeSafetensors, type LlamaConfig, type HfCheckpoint, type SafeDtype } from './llama/index.js';

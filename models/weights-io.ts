@@ -36,8 +36,12 @@ export interface WeightsManifest {
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('weights-io assumes a little-endian host');
 
-/** Write weights (and optimizer state, if given) into `dir` (created if missing). Returns the paths written. */
-export async function saveWeights(dir: string, model: CausalLM, optimizer?: AdamW): Promise<string[]> {
+/**
+ * The weights (and optimizer state, if given) as the two files' contents, by file name: a snapshot
+ * taken now, so the model may go on training while the caller writes it (on another thread, even:
+ * `weights.bin` owns its ArrayBuffer, so it can be transferred).
+ */
+export function serializeWeights(model: CausalLM, optimizer?: AdamW): Record<string, Uint8Array | string> {
   const arrays: { name: string; shape: number[]; data: Float32Array }[] = [];
   for (const [n, v] of model.params) arrays.push({ name: `param/${n}`, shape: v.shape, data: v.dataSync() as Float32Array });
   let opt: WeightsManifest['optimizer'];
@@ -55,17 +59,24 @@ export async function saveWeights(dir: string, model: CausalLM, optimizer?: Adam
     tensors.push({ name: a.name, shape: a.shape, dtype: 'float32', offset, byteLength: a.data.byteLength });
     offset += a.data.byteLength;
   }
-  const bin = Buffer.alloc(offset);
+  // Not Buffer.alloc: a small Buffer may share Node's pool, which a transfer would detach.
+  const bin = new Uint8Array(offset);
   for (let i = 0; i < arrays.length; i++) {
     const d = arrays[i].data;
-    Buffer.from(d.buffer, d.byteOffset, d.byteLength).copy(bin, tensors[i].offset);
+    bin.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), tensors[i].offset);
   }
   const manifest: WeightsManifest = { format: FORMAT, modelConfig: model.config, ...(opt ? { optimizer: opt } : {}), tensors };
+  return { [WEIGHTS_BIN]: bin, [WEIGHTS_JSON]: JSON.stringify(manifest, null, 1) + '\n' };
+}
+
+/** Write weights (and optimizer state, if given) into `dir` (created if missing). Returns the paths written. */
+export async function saveWeights(dir: string, model: CausalLM, optimizer?: AdamW): Promise<string[]> {
+  const files = serializeWeights(model, optimizer);
   await mkdir(dir, { recursive: true });
-  const files = [join(dir, WEIGHTS_BIN), join(dir, WEIGHTS_JSON)];
-  await writeFile(files[0], bin);
-  await writeFile(files[1], JSON.stringify(manifest, null, 1) + '\n');
-  return files;
+  const paths = [WEIGHTS_BIN, WEIGHTS_JSON].map((name) => join(dir, name));
+  await writeFile(paths[0], files[WEIGHTS_BIN]);
+  await writeFile(paths[1], files[WEIGHTS_JSON]);
+  return paths;
 }
 
 /** Read the manifest of a weights folder (e.g. to build a model of the right config before loading). */

@@ -14,6 +14,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { threadId } from 'node:worker_threads';
 import { failpoint } from './failpoints.js';
 
 export const MANIFEST = 'manifest.json';
@@ -54,14 +55,22 @@ export interface WriteOptions {
 /** Write one file atomically (temporary file, rename), and durably unless told otherwise. */
 export function writeFileAtomic(path: string, text: string, { durable = true }: WriteOptions = {}): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}`;
+  // Unique per write: two threads of one process may write the same file at once (the compute host
+  // scoring ahead and the score activity), each must rename its own complete copy.
+  const tmp = `${path}.tmp-${process.pid}-${threadId}-${randomBytes(4).toString('hex')}`;
   writeFileSync(tmp, text);
   if (durable) fsyncPath(tmp);
   renameSync(tmp, path);
   if (durable) fsyncPath(dirname(path));
 }
 
-/** Write `finalDir` atomically. If it already exists and verifies, it is kept and its manifest returned. */
+/** File contents held in memory, by path relative to the folder. */
+export type FolderFiles = Record<string, Uint8Array | string>;
+
+/**
+ * Write `finalDir` atomically. If it already exists and verifies, it is kept and its manifest returned.
+ * `write` fills the temporary folder; its files are then read back to be hashed.
+ */
 export async function writeAtomicDir(
   finalDir: string,
   write: (tmpDir: string) => Promise<void> | void,
@@ -70,10 +79,7 @@ export async function writeAtomicDir(
 ): Promise<Manifest> {
   const existing = readVerifiedManifest(finalDir);
   if (existing) return existing;
-  if (existsSync(finalDir)) rmSync(finalDir, { recursive: true, force: true }); // torn or corrupt: redo
-  mkdirSync(dirname(finalDir), { recursive: true });
-  const tmp = join(dirname(finalDir), `.tmp-${basename(finalDir)}-${process.pid}-${randomBytes(4).toString('hex')}`);
-  mkdirSync(tmp);
+  const tmp = freshTmpDir(finalDir);
   try {
     await write(tmp);
     failpoint('atomic-dir:files-written');
@@ -83,20 +89,60 @@ export async function writeAtomicDir(
       if (durable) fsyncPath(path);
       files[rel] = { sha256: sha256File(path), bytes: statSync(path).size };
     }
-    const manifest: Manifest = { createdAt: new Date().toISOString(), files, meta };
-    writeFileSync(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2));
-    if (durable) {
-      fsyncPath(join(tmp, MANIFEST));
-      fsyncPath(tmp);
-    }
-    failpoint('atomic-dir:before-rename');
-    renameSync(tmp, finalDir);
-    if (durable) fsyncPath(dirname(finalDir));
-    return manifest;
+    return commitTmpDir(tmp, finalDir, files, meta, durable);
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * `writeAtomicDir` for files already in memory: hashed as they are, not read back. Synchronous, so it
+ * can run start to end on a writer thread (store/background-writer.ts).
+ */
+export function writeAtomicDirFiles(finalDir: string, contents: FolderFiles, meta: Record<string, unknown> = {}, { durable = true }: WriteOptions = {}): Manifest {
+  const existing = readVerifiedManifest(finalDir);
+  if (existing) return existing;
+  const tmp = freshTmpDir(finalDir);
+  try {
+    const files: Manifest['files'] = {};
+    for (const rel of Object.keys(contents).sort()) {
+      const path = join(tmp, rel);
+      const data = contents[rel];
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, data);
+      if (durable) fsyncPath(path);
+      files[rel] = { sha256: createHash('sha256').update(data).digest('hex'), bytes: typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength };
+    }
+    failpoint('atomic-dir:files-written');
+    return commitTmpDir(tmp, finalDir, files, meta, durable);
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** An empty temporary sibling of `finalDir`, after clearing a torn or corrupt `finalDir`. */
+function freshTmpDir(finalDir: string): string {
+  if (existsSync(finalDir)) rmSync(finalDir, { recursive: true, force: true }); // torn or corrupt: redo
+  mkdirSync(dirname(finalDir), { recursive: true });
+  const tmp = join(dirname(finalDir), `.tmp-${basename(finalDir)}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  mkdirSync(tmp);
+  return tmp;
+}
+
+/** Write the manifest of the files in `tmp`, then rename `tmp` to `finalDir`. */
+function commitTmpDir(tmp: string, finalDir: string, files: Manifest['files'], meta: Record<string, unknown>, durable: boolean): Manifest {
+  const manifest: Manifest = { createdAt: new Date().toISOString(), files, meta };
+  writeFileSync(join(tmp, MANIFEST), JSON.stringify(manifest, null, 2));
+  if (durable) {
+    fsyncPath(join(tmp, MANIFEST));
+    fsyncPath(tmp);
+  }
+  failpoint('atomic-dir:before-rename');
+  renameSync(tmp, finalDir);
+  if (durable) fsyncPath(dirname(finalDir));
+  return manifest;
 }
 
 /** The manifest when every listed file is present with the recorded hash; else null. */

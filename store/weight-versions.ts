@@ -17,7 +17,7 @@
  */
 import { existsSync, linkSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { readVerifiedManifest, sweepTornWrites, writeAtomicDir, type Manifest } from './atomic-dir.js';
+import { readVerifiedManifest, sweepTornWrites, writeAtomicDir, writeAtomicDirFiles, type FolderFiles, type Manifest } from './atomic-dir.js';
 
 const VERSIONS_KEPT = 3;
 
@@ -36,14 +36,12 @@ export function readVersion(runDir: string, v: number): Manifest | null {
   return readVerifiedManifest(versionDir(runDir, v));
 }
 
-/** Write version v atomically, then prune old versions (never a checkpointed one: those are links). */
-export async function writeVersion(
-  runDir: string,
-  v: number,
-  write: (tmpDir: string) => Promise<void> | void,
-  result: Record<string, unknown>,
-): Promise<Manifest> {
-  const manifest = await writeAtomicDir(versionDir(runDir, v), write, { version: v, result }, { durable: false });
+/**
+ * Write version v atomically from its files' contents, then prune old versions (never a checkpointed
+ * one: those are links). Synchronous, so that a writer thread can run it whole (background-writer.ts).
+ */
+export function writeVersion(runDir: string, v: number, files: FolderFiles, result: Record<string, unknown>): Manifest {
+  const manifest = writeAtomicDirFiles(versionDir(runDir, v), files, { version: v, result }, { durable: false });
   for (const old of numberedDirs(versionsDir(runDir)).slice(VERSIONS_KEPT)) rmSync(versionDir(runDir, old), { recursive: true, force: true });
   sweepTornWrites(versionsDir(runDir));
   return manifest;

@@ -25,7 +25,7 @@ describe('recorded steps', () => {
   it('an update is recorded when every file of its version has its recorded length', async () => {
     const runDir = mkdtempSync(join(tmpdir(), 'cf-recorded-'));
     expect(recordedUpdate(runDir, 2)).toBeNull();
-    await writeVersion(runDir, 2, (tmp) => writeFileSync(join(tmp, 'weights.bin'), Buffer.alloc(64, 1)), { version: 2, metrics: { loss: 1 } });
+    writeVersion(runDir, 2, { 'weights.bin': Buffer.alloc(64, 1) }, { version: 2, metrics: { loss: 1 } });
     expect(recordedUpdate(runDir, 2)).toEqual({ version: 2, metrics: { loss: 1 } });
     appendFileSync(join(versionDir(runDir, 2), 'weights.bin'), 'x');
     expect(recordedUpdate(runDir, 2)).toBeNull();
