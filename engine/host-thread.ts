@@ -5,6 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { initBackend, type BackendInfo } from './backend.js';
 import type { HostNotice, HostReply, HostRequest } from './host-protocol.js';
+import { BackgroundWriter } from './background-writer.js';
 import { MemoryBudget } from './memory-budget.js';
 import { HostQueue, planAhead } from './run-ahead.js';
 import { RunSessions } from './run-sessions.js';
@@ -16,7 +17,8 @@ const port = parentPort!;
 let backend: Promise<BackendInfo> | undefined;
 // One budget for every resident model on this host, RL and preference runs alike.
 const budget = new MemoryBudget((options.memoryBudgetMb ?? 2048) * 2 ** 20);
-const sessions = new RunSessions({ budget });
+// Step outputs are written on a thread of their own, overlapping the next step's model work.
+const sessions = new RunSessions({ budget, writer: new BackgroundWriter() });
 const preference = new PreferenceSessions({ runs: sessions, budget });
 
 const reply = (message: HostReply) => port.postMessage(message);

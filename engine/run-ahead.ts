@@ -10,16 +10,16 @@
  * of adding to it. Nothing about the result changes: the same files, bit for bit.
  *
  * Bounds: after a request of iteration i, the rest of iteration i and the next two iterations up to
- * the second one's update (the loop's order: rollout, score, SPO values for objective spo, update,
- * evaluate if due), never past the run's last iteration. A request always goes before planned work; a step already running
- * finishes first (one tensor op stream per host). Scoring ahead happens only for cases
+ * the second one's update and its evaluation if due (the loop's order: rollout, score, SPO values
+ * for objective spo, update, evaluate if due), never past the run's last iteration. A request
+ * always goes before planned work; a step already running finishes first (one tensor op stream per
+ * host). Scoring ahead happens only for cases
  * `verifyInline` may check on this thread; otherwise planning stops at the rollout and the cpu
  * worker's score activity does the rest, as without run-ahead. A planned step that fails is
  * forgotten: the workflow's own request repeats it and reports the error.
  */
 import type { ExperimentConfig } from '../configs/schema.js';
-import { rolloutFile, type RolloutRecord } from '../store/rollout-files.js';
-import { scoreAhead } from './score-ahead.js';
+import { rolloutFile } from '../store/rollout-files.js';
 
 /** A model step of the RL loop, keyed like its activity. */
 export interface PlannedStep {
@@ -37,9 +37,9 @@ export const AHEAD_ITERATIONS = 2;
 
 /**
  * The steps that follow a completed request, in the workflow's order: the rest of the request's
- * iteration and the next AHEAD_ITERATIONS iterations up to and including the last one's update (the
- * end of the run at most). `op` is the request just served; `iteration` its iteration (0 for the
- * warm start).
+ * iteration and the next AHEAD_ITERATIONS iterations up to and including the last one's update and
+ * its evaluation if due (the end of the run at most). `op` is the request just served; `iteration`
+ * its iteration (0 for the warm start).
  */
 export function stepsAfter(op: string, iteration: number, config: ExperimentConfig): PlannedStep[] {
   const last = config.run.iterations;
@@ -57,7 +57,11 @@ export function stepsAfter(op: string, iteration: number, config: ExperimentConf
   const from = steps.findIndex((s) => s.op === op && s.iteration === iteration);
   if (from < 0) return [];
   const lastUpdate = steps.findIndex((s) => s.op === 'update' && s.iteration === iteration + AHEAD_ITERATIONS);
-  return steps.slice(from + 1, lastUpdate < 0 ? steps.length : lastUpdate + 1);
+  if (lastUpdate < 0) return steps.slice(from + 1);
+  // An evaluation due right after the last update is planned too: it reads the weights just made and
+  // changes nothing, and without it the host idles until the workflow catches up (at a run's end,
+  // ~150 ms on the demo).
+  return steps.slice(from + 1, lastUpdate + (steps[lastUpdate + 1]?.op === 'evaluate' ? 2 : 1));
 }
 
 type Task = () => Promise<void>;
@@ -120,12 +124,13 @@ export class HostQueue {
 
 /** The model steps the host can run for a run (RunSessions). */
 export interface StepRunner {
-  rollout(args: StepArgs, progress: () => void): Promise<unknown>;
+  /** `waitForWrite: false`: resolve once the output is computed, while it is still being written. */
+  rollout(args: StepArgs, progress: () => void, options: { waitForWrite: boolean }): Promise<unknown>;
   spoValues(args: StepArgs, progress: () => void): Promise<unknown>;
-  update(args: StepArgs, progress: () => void): Promise<unknown>;
+  update(args: StepArgs, progress: () => void, options: { waitForWrite: boolean }): Promise<unknown>;
   evaluate(args: StepArgs): Promise<unknown>;
-  /** The records of a rollout file the runner still holds in memory, else null. */
-  cachedRollouts(file: string): RolloutRecord[] | null;
+  /** Score the rollout file on this thread if every case may be (score-ahead.ts); true when scored. */
+  scoreRollout(file: string): boolean;
   /** Whether the run's model is in memory. */
   isResident(runId: string): boolean;
 }
@@ -151,13 +156,13 @@ export function planAhead(queue: HostQueue, runner: StepRunner, op: string, args
       return;
     }
     try {
-      if (step.op === 'rollout') await runner.rollout(stepArgs, noProgress);
+      // Nobody waits for a planned step's output: the host goes on while the writer thread writes it.
+      if (step.op === 'rollout') await runner.rollout(stepArgs, noProgress, { waitForWrite: false });
       else if (step.op === 'spoValues') await runner.spoValues(stepArgs, noProgress);
-      else if (step.op === 'update') await runner.update(stepArgs, noProgress);
+      else if (step.op === 'update') await runner.update(stepArgs, noProgress, { waitForWrite: false });
       else if (step.op === 'evaluate') await runner.evaluate(stepArgs);
       else if (step.op === 'score') {
-        const file = rolloutFile(runDir, step.iteration);
-        if (!scoreAhead(file, runner.cachedRollouts(file) ?? undefined)) queue.drop(runId);
+        if (!runner.scoreRollout(rolloutFile(runDir, step.iteration))) queue.drop(runId);
       }
     } catch {
       queue.drop(runId); // the workflow's own request repeats the step and reports the error

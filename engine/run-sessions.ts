@@ -10,32 +10,42 @@
  * uninterrupted one would.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { lrScheduleOf, type ExperimentConfig } from '../configs/schema.js';
-import { AdamW, loadWeights, saveWeights, type CausalLM, type TextTokenizer } from '../models/index.js';
+import { AdamW, loadWeights, serializeWeights, type CausalLM, type TextTokenizer } from '../models/index.js';
 import { verifyBatch } from '../rewards/index.js';
-import { readVerifiedManifest, writeAtomicDir, writeFileAtomic } from '../store/atomic-dir.js';
-import { readRewards, readRollouts, rolloutFile, writeRewards, writeRollouts, type RewardRecord, type RolloutRecord } from '../store/rollout-files.js';
+import { readVerifiedManifest, writeAtomicDirFiles, writeFileAtomic } from '../store/atomic-dir.js';
+import { packRollouts, readRewards, readRollouts, rewardsFileFor, rolloutFile, writeRewards, type RewardRecord, type RolloutRecord } from '../store/rollout-files.js';
 import { readSpoValues, spoValuesFileFor, writeSpoValues, type SpoValuesFile } from '../store/spo-values.js';
 import { evaluationFile, recordedEvaluation, recordedRollout } from '../store/recorded-steps.js';
-import { readVersion, verifiedStateDir, writeVersion } from '../store/weight-versions.js';
+import { readVersion, verifiedStateDir, versionDir } from '../store/weight-versions.js';
 import { sampleArithmetic, type ArithmeticExample, type ArithmeticSpec } from '../tasks/arithmetic.js';
 import { evaluateAccuracy, outcomeAdvantages, policyUpdate, rollout, sftSteps, type RolloutBatch } from '../tasks/recipe.js';
 import { spoMonteCarloValues, spoTokenAdvantages } from '../tasks/spo.js';
 import { failpoint } from '../store/failpoints.js';
+import { InlineWriter, type StepWriter } from './background-writer.js';
 import type { Metrics } from '../workflows/shared.js';
 import { MemoryBudget, ResidentRuns } from './memory-budget.js';
 import { createPolicy } from './policy.js';
 import { deriveRng } from './rng.js';
-import { scoreAhead } from './score-ahead.js';
+import { verdictsInline } from './score-ahead.js';
 
 export interface StepArgs {
   runId: string;
   config: ExperimentConfig;
   runDir: string;
   iteration: number;
+}
+
+/**
+ * `waitForWrite: false` (run-ahead's planned steps): return once the step's output is computed and
+ * handed to the writer, so the host goes on with the next step while it is written. Default true:
+ * a result the workflow will see is returned only once its output is on disk.
+ */
+export interface StepOptions {
+  waitForWrite?: boolean;
 }
 
 type Progress = (details: Record<string, number | string>) => void;
@@ -85,19 +95,30 @@ const configSha = (c: ExperimentConfig) => createHash('sha256').update(JSON.stri
 export class RunSessions {
   /** Resident runs, least recently used first (Map keeps insertion order). */
   private readonly resident: ResidentRuns<Session>;
-  /** The last rollout this host wrote, kept so the score-ahead and update steps need not parse it. */
-  private lastRollout: { file: string; records: RolloutRecord[] } | null = null;
   /**
-   * Results of the updates this host wrote (by run folder and version), so that the workflow's
-   * request for an update done ahead returns without hashing the version's files again: within the
-   * life of this process nothing can tear them.
+   * The last rollout this host made, kept so the score-ahead and update steps need not parse it, and
+   * so that asking for it again returns its metrics once `written`.
    */
-  private readonly writtenUpdates = new Map<string, { version: number; metrics: Metrics }>();
+  private lastRollout: { file: string; records: RolloutRecord[]; metrics: Metrics; written: Promise<void> } | null = null;
+  /** The verdicts this host scored last (scoreRollout), kept so the update need not parse them. */
+  private lastRewards: { file: string; records: RewardRecord[] } | null = null;
+  /**
+   * Results of the updates this host made (by run folder and version), so that the workflow's
+   * request for an update done ahead returns without hashing the version's files again: within the
+   * life of this process nothing can tear them. `written` settles when the version is on disk; an
+   * entry whose write failed is removed, so the update is done again.
+   */
+  private readonly madeUpdates = new Map<string, { recorded: { version: number; metrics: Metrics }; written: Promise<void> }>();
+  private readonly writer: StepWriter;
 
-  /** `budget`: shared with the host's other sessions; else one of `memoryBudgetBytes` (default 2 GiB). */
-  constructor(options: { memoryBudgetBytes?: number; budget?: MemoryBudget }) {
+  /**
+   * `budget`: shared with the host's other sessions; else one of `memoryBudgetBytes` (default 2 GiB).
+   * `writer`: where outputs are written (the compute host passes a BackgroundWriter); default inline.
+   */
+  constructor(options: { memoryBudgetBytes?: number; budget?: MemoryBudget; writer?: StepWriter }) {
     const budget = options.budget ?? new MemoryBudget(options.memoryBudgetBytes ?? 2 ** 31);
     this.resident = new ResidentRuns(budget, 'rl', RunSessions.bytesOf, RunSessions.dispose);
+    this.writer = options.writer ?? new InlineWriter();
   }
 
   /** Resident bytes of a run: weights plus AdamW's two moments, and the reference weights if loaded; float32. */
@@ -136,6 +157,7 @@ export class RunSessions {
       this.resident.keep(runId, session);
       return session;
     }
+    await this.writer.settled(versionDir(runDir, version));
     const state = verifiedStateDir(runDir, version);
     if (!state) return this.rebuild(args, version);
     session ??= await this.newSession(config);
@@ -160,13 +182,14 @@ export class RunSessions {
     } else {
       const at = { ...args, iteration: version };
       const { rolloutFile: file } = await this.rollout(at, () => undefined);
-      if (!readRewards(file) && !scoreAhead(file, this.cachedRollouts(file) ?? undefined)) {
+      await this.writer.settled(file);
+      if (!readRewards(file) && !this.scoreRollout(file)) {
         const records = this.cachedRollouts(file) ?? readRollouts(file);
         const verdicts = await verifyBatch(records.map((r) => ({ id: r.id, verifier: r.verifier, completion: r.completion, gold: r.answer })));
         writeRewards(file, verdicts.map((v) => ({ id: v.id, status: v.status, score: v.score, reason: v.reason })));
       }
       if (config.objective.name === 'spo') await this.spoValues(at, () => undefined);
-      this.writtenUpdates.delete(`${runDir}#${version}`); // written by this process, lost since
+      this.madeUpdates.delete(`${runDir}#${version}`); // written by this process, lost since
       await this.update(at, () => undefined);
     }
     const session = this.resident.get(runId);
@@ -177,6 +200,30 @@ export class RunSessions {
   /** The records of the rollout file this host wrote last, if it is `file` (saves parsing it again). */
   cachedRollouts(file: string): RolloutRecord[] | null {
     return this.lastRollout?.file === file ? this.lastRollout.records : null;
+  }
+
+  /**
+   * Score a rollout on this thread ahead of the score activity (score-ahead.ts), when every case may
+   * be; true when scored (its rewards file is then written, or being written, by the writer).
+   */
+  scoreRollout(file: string): boolean {
+    if (readRewards(file)) return true;
+    const records = verdictsInline(this.cachedRollouts(file) ?? readRollouts(file));
+    if (!records) return false;
+    this.lastRewards = { file, records };
+    // Nobody waits for it: the update reads the verdicts from memory, and a score activity that
+    // looks before it is written scores the rollout again, to the same file.
+    this.writer.submit({ op: 'rewards', path: file, records }).catch(() => {
+      if (this.lastRewards?.records === records) this.lastRewards = null;
+    });
+    return true;
+  }
+
+  /** The verdicts of a rollout file: the ones this host scored last, else its rewards file's (null if none). */
+  private async rewardsOf(file: string): Promise<RewardRecord[] | null> {
+    if (this.lastRewards?.file === file) return this.lastRewards.records;
+    await this.writer.settled(rewardsFileFor(file));
+    return readRewards(file);
   }
 
   /** The run's KL reference (the warm-start weights), resident beside its model and counted in the budget. */
@@ -191,19 +238,18 @@ export class RunSessions {
     return reference;
   }
 
-  private async saveVersion(args: StepArgs, session: Session, version: number, result: Record<string, unknown>): Promise<void> {
+  /** Snapshot the session as weights version `version` now; the promise settles once it is written. */
+  private saveVersion(args: StepArgs, session: Session, version: number, result: Record<string, unknown>): Promise<void> {
     const { config } = args;
-    await writeVersion(args.runDir, version, async (tmp) => {
-      await saveWeights(tmp, session.model, session.optimizer);
-      const state = {
-        version, seed: config.seed, configSha256: configSha(config),
-        // No mutable RNG state to save: every stream is derived from (seed, purpose, iteration).
-        rngStreams: ['init', 'sft', 'data-order#<epoch>', 'rollout#<iteration>', 'spo#<iteration>', 'update#<iteration>'],
-        dataCursor: version * config.rollout.promptsPerIteration,
-        rlSteps: session.rlSteps,
-      };
-      writeFileSync(join(tmp, 'state.json'), JSON.stringify(state, null, 2));
-    }, result);
+    const state = {
+      version, seed: config.seed, configSha256: configSha(config),
+      // No mutable RNG state to save: every stream is derived from (seed, purpose, iteration).
+      rngStreams: ['init', 'sft', 'data-order#<epoch>', 'rollout#<iteration>', 'spo#<iteration>', 'update#<iteration>'],
+      dataCursor: version * config.rollout.promptsPerIteration,
+      rlSteps: session.rlSteps,
+    };
+    const files = { ...serializeWeights(session.model, session.optimizer), 'state.json': JSON.stringify(state, null, 2) };
+    return this.writer.submit({ op: 'version', runDir: args.runDir, version, files, result });
   }
 
   async warmStart(args: Omit<StepArgs, 'iteration'>, progress: Progress): Promise<{ runDir: string; accuracy: number; metrics: Metrics }> {
@@ -258,7 +304,7 @@ export class RunSessions {
     };
     if (config.objective.klCoef > 0) {
       // Before version 0, which marks the warm start done: a run with a version 0 has its reference.
-      await writeAtomicDir(referenceDir(runDir), async (tmp) => { await saveWeights(tmp, session.model); });
+      writeAtomicDirFiles(referenceDir(runDir), serializeWeights(session.model));
     }
     await this.saveVersion({ ...args, iteration: 0 }, session, 0, result);
     session.version = 0;
@@ -266,9 +312,15 @@ export class RunSessions {
     return result;
   }
 
-  async rollout(args: StepArgs, progress: Progress): Promise<{ rolloutFile: string; metrics: Metrics }> {
+  async rollout(args: StepArgs, progress: Progress, { waitForWrite = true }: StepOptions = {}): Promise<{ rolloutFile: string; metrics: Metrics }> {
     const { config, iteration } = args;
     const file = rolloutFile(args.runDir, iteration);
+    const made = this.lastRollout?.file === file ? this.lastRollout : null;
+    if (made) {
+      await made.written;
+      return { rolloutFile: file, metrics: made.metrics };
+    }
+    await this.writer.settled(file);
     const recorded = recordedRollout(args.runDir, iteration);
     if (recorded) return recorded;
 
@@ -291,9 +343,14 @@ export class RunSessions {
       };
     });
     const metrics = rolloutMetrics(records, seconds);
-    writeRollouts(file, records, metrics);
-    this.lastRollout = { file, records };
-    failpoint('rollout:written');
+    const written = this.writer.submit({ op: 'rollouts', path: file, packed: packRollouts(records), metrics });
+    const entry = { file, records, metrics, written };
+    this.lastRollout = entry;
+    // A failed write is forgotten, so asking again redoes the rollout; the caller waiting sees the error.
+    written.catch(() => {
+      if (this.lastRollout === entry) this.lastRollout = null;
+    });
+    if (waitForWrite) await written;
     return { rolloutFile: file, metrics };
   }
 
@@ -309,7 +366,7 @@ export class RunSessions {
     const done = readSpoValues(file);
     if (done) return { valuesFile: file, metrics: spoMetrics(done, NaN) };
 
-    const rewards = readRewards(rollouts);
+    const rewards = await this.rewardsOf(rollouts);
     if (!rewards) throw new DataError(`run ${args.runId}: iteration ${iteration} has no rewards file beside ${rollouts}`);
     const records = this.cachedRollouts(rollouts) ?? readRollouts(rollouts);
     // Groups the update leaves out (a skipped verdict) need no values.
@@ -338,17 +395,21 @@ export class RunSessions {
     return { valuesFile: file, metrics: spoMetrics(out, (performance.now() - started) / 1000) };
   }
 
-  async update(args: StepArgs, progress: Progress): Promise<{ version: number; metrics: Metrics }> {
+  async update(args: StepArgs, progress: Progress, { waitForWrite = true }: StepOptions = {}): Promise<{ version: number; metrics: Metrics }> {
     const { config, iteration, runDir } = args;
     const key = `${runDir}#${iteration}`;
-    const written = this.writtenUpdates.get(key);
-    if (written) return written;
+    const made = this.madeUpdates.get(key);
+    if (made) {
+      await made.written;
+      return made.recorded;
+    }
+    await this.writer.settled(versionDir(runDir, iteration));
     const done = readVersion(runDir, iteration);
     if (done) return done.meta.result as { version: number; metrics: Metrics };
 
     const session = await this.sessionAt(args, iteration - 1);
     const file = rolloutFile(runDir, iteration);
-    const rewards = readRewards(file);
+    const rewards = await this.rewardsOf(file);
     if (!rewards) throw new DataError(`run ${args.runId}: iteration ${iteration} has no rewards file beside ${file}`);
     const records = this.cachedRollouts(file) ?? readRollouts(file);
     const batch = toBatch(records, rewards.map((r) => r.status), config.rollout.groupSize, config.rollout.temperature);
@@ -384,10 +445,16 @@ export class RunSessions {
       failpoint('update:stepped'); // gradients applied in memory, version not yet on disk
       const recorded = { version: iteration, metrics };
       session.rlSteps += result.metrics.steps;
-      await this.saveVersion(args, session, iteration, recorded);
+      const written = this.saveVersion(args, session, iteration, recorded);
       session.version = iteration;
-      this.writtenUpdates.set(key, recorded);
-      if (this.writtenUpdates.size > 64) this.writtenUpdates.delete(this.writtenUpdates.keys().next().value!);
+      const entry = { recorded, written };
+      this.madeUpdates.set(key, entry);
+      if (this.madeUpdates.size > 64) this.madeUpdates.delete(this.madeUpdates.keys().next().value!);
+      // A failed write is forgotten, so asking again redoes the update; the caller waiting sees the error.
+      written.catch(() => {
+        if (this.madeUpdates.get(key) === entry) this.madeUpdates.delete(key);
+      });
+      if (waitForWrite) await written;
       return recorded;
     } catch (err) {
       // The resident weights may be half-updated: forget them so the retry reloads version i-1.

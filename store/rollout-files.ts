@@ -48,6 +48,58 @@ export function writeRollouts(path: string, records: RolloutRecord[], metrics: R
   writeFileAtomic(path, text, { durable: false });
 }
 
+/**
+ * Rollout records packed for a writer thread: every number in one Float64Array, which moves to the
+ * other thread without a copy, and the strings as they are. Turning 1024 demo records into JSON
+ * costs the compute host ~2 ms an iteration (formatting doubles); packing and posting them costs a
+ * fraction of that. Doubles hold token ids, groups and log-probs exactly, so `unpackRollouts` gives
+ * back equal records and the file is byte for byte what `writeRollouts` would write.
+ */
+export interface PackedRollouts {
+  /** Per record: id, promptId, prompt, answer, verifier, completion. */
+  strings: string[];
+  /** Per record: group, finished (0/1), the four array lengths, then promptTokens, tokens, logprobs, entropies. */
+  numbers: Float64Array;
+}
+
+const STRING_FIELDS = 6;
+
+export function packRollouts(records: RolloutRecord[]): PackedRollouts {
+  let size = 0;
+  for (const r of records) size += 6 + r.promptTokens.length + r.tokens.length + r.logprobs.length + r.entropies.length;
+  const numbers = new Float64Array(size);
+  const strings: string[] = [];
+  let at = 0;
+  for (const r of records) {
+    strings.push(r.id, r.promptId, r.prompt, r.answer, r.verifier, r.completion);
+    numbers[at++] = r.group;
+    numbers[at++] = r.finished ? 1 : 0;
+    for (const list of [r.promptTokens, r.tokens, r.logprobs, r.entropies]) numbers[at++] = list.length;
+    for (const list of [r.promptTokens, r.tokens, r.logprobs, r.entropies]) {
+      numbers.set(list, at);
+      at += list.length;
+    }
+  }
+  return { strings, numbers };
+}
+
+export function unpackRollouts({ strings, numbers }: PackedRollouts): RolloutRecord[] {
+  const records: RolloutRecord[] = [];
+  let at = 0;
+  for (let k = 0; k < strings.length; k += STRING_FIELDS) {
+    const group = numbers[at++];
+    const finished = numbers[at++] === 1;
+    const lengths = [numbers[at++], numbers[at++], numbers[at++], numbers[at++]];
+    const [promptTokens, tokens, logprobs, entropies] = lengths.map((n) => Array.from(numbers.subarray(at, (at += n))));
+    // The keys in the order the compute host creates them (engine/run-sessions.ts), which JSON keeps.
+    records.push({
+      id: strings[k], promptId: strings[k + 1], group, prompt: strings[k + 2], answer: strings[k + 3], verifier: strings[k + 4],
+      completion: strings[k + 5], promptTokens, tokens, logprobs, entropies, finished,
+    });
+  }
+  return records;
+}
+
 /** The recorded metrics of a complete rollout file; null when it is missing, torn, or unrecorded. */
 export function readRolloutMetrics(path: string): Record<string, number> | null {
   try {

@@ -64,7 +64,7 @@ describe('an RL run on a Llama-style checkpoint', () => {
     expect(warm.metrics['sft/loss']).toBeGreaterThan(0);
     for (const iteration of [1, 2]) {
       const { rolloutFile: file } = await sessions.rollout({ ...args, iteration }, noProgress);
-      expect(scoreAhead(file)).toBe(true);
+      expect(scoreAhead(file)).toBeTruthy();
       const update = await sessions.update({ ...args, iteration }, noProgress);
       expect(update.metrics['update/steps']).toBe(1);
       expect(Number.isFinite(update.metrics['update/loss'])).toBe(true);

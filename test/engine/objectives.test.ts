@@ -33,7 +33,7 @@ describe('objectives in the compute host', () => {
     const args = { runId: 'spo', config, runDir, iteration: 1 };
     await sessions.warmStart(args, noProgress);
     const rollout = await sessions.rollout(args, noProgress);
-    expect(scoreAhead(rollout.rolloutFile)).toBe(true); // the task's own verifier, as the score activity runs it
+    expect(scoreAhead(rollout.rolloutFile)).toBeTruthy(); // the task's own verifier, as the score activity runs it
     await expect(sessions.update(args, noProgress)).rejects.toThrow(/no SPO values file/);
 
     const first = await sessions.spoValues(args, noProgress);
@@ -79,7 +79,7 @@ describe('objectives in the compute host', () => {
     const lrs: number[] = [];
     for (const iteration of [1, 2]) {
       const rollout = await sessions.rollout({ ...base, iteration }, noProgress);
-      expect(scoreAhead(rollout.rolloutFile)).toBe(true);
+      expect(scoreAhead(rollout.rolloutFile)).toBeTruthy();
       const update = await sessions.update({ ...base, iteration }, noProgress);
       expect(update.metrics['update/steps']).toBe(2); // with KL no group is dropped
       expect(update.metrics['update/kl']).toBeGreaterThanOrEqual(0);
@@ -96,7 +96,7 @@ describe('objectives in the compute host', () => {
     // Evicted and reloaded (a new worker): the reference comes back from disk and the schedule from state.json.
     const fresh = new RunSessions({ memoryBudgetBytes: 2 ** 30 });
     const rollout = await fresh.rollout({ ...base, iteration: 3 }, noProgress);
-    expect(scoreAhead(rollout.rolloutFile)).toBe(true);
+    expect(scoreAhead(rollout.rolloutFile)).toBeTruthy();
     const third = await fresh.update({ ...base, iteration: 3 }, noProgress);
     expect(stateOf(runDir, 3).rlSteps).toBe(6);
     expect(third.metrics['update/lr']).toBeLessThan(lrs[1]);
@@ -108,7 +108,7 @@ describe('run-ahead', () => {
   it('plans SPO\'s values step between score and update, for objective spo only', () => {
     const spo = learningTinyConfig({ experiment: 'ahead-spo', objective: { name: 'spo' }, run: { iterations: 4, evalEvery: 2 } });
     const show = (op: string, i: number) => stepsAfter(op, i, spo).map((s) => `${s.op}${s.iteration}`).join(' ');
-    expect(show('warmStart', 0)).toBe('rollout1 score1 spoValues1 update1 rollout2 score2 spoValues2 update2');
+    expect(show('warmStart', 0)).toBe('rollout1 score1 spoValues1 update1 rollout2 score2 spoValues2 update2 evaluate2');
     expect(show('rollout', 3)).toBe('score3 spoValues3 update3 rollout4 score4 spoValues4 update4 evaluate4');
     expect(show('spoValues', 4)).toBe('update4 evaluate4');
     expect(show('update', 3)).toBe('rollout4 score4 spoValues4 update4 evaluate4');

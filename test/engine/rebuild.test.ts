@@ -29,7 +29,7 @@ describe('rebuilding lost weight versions', () => {
     await sessions.warmStart(args, noProgress);
     for (let i = 1; i <= 3; i++) {
       const { rolloutFile: file } = await sessions.rollout({ ...args, iteration: i }, noProgress);
-      expect(scoreAhead(file)).toBe(true);
+      expect(scoreAhead(file)).toBeTruthy();
       await sessions.update({ ...args, iteration: i }, noProgress);
       original.set(i, weights(runDir, i));
     }

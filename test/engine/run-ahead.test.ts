@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BackgroundWriter, InlineWriter } from '../../engine/background-writer.js';
 import { HostQueue, planAhead, stepsAfter } from '../../engine/run-ahead.js';
 import { RunSessions } from '../../engine/run-sessions.js';
 import { readRewards, rolloutFile } from '../../store/rollout-files.js';
@@ -20,12 +21,12 @@ describe('stepsAfter', () => {
   const config = learningTinyConfig({ experiment: 'ahead', run: { iterations: 4, evalEvery: 2 } });
   const show = (op: string, i: number) => stepsAfter(op, i, config).map((s) => `${s.op}${s.iteration}`).join(' ');
 
-  it('plans the rest of the iteration and the next two up to the second one\'s update, evaluating when due, never past the last iteration', () => {
-    expect(show('warmStart', 0)).toBe('rollout1 score1 update1 rollout2 score2 update2');
+  it('plans the rest of the iteration and the next two up to the second one\'s update (and its evaluation if due), evaluating when due, never past the last iteration', () => {
+    expect(show('warmStart', 0)).toBe('rollout1 score1 update1 rollout2 score2 update2 evaluate2');
     expect(show('rollout', 1)).toBe('score1 update1 rollout2 score2 update2 evaluate2 rollout3 score3 update3');
     expect(show('update', 1)).toBe('rollout2 score2 update2 evaluate2 rollout3 score3 update3');
-    expect(show('update', 2)).toBe('evaluate2 rollout3 score3 update3 rollout4 score4 update4');
-    expect(show('evaluate', 2)).toBe('rollout3 score3 update3 rollout4 score4 update4');
+    expect(show('update', 2)).toBe('evaluate2 rollout3 score3 update3 rollout4 score4 update4 evaluate4');
+    expect(show('evaluate', 2)).toBe('rollout3 score3 update3 rollout4 score4 update4 evaluate4');
     expect(show('rollout', 3)).toBe('score3 update3 rollout4 score4 update4 evaluate4');
     expect(show('update', 4)).toBe('evaluate4');
     expect(show('release', 4)).toBe('');
@@ -65,7 +66,7 @@ describe('planAhead', () => {
       spoValues: async () => undefined,
       update: async (a: { iteration: number }) => { calls.push(`update${a.iteration}`); },
       evaluate: async () => undefined,
-      cachedRollouts: () => null,
+      scoreRollout: () => false,
       isResident: () => resident,
     };
     const queue = new HostQueue();
@@ -87,9 +88,13 @@ describe('run-ahead with the real RunSessions', () => {
 
   const config = learningTinyConfig({ experiment: 'ahead', run: { iterations: 3, evalEvery: 2, checkpointEvery: 3 } });
 
-  /** The workflow's sequence of requests for the whole run; planAhead after each when `ahead`. */
+  /**
+   * The workflow's sequence of requests for the whole run; planAhead after each when `ahead`, with
+   * the outputs written on a writer thread as in the compute host.
+   */
   async function serveRun(ahead: boolean): Promise<{ runDir: string; found: string[] }> {
-    const sessions = new RunSessions({ memoryBudgetBytes: 2 ** 30 });
+    const writer = ahead ? new BackgroundWriter() : new InlineWriter();
+    const sessions = new RunSessions({ memoryBudgetBytes: 2 ** 30, writer });
     const queue = new HostQueue();
     const runDir = join(tempStateDir(`ahead-${ahead}`), 'run');
     const args = { runId: 'r', config, runDir };
@@ -97,6 +102,8 @@ describe('run-ahead with the real RunSessions', () => {
     const request = async <T,>(op: string, iteration: number, serve: () => Promise<T> | T): Promise<T> => {
       // What the host finds already done when the workflow's request arrives.
       await queue.idle();
+      await writer.settled(rolloutFile(runDir, iteration));
+      await writer.settled(versionDir(runDir, iteration));
       if (op === 'rollout' && existsSync(rolloutFile(runDir, iteration))) found.push(`rollout${iteration}`);
       if (op === 'score' && readRewards(rolloutFile(runDir, iteration))) found.push(`score${iteration}`);
       if (op === 'update' && readVersion(runDir, iteration)) found.push(`update${iteration}`);
@@ -108,11 +115,12 @@ describe('run-ahead with the real RunSessions', () => {
     for (let i = 1; i <= config.run.iterations; i++) {
       const at = { ...args, iteration: i };
       const rollout = await request('rollout', i, () => sessions.rollout(at, noProgress));
-      await request('score', i, () => expect(scoreAhead(rollout.rolloutFile)).toBe(true));
+      await request('score', i, () => expect(scoreAhead(rollout.rolloutFile)).toBeTruthy());
       await request('update', i, () => sessions.update(at, noProgress));
       if (i % config.run.evalEvery === 0 || i === config.run.iterations) await request('evaluate', i, () => sessions.evaluate(at));
     }
     await queue.idle();
+    await writer.close();
     return { runDir, found };
   }
 

@@ -28,7 +28,7 @@ describe('RunSessions', () => {
     const args = { runId: 'r', config, runDir };
     await sessions.warmStart(args, noProgress);
     const rollout = await sessions.rollout({ ...args, iteration: 1 }, noProgress);
-    expect(scoreAhead(rollout.rolloutFile)).toBe(true); // the task's own verifier, as the score activity runs it
+    expect(scoreAhead(rollout.rolloutFile)).toBeTruthy(); // the task's own verifier, as the score activity runs it
     const first = await sessions.update({ ...args, iteration: 1 }, noProgress);
     expect(first.metrics['update/steps']).toBeGreaterThan(0);
     const optimizerStep = () => (JSON.parse(readFileSync(join(versionDir(runDir, 1), 'weights.json'), 'utf8')) as { optimizer: { step: number } }).optimizer.step;
@@ -63,7 +63,7 @@ describe('RunSessions', () => {
 
     // Run a continues after eviction: reloaded from versions/0 it behaves as if it had stayed.
     const rolloutA = await one.rollout({ ...a, iteration: 1 }, noProgress);
-    expect(scoreAhead(rolloutA.rolloutFile)).toBe(true);
+    expect(scoreAhead(rolloutA.rolloutFile)).toBeTruthy();
     await one.update({ ...a, iteration: 1 }, noProgress);
     expect(one.residentRuns()).toEqual(['a']);
 
@@ -72,7 +72,7 @@ describe('RunSessions', () => {
     await reference.warmStart(ref, noProgress);
     const rolloutRef = await reference.rollout({ ...ref, iteration: 1 }, noProgress);
     expect(readFileSync(rolloutRef.rolloutFile, 'utf8')).toBe(readFileSync(rolloutA.rolloutFile, 'utf8'));
-    expect(scoreAhead(rolloutRef.rolloutFile)).toBe(true);
+    expect(scoreAhead(rolloutRef.rolloutFile)).toBeTruthy();
     await reference.update({ ...ref, iteration: 1 }, noProgress);
     expect(weightsBytes(ref.runDir, 1).equals(weightsBytes(a.runDir, 1))).toBe(true);
     expect(readVersion(a.runDir, 1)).not.toBeNull();

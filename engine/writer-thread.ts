@@ -1,0 +1,14 @@
+/** Entry of the compute host's writer thread (background-writer.ts): one write job at a time, in order. */
+import { parentPort } from 'node:worker_threads';
+import { runWriteJob, type WriteJob } from '../store/write-jobs.js';
+
+const port = parentPort!;
+port.on('message', ({ id, job }: { id: number; job: WriteJob }) => {
+  try {
+    runWriteJob(job);
+    port.postMessage({ id });
+  } catch (err) {
+    const e = err as Error;
+    port.postMessage({ id, error: { message: e.message, name: e.name || 'Error' } });
+  }
+});
