@@ -6,6 +6,7 @@ import {
   getPolicyLoss,
   getPreferenceLoss,
   k3,
+  klRefPolicyFromLogits,
   POLICY_LOSS_NAMES,
   POLICY_LOSSES,
   PREFERENCE_LOSS_NAMES,
@@ -68,6 +69,32 @@ describe('token statistics from logits', () => {
     const v = tf.tidy(() => Array.from(k3(t2([[-1, 0, -1e4]]), t2([[-0.5, -2, 0]])).dataSync()));
     expectClose(v.slice(0, 2), [Math.exp(0.5) - 1.5, Math.exp(-2) + 1], 1e-6);
     expect(Number.isFinite(v[2])).toBe(true);
+  });
+});
+
+describe('full-vocabulary KL(π_ref ‖ πθ) from logits', () => {
+  it('value and gradient (softmax(z) − π_ref, one op) equal the taped formula Σ π_ref (log π_ref − log πθ)', () => {
+    const r = rng(11);
+    const z = Array.from({ length: 2 }, () => randMat(r, 3, 6, -5, 5)); // [2, 3, 6]
+    const ref = Array.from({ length: 2 }, () => randMat(r, 3, 6, -5, 5));
+    const w = randMat(r, 2, 3, -1, 1);
+    const taped = (x: tf.Tensor3D, refT: tf.Tensor3D) => {
+      const lpRef = tf.logSoftmax(refT, -1);
+      return tf.sum(tf.mul(tf.exp(lpRef), tf.sub(lpRef, tf.logSoftmax(x, -1))), -1) as tf.Tensor2D;
+    };
+    const run = (kl: typeof taped) =>
+      tf.tidy(() => {
+        const refT = tf.tensor3d(ref);
+        const f = (x: tf.Tensor) => tf.sum(tf.mul(kl(x as tf.Tensor3D, refT), t2(w))) as tf.Scalar;
+        const { value, grad } = tf.valueAndGrad(f)(tf.tensor3d(z));
+        return { kl: Array.from(kl(tf.tensor3d(z), refT).dataSync()), value: value.dataSync()[0], grad: Array.from(grad.dataSync()) };
+      });
+    const fused = run(klRefPolicyFromLogits);
+    const plain = run(taped);
+    expect(fused.kl.every((v) => v >= -1e-6)).toBe(true);
+    expectClose(fused.kl, plain.kl, 1e-6, 1e-6);
+    expectClose([fused.value], [plain.value], 1e-6, 1e-6);
+    expectClose(fused.grad, plain.grad, 1e-6, 1e-5);
   });
 });
 
