@@ -2,7 +2,8 @@
  * Benchmark of the objectives in losses/: the cost of each objective on the same batch, as a ratio
  * to its family's baseline (plain GRPO for the policy family, plain DPO for the preference family),
  * measured side by side in one run: warm-up, then repetitions interleaved round-robin across
- * variants (so drift hits all alike), median and minimum per variant. Two levels, two tables:
+ * variants (so drift hits all alike; each round starts one variant later, so none always runs first),
+ * median and minimum per variant. Two levels, two tables:
  *
  *  - loss level (`losses/<backend>/<family>/…`): only the loss, forward + backward, on precomputed
  *    per-token inputs (log-probs, entropies, KL, masks, scores, token rewards). The gradient is
@@ -101,7 +102,10 @@ export interface BenchLossesOptions {
   levels?: Level[];
   /** Step-level batch shapes. Default both. */
   stepShapes?: StepShape[];
-  /** Step level: interleaved samples per shape (default demo 15, long 7, after 3 and 1 warm-up rounds). */
+  /**
+   * Step level: interleaved samples per table. Default: as many as fit in 20 s at the warm-up
+   * rounds' pace (3 rounds for demo, 2 for long), at least 7 and at most 41.
+   */
   stepReps?: number;
 }
 
@@ -146,18 +150,28 @@ interface Timing {
   min: number;
 }
 
-/** Median and minimum per-step time of each case; every sample times `inner` consecutive steps. */
-function timeCases(cases: Case[], warmup: number, reps: number, inner: number): Map<string, Timing> {
+/**
+ * Median and minimum per-step time of each case; every sample times `inner` consecutive steps.
+ * Each round starts one case later (rotation), so no case always runs first after the others.
+ * `reps` is a count, or a time budget: as many rounds as fit in `ms` at the warm-up rounds' pace,
+ * clamped to [min, max].
+ */
+function timeCases(cases: Case[], warmup: number, reps: number | { ms: number; min: number; max: number }, inner: number): { times: Map<string, Timing>; reps: number } {
+  const t0 = performance.now();
   for (let i = 0; i < warmup; i++) for (const c of cases) for (let j = 0; j < inner; j++) c.step();
+  const round = (performance.now() - t0) / Math.max(warmup, 1);
+  const n = typeof reps === 'number' ? reps : Math.min(reps.max, Math.max(reps.min, Math.round(reps.ms / round)));
   const times = new Map<string, number[]>(cases.map((c) => [c.name, []]));
-  for (let i = 0; i < reps; i++) {
-    for (const c of cases) {
-      const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < cases.length; k++) {
+      const c = cases[(i + k) % cases.length];
+      const t1 = performance.now();
       for (let j = 0; j < inner; j++) c.step();
-      times.get(c.name)!.push((performance.now() - t0) / inner);
+      times.get(c.name)!.push((performance.now() - t1) / inner);
     }
   }
-  return new Map([...times].map(([k, v]) => [k, { median: median(v), min: Math.min(...v) }]));
+  // in the cases' order (the baseline first)
+  return { times: new Map(cases.map((c) => [c.name, { median: median(times.get(c.name)!), min: Math.min(...times.get(c.name)!) }])), reps: n };
 }
 
 function policyCase(name: string, fn: PolicyLossFn, inputs: PolicyLossInputs, params: PolicyLossParams): Case {
@@ -289,7 +303,7 @@ function benchOnBackend(backend: string, opts: BenchLossesOptions): BenchRow[] {
     ];
     const dapoName = 'DAPO (ppo-clip, token-mean, clip-higher)';
     const ownBase = { 'forking tokens (ρ 0.2, DAPO)': dapoName, 'SPO (prob mask 0.9, whitening)': 'PPO (token-mean, ε 0.2)' };
-    emit(timeCases(policyCases, warmup, reps, 2), 'GRPO (ppo-clip, seq-mean)', 'policy', `[${B}, ${T}]`, ownBase);
+    emit(timeCases(policyCases, warmup, reps, 2).times, 'GRPO (ppo-clip, seq-mean)', 'policy', `[${B}, ${T}]`, ownBase);
   }
 
   function benchPreference(): void {
@@ -338,7 +352,7 @@ function benchOnBackend(backend: string, opts: BenchLossesOptions): BenchRow[] {
       ]),
       preferenceCase('T-REG', tReg, withAll, { beta: 0.1, tregAlpha: 0.5 }),
     ];
-    emit(timeCases(prefCases, warmup, reps, 20), 'DPO', 'preference', `${P} pairs × [${T}]`);
+    emit(timeCases(prefCases, warmup, reps, 20).times, 'DPO', 'preference', `${P} pairs × [${T}]`);
   }
 }
 
@@ -357,13 +371,14 @@ interface ShapeSpec {
   /** Response length range of the `long` shape (tokens, EOS included); none: the task's own. */
   responseLen?: [number, number];
   warmup: number;
-  reps: number;
 }
+
+const STEP_BUDGET = { ms: 20_000, min: 7, max: 41 };
 
 const SHAPES: Record<StepShape, ShapeSpec> = {
   // The preference optimizer's default batch; 16 of the RL demo's 128 prompts per iteration.
-  demo: { maxSeqLen: 16, pairs: 64, prompts: 16, warmup: 3, reps: 15 },
-  long: { maxSeqLen: 160, pairs: 16, prompts: 4, responseLen: [32, 128], warmup: 1, reps: 7 },
+  demo: { maxSeqLen: 16, pairs: 64, prompts: 16, warmup: 3 },
+  long: { maxSeqLen: 160, pairs: 16, prompts: 4, responseLen: [32, 128], warmup: 2 },
 };
 const GROUP = 8;
 
@@ -390,7 +405,7 @@ function gradStep(loss: () => tf.Scalar, vars: tf.Variable[]): void {
 
 async function benchSteps(backend: string, shapeName: StepShape, opts: BenchLossesOptions): Promise<BenchRow[]> {
   const shape = SHAPES[shapeName];
-  const reps = opts.stepReps ?? shape.reps;
+  const reps = opts.stepReps ?? STEP_BUDGET;
   const tok = new CharTokenizer();
   const policy = await demoModel(shape.maxSeqLen, 1);
   const reference = await demoModel(shape.maxSeqLen, 2);
@@ -402,11 +417,13 @@ async function benchSteps(backend: string, shapeName: StepShape, opts: BenchLoss
     const families = opts.families ?? ['policy', 'preference'];
     if (families.includes('policy')) {
       const { cases, about } = policyStepCases();
-      rows.push(...tableRows(timeCases(cases, shape.warmup, reps, 1), { prefix: `${prefix}/policy`, suffix: 'step', baseline: 'GRPO (ppo-clip, seq-mean)', level: STEP_LEVEL, about: `${about}, ${model}, ${backend} backend`, reps }));
+      const t = timeCases(cases, shape.warmup, reps, 1);
+      rows.push(...tableRows(t.times, { prefix: `${prefix}/policy`, suffix: 'step', baseline: 'GRPO (ppo-clip, seq-mean)', level: STEP_LEVEL, about: `${about}, ${model}, ${backend} backend`, reps: t.reps }));
     }
     if (families.includes('preference')) {
       const { cases, about } = await preferenceStepCases();
-      rows.push(...tableRows(timeCases(cases, shape.warmup, reps, 1), { prefix: `${prefix}/preference`, suffix: 'step', baseline: 'DPO', level: STEP_LEVEL, about: `${about}, ${model}, ${backend} backend`, reps }));
+      const t = timeCases(cases, shape.warmup, reps, 1);
+      rows.push(...tableRows(t.times, { prefix: `${prefix}/preference`, suffix: 'step', baseline: 'DPO', level: STEP_LEVEL, about: `${about}, ${model}, ${backend} backend`, reps: t.reps }));
     }
     return rows;
   } finally {
