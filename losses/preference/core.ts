@@ -71,6 +71,38 @@ export function sigmoidPairLoss(h: tf.Tensor1D, labelSmoothing = 0): tf.Tensor1D
   return tf.add(tf.mul(main, 1 - labelSmoothing), tf.mul(tf.softplus(h), labelSmoothing)) as tf.Tensor1D;
 }
 
+/**
+ * mean_b[ core_ε(h_b) + c_b x_b ] from out = [h] or [h; x] ([1 or 2, B]): core_ε the sigmoid pair loss
+ * above, c = 1 (`plain`: SparsePO's L1 row) or the detached pair weight sg[σ(−h)] (`pair-weight`:
+ * T-REG's regulariser), as one recorded op. c is made in its forward, so no gradient flows through
+ * it, and so is the gradient w.r.t. out, the constant [core'_ε(h); c] / B with
+ * core'_ε(h) = −(1−ε) σ(−h) + ε σ(h): the taped tail's ~20 small kernels (each saving copies) become
+ * ~10 untaped ones and one product in the backward. Same values and gradients as the taped tail.
+ */
+export function sigmoidPairTail(out: tf.Tensor2D, labelSmoothing: number, second: 'plain' | 'pair-weight' = 'plain'): tf.Scalar {
+  const eps = labelSmoothing;
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [o, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const [h, x] = outRowsUntaped(o);
+    const sigNeg = tf.sigmoid(tf.neg(h)); // σ(−h)
+    const dCore = eps === 0 ? tf.neg(sigNeg) : tf.add(tf.mul(sigNeg, -(1 - eps)), tf.mul(tf.sigmoid(h), eps));
+    const core = sigmoidPairLoss(h, eps);
+    const c = second === 'pair-weight' ? sigNeg : undefined;
+    const total = x ? tf.add(core, c ? tf.mul(c, x) : x) : core;
+    const slope = x ? tf.stack([dCore, c ?? tf.onesLike(x)]) : tf.reshape(dCore, [1, -1]);
+    save([tf.div(slope, o.shape[1])]);
+    return { value: tf.mean(total) as tf.Scalar, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, saved[0])] };
+  });
+  return op(out) as tf.Scalar;
+}
+
+/** The rows of a [1 or 2, B] tensor (inside a recorded op's forward, where nothing is taped). */
+function outRowsUntaped(o: tf.Tensor2D): [tf.Tensor1D, tf.Tensor1D | undefined] {
+  if (o.shape[0] === 1) return [tf.reshape(o, [-1]) as tf.Tensor1D, undefined];
+  const [h, x] = tf.unstack(o) as tf.Tensor1D[];
+  return [h, x];
+}
+
 /** `sigmoidPairLoss` of one pair on the host (metrics). */
 export function sigmoidPairLossValue(h: number, labelSmoothing = 0): number {
   const softplus = (z: number) => Math.max(z, 0) + Math.log1p(Math.exp(-Math.abs(z)));

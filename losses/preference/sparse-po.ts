@@ -42,8 +42,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PreferenceLossFn, PreferenceLossInputs } from '../types.js';
 import { readAndDispose, readsAreFree } from '../tensor-utils.js';
-import { outRows, weightedRowSums, type WeightedRow } from '../row-sums.js';
-import { checkPreferenceInputs, logRatioRow, sideRow, meanOf, pairMetrics, scaled, sigmoidPairLoss } from './core.js';
+import { weightedRowSums, type WeightedRow } from '../row-sums.js';
+import { checkPreferenceInputs, logRatioRow, sideRow, meanOf, pairMetrics, scaled, sigmoidPairTail } from './core.js';
 
 /**
  * Fraction of valid tokens (both responses) whose reward mask is > 0 (1 without masks), as [valid,
@@ -108,9 +108,7 @@ export const sparsePo: PreferenceLossFn = (inputs, params) => {
     const metricsOf = (S: tf.Tensor2D) => [tf.concat([tf.reshape(S, [-1]), maskDensityCounts(inputs)])];
     const { out, detached } = weightedRowSums(rows, hasL1 ? [hCoef, l1Coef] : [hCoef], params.skipMetrics ? undefined : metricsOf);
     metricsT = detached?.[0];
-    const [h, l1] = outRows(out);
-    const core = sigmoidPairLoss(h, params.labelSmoothing ?? 0);
-    return tf.mean(l1 ? tf.add(core, l1) : core) as tf.Scalar;
+    return sigmoidPairTail(out, params.labelSmoothing ?? 0); // mean(core(h) + l1)
   });
   if (!metricsT) return { loss, metrics: {} };
   const flat = readAndDispose(metricsT);

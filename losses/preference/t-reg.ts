@@ -40,8 +40,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PreferenceLossFn } from '../types.js';
 import { LossInputError } from '../errors.js';
-import { outRows, weightedRowSums, type WeightedRow } from '../row-sums.js';
-import { checkPreferenceInputs, logRatioRow, sideRow, meanOf, pairMetrics, readRows, scaled, sigmoidPairLoss, sigmoidPairLossValue } from './core.js';
+import { weightedRowSums, type WeightedRow } from '../row-sums.js';
+import { checkPreferenceInputs, logRatioRow, sideRow, meanOf, pairMetrics, readRows, scaled, sigmoidPairLossValue, sigmoidPairTail } from './core.js';
 
 /**
  * r̂_t = σ(lpBetter − lpWorse) − 0.5
@@ -65,19 +65,10 @@ export const tReg: PreferenceLossFn = (inputs, params) => {
     // Rows per side: R = Σ w (lp − ref) (the DPO reward / β) and G = Σ w r̂ lp (−L_REG / β), one fused op.
     const rows: WeightedRow[] = [];
     for (const side of [inputs.chosen, inputs.rejected]) rows.push(logRatioRow(side), sideRow(side, side.logp, { extra: [side.tokenRewards] }));
-    // h = β (R_w − R_l);  α (L_REG(y_w) + L_REG(y_l)) = −αβ (G_w + G_l);  w = sg[σ(−h)] is made inside
-    // the op's forward (no gradient can flow through it); the metrics come from S alone
-    const { out, detached } = weightedRowSums(rows, [[beta, 0, -beta, 0], [0, -alpha * beta, 0, -alpha * beta]], (S, o) => [
-      tf.sigmoid(tf.neg(outRows(o)[0])),
-      ...(params.skipMetrics ? [] : [S]),
-    ]);
-    const [pairWeight, metricsT] = detached!;
-    sums = metricsT as tf.Tensor2D | undefined;
-    const [h, alphaReg] = outRows(out);
-    const dpoLoss = sigmoidPairLoss(h, params.labelSmoothing ?? 0);
-    const total = tf.mean(tf.add(dpoLoss, tf.mul(pairWeight, alphaReg))) as tf.Scalar;
-    pairWeight.dispose(); // the multiply saved its own copy for the backward
-    return total;
+    // h = β (R_w − R_l);  α (L_REG(y_w) + L_REG(y_l)) = −αβ (G_w + G_l); the metrics come from S alone
+    const { out, detached } = weightedRowSums(rows, [[beta, 0, -beta, 0], [0, -alpha * beta, 0, -alpha * beta]], params.skipMetrics ? undefined : (S) => [S]);
+    sums = detached?.[0] as tf.Tensor2D | undefined;
+    return sigmoidPairTail(out, params.labelSmoothing ?? 0, 'pair-weight');
   });
   if (!sums) return { loss, metrics: {} };
   const [sw, gw, sl, gl] = readRows(sums);

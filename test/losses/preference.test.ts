@@ -203,6 +203,16 @@ describe('T-REG (§3)', () => {
     const expected = rW.map((r) => -0.1 * w - 0.5 * w * 0.1 * r);
     expectClose(g, expected, 2e-5);
   });
+  it('label smoothing ε smooths the DPO part only: loss = DPO_ε + α w L_REG, gradient −β((1−ε)σ(−h) − εσ(h)) − α w β r̂', () => {
+    const eps = 0.1;
+    const w = 0.457602; // σ(−h), h = 0.17: ε does not change the pair weight
+    const loss = lossOf(tReg, mk, { beta: 0.1, tregAlpha: 0.5, labelSmoothing: eps });
+    expect(loss).toBeCloseTo(lossOf(dpo, () => pair(), { beta: 0.1, labelSmoothing: eps }) + 0.5 * w * 0.046869, 5);
+    const g = tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => tReg({ ...mk(), chosen: { ...mk().chosen, logp: x as tf.Tensor2D } }, { beta: 0.1, tregAlpha: 0.5, labelSmoothing: eps }).loss)(t2([polW])).dataSync()));
+    const rW = [0.2311, -0.025, 0.2311, -0.3808];
+    const dCore = -(1 - eps) * w + eps * (1 - w);
+    expectClose(g, rW.map((r) => 0.1 * dCore - 0.5 * w * 0.1 * r), 2e-5);
+  });
 });
 
 describe('gradients agree with central finite differences', () => {
@@ -225,6 +235,7 @@ describe('gradients agree with central finite differences', () => {
     ['token-weighted-dpo', (x) => tokenWeightedDpo(inputsFor(x, { tokenWeights: t2(weights) }), { beta: 0.5, skipMetrics: true }).loss],
     ['critical-token-dpo (both)', (x) => criticalTokenDpo(inputsFor(x, { criticalScores: t2(scoresS) }, { criticalScores: t2(scoresS) }), { beta: 0.5, criticalSide: 'both', skipMetrics: true }).loss],
     ['sparse-po (masks, kl, L1)', (x) => sparsePo(inputsFor(x, { sparseMaskReward: t2(weights), kl: tf.square(tf.sub(x, t2(ref.w))) as tf.Tensor2D }, { sparseMaskReward: t2(scoresS), kl: t2(weights) }), { beta: 0.5, sparseL1Reward: 0.01, skipMetrics: true }).loss],
+    ['sparse-po (label smoothing, L1 on a mask made from x)', (x) => sparsePo(inputsFor(x, { sparseMaskReward: tf.sigmoid(x) as tf.Tensor2D, kl: t2(weights) }, { sparseMaskReward: t2(scoresS) }), { beta: 0.5, labelSmoothing: 0.2, sparseL1Reward: 0.05, sparseL1Kl: 0.02, skipMetrics: true }).loss],
   ];
   for (const [name, f] of cases) {
     it(name, () => {
