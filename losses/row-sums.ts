@@ -31,9 +31,8 @@
  * free, and its elementwise kernels cost ~40-100 µs on [32, 256] against ~10 µs for a JS loop);
  * elsewhere tensor ops. Accumulation is in float64 on the host, float32 in tensor ops.
  *
- * `detached` computes constants from the sums inside the forward (metrics, T-REG's stop-gradient
- * pair weight): made with the tape off, so no gradient can flow through them; they are kept for the
- * caller to use and dispose.
+ * `detached` computes constants from the sums inside the forward (the metrics): made with the tape
+ * off, so no gradient can flow through them; they are kept for the caller to use and dispose.
  *
  * Limits: first-order gradients only (the backward is not itself differentiable); every input must
  * be finite (a weight of 0 times an Inf value is NaN); at least one non-abs row.

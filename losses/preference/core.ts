@@ -1,7 +1,8 @@
 /**
  * Shared pieces of the preference family: input checks, the weighted log-ratio row every objective
- * sums (through the fused `weightedRowSums`), the sigmoid (label-smoothed) pair loss and the pair
- * metrics, read on the host from the sums. Internal to losses/.
+ * sums (through the fused `weightedRowSums`), the sigmoid (label-smoothed) pair loss, its fused
+ * per-pair tail (`sigmoidPairTail`, SparsePO and T-REG) and the pair metrics, read on the host from
+ * the sums. Internal to losses/.
  *
  * Shapes: every per-token tensor is [B, T] (B pairs, T padded response length); per-pair values [B].
  */
