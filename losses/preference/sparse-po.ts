@@ -27,17 +27,23 @@
  * Shapes: every per-token input [B, T]; loss scalar. Metrics: pair metrics, `u`, `d`, `l1`,
  * `maskDensity` (fraction of valid tokens with m^u > 0).
  *
- * Cost (bench/losses.ts, 32 pairs × 256 tokens, gradients to both responses' log-probs and KL):
- * all per-token sums are one fused op (row-sums.ts), ~0.35-0.38 ms on wasm against DPO's
- * ~0.13-0.16 ms through the same op, so ~2.4-2.7× DPO, short of the 1.15× target. The reason
- * is the work the objective adds, not overhead around it: the wasm time here is ~4.7 µs per kernel,
- * and a step takes 63 kernels against DPO's 29, 30 of them on [B, T]-sized data against 9.
- * Per response the extra work is a second differentiable input (KL) and a mask: the mask
- * product and its sum (2 kernels), the L1 rows (abs, 2), a gradient for the KL (a copy of the
- * log-prob one, 2), the metrics (`maskDensity` reads both masks: 10 kernels on wasm), and, because
- * the mask may be a learned head's output, op 2 of the fused sums saves 10 copies and adds its
- * zero output (13 kernels) for a mask gradient that a constant mask never asks for. At 128 pairs ×
- * 1024 tokens the ratio grows to ~3.9×: there the per-token passes, not kernel launches, dominate.
+ * Cost (bench/losses.ts: `node --import tsx bench/losses.ts <wasm|tensorflow> loss`, `… step demo`,
+ * `… step long`, each its own run on a shared 2-core machine; ratios to DPO, median / minimum):
+ *  - step level, what a training step costs: the policy's forward pass, these inputs (the KL from
+ *    the policy's logits, kl.ts), the loss and the backward into the weights, with the reference
+ *    pass and its activation mask precomputed. As the product runs it: 1.04 / 1.02 on wasm and
+ *    1.03 / 1.02 on tensorflow for the demo batch (64 pairs; ~80 and ~50 ms a step), 0.99 / 1.01 and
+ *    1.07 / 0.95 with 32-128-token responses (16 pairs): within the 1.15× target, and within the
+ *    noise. A learned mask head trained with the policy (not a product option): 1.05-1.16.
+ *  - loss level (32 pairs × 256 tokens, inputs precomputed, gradients to both responses' log-probs
+ *    and KL): the activation mask 1.7-1.9× DPO on wasm (~0.25-0.33 ms against ~0.14-0.17), 2.1-2.3×
+ *    on tensorflow; with the L1 terms 2.0-2.5×; learned masks (gradients to the masks too)
+ *    3.4-4.3×; at 128 pairs × 1024 tokens 3.1-3.3×, 4.0-4.2× and 8.5× on wasm. What it adds is
+ *    work, not overhead around it: 44 kernels on wasm against DPO's 30 (48 with L1, 90 learned): a
+ *    second differentiable input per response (two more rows in the fused sums, a copy of the
+ *    log-prob gradient for the KL), the mask products, and the metrics (`maskDensity` reads both
+ *    masks, 10 kernels). Already cut: a `stopGradient` mask skips op 2 of the fused sums (row-sums.ts)
+ *    and the per-pair tail is one op (core.ts `sigmoidPairTail`), ~15-20% each on wasm.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { PreferenceLossFn, PreferenceLossInputs } from '../types.js';

@@ -27,15 +27,19 @@
  * Shapes: per-token inputs [B, T]; r̂ via `side.tokenRewards`. Metrics: pair metrics, `dpoLoss`,
  * `regLoss` (mean L_REG(y_w)+L_REG(y_l)), `regWeight` (mean w).
  *
- * Cost (bench/losses.ts, 32 pairs × 256 tokens, gradients to both responses' log-probs): the four
- * per-pair sums are one fused op (row-sums.ts) and w is made inside its forward, ~0.25-0.27 ms on
- * wasm against DPO's ~0.13-0.16 ms through the same op (~1.6-2×), short of the 1.15× target. At
- * ~4.7 µs per kernel the step is 51 kernels against DPO's 29; the 22 extra are what the regulariser
- * is: the r̂ weight product (2 multiplies on [B, T]) and 2 more saved copies, two more rows in the
- * stacked sum, the pair weight (3), the α·w·L_REG tail and its backward (~10 small kernels), and a
- * second gradient term per response (2 multiplies and 2 adds on [B, T]): 17 kernels on [B, T] data
- * against DPO's 9. At 128 pairs × 1024 tokens the ratio is ~2.1×: the extra sum and gradient term
- * are per-token work, which no op count can remove.
+ * Cost (bench/losses.ts, the commands and machine of sparse-po.ts; ratios to DPO, median / minimum):
+ *  - step level (the policy's forward pass, the loss, the backward into the weights; r̂ precomputed
+ *    by `computeTokenRewards`, the contrastive-prompt passes the issue excludes): 1.01 / 0.97 on wasm
+ *    and 0.97 / 1.01 on tensorflow for the demo batch (64 pairs), 1.03 / 1.01 and 1.06 / 0.98 with
+ *    32-128-token responses (16 pairs): within the 1.15× target, and within the noise.
+ *  - loss level (32 pairs × 256 tokens, gradients to both responses' log-probs): the four per-pair
+ *    sums are one fused op (row-sums.ts) and the tail (pair loss, w, α·w·L_REG, mean) another
+ *    (core.ts `sigmoidPairTail`, which cut ~17% on wasm and ~22% on tensorflow): 1.3-2.0× DPO on
+ *    wasm (minima 1.4-1.5; ~0.21-0.34 ms against ~0.14-0.17), 1.3-1.4× on tensorflow, ~2.0× at 128
+ *    pairs × 1024 tokens. 40 kernels against DPO's 30, the regulariser itself: the r̂ weight product
+ *    (2 multiplies on [B, T]) and its 2 saved copies, two more rows in the stacked sum, and a second
+ *    gradient term per response (2 multiplies and 2 adds on [B, T]): per-token work, which no op
+ *    count can remove.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { PreferenceLossFn } from '../types.js';
