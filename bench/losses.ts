@@ -47,9 +47,11 @@
  * ~11 µs, and uploading a host-built tensor ~15 µs.
  *
  * Reading the loss-level ratios: at these sizes a loss costs roughly a fixed time per tfjs kernel
- * (~4-5 µs on wasm, taped or not), so a ratio is close to the ratio of kernel counts; at 16× the
- * tokens the per-token passes dominate instead. The medians move with load on a shared machine;
- * the minima (in each note) are the steadier figure there.
+ * (~4-5 µs on wasm, taped or not), so a ratio is close to the ratio of kernel counts, though not
+ * every kernel is alike (a `minimum` or a stack of [B, T] tensors costs several plain ones); at 16×
+ * the tokens the per-token passes dominate instead. The step-level ratios are close to 1 because
+ * the model's forward and backward passes are most of a step. The medians move with load on a
+ * shared machine; the minima (in each note) are the steadier figure there.
  *
  * Alone: `node --import tsx bench/losses.ts [backend…] [policy|preference] [loss|step] [demo|long]`
  * prints the tables (default: wasm, tensorflow and cpu, both families, both levels, both shapes).
@@ -456,7 +458,8 @@ async function benchSteps(backend: string, shapeName: StepShape, opts: BenchLoss
       // τ pooled over the batch inside the loss (policyUpdate pools it once per iteration: the same work at one step per iteration)
       term('forking tokens (ρ 0.2, DAPO)', 'forking-tokens', { ...base, entropies: true }, { ...dapo, forkingRho: 0.2 }),
       term('PPO (token-mean, ε 0.2)', 'ppo-clip', base, { ...dapo, clipHigh: 0.2 }),
-      // advantages whitened beforehand, as policyUpdate does (spoWhiten false)
+      // policyUpdate whitens SPO's segment advantages once per iteration on the host and passes spoWhiten
+      // false; here they are the outcome advantages as they are (their values do not change the cost)
       term('SPO (prob mask 0.9)', 'spo', base, { ...dapo, clipHigh: 0.2, spoProbThreshold: 0.9, spoWhiten: false }),
     ];
     const tokens = items.reduce((a, it) => a + it.tokens.length, 0);
