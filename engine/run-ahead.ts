@@ -32,6 +32,8 @@ export interface PlannedStep {
  * the workflow's request for update i waits behind the planned steps of iteration i+1, and once it is
  * answered the host would idle through the round trips until the request for rollout i+1 arrives
  * (~35 ms an iteration, measured). Two keeps the host busy; the workflow follows a step behind.
+ * Must stay below store/weight-versions.ts VERSIONS_KEPT: a deeper host prunes the version the
+ * workflow is about to checkpoint (tried with four: CheckpointError).
  */
 export const AHEAD_ITERATIONS = 2;
 

@@ -19,7 +19,11 @@ import { existsSync, linkSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readVerifiedManifest, sweepTornWrites, writeAtomicDir, writeAtomicDirFiles, type FolderFiles, type Manifest } from './atomic-dir.js';
 
-const VERSIONS_KEPT = 3;
+/**
+ * Must exceed the compute host's run-ahead depth (engine/run-ahead.ts AHEAD_ITERATIONS): the
+ * workflow checkpoints version i after the host may already have written i+1 and i+2.
+ */
+export const VERSIONS_KEPT = 3;
 
 export const versionsDir = (runDir: string) => join(runDir, 'versions');
 export const checkpointsDir = (runDir: string) => join(runDir, 'checkpoints');

@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BackgroundWriter, InlineWriter } from '../../engine/background-writer.js';
-import { HostQueue, planAhead, stepsAfter } from '../../engine/run-ahead.js';
+import { AHEAD_ITERATIONS, HostQueue, planAhead, stepsAfter } from '../../engine/run-ahead.js';
 import { RunSessions } from '../../engine/run-sessions.js';
 import { readRewards, rolloutFile } from '../../store/rollout-files.js';
-import { readVersion, versionDir } from '../../store/weight-versions.js';
+import { readVersion, versionDir, VERSIONS_KEPT } from '../../store/weight-versions.js';
 import { scoreAhead } from '../../engine/score-ahead.js';
 import { learningTinyConfig, tempStateDir } from '../support/harness.js';
 
@@ -30,6 +30,12 @@ describe('stepsAfter', () => {
     expect(show('rollout', 3)).toBe('score3 update3 rollout4 score4 update4 evaluate4');
     expect(show('update', 4)).toBe('evaluate4');
     expect(show('release', 4)).toBe('');
+  });
+});
+
+describe('run-ahead depth', () => {
+  it('stays below the number of weight versions kept, so the version the workflow checkpoints is still there', () => {
+    expect(AHEAD_ITERATIONS).toBeLessThan(VERSIONS_KEPT);
   });
 });
 
