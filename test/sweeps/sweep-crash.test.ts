@@ -37,18 +37,21 @@ describe('sweep on a real dev server', () => {
     await first.ready;
     const handle = await startSweep(client, loaded, sweepId);
 
-    // Kill the worker while an update is running and no trial waits on a cpu-queue step. (Those
-    // bookkeeping steps have a 5-minute start-to-close timeout and no heartbeat in trainingRun, so a
-    // kill during one stalls that trial for minutes; updates heartbeat and move within seconds.)
+    // Kill the worker while a model step (rollout or update) is running and no trial waits on a
+    // cpu-queue step. (Those bookkeeping steps have a 5-minute start-to-close timeout and no
+    // heartbeat in trainingRun, so a kill during one stalls that trial for minutes; model steps
+    // heartbeat and move within seconds.) Both kinds count: with run-ahead most updates are
+    // answered from disk in a few milliseconds, too briefly for this poll to see them running.
     const trainLines = (id: string) => readMetrics(runDir(id, home)).filter((l) => l.phase === 'train').length;
     const CPU_STEPS = new Set(['score', 'checkpoint']);
+    const MODEL_STEPS = new Set(['rollout', 'update']);
     let killed = false;
     for (let i = 0; i < 1200 && !killed; i++) {
       const pending = (await Promise.all(['t001', 't002'].map((k) => client.workflow.getHandle(`${sweepId}-${k}`).describe()
         .then((d) => d.raw.pendingActivities ?? []).catch(() => [])))).flat();
-      const updating = pending.some((a) => a.activityType?.name === 'update' && Number(a.state) === 2);
+      const modelStep = pending.some((a) => MODEL_STEPS.has(a.activityType?.name ?? '') && Number(a.state) === 2);
       const onCpu = pending.some((a) => CPU_STEPS.has(a.activityType?.name ?? ''));
-      if (updating && !onCpu && trainLines(`${sweepId}-t001`) + trainLines(`${sweepId}-t002`) >= 1) {
+      if (modelStep && !onCpu && trainLines(`${sweepId}-t001`) + trainLines(`${sweepId}-t002`) >= 1) {
         first.child.kill('SIGKILL');
         killed = true;
       } else {
