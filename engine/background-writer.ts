@@ -12,7 +12,7 @@
  * `InlineWriter` does the same writes on the calling thread (scripts, and tests of the sessions).
  */
 import { Worker } from 'node:worker_threads';
-import { runWriteJob, transferables, writeTargets, type WriteJob } from '../store/write-jobs.js';
+import { runWriteJob, transferables, writeTarget, type WriteJob } from '../store/write-jobs.js';
 
 export interface StepWriter {
   /** Resolves once the job's files are in place; rejects with the write's error. */
@@ -49,13 +49,12 @@ export class BackgroundWriter implements StepWriter {
     const done = new Promise<void>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
     if (this.waiting.size === 1) worker.ref(); // keep the process up while a write is on its way
     worker.postMessage({ id, job }, transferables(job));
-    for (const path of writeTargets(job)) {
-      this.pending.set(path, done);
-      const forget = () => {
-        if (this.pending.get(path) === done) this.pending.delete(path);
-      };
-      done.then(forget, forget);
-    }
+    const path = writeTarget(job);
+    this.pending.set(path, done);
+    const forget = () => {
+      if (this.pending.get(path) === done) this.pending.delete(path);
+    };
+    done.then(forget, forget);
     return done;
   }
 

@@ -98,7 +98,7 @@ export async function writeAtomicDir(
 
 /**
  * `writeAtomicDir` for files already in memory: hashed as they are, not read back. Synchronous, so it
- * can run start to end on a writer thread (store/background-writer.ts).
+ * can run start to end on a writer thread (engine/background-writer.ts).
  */
 export function writeAtomicDirFiles(finalDir: string, contents: FolderFiles, meta: Record<string, unknown> = {}, { durable = true }: WriteOptions = {}): Manifest {
   const existing = readVerifiedManifest(finalDir);

@@ -42,7 +42,7 @@ export function readVersion(runDir: string, v: number): Manifest | null {
 
 /**
  * Write version v atomically from its files' contents, then prune old versions (never a checkpointed
- * one: those are links). Synchronous, so that a writer thread can run it whole (background-writer.ts).
+ * one: those are links). Synchronous, so that a writer thread can run it whole (engine/background-writer.ts).
  */
 export function writeVersion(runDir: string, v: number, files: FolderFiles, result: Record<string, unknown>): Manifest {
   const manifest = writeAtomicDirFiles(versionDir(runDir, v), files, { version: v, result }, { durable: false });

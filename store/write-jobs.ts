@@ -30,9 +30,9 @@ export function runWriteJob(job: WriteJob): void {
 }
 
 /** The path a job creates (a version's folder, a rollout file, a rewards file): what a reader waits for. */
-export function writeTargets(job: WriteJob): string[] {
-  if (job.op === 'version') return [versionDir(job.runDir, job.version)];
-  return [job.op === 'rewards' ? rewardsFileFor(job.path) : job.path];
+export function writeTarget(job: WriteJob): string {
+  if (job.op === 'version') return versionDir(job.runDir, job.version);
+  return job.op === 'rewards' ? rewardsFileFor(job.path) : job.path;
 }
 
 /** Buffers a job may hand over to another thread without a copy (those that own their whole ArrayBuffer). */
