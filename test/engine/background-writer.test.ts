@@ -18,7 +18,7 @@ const record = (id: string): RolloutRecord => ({
 });
 
 describe('BackgroundWriter', () => {
-  it('writes versions and files in submission order, pruning old versions as the inline writes do', async () => {
+  it('writes versions in submission order, pruning old versions as the inline writes do', async () => {
     const runDir = join(tempStateDir('writer-order'), 'run');
     const writer = new BackgroundWriter();
     try {
