@@ -23,7 +23,10 @@ describe('worker crash during update', () => {
     const client = await testClient('worker-crash');
     // Updates long enough to be caught in flight: many PPO epochs on the tiny model.
     const config = tinyConfig({ experiment: 'it-crash', optimizer: { epochsPerIteration: 30 }, run: { iterations: 5, evalEvery: 5, checkpointEvery: 5 } });
-    const first = spawnWorker(testAddress(), 'worker-crash', home);
+    // The first worker runs without run-ahead, so each update is computed inside its activity and can
+    // be caught running; with run-ahead the host computes it early and the activity is answered from
+    // disk in milliseconds (kills at exact points under run-ahead: resume-determinism.test.ts).
+    const first = spawnWorker(testAddress(), 'worker-crash', home, {}, ['--no-run-ahead']);
     started.push(first);
     await first.ready;
     const id = uniqueId('crash');

@@ -11,8 +11,9 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnWorker(address: string, namespace: string, stateDir: string, env: Record<string, string> = {}): WorkerProcess {
-  const child = spawn(process.execPath, [join(PROJECT, 'bin/creditflow.mjs'), 'worker', '--address', address, '--namespace', namespace, '--backend', 'cpu'], {
+/** `args` are extra `creditflow worker` flags, such as `--no-run-ahead`. */
+export function spawnWorker(address: string, namespace: string, stateDir: string, env: Record<string, string> = {}, args: string[] = []): WorkerProcess {
+  const child = spawn(process.execPath, [join(PROJECT, 'bin/creditflow.mjs'), 'worker', '--address', address, '--namespace', namespace, '--backend', 'cpu', ...args], {
     cwd: PROJECT,
     env: { ...process.env, CREDITFLOW_HOME: stateDir, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
