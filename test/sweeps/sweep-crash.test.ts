@@ -32,7 +32,8 @@ describe('sweep on a real dev server', () => {
     const loaded = parseSweepYaml(gridSweepYaml('it-sweep').replace('\nsweep:\n', '\noptimizer:\n  epochsPerIteration: 10\nsweep:\n'), 'grid.yaml');
     expect(loaded.params).toHaveLength(4);
 
-    const first = spawnWorker(testAddress(), 'sweeps', home);
+    // Without run-ahead, each model step is computed inside its activity and can be caught running.
+    const first = spawnWorker(testAddress(), 'sweeps', home, {}, ['--no-run-ahead']);
     started.push(first);
     await first.ready;
     const handle = await startSweep(client, loaded, sweepId);
@@ -40,8 +41,7 @@ describe('sweep on a real dev server', () => {
     // Kill the worker while a model step (rollout or update) is running and no trial waits on a
     // cpu-queue step. (Those bookkeeping steps have a 5-minute start-to-close timeout and no
     // heartbeat in trainingRun, so a kill during one stalls that trial for minutes; model steps
-    // heartbeat and move within seconds.) Both kinds count: with run-ahead most updates are
-    // answered from disk in a few milliseconds, too briefly for this poll to see them running.
+    // heartbeat and move within seconds.)
     const trainLines = (id: string) => readMetrics(runDir(id, home)).filter((l) => l.phase === 'train').length;
     const CPU_STEPS = new Set(['score', 'checkpoint']);
     const MODEL_STEPS = new Set(['rollout', 'update']);
