@@ -117,6 +117,12 @@ export class HostQueue {
     try {
       for (let task = this.requests.shift() ?? this.nextPlanned(); task; task = this.requests.shift() ?? this.nextPlanned()) {
         await task();
+        // Let queued messages in before choosing the next task. A task's awaits settle as microtasks,
+        // so without this the loop would run every planned step before a request or notice that
+        // arrived meanwhile is even read: the workflow's request waited behind up to two iterations
+        // of planned work (~300 ms on the native backend, measured), and the host then idled at the
+        // end of its plan until the workflow caught up.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     } finally {
       this.busy = false;

@@ -60,6 +60,22 @@ describe('HostQueue', () => {
     await queue.idle();
     expect(order).toEqual(['r']);
   });
+
+  it('reads a request that arrived during a planned step before starting the next planned step', async () => {
+    const queue = new HostQueue();
+    const order: string[] = [];
+    queue.plan('a', [
+      async () => {
+        order.push('a1');
+        // A request arrives as a macrotask (a thread message) while a1 runs; a1 itself ends in microtasks.
+        setImmediate(() => queue.request(async () => { order.push('request'); }));
+        await Promise.resolve();
+      },
+      async () => { order.push('a2'); },
+    ]);
+    await queue.idle();
+    expect(order).toEqual(['a1', 'request', 'a2']);
+  });
 });
 
 describe('planAhead', () => {
