@@ -8,7 +8,7 @@ import type { HostNotice, HostReply, HostRequest } from './host-protocol.js';
 import { BackgroundWriter } from './background-writer.js';
 import { MemoryBudget } from './memory-budget.js';
 import { HostQueue, planAhead } from './run-ahead.js';
-import { RunSessions } from './run-sessions.js';
+import { RunSessions, type ComputedStep } from './run-sessions.js';
 import { isPreferenceOp, servePreference } from './preference-host.js';
 import { PreferenceSessions } from './preference-sessions.js';
 
@@ -23,22 +23,33 @@ const preference = new PreferenceSessions({ runs: sessions, budget });
 
 const reply = (message: HostReply) => port.postMessage(message);
 
-async function handle(request: HostRequest): Promise<unknown> {
+const done = <T,>(value: T): ComputedStep<T> => ({ result: value, written: Promise.resolve() });
+
+/**
+ * Serve one request. Rollouts and updates come back as soon as they are computed, with the write of
+ * their output still under way: the reply waits for the write, the host's queue does not.
+ */
+async function handle(request: HostRequest): Promise<ComputedStep<unknown>> {
   backend ??= initBackend(options.backend);
   const info = await backend;
   const progress = (details: Record<string, number | string>) => reply({ id: request.id, kind: 'progress', details });
   switch (request.op) {
-    case 'backend': return info;
-    case 'warmStart': return sessions.warmStart(request.args as never, progress);
-    case 'rollout': return sessions.rollout(request.args as never, progress);
-    case 'spoValues': return sessions.spoValues(request.args as never, progress);
-    case 'update': return sessions.update(request.args as never, progress);
-    case 'evaluate': return sessions.evaluate(request.args as never);
-    case 'release': return sessions.release((request.args as { runId: string }).runId);
+    case 'backend': return done(info);
+    case 'warmStart': return done(await sessions.warmStart(request.args as never, progress));
+    case 'rollout': return sessions.computeRollout(request.args as never, progress);
+    case 'spoValues': return done(await sessions.spoValues(request.args as never, progress));
+    case 'update': return sessions.computeUpdate(request.args as never, progress);
+    case 'evaluate': return done(await sessions.evaluate(request.args as never));
+    case 'release': return done(await sessions.release((request.args as { runId: string }).runId));
     default:
-      if (isPreferenceOp(request.op)) return servePreference(preference, request.op, request.args, progress);
+      if (isPreferenceOp(request.op)) return done(await servePreference(preference, request.op, request.args, progress));
       throw new Error(`unknown compute host op ${String(request.op)}`);
   }
+}
+
+function replyError(request: HostRequest, err: unknown): void {
+  const e = err as Error;
+  reply({ id: request.id, kind: 'error', message: e.message, errorType: e.name || 'Error', stack: e.stack });
 }
 
 // Requests are served in order, one model op at a time on this thread; between requests the host
@@ -55,12 +66,17 @@ port.on('message', (message: HostRequest | HostNotice) => {
   if (request.op === 'release') queue.drop(args.runId);
   queue.request(async () => {
     try {
-      reply({ id: request.id, kind: 'result', value: await handle(request) });
+      const { result, written } = await handle(request);
+      // Replied once the output is on disk ("activity completed" means written); meanwhile the
+      // queue goes on with the next step.
+      written.then(() => reply({ id: request.id, kind: 'result', value: result }), (err) => {
+        if (args?.runId) queue.drop(args.runId);
+        replyError(request, err);
+      });
       if (options.runAhead !== false && request.op !== 'release') planAhead(queue, sessions, request.op, args);
     } catch (err) {
-      const e = err as Error;
       if (args?.runId) queue.drop(args.runId);
-      reply({ id: request.id, kind: 'error', message: e.message, errorType: e.name || 'Error', stack: e.stack });
+      replyError(request, err);
     }
   });
 });

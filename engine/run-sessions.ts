@@ -48,6 +48,12 @@ export interface StepOptions {
   waitForWrite?: boolean;
 }
 
+/** A computed step: its result, and the write of its output (rejects if that write failed). */
+export interface ComputedStep<T> {
+  result: T;
+  written: Promise<void>;
+}
+
 type Progress = (details: Record<string, number | string>) => void;
 
 class DataError extends Error {
@@ -313,16 +319,20 @@ export class RunSessions {
   }
 
   async rollout(args: StepArgs, progress: Progress, { waitForWrite = true }: StepOptions = {}): Promise<{ rolloutFile: string; metrics: Metrics }> {
+    const { result, written } = await this.computeRollout(args, progress);
+    if (waitForWrite) await written;
+    return result;
+  }
+
+  /** The rollout of `args.iteration`, returned as soon as it is computed, while it is being written. */
+  async computeRollout(args: StepArgs, progress: Progress): Promise<ComputedStep<{ rolloutFile: string; metrics: Metrics }>> {
     const { config, iteration } = args;
     const file = rolloutFile(args.runDir, iteration);
     const made = this.lastRollout?.file === file ? this.lastRollout : null;
-    if (made) {
-      await made.written;
-      return { rolloutFile: file, metrics: made.metrics };
-    }
+    if (made) return { result: { rolloutFile: file, metrics: made.metrics }, written: made.written };
     await this.writer.settled(file);
     const recorded = recordedRollout(args.runDir, iteration);
-    if (recorded) return recorded;
+    if (recorded) return { result: recorded, written: Promise.resolve() };
 
     const session = await this.sessionAt(args, iteration - 1);
     const examples = promptsForIteration(session.train, config.seed, iteration, config.rollout.promptsPerIteration);
@@ -350,8 +360,7 @@ export class RunSessions {
     written.catch(() => {
       if (this.lastRollout === entry) this.lastRollout = null;
     });
-    if (waitForWrite) await written;
-    return { rolloutFile: file, metrics };
+    return { result: { rolloutFile: file, metrics }, written };
   }
 
   /**
@@ -396,16 +405,20 @@ export class RunSessions {
   }
 
   async update(args: StepArgs, progress: Progress, { waitForWrite = true }: StepOptions = {}): Promise<{ version: number; metrics: Metrics }> {
+    const { result, written } = await this.computeUpdate(args, progress);
+    if (waitForWrite) await written;
+    return result;
+  }
+
+  /** The update of `args.iteration`, returned as soon as it is computed, while its version is being written. */
+  async computeUpdate(args: StepArgs, progress: Progress): Promise<ComputedStep<{ version: number; metrics: Metrics }>> {
     const { config, iteration, runDir } = args;
     const key = `${runDir}#${iteration}`;
     const made = this.madeUpdates.get(key);
-    if (made) {
-      await made.written;
-      return made.recorded;
-    }
+    if (made) return { result: made.recorded, written: made.written };
     await this.writer.settled(versionDir(runDir, iteration));
     const done = readVersion(runDir, iteration);
-    if (done) return done.meta.result as { version: number; metrics: Metrics };
+    if (done) return { result: done.meta.result as { version: number; metrics: Metrics }, written: Promise.resolve() };
 
     const session = await this.sessionAt(args, iteration - 1);
     const file = rolloutFile(runDir, iteration);
@@ -454,8 +467,7 @@ export class RunSessions {
       written.catch(() => {
         if (this.madeUpdates.get(key) === entry) this.madeUpdates.delete(key);
       });
-      if (waitForWrite) await written;
-      return recorded;
+      return { result: recorded, written };
     } catch (err) {
       // The resident weights may be half-updated: forget them so the retry reloads version i-1.
       this.resident.drop(args.runId, session);
