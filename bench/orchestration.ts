@@ -11,11 +11,16 @@
  * workflow, so timing the gaps between the workflow's metrics lines would count model work done
  * before the first line as if it fell inside the window (that under-reported the overhead, down to
  * below zero once the host thread stopped writing).
+ *
+ * Then the round trip of one no-op activity on the dev server with its own defaults and with
+ * creditflow's settings (bench/round-trip.ts): the floor the workflow's steps stand on.
  */
 import type { Client } from '@temporalio/client';
 import { submitRun } from '../cli/submit-run.js';
 import { readMetrics } from '../store/metrics-log.js';
+import { DEV_SERVER_DYNAMIC_CONFIG } from '../server/dev-server.js';
 import { demoConfig, withBenchStack } from './local-stack.js';
+import { activityRoundTripMs } from './round-trip.js';
 import type { BenchRow } from './row.js';
 
 interface Measured { wall: number; model: number; iterations: number; backend: string }
@@ -72,6 +77,13 @@ export async function benchOrchestration(): Promise<BenchRow[]> {
       { name: `orchestration overhead share, ${mode}`, value: 100 * (1 - m.model / m.wall), unit: '%', note: 'target <= 3%' },
     );
   }
+  // After the demo runs, whose worker installs the SDK runtime with creditflow's log level.
+  const stock = await activityRoundTripMs({});
+  const tuned = await activityRoundTripMs(DEV_SERVER_DYNAMIC_CONFIG);
+  rows.push(
+    { name: 'no-op activity round trip, dev server defaults', value: stock, unit: 'ms', note: 'median of 3 loops of 40 (bench/round-trip.ts)' },
+    { name: 'no-op activity round trip, creditflow dev server settings', value: tuned, unit: 'ms', note: Object.entries(DEV_SERVER_DYNAMIC_CONFIG).map(([k, v]) => `${k}=${v}`).join(', ') },
+  );
   return rows;
 }
 
