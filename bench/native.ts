@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { fileURLToPath } from 'node:url';
+import { setNativeEnvDefaults } from '../engine/native-env.js';
 
 export interface BenchRow {
   name: string;
@@ -19,7 +20,8 @@ export interface BenchRow {
   note?: string;
 }
 
-if (process.env.TF_CPP_MIN_LOG_LEVEL === undefined) process.env.TF_CPP_MIN_LOG_LEVEL = '2';
+// The environment the compute host gives libtensorflow (one intra-op thread, no INFO notices).
+setNativeEnvDefaults();
 
 const dynImport = (spec: string): Promise<unknown> => import(spec);
 

@@ -16,6 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
+import { setNativeEnvDefaults } from './native-env.js';
 
 export interface BackendInfo {
   /** The active tfjs backend name: 'tensorflow' | 'wasm' | 'cpu' (or whatever was forced). */
@@ -35,8 +36,7 @@ function cudaVisible(): boolean {
 }
 
 async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<string | null> {
-  // libtensorflow logs its CPU-feature and oneDNN notices at INFO on load; keep warnings and errors.
-  process.env.TF_CPP_MIN_LOG_LEVEL ??= '1';
+  setNativeEnvDefaults(); // effective when this runs on the main thread; the compute host sets them before its thread starts
   try {
     await dynImport(pkg);
   } catch (e) {

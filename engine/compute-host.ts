@@ -4,6 +4,7 @@
  * (Temporal polling, heartbeats) never waits on a tensor op.
  */
 import { Worker } from 'node:worker_threads';
+import { setNativeEnvDefaults } from './native-env.js';
 import type { HostNotice, HostOp, HostReply, HostRequest } from './host-protocol.js';
 
 export class ComputeHostError extends Error {
@@ -36,6 +37,7 @@ export class ComputeHost {
   private closed = false;
 
   constructor(options: ComputeHostOptions = {}) {
+    setNativeEnvDefaults();
     this.worker = new Worker(new URL('./host-boot.mjs', import.meta.url), {
       workerData: { entry: new URL('./host-thread.ts', import.meta.url).href, options },
     });

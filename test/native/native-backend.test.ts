@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MARKER_FILE, PROJECT_ROOT, TFJS_NODE_VERSION, TF_VERSION, napiBuildVersion } from '../../scripts/native/config.js';
@@ -148,4 +148,30 @@ describe(`native backend in this checkout (${status.installed ? 'installed' : 'n
       if (before) await tf.setBackend(before);
     }
   });
+
+  it('a compute host loads libtensorflow with creditflow\'s environment defaults (quiet, one intra-op thread)', () => {
+    // A fresh process: libtensorflow reads its environment once, when the host thread loads it.
+    const script = [
+      `import { ComputeHost } from ${JSON.stringify(join(PROJECT_ROOT, 'engine', 'compute-host.ts'))};`,
+      "const host = new ComputeHost({ backend: 'tensorflow' });",
+      "const info = await host.call('backend', {}).catch((e) => ({ name: 'none', reason: e.message }));",
+      'await host.close();',
+      'console.log(JSON.stringify({ backend: info.name, intraOp: process.env.TF_NUM_INTRAOP_THREADS }));',
+    ].join('\n');
+    const env = { ...process.env };
+    delete env.TF_NUM_INTRAOP_THREADS;
+    delete env.TF_CPP_MIN_LOG_LEVEL;
+    delete env.CREDITFLOW_BACKEND;
+    // A file, not `-e`: the host thread inherits the process's flags, and `--input-type` breaks it.
+    const file = join(mkdtempSync(join(tmpdir(), 'cf-native-env-')), 'host.mts');
+    writeFileSync(file, script);
+    const r = spawnSync(process.execPath, ['--import', 'tsx', file], { cwd: PROJECT_ROOT, encoding: 'utf8', env, timeout: 120_000 });
+    rmSync(dirname(file), { recursive: true, force: true });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { backend: string; intraOp: string };
+    expect(out.intraOp).toBe('1');
+    expect(out.backend).toBe(status.installed ? 'tensorflow' : 'none');
+    // libtensorflow's INFO notices on load (CPU features, oneDNN) stay out of the worker's log.
+    expect(r.stderr).not.toMatch(/cpu_feature_guard|oneDNN custom operations/);
+  }, 120_000);
 });
