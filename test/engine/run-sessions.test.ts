@@ -3,10 +3,11 @@
  * recorded result and never steps twice), runs are evicted beyond the memory budget, and an evicted
  * run reloads from its weights version exactly.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { InlineWriter, type StepWriter } from '../../engine/background-writer.js';
 import { RunSessions } from '../../engine/run-sessions.js';
 import { scoreAhead } from '../../engine/score-ahead.js';
 import { readVersion, versionDir } from '../../store/weight-versions.js';
@@ -49,6 +50,41 @@ describe('RunSessions', () => {
     cpSync(runDir, freshDir, { recursive: true, filter: (src) => !src.includes(`${join('rollouts', '2.jsonl')}`) });
     const freshNext = await fresh.rollout({ ...args, runDir: freshDir, iteration: 2 }, noProgress);
     expect(readFileSync(freshNext.rolloutFile, 'utf8')).toBe(nextText);
+  }, 60_000);
+
+  it('computeRollout and computeUpdate return once computed; `written` settles when the output is on disk', async () => {
+    // A writer that holds jobs until released, so "computed" and "written" come apart.
+    const inline = new InlineWriter();
+    let hold: Promise<void> | null = null;
+    let release = () => {};
+    const writer: StepWriter = {
+      submit: async (job) => { if (hold) await hold; return inline.submit(job); },
+      settled: async () => {},
+      close: async () => {},
+    };
+    const holdWrites = () => { hold = new Promise<void>((resolve) => { release = () => { hold = null; resolve(); }; }); };
+    const sessions = new RunSessions({ memoryBudgetBytes: 2 ** 30, writer });
+    const runDir = join(tempStateDir('sessions-computed'), 'run');
+    const args = { runId: 'r', config, runDir };
+    await sessions.warmStart(args, noProgress);
+
+    holdWrites();
+    const rollout = await sessions.computeRollout({ ...args, iteration: 1 }, noProgress);
+    expect(existsSync(rollout.result.rolloutFile)).toBe(false);
+    release();
+    await rollout.written;
+    expect(existsSync(rollout.result.rolloutFile)).toBe(true);
+    expect(scoreAhead(rollout.result.rolloutFile)).toBeTruthy();
+
+    holdWrites();
+    const update = await sessions.computeUpdate({ ...args, iteration: 1 }, noProgress);
+    expect(update.result.version).toBe(1);
+    expect(readVersion(runDir, 1)).toBeNull();
+    // Asked again meanwhile (the workflow's request for a step computed ahead): the same pending write.
+    expect((await sessions.computeUpdate({ ...args, iteration: 1 }, noProgress)).written).toBe(update.written);
+    release();
+    await update.written;
+    expect(readVersion(runDir, 1)?.meta.result).toEqual(update.result);
   }, 60_000);
 
   it('evicts the least recently used run beyond the budget and reloads it exactly', async () => {
