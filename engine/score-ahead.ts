@@ -8,18 +8,29 @@ import { resolveSpec } from '../rewards/index.js';
 import { verifyInline } from '../rewards/inline.js';
 import { readRewards, readRollouts, writeRewards, type RewardRecord, type RolloutRecord } from '../store/rollout-files.js';
 
-/** The verdicts of every record, checked on this thread; null when some case needs the verifier pool. */
+/**
+ * The verdicts of every record, checked on this thread; null when some case needs the verifier pool.
+ * Inline verifiers are pure, so a case seen before in the batch reuses its verdict: a group's
+ * completions often agree (the demo's 1024 completions hold ~440 distinct cases).
+ */
 export function verdictsInline(rollouts: RolloutRecord[]): RewardRecord[] | null {
   const records: RewardRecord[] = [];
+  const seen = new Map<string, Omit<RewardRecord, 'id'>>();
   for (const r of rollouts) {
-    let verdict;
-    try {
-      verdict = verifyInline(resolveSpec(r.verifier), r.completion, r.answer);
-    } catch {
-      return null; // an unknown verifier: the score activity reports it
+    const key = `${r.verifier}\u0000${r.answer}\u0000${r.completion}`;
+    let verdict = seen.get(key);
+    if (!verdict) {
+      let checked;
+      try {
+        checked = verifyInline(resolveSpec(r.verifier), r.completion, r.answer);
+      } catch {
+        return null; // an unknown verifier: the score activity reports it
+      }
+      if (!checked) return null;
+      verdict = { status: checked.status, score: checked.score, reason: checked.reason };
+      seen.set(key, verdict);
     }
-    if (!verdict) return null;
-    records.push({ id: r.id, status: verdict.status, score: verdict.score, reason: verdict.reason });
+    records.push({ id: r.id, ...verdict });
   }
   return records;
 }

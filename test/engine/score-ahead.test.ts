@@ -1,0 +1,36 @@
+/**
+ * Scoring on the compute host (engine/score-ahead.ts): the verdicts are the ones the verifier gives
+ * each case, repeated cases included, and anything the host may not verify inline is left to the pool.
+ */
+import { describe, expect, it } from 'vitest';
+import { verdictsInline } from '../../engine/score-ahead.js';
+import { resolveSpec } from '../../rewards/index.js';
+import { verifyInline } from '../../rewards/inline.js';
+import type { RolloutRecord } from '../../store/rollout-files.js';
+
+const record = (id: string, completion: string, answer: string, verifier = 'exact-integer'): RolloutRecord => ({
+  id, promptId: `p-${answer}`, group: 0, prompt: 'q', answer, verifier, completion,
+  promptTokens: [1], tokens: [2], logprobs: [-0.5], entropies: [0.1], finished: true,
+});
+
+describe('verdictsInline', () => {
+  it('gives every record its own verdict, a repeated case included, with the record\'s id', () => {
+    const records = [
+      record('1-0-0', '38', '38'), record('1-0-1', '37', '38'), record('1-0-2', '38', '38'),
+      record('1-1-0', '38', '12'), record('1-1-1', '12+', '12'), record('1-1-2', '38', '12'),
+    ];
+    const verdicts = verdictsInline(records)!;
+    expect(verdicts.map((v) => v.id)).toEqual(records.map((r) => r.id));
+    for (const [k, r] of records.entries()) {
+      const expected = verifyInline(resolveSpec(r.verifier), r.completion, r.answer)!;
+      expect(verdicts[k]).toEqual({ id: r.id, status: expected.status, score: expected.score, reason: expected.reason });
+    }
+    // The same completion is right for one gold and wrong for the other: the answer is part of the case.
+    expect(verdicts.map((v) => v.status)).toEqual(['correct', 'incorrect', 'correct', 'incorrect', 'incorrect', 'incorrect']);
+  });
+
+  it('is null when a case needs the verifier pool or names an unknown verifier', () => {
+    expect(verdictsInline([record('1-0-0', '38', '38'), record('1-0-1', 'x = 3/4', '3/4', 'math')])).toBeNull();
+    expect(verdictsInline([record('1-0-0', '38', '38', 'no-such-verifier')])).toBeNull();
+  });
+});
