@@ -132,10 +132,11 @@ export class HostQueue {
 
 /** The model steps the host can run for a run (RunSessions). */
 export interface StepRunner {
-  /** `waitForWrite: false`: resolve once the output is computed, while it is still being written. */
-  rollout(args: StepArgs, progress: () => void, options: { waitForWrite: boolean }): Promise<unknown>;
+  /** Resolves once the output is computed, while it may still be being written. */
+  computeRollout(args: StepArgs, progress: () => void): Promise<unknown>;
   spoValues(args: StepArgs, progress: () => void): Promise<unknown>;
-  update(args: StepArgs, progress: () => void, options: { waitForWrite: boolean }): Promise<unknown>;
+  /** Resolves once the update is computed, while its version may still be being written. */
+  computeUpdate(args: StepArgs, progress: () => void): Promise<unknown>;
   evaluate(args: StepArgs): Promise<unknown>;
   /** Score the rollout file on this thread if every case may be (score-ahead.ts); true when scored. */
   scoreRollout(file: string): boolean;
@@ -165,9 +166,9 @@ export function planAhead(queue: HostQueue, runner: StepRunner, op: string, args
     }
     try {
       // Nobody waits for a planned step's output: the host goes on while the writer thread writes it.
-      if (step.op === 'rollout') await runner.rollout(stepArgs, noProgress, { waitForWrite: false });
+      if (step.op === 'rollout') await runner.computeRollout(stepArgs, noProgress);
       else if (step.op === 'spoValues') await runner.spoValues(stepArgs, noProgress);
-      else if (step.op === 'update') await runner.update(stepArgs, noProgress, { waitForWrite: false });
+      else if (step.op === 'update') await runner.computeUpdate(stepArgs, noProgress);
       else if (step.op === 'evaluate') await runner.evaluate(stepArgs);
       else if (step.op === 'score') {
         if (!runner.scoreRollout(rolloutFile(runDir, step.iteration))) queue.drop(runId);

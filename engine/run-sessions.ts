@@ -40,15 +40,10 @@ export interface StepArgs {
 }
 
 /**
- * `waitForWrite: false` (run-ahead's planned steps): return once the step's output is computed and
- * handed to the writer, so the host goes on with the next step while it is written. Default true:
- * a result the workflow will see is returned only once its output is on disk.
+ * A computed step: its result, and the write of its output (rejects if that write failed). The
+ * compute host goes on with its next step while the writer thread writes; a result the workflow
+ * sees is handed over only once `written` settles.
  */
-export interface StepOptions {
-  waitForWrite?: boolean;
-}
-
-/** A computed step: its result, and the write of its output (rejects if that write failed). */
 export interface ComputedStep<T> {
   result: T;
   written: Promise<void>;
@@ -318,9 +313,10 @@ export class RunSessions {
     return result;
   }
 
-  async rollout(args: StepArgs, progress: Progress, { waitForWrite = true }: StepOptions = {}): Promise<{ rolloutFile: string; metrics: Metrics }> {
+  /** The rollout of `args.iteration`, once it is on disk. */
+  async rollout(args: StepArgs, progress: Progress): Promise<{ rolloutFile: string; metrics: Metrics }> {
     const { result, written } = await this.computeRollout(args, progress);
-    if (waitForWrite) await written;
+    await written;
     return result;
   }
 
@@ -404,9 +400,10 @@ export class RunSessions {
     return { valuesFile: file, metrics: spoMetrics(out, (performance.now() - started) / 1000) };
   }
 
-  async update(args: StepArgs, progress: Progress, { waitForWrite = true }: StepOptions = {}): Promise<{ version: number; metrics: Metrics }> {
+  /** The update of `args.iteration`, once its weights version is on disk. */
+  async update(args: StepArgs, progress: Progress): Promise<{ version: number; metrics: Metrics }> {
     const { result, written } = await this.computeUpdate(args, progress);
-    if (waitForWrite) await written;
+    await written;
     return result;
   }
 
