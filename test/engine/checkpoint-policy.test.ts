@@ -14,7 +14,7 @@ import { exportRunCheckpoint } from '../../engine/export-checkpoint.js';
 import { run as exportCommand } from '../../cli/commands/export.js';
 import { loadHfCheckpoint } from '../../models/llama/index.js';
 import { loadWeights } from '../../models/weights-io.js';
-import { scoreAhead } from '../../engine/score-ahead.js';
+import { scoreAhead } from '../support/score-ahead.js';
 import { rolloutFile } from '../../store/rollout-files.js';
 import { versionDir } from '../../store/weight-versions.js';
 import { tempStateDir } from '../support/harness.js';

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stepsAfter } from '../../engine/run-ahead.js';
 import { RunSessions } from '../../engine/run-sessions.js';
-import { scoreAhead } from '../../engine/score-ahead.js';
+import { scoreAhead } from '../support/score-ahead.js';
 import { readVerifiedManifest } from '../../store/atomic-dir.js';
 import { readRollouts } from '../../store/rollout-files.js';
 import { readSpoValues } from '../../store/spo-values.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RunSessions } from '../../engine/run-sessions.js';
-import { scoreAhead } from '../../engine/score-ahead.js';
+import { scoreAhead } from '../support/score-ahead.js';
 import { rewardsFileFor, rolloutFile } from '../../store/rollout-files.js';
 import { checkpointVersion, readVersion, versionDir, versionsDir } from '../../store/weight-versions.js';
 import { learningTinyConfig, tempStateDir } from '../support/harness.js';

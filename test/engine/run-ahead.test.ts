@@ -12,7 +12,7 @@ import { AHEAD_ITERATIONS, HostQueue, planAhead, stepsAfter } from '../../engine
 import { RunSessions } from '../../engine/run-sessions.js';
 import { readRewards, rolloutFile } from '../../store/rollout-files.js';
 import { readVersion, versionDir, VERSIONS_KEPT } from '../../store/weight-versions.js';
-import { scoreAhead } from '../../engine/score-ahead.js';
+import { scoreAhead } from '../support/score-ahead.js';
 import { learningTinyConfig, tempStateDir } from '../support/harness.js';
 
 const noProgress = () => undefined;

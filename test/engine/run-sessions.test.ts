@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InlineWriter, type StepWriter } from '../../engine/background-writer.js';
 import { RunSessions } from '../../engine/run-sessions.js';
-import { scoreAhead } from '../../engine/score-ahead.js';
+import { scoreAhead } from '../support/score-ahead.js';
 import { readVersion, versionDir } from '../../store/weight-versions.js';
 import { learningTinyConfig, tempStateDir } from '../support/harness.js';
 
