@@ -183,8 +183,7 @@ export class RunSessions {
     } else {
       const at = { ...args, iteration: version };
       const { rolloutFile: file } = await this.rollout(at, () => undefined);
-      await this.writer.settled(file);
-      if (!readRewards(file) && !this.scoreRollout(file)) {
+      if (!this.scoreRollout(file)) {
         const records = this.cachedRollouts(file) ?? readRollouts(file);
         const verdicts = await verifyBatch(records.map((r) => ({ id: r.id, verifier: r.verifier, completion: r.completion, gold: r.answer })));
         writeRewards(file, verdicts.map((v) => ({ id: v.id, status: v.status, score: v.score, reason: v.reason })));
