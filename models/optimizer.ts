@@ -7,6 +7,12 @@
  *   p = p - lr·( m/(1-β1^t) / (sqrt(v/(1-β2^t)) + ε) + λ·p )
  * The decay λ applies only to matrices (rank >= 2), not to biases and layer-norm gains, as in
  * nanoGPT. State (step, m, v) exports to plain Float32Arrays for the checkpoint files.
+ *
+ * The update runs on all parameters at once: gradients and weights are concatenated into one
+ * vector, m and v are stored that way, and the new weights are split back. Each rule above is
+ * elementwise, so this computes the same numbers as a loop over parameters, in ~20 kernels instead
+ * of ~17 per parameter. On the demo model (28 parameters, 102k weights) the step is bound by
+ * kernel dispatch, not arithmetic: the loop was ~480 of an SFT step's ~1300 kernels.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -37,18 +43,29 @@ export interface StepOptions {
 export class AdamW {
   readonly config: AdamWConfig;
   private readonly params: Map<string, tf.Variable>;
-  private readonly m = new Map<string, tf.Variable>();
-  private readonly v = new Map<string, tf.Variable>();
+  /** Parameter names in the order of the flat vectors, with their element counts. */
+  private readonly names: string[];
+  private readonly sizes: number[];
+  /** First and second moments of every parameter, concatenated in `names` order. */
+  private readonly m: tf.Variable;
+  private readonly v: tf.Variable;
+  /** λ for elements of matrices, 0 for vectors; null when λ = 0. */
+  private readonly decay: tf.Tensor1D | null;
   /** Completed steps (t in the bias correction is step after increment). */
   step = 0;
 
   constructor(params: Map<string, tf.Variable>, config: Partial<AdamWConfig> = {}) {
     this.config = { ...ADAMW_DEFAULTS, ...config };
     this.params = params;
-    for (const [name, p] of params) {
-      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
-      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
-    }
+    this.names = [...params.keys()];
+    this.sizes = this.names.map((n) => params.get(n)!.size);
+    const total = this.sizes.reduce((a, b) => a + b, 0);
+    this.m = tf.variable(tf.zeros([total]), false);
+    this.v = tf.variable(tf.zeros([total]), false);
+    const { weightDecay } = this.config;
+    this.decay = weightDecay > 0
+      ? tf.tensor1d(Float32Array.from(this.names.flatMap((n, i) => new Array<number>(this.sizes[i]).fill(params.get(n)!.rank >= 2 ? weightDecay : 0))))
+      : null;
   }
 
   /**
@@ -57,53 +74,71 @@ export class AdamW {
    * dispose `grads`.
    */
   applyGradients(grads: Record<string, tf.Tensor>, opts: StepOptions = {}): number {
-    const names = [...this.params.keys()].filter((n) => grads[n] !== undefined);
-    const normT = tf.tidy(() => tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))));
-    const gradNorm = normT.dataSync()[0];
-    normT.dispose();
-    if (!Number.isFinite(gradNorm)) throw new Error(`AdamW: non-finite gradient norm (${gradNorm})`);
-    const clip = opts.maxGradNorm && gradNorm > opts.maxGradNorm ? opts.maxGradNorm / (gradNorm + 1e-6) : 1;
-    const { beta1: b1, beta2: b2, eps, weightDecay } = this.config;
-    const lr = opts.lr ?? this.config.lr;
-    this.step += 1;
-    const bc1 = 1 - Math.pow(b1, this.step);
-    const bc2 = 1 - Math.pow(b2, this.step);
-    tf.tidy(() => {
-      for (const n of names) {
-        const p = this.params.get(n)!;
-        const m = this.m.get(n)!;
-        const v = this.v.get(n)!;
-        const g = clip === 1 ? grads[n] : tf.mul(grads[n], clip);
-        m.assign(tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1)));
-        v.assign(tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2)));
+    const present = this.names.map((n) => grads[n] !== undefined);
+    if (!present.some(Boolean)) throw new Error('AdamW: no gradient for any parameter');
+    const g = tf.tidy(() => tf.concat(this.names.map((n, i) => (present[i] ? tf.reshape(grads[n], [-1]) : tf.zeros([this.sizes[i]])))));
+    try {
+      const normT = tf.tidy(() => tf.sqrt(tf.sum(tf.square(g))));
+      const gradNorm = normT.dataSync()[0];
+      normT.dispose();
+      if (!Number.isFinite(gradNorm)) throw new Error(`AdamW: non-finite gradient norm (${gradNorm})`);
+      const clip = opts.maxGradNorm && gradNorm > opts.maxGradNorm ? opts.maxGradNorm / (gradNorm + 1e-6) : 1;
+      const { beta1: b1, beta2: b2, eps } = this.config;
+      const lr = opts.lr ?? this.config.lr;
+      this.step += 1;
+      const bc1 = 1 - Math.pow(b1, this.step);
+      const bc2 = 1 - Math.pow(b2, this.step);
+      tf.tidy(() => {
+        const gc = clip === 1 ? g : tf.mul(g, clip);
+        let m: tf.Tensor = tf.add(tf.mul(this.m, b1), tf.mul(gc, 1 - b1));
+        let v: tf.Tensor = tf.add(tf.mul(this.v, b2), tf.mul(tf.square(gc), 1 - b2));
+        const p = tf.concat(this.names.map((n) => tf.reshape(this.params.get(n)!, [-1])));
         let upd = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps));
-        if (weightDecay > 0 && p.rank >= 2) upd = tf.add(upd, tf.mul(p, weightDecay));
-        p.assign(tf.sub(p, tf.mul(upd, lr)));
-      }
-    });
-    return gradNorm;
+        if (this.decay) upd = tf.add(upd, tf.mul(p, this.decay));
+        let next = tf.sub(p, tf.mul(upd, lr));
+        if (!present.every(Boolean)) {
+          const mask = tf.concat(this.names.map((_, i) => tf.fill([this.sizes[i]], present[i] ? 1 : 0, 'bool')));
+          [m, v, next] = [tf.where(mask, m, this.m), tf.where(mask, v, this.v), tf.where(mask, next, p)];
+        }
+        this.m.assign(m);
+        this.v.assign(v);
+        const parts = tf.split(next, this.sizes);
+        this.names.forEach((n, i) => {
+          if (present[i]) this.params.get(n)!.assign(tf.reshape(parts[i], this.params.get(n)!.shape));
+        });
+      });
+      return gradNorm;
+    } finally {
+      g.dispose();
+    }
   }
 
   exportState(): AdamWState {
-    const dump = (mp: Map<string, tf.Variable>) => Object.fromEntries([...mp].map(([n, t]) => [n, new Float32Array(t.dataSync() as Float32Array)]));
+    const dump = (flat: tf.Variable) => {
+      const all = flat.dataSync() as Float32Array;
+      let at = 0;
+      return Object.fromEntries(this.names.map((n, i) => [n, all.slice(at, (at += this.sizes[i]))]));
+    };
     return { step: this.step, m: dump(this.m), v: dump(this.v) };
   }
 
   importState(s: AdamWState): void {
     if (!Number.isInteger(s.step) || s.step < 0) throw new Error(`AdamW.importState: bad step ${s.step}`);
-    for (const [which, mp] of [['m', this.m], ['v', this.v]] as const) {
-      for (const [n, t] of mp) {
+    for (const [which, flat] of [['m', this.m], ['v', this.v]] as const) {
+      const all = new Float32Array(flat.size);
+      let at = 0;
+      this.names.forEach((n, i) => {
         const data = s[which][n];
-        if (!data || data.length !== t.size) throw new Error(`AdamW.importState: ${which}['${n}'] missing or of size ${data?.length} (want ${t.size})`);
-        tf.tidy(() => t.assign(tf.tensor(data, t.shape, 'float32')));
-      }
+        if (!data || data.length !== this.sizes[i]) throw new Error(`AdamW.importState: ${which}['${n}'] missing or of size ${data?.length} (want ${this.sizes[i]})`);
+        all.set(data, at);
+        at += this.sizes[i];
+      });
+      tf.tidy(() => flat.assign(tf.tensor1d(all)));
     }
     this.step = s.step;
   }
 
   dispose(): void {
-    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
-    this.m.clear();
-    this.v.clear();
+    tf.dispose([this.m, this.v, ...(this.decay ? [this.decay] : [])]);
   }
 }

@@ -59,6 +59,50 @@ describe('AdamW', () => {
     opt.dispose();
   });
 
+  it('leaves a parameter without a gradient untouched, moments included', () => {
+    const a = tf.variable(tf.tensor2d([1, 2, 3, 4], [2, 2]));
+    const b = tf.variable(tf.tensor1d([5, 6]));
+    const opt = new AdamW(new Map([['a', a], ['b', b]]), { lr: 0.1, weightDecay: 0.1 });
+    const ga = tf.tensor2d([0.5, -1, 2, 0], [2, 2]);
+    const gb = tf.tensor1d([1, -1]);
+    opt.applyGradients({ a: ga, b: gb });
+    const before = { a: Array.from(a.dataSync()), b: Array.from(b.dataSync()), state: opt.exportState() };
+    opt.applyGradients({ a: ga });
+    const after = opt.exportState();
+    expect(Array.from(b.dataSync())).toEqual(before.b);
+    expect(after.m.b).toEqual(before.state.m.b);
+    expect(after.v.b).toEqual(before.state.v.b);
+    expect(Array.from(a.dataSync())).not.toEqual(before.a);
+    expect(after.m.a).not.toEqual(before.state.m.a);
+    expect(() => opt.applyGradients({})).toThrow(/no gradient/);
+    tf.dispose([a, b, ga, gb]);
+    opt.dispose();
+  });
+
+  it('updates several parameters of different shapes as separate loops would', () => {
+    // The fused update must keep each parameter's elements in its own place: compare with one
+    // optimizer per parameter (no clipping, so the global norm does not couple them).
+    const shapes: number[][] = [[3, 2], [4], [2, 2, 2]];
+    const start = shapes.map((s, k) => tf.randomNormal(s, 0, 1, 'float32', 7 + k));
+    const joint = start.map((t) => tf.variable(t.clone()));
+    const alone = start.map((t) => tf.variable(t.clone()));
+    const cfg = { lr: 0.05, weightDecay: 0.2 };
+    const optJoint = new AdamW(new Map(joint.map((v, k) => [`p${k}`, v])), cfg);
+    const optsAlone = alone.map((v, k) => new AdamW(new Map([[`p${k}`, v]]), cfg));
+    for (let s = 0; s < 3; s++) {
+      const grads = shapes.map((sh, k) => tf.randomNormal(sh, 0, 1, 'float32', 100 * s + k));
+      optJoint.applyGradients(Object.fromEntries(grads.map((g, k) => [`p${k}`, g])));
+      optsAlone.forEach((o, k) => o.applyGradients({ [`p${k}`]: grads[k] }));
+      tf.dispose(grads);
+    }
+    joint.forEach((v, k) => {
+      expect(v.shape).toEqual(shapes[k]);
+      expect(Array.from(v.dataSync())).toEqual(Array.from(alone[k].dataSync()));
+    });
+    tf.dispose([...start, ...joint, ...alone]);
+    [optJoint, ...optsAlone].forEach((o) => o.dispose());
+  });
+
   it('exports and re-imports its state exactly', () => {
     const w = tf.variable(tf.tensor2d([1, 2, 3, 4], [2, 2]));
     const opt = new AdamW(new Map([['w', w]]), { lr: 0.01 });
