@@ -62,7 +62,7 @@ describe('AdamW', () => {
   it('leaves a parameter without a gradient untouched, moments included', () => {
     const a = tf.variable(tf.tensor2d([1, 2, 3, 4], [2, 2]));
     const b = tf.variable(tf.tensor1d([5, 6]));
-    const opt = new AdamW(new Map([['a', a], ['b', b]]), { lr: 0.1, weightDecay: 0.1 });
+    const opt = new AdamW(new Map<string, tf.Variable>([['a', a], ['b', b]]), { lr: 0.1, weightDecay: 0.1 });
     const ga = tf.tensor2d([0.5, -1, 2, 0], [2, 2]);
     const gb = tf.tensor1d([1, -1]);
     opt.applyGradients({ a: ga, b: gb });
