@@ -79,57 +79,67 @@ export async function startWorker(options: WorkerOptionsIn): Promise<RunningWork
   const identity = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const pinnedQueue = pinnedQueueName(identity);
 
-  // Start the verifier threads now (they load mathjs before reporting ready), not in the first score.
-  sharedPool();
-  const host = new ComputeHost({ backend: options.backend, memoryBudgetMb: options.memoryBudgetMb, runAhead: options.runAhead });
-  const backend = await host.call<{ name: string; reason: string }>('backend', {});
-  log(`compute backend: ${backend.name} (${backend.reason})`);
-
-  const connection = await NativeConnection.connect({
-    address: options.target.address,
-    tls: options.target.tls,
-    apiKey: options.target.apiKey,
-  });
-  const common: Partial<WorkerOptions> = {
-    connection, namespace: options.target.namespace, identity, interceptors: monitor ? { activity: [activityMetrics(monitor)] } : undefined,
-  };
-  const compute = createComputeActivities({ host, pinnedQueue, stateDir: home });
-  const cpuWorker = await Worker.create({
-    ...common,
-    taskQueue: TASK_QUEUES.cpu,
-    workflowsPath: WORKFLOWS_PATH,
-    activities: { ...createCpuActivities({ stateDir: home }), ...createSweepActivities(), ...createPreferenceCpuActivities({ stateDir: home }) },
-  } as WorkerOptions);
-  const claimWorker = await Worker.create({
-    ...common,
-    taskQueue: TASK_QUEUES.compute,
-    activities: { claimWorker: compute.claimWorker },
-    maxConcurrentActivityTaskExecutions: 4,
-  } as WorkerOptions);
-  const pinnedWorker = await Worker.create({
-    ...common,
-    taskQueue: pinnedQueue,
-    activities: { ...compute, ...createPreferenceComputeActivities({ host, stateDir: home }) },
-    // One compute host thread: model activities queue behind each other there anyway.
-    maxConcurrentActivityTaskExecutions: 4,
-  } as WorkerOptions);
-  const workers = [cpuWorker, claimWorker, pinnedWorker];
-  log(`worker ${identity} polling ${TASK_QUEUES.cpu}, ${TASK_QUEUES.compute}, ${pinnedQueue} on ${options.target.address}/${options.target.namespace}`);
-
-  const done = Promise.all(workers.map((w) => w.run())).then(async () => {
-    await host.close();
+  // Whatever has started is stopped again if a later part fails (a forced backend that is missing,
+  // an unreachable server): otherwise its threads keep the process alive after the error.
+  let host: ComputeHost | undefined;
+  let connection: NativeConnection | undefined;
+  const release = async () => {
+    await host?.close();
     await shutdownVerifiers();
-    await connection.close();
+    await connection?.close();
     await endpoint?.close();
-  });
-  return {
-    identity,
-    pinnedQueue,
-    backend,
-    done,
-    async shutdown() {
-      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
-      await done;
-    },
   };
+  try {
+    // Start the verifier threads now (they load mathjs before reporting ready), not in the first score.
+    sharedPool();
+    host = new ComputeHost({ backend: options.backend, memoryBudgetMb: options.memoryBudgetMb, runAhead: options.runAhead });
+    const backend = await host.call<{ name: string; reason: string }>('backend', {});
+    log(`compute backend: ${backend.name} (${backend.reason})`);
+
+    connection = await NativeConnection.connect({
+      address: options.target.address,
+      tls: options.target.tls,
+      apiKey: options.target.apiKey,
+    });
+    const common: Partial<WorkerOptions> = {
+      connection, namespace: options.target.namespace, identity, interceptors: monitor ? { activity: [activityMetrics(monitor)] } : undefined,
+    };
+    const compute = createComputeActivities({ host, pinnedQueue, stateDir: home });
+    const cpuWorker = await Worker.create({
+      ...common,
+      taskQueue: TASK_QUEUES.cpu,
+      workflowsPath: WORKFLOWS_PATH,
+      activities: { ...createCpuActivities({ stateDir: home }), ...createSweepActivities(), ...createPreferenceCpuActivities({ stateDir: home }) },
+    } as WorkerOptions);
+    const claimWorker = await Worker.create({
+      ...common,
+      taskQueue: TASK_QUEUES.compute,
+      activities: { claimWorker: compute.claimWorker },
+      maxConcurrentActivityTaskExecutions: 4,
+    } as WorkerOptions);
+    const pinnedWorker = await Worker.create({
+      ...common,
+      taskQueue: pinnedQueue,
+      activities: { ...compute, ...createPreferenceComputeActivities({ host, stateDir: home }) },
+      // One compute host thread: model activities queue behind each other there anyway.
+      maxConcurrentActivityTaskExecutions: 4,
+    } as WorkerOptions);
+    const workers = [cpuWorker, claimWorker, pinnedWorker];
+    log(`worker ${identity} polling ${TASK_QUEUES.cpu}, ${TASK_QUEUES.compute}, ${pinnedQueue} on ${options.target.address}/${options.target.namespace}`);
+
+    const done = Promise.all(workers.map((w) => w.run())).then(release);
+    return {
+      identity,
+      pinnedQueue,
+      backend,
+      done,
+      async shutdown() {
+        for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+        await done;
+      },
+    };
+  } catch (err) {
+    await release();
+    throw err;
+  }
 }
