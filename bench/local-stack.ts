@@ -15,7 +15,7 @@ export interface BenchStack {
   stateDir: string;
 }
 
-export async function withBenchStack<T>(fn: (stack: BenchStack) => Promise<T>, workerOptions: { runAhead?: boolean } = {}): Promise<T> {
+export async function withBenchStack<T>(fn: (stack: BenchStack) => Promise<T>, workerOptions: { runAhead?: boolean; backend?: string } = {}): Promise<T> {
   const server = await startDevServer({ port: 'free', headless: true, log: () => undefined });
   const stateDir = mkdtempSync(join(tmpdir(), 'cf-bench-'));
   try {
