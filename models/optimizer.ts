@@ -43,29 +43,30 @@ export interface StepOptions {
 export class AdamW {
   readonly config: AdamWConfig;
   private readonly params: Map<string, tf.Variable>;
-  /** Parameter names in the order of the flat vectors, with their element counts. */
+  /**
+   * Parameter names in the order of the flat vectors, matrices first, with their element counts:
+   * weight decay then applies to a prefix of the vector, `decayed` elements long.
+   */
   private readonly names: string[];
   private readonly sizes: number[];
+  private readonly decayed: number;
   /** First and second moments of every parameter, concatenated in `names` order. */
   private readonly m: tf.Variable;
   private readonly v: tf.Variable;
-  /** λ for elements of matrices, 0 for vectors; null when λ = 0. */
-  private readonly decay: tf.Tensor1D | null;
   /** Completed steps (t in the bias correction is step after increment). */
   step = 0;
 
   constructor(params: Map<string, tf.Variable>, config: Partial<AdamWConfig> = {}) {
     this.config = { ...ADAMW_DEFAULTS, ...config };
     this.params = params;
-    this.names = [...params.keys()];
+    const isMatrix = (n: string) => params.get(n)!.rank >= 2;
+    const all = [...params.keys()];
+    this.names = [...all.filter(isMatrix), ...all.filter((n) => !isMatrix(n))];
     this.sizes = this.names.map((n) => params.get(n)!.size);
+    this.decayed = this.names.reduce((a, n, i) => a + (isMatrix(n) ? this.sizes[i] : 0), 0);
     const total = this.sizes.reduce((a, b) => a + b, 0);
     this.m = tf.variable(tf.zeros([total]), false);
     this.v = tf.variable(tf.zeros([total]), false);
-    const { weightDecay } = this.config;
-    this.decay = weightDecay > 0
-      ? tf.tensor1d(Float32Array.from(this.names.flatMap((n, i) => new Array<number>(this.sizes[i]).fill(params.get(n)!.rank >= 2 ? weightDecay : 0))))
-      : null;
   }
 
   /**
@@ -83,7 +84,7 @@ export class AdamW {
       normT.dispose();
       if (!Number.isFinite(gradNorm)) throw new Error(`AdamW: non-finite gradient norm (${gradNorm})`);
       const clip = opts.maxGradNorm && gradNorm > opts.maxGradNorm ? opts.maxGradNorm / (gradNorm + 1e-6) : 1;
-      const { beta1: b1, beta2: b2, eps } = this.config;
+      const { beta1: b1, beta2: b2, eps, weightDecay } = this.config;
       const lr = opts.lr ?? this.config.lr;
       this.step += 1;
       const bc1 = 1 - Math.pow(b1, this.step);
@@ -94,7 +95,9 @@ export class AdamW {
         let v: tf.Tensor = tf.add(tf.mul(this.v, b2), tf.mul(tf.square(gc), 1 - b2));
         const p = tf.concat(this.names.map((n) => tf.reshape(this.params.get(n)!, [-1])));
         let upd = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps));
-        if (this.decay) upd = tf.add(upd, tf.mul(p, this.decay));
+        if (weightDecay > 0 && this.decayed > 0) {
+          upd = tf.add(upd, tf.pad(tf.mul(tf.slice(p, 0, this.decayed), weightDecay), [[0, p.size - this.decayed]]));
+        }
         let next = tf.sub(p, tf.mul(upd, lr));
         if (!present.every(Boolean)) {
           const mask = tf.concat(this.names.map((_, i) => tf.fill([this.sizes[i]], present[i] ? 1 : 0, 'bool')));
@@ -139,6 +142,6 @@ export class AdamW {
   }
 
   dispose(): void {
-    tf.dispose([this.m, this.v, ...(this.decay ? [this.decay] : [])]);
+    tf.dispose([this.m, this.v]);
   }
 }
