@@ -43,13 +43,15 @@ export interface StepOptions {
 export class AdamW {
   readonly config: AdamWConfig;
   private readonly params: Map<string, tf.Variable>;
-  /**
-   * Parameter names in the order of the flat vectors, matrices first, with their element counts:
-   * weight decay then applies to a prefix of the vector, `decayed` elements long.
-   */
+  /** Parameter names in the order of the flat vectors, with their element counts. */
   private readonly names: string[];
   private readonly sizes: number[];
-  private readonly decayed: number;
+  /**
+   * True where an element belongs to a matrix (decayed); null when λ = 0. A bool per weight: the
+   * parameters keep their order in the flat vectors, since the gradient norm sums in that order and
+   * reordering it changes a run's numbers.
+   */
+  private readonly decayMask: tf.Tensor1D | null;
   /** First and second moments of every parameter, concatenated in `names` order. */
   private readonly m: tf.Variable;
   private readonly v: tf.Variable;
@@ -59,11 +61,11 @@ export class AdamW {
   constructor(params: Map<string, tf.Variable>, config: Partial<AdamWConfig> = {}) {
     this.config = { ...ADAMW_DEFAULTS, ...config };
     this.params = params;
-    const isMatrix = (n: string) => params.get(n)!.rank >= 2;
-    const all = [...params.keys()];
-    this.names = [...all.filter(isMatrix), ...all.filter((n) => !isMatrix(n))];
+    this.names = [...params.keys()];
     this.sizes = this.names.map((n) => params.get(n)!.size);
-    this.decayed = this.names.reduce((a, n, i) => a + (isMatrix(n) ? this.sizes[i] : 0), 0);
+    this.decayMask = this.config.weightDecay > 0
+      ? tf.tidy(() => tf.concat(this.names.map((n, i) => tf.fill([this.sizes[i]], params.get(n)!.rank >= 2 ? 1 : 0, 'bool'))) as tf.Tensor1D)
+      : null;
     const total = this.sizes.reduce((a, b) => a + b, 0);
     this.m = tf.variable(tf.zeros([total]), false);
     this.v = tf.variable(tf.zeros([total]), false);
@@ -95,9 +97,7 @@ export class AdamW {
         let v: tf.Tensor = tf.add(tf.mul(this.v, b2), tf.mul(tf.square(gc), 1 - b2));
         const p = tf.concat(this.names.map((n) => tf.reshape(this.params.get(n)!, [-1])));
         let upd = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps));
-        if (weightDecay > 0 && this.decayed > 0) {
-          upd = tf.add(upd, tf.pad(tf.mul(tf.slice(p, 0, this.decayed), weightDecay), [[0, p.size - this.decayed]]));
-        }
+        if (this.decayMask) upd = tf.where(this.decayMask, tf.add(upd, tf.mul(p, weightDecay)), upd);
         let next = tf.sub(p, tf.mul(upd, lr));
         if (!present.every(Boolean)) {
           const mask = tf.concat(this.names.map((_, i) => tf.fill([this.sizes[i]], present[i] ? 1 : 0, 'bool')));
@@ -142,6 +142,6 @@ export class AdamW {
   }
 
   dispose(): void {
-    tf.dispose([this.m, this.v]);
+    tf.dispose([this.m, this.v, ...(this.decayMask ? [this.decayMask] : [])]);
   }
 }
