@@ -164,7 +164,7 @@ export async function demoSftStepMs(backend: string): Promise<{ ms: number; step
   const { model, tokenizer } = await createPolicy(config);
   const { splitSeed, trainSize } = config.task;
   const demos = sampleArithmetic('train', trainSize, { splitSeed, sampleSeed: splitSeed }).map((e) => ({ prompt: e.prompt, completion: e.completion }));
-  const optimizer = new AdamW(model.params, { lr: config.warmStart.lr });
+  const optimizer = new AdamW(model.params, { lr: config.warmStart.lr, weightDecay: config.optimizer.weightDecay });
   const rng = deriveRng(config.seed, 'sft');
   let loss = NaN;
   const step = () => {

@@ -7,7 +7,7 @@
  *
  * The host's own work between model steps (decoding and scoring completions, batching, snapshotting
  * weights for the writer thread) is ~10 ms an iteration on either backend, so the share is larger
- * where model work is faster: ~3% of wasm's ~0.4 s iteration, ~7% of native's ~0.15 s.
+ * where model work is faster: ~3% of wasm's ~0.34 s iteration, ~6-7% of native's ~0.14-0.16 s.
  *
  * Model work = the rollout, update and evaluate seconds the compute host records, over every RL
  * iteration. Wall = from the warm start's completion to the last evaluation's completion (the
