@@ -63,9 +63,7 @@ export class AdamW {
     this.params = params;
     this.names = [...params.keys()];
     this.sizes = this.names.map((n) => params.get(n)!.size);
-    this.decayMask = this.config.weightDecay > 0
-      ? tf.tidy(() => tf.concat(this.names.map((n, i) => tf.fill([this.sizes[i]], params.get(n)!.rank >= 2 ? 1 : 0, 'bool'))) as tf.Tensor1D)
-      : null;
+    this.decayMask = this.config.weightDecay > 0 ? tf.tidy(() => this.elementMask((n) => params.get(n)!.rank >= 2)) : null;
     const total = this.sizes.reduce((a, b) => a + b, 0);
     this.m = tf.variable(tf.zeros([total]), false);
     this.v = tf.variable(tf.zeros([total]), false);
@@ -100,7 +98,7 @@ export class AdamW {
         if (this.decayMask) upd = tf.where(this.decayMask, tf.add(upd, tf.mul(p, weightDecay)), upd);
         let next = tf.sub(p, tf.mul(upd, lr));
         if (!present.every(Boolean)) {
-          const mask = tf.concat(this.names.map((_, i) => tf.fill([this.sizes[i]], present[i] ? 1 : 0, 'bool')));
+          const mask = this.elementMask((_, i) => present[i]);
           [m, v, next] = [tf.where(mask, m, this.m), tf.where(mask, v, this.v), tf.where(mask, next, p)];
         }
         this.m.assign(m);
@@ -114,6 +112,11 @@ export class AdamW {
     } finally {
       g.dispose();
     }
+  }
+
+  /** A bool per element of the flat vectors: true for the elements of parameters where `keep` holds. */
+  private elementMask(keep: (name: string, index: number) => boolean): tf.Tensor1D {
+    return tf.concat(this.names.map((n, i) => tf.fill([this.sizes[i]], keep(n, i) ? 1 : 0, 'bool'))) as tf.Tensor1D;
   }
 
   exportState(): AdamWState {
