@@ -153,7 +153,6 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
 
   // Row buffers: left-padded prompt, then generated tokens.
   const buf: number[][] = prompts.map((p, b) => [...Array(pad[b]).fill(padId), ...p]);
-  const keyBias: number[][] = pad.map((n) => Array.from({ length: Lp }, (_, j) => (j < n ? -1e9 : 0)));
   const out: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], entropies: [], finished: false }));
   const useCache = opts.useCache ?? true;
   if (Array.isArray(opts.rng) && opts.rng.length !== B) throw new Error(`generate: ${opts.rng.length} rngs for ${B} prompts`);
@@ -171,12 +170,24 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
 
   let cache: KVCache | undefined;
   const run = (from: number): Float32Array => {
-    // Feed buffer positions [from, len) and return the last position's logits, [B*V].
+    // Feed buffer positions [from, len) and return the last position's logits, [B*V]. The inputs are
+    // filled into typed arrays: built as nested number arrays (which tfjs then flattens), they were
+    // ~20% of everything the compute host allocates in a demo run, and its GC pauses with them.
     const len = buf[0].length;
     const Tn = len - from;
-    const tok = tf.tensor2d(buf.flatMap((r) => r.slice(from)), [B, Tn], 'int32');
-    const pos = tf.tensor2d(buf.flatMap((_, b) => Array.from({ length: Tn }, (_, i) => Math.max(0, from + i - pad[b]))), [B, Tn], 'int32');
-    const kb = tf.tensor2d(keyBias.flat(), [B, len], 'float32');
+    const tokData = new Int32Array(B * Tn);
+    const posData = new Int32Array(B * Tn);
+    const biasData = new Float32Array(B * len); // a row's left padding is masked out as a key
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < Tn; i++) {
+        tokData[b * Tn + i] = buf[b][from + i];
+        posData[b * Tn + i] = Math.max(0, from + i - pad[b]);
+      }
+      biasData.fill(-1e9, b * len, b * len + pad[b]);
+    }
+    const tok = tf.tensor2d(tokData, [B, Tn], 'int32');
+    const pos = tf.tensor2d(posData, [B, Tn], 'int32');
+    const kb = tf.tensor2d(biasData, [B, len], 'float32');
     const res = model.forwardCached(tok, pos, kb, useCache ? cache : undefined);
     tf.dispose([tok, pos, kb]);
     if (useCache) {
@@ -241,7 +252,6 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
           next = tok;
         }
         buf[b].push(next);
-        keyBias[b].push(0);
       }
       if (done === B || s === maxNew - 1) break;
       logits = run(useCache ? buf[0].length - 1 : 0);
