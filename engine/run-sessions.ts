@@ -17,7 +17,7 @@ import { lrScheduleOf, type ExperimentConfig } from '../configs/schema.js';
 import { AdamW, loadWeights, serializeWeights, type CausalLM, type TextTokenizer } from '../models/index.js';
 import { verifyBatch } from '../rewards/index.js';
 import { readVerifiedManifest, writeAtomicDirFiles, writeFileAtomic } from '../store/atomic-dir.js';
-import { packRollouts, readRewards, readRollouts, rewardsFileFor, rolloutFile, writeRewards, type RewardRecord, type RolloutRecord } from '../store/rollout-files.js';
+import { packRollouts, packStrings, readRewards, readRollouts, rewardRecords, rewardsFileFor, rolloutFile, writeRewards, type RewardRecord, type RolloutRecord } from '../store/rollout-files.js';
 import { readSpoValues, spoValuesFileFor, writeSpoValues, type SpoValuesFile } from '../store/spo-values.js';
 import { evaluationFile, recordedEvaluation, recordedRollout } from '../store/recorded-steps.js';
 import { readVersion, verifiedStateDir, versionDir } from '../store/weight-versions.js';
@@ -30,7 +30,7 @@ import type { Metrics } from '../workflows/shared.js';
 import { MemoryBudget, ResidentRuns } from './memory-budget.js';
 import { createPolicy } from './policy.js';
 import { deriveRng } from './rng.js';
-import { verdictsInline } from './score-ahead.js';
+import { scoreInline } from './score-ahead.js';
 
 export interface StepArgs {
   runId: string;
@@ -208,12 +208,15 @@ export class RunSessions {
    */
   scoreRollout(file: string): boolean {
     if (readRewards(file)) return true;
-    const records = verdictsInline(this.cachedRollouts(file) ?? readRollouts(file));
-    if (!records) return false;
+    const rollouts = this.cachedRollouts(file) ?? readRollouts(file);
+    const scored = scoreInline(rollouts);
+    if (!scored) return false;
+    const ids = rollouts.map((r) => r.id);
+    const records = rewardRecords(ids, scored);
     this.lastRewards = { file, records };
     // Nobody waits for it: the update reads the verdicts from memory, and a score activity that
     // looks before it is written scores the rollout again, to the same file.
-    this.writer.submit({ op: 'rewards', path: file, records }).catch(() => {
+    this.writer.submit({ op: 'rewards', path: file, packed: { ...scored, ids: packStrings(ids) } }).catch(() => {
       if (this.lastRewards?.records === records) this.lastRewards = null;
     });
     return true;

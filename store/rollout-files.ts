@@ -48,6 +48,23 @@ export function writeRollouts(path: string, records: RolloutRecord[], metrics: R
   writeFileAtomic(path, text, { durable: false });
 }
 
+/** Strings end to end, with their lengths: one long string crosses to another thread in one copy. */
+export interface PackedStrings {
+  text: string;
+  lengths: Uint32Array;
+}
+
+export function packStrings(strings: string[]): PackedStrings {
+  return { text: strings.join(''), lengths: Uint32Array.from(strings, (x) => x.length) };
+}
+
+export function unpackStrings({ text, lengths }: PackedStrings): string[] {
+  const strings: string[] = [];
+  let at = 0;
+  for (const n of lengths) strings.push(text.slice(at, (at += n)));
+  return strings;
+}
+
 /**
  * Rollout records packed for a writer thread: every number in one Float64Array, which moves to the
  * other thread without a copy, and the strings as they are. Turning 1024 demo records into JSON
@@ -115,6 +132,29 @@ export function readRollouts(path: string): RolloutRecord[] {
 }
 
 /** The verdicts of a rollout file's records, in its order; atomic, so a reader sees all or nothing. */
+/**
+ * Verdicts stored once each, and each record's index among them: a group's completions often agree
+ * (the demo's 1024 completions hold ~440 distinct cases).
+ */
+export interface DistinctVerdicts {
+  status: VerifyStatus[];
+  score: number[];
+  reason: string[];
+  /** Record k's verdict is number of[k]. */
+  of: Int32Array;
+}
+
+/** The reward records of `ids`, in order, from their distinct verdicts. */
+export function rewardRecords(ids: string[], verdicts: DistinctVerdicts): RewardRecord[] {
+  const { status, score, reason, of } = verdicts;
+  return ids.map((id, k) => ({ id, status: status[of[k]], score: score[of[k]], reason: reason[of[k]] }));
+}
+
+/** Reward records packed for a writer thread (see PackedStrings): posting 1024 record objects cost the host ~0.9 ms. */
+export interface PackedRewards extends DistinctVerdicts {
+  ids: PackedStrings;
+}
+
 export function writeRewards(rolloutPath: string, records: RewardRecord[]): void {
   writeFileAtomic(rewardsFileFor(rolloutPath), JSON.stringify(records), { durable: false });
 }

@@ -6,7 +6,7 @@
  */
 import type { FolderFiles } from './atomic-dir.js';
 import { failpoint } from './failpoints.js';
-import { rewardsFileFor, unpackRollouts, writeRewards, writeRollouts, type PackedRollouts, type RewardRecord } from './rollout-files.js';
+import { rewardRecords, rewardsFileFor, unpackRollouts, unpackStrings, writeRewards, writeRollouts, type PackedRewards, type PackedRollouts } from './rollout-files.js';
 import { versionDir, writeVersion } from './weight-versions.js';
 
 export type WriteJob =
@@ -14,7 +14,7 @@ export type WriteJob =
   /** A rollout file and its metrics (rollout-files.ts), then failpoint `rollout:written`. */
   | { op: 'rollouts'; path: string; packed: PackedRollouts; metrics: Record<string, number> }
   /** The rewards file beside rollout file `path`. */
-  | { op: 'rewards'; path: string; records: RewardRecord[] };
+  | { op: 'rewards'; path: string; packed: PackedRewards };
 
 export function runWriteJob(job: WriteJob): void {
   if (job.op === 'version') {
@@ -22,7 +22,7 @@ export function runWriteJob(job: WriteJob): void {
     return;
   }
   if (job.op === 'rewards') {
-    writeRewards(job.path, job.records);
+    writeRewards(job.path, rewardRecords(unpackStrings(job.packed.ids), job.packed));
     return;
   }
   writeRollouts(job.path, unpackRollouts(job.packed), job.metrics);
@@ -38,7 +38,8 @@ export function writeTarget(job: WriteJob): string {
 /** Buffers a job may hand over to another thread without a copy (those that own their whole ArrayBuffer). */
 export function transferables(job: WriteJob): ArrayBuffer[] {
   if (job.op === 'rollouts') return [job.packed.numbers.buffer as ArrayBuffer];
-  if (job.op === 'rewards') return [];
+  // Not the verdicts' `of`: the sender still reads it (4 bytes a record, copied).
+  if (job.op === 'rewards') return [job.packed.ids.lengths.buffer as ArrayBuffer];
   return Object.values(job.files).flatMap((data) =>
     typeof data !== 'string' && data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? [data.buffer] : []);
 }

@@ -8,7 +8,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BackgroundWriter } from '../../engine/background-writer.js';
-import { packRollouts, readRolloutMetrics, readRollouts, rolloutFile, unpackRollouts, type RolloutRecord } from '../../store/rollout-files.js';
+import { scoreInline } from '../../engine/score-ahead.js';
+import { packRollouts, packStrings, readRewards, readRolloutMetrics, readRollouts, rewardRecords, rolloutFile, unpackRollouts, type RolloutRecord } from '../../store/rollout-files.js';
 import { readVersion, versionDir } from '../../store/weight-versions.js';
 import { tempStateDir } from '../support/harness.js';
 
@@ -64,11 +65,31 @@ describe('BackgroundWriter', () => {
   });
 });
 
+describe('rewards job', () => {
+  it('writes one record per id from the distinct verdicts it is sent', async () => {
+    const dir = tempStateDir('writer-rewards');
+    const writer = new BackgroundWriter();
+    const rollouts = [record('1-0-0'), { ...record('1-0-1'), completion: '18' }, record('1-0-2'), { ...record('1-0-3'), completion: '19 apples' }];
+    try {
+      const scored = scoreInline(rollouts)!;
+      expect(scored.status).toHaveLength(3); // '19' twice: scored once
+      const ids = rollouts.map((r) => r.id);
+      const file = rolloutFile(dir, 1);
+      await writer.submit({ op: 'rewards', path: file, packed: { ...scored, ids: packStrings(ids) } });
+      expect(readRewards(file)).toEqual(rewardRecords(ids, scored));
+      expect(readRewards(file)?.map((r) => [r.id, r.status])).toEqual([['1-0-0', 'correct'], ['1-0-1', 'incorrect'], ['1-0-2', 'correct'], ['1-0-3', 'incorrect']]);
+    } finally {
+      await writer.close();
+    }
+  });
+});
+
 describe('packRollouts', () => {
   it('unpacks to equal records, so the file written from them is byte for byte the same', () => {
     const records = [
       record('1-0-0'),
-      { ...record('1-0-1'), completion: 'ünïcode \u0000 "quoted"', tokens: [], logprobs: [], entropies: [], finished: false },
+      { ...record('1-0-1'), completion: 'ünïcode \u0000 "quoted" 😀', tokens: [], logprobs: [], entropies: [], finished: false },
+      { ...record('1-0-2'), completion: '', prompt: '' }, // empty strings keep their place
       { ...record('1-1-0'), group: 1, logprobs: [-1e-300, -0.1 - 0.2, -Number.MIN_VALUE], entropies: [0, 1 / 3, 2.5] },
     ];
     const again = unpackRollouts(packRollouts(records));
