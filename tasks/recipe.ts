@@ -159,7 +159,11 @@ export interface RolloutBatch {
 /** `groupSize` samples for each prompt, consecutive per prompt. */
 export function rollout(model: CausalLM, prompts: string[], o: RolloutOptions): RolloutBatch {
   // One stream per row, forked in row order: samples do not depend on how rows are batched.
-  const rows = prompts.flatMap((p, i) => Array.from({ length: o.groupSize }, (_, j) => ({ i, toks: o.tokenizer.encode(p), rng: o.rng.fork(`row/${i}/${j}`) })));
+  // A prompt is encoded once; its group's rows share (and never change) the token array.
+  const rows = prompts.flatMap((p, i) => {
+    const toks = o.tokenizer.encode(p);
+    return Array.from({ length: o.groupSize }, (_, j) => ({ i, toks, rng: o.rng.fork(`row/${i}/${j}`) }));
+  });
   const bs = o.batchSize ?? rows.length;
   const items: RolloutItem[] = [];
   for (let s = 0; s < rows.length; s += bs) {
