@@ -5,9 +5,10 @@
  * default) and once without, one after the other in the same run; on wasm and, when it is installed
  * (`npm run native`), on the native backend (CREDITFLOW_BACKEND picks one instead).
  *
- * The host's own work between model steps (decoding and scoring completions, batching, snapshotting
- * weights for the writer thread) is ~10 ms an iteration on either backend, so the share is larger
- * where model work is faster: ~3% of wasm's ~0.34 s iteration, ~6-7% of native's ~0.14-0.16 s.
+ * The host's own work between model steps (scoring completions, batching, snapshotting weights for
+ * the writer thread, scavenging) is ~9-13 ms an iteration on either backend, so the share is larger
+ * where model work is faster: ~3-3.6% of wasm's ~0.33-0.39 s iteration, ~5.5-6.6% of native's
+ * ~0.13-0.17 s (2026-11-22).
  *
  * Model work = the rollout, update and evaluate seconds the compute host records, over every RL
  * iteration. Wall = from the warm start's completion to the last evaluation's completion (the
