@@ -179,7 +179,7 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
   const run = (from: number): Float32Array => {
     // Feed buffer positions [from, len) and return the last position's logits, [B*V]. The inputs are
     // filled into typed arrays: built as nested number arrays (which tfjs then flattens), they were
-    // ~20% of everything the compute host allocates in a demo run, and its GC pauses with them.
+    // ~20% of everything the compute host allocated in a demo run.
     const len = buf[0].length;
     const Tn = len - from;
     const tokData = new Int32Array(B * Tn);

@@ -131,7 +131,6 @@ export function readRollouts(path: string): RolloutRecord[] {
   return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as RolloutRecord);
 }
 
-/** The verdicts of a rollout file's records, in its order; atomic, so a reader sees all or nothing. */
 /**
  * Verdicts stored once each, and each record's index among them: a group's completions often agree
  * (the demo's 1024 completions hold ~440 distinct cases).
@@ -150,11 +149,15 @@ export function rewardRecords(ids: string[], verdicts: DistinctVerdicts): Reward
   return ids.map((id, k) => ({ id, status: status[of[k]], score: score[of[k]], reason: reason[of[k]] }));
 }
 
-/** Reward records packed for a writer thread (see PackedStrings): posting 1024 record objects cost the host ~0.9 ms. */
+/**
+ * Reward records packed for a writer thread: the distinct verdicts and the ids end to end. Posting
+ * the demo's 1024 record objects cost the compute host ~0.9 ms an iteration, these ~0.5 ms.
+ */
 export interface PackedRewards extends DistinctVerdicts {
   ids: PackedStrings;
 }
 
+/** The verdicts of a rollout file's records, in its order; atomic, so a reader sees all or nothing. */
 export function writeRewards(rolloutPath: string, records: RewardRecord[]): void {
   writeFileAtomic(rewardsFileFor(rolloutPath), JSON.stringify(records), { durable: false });
 }

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BackgroundWriter } from '../../engine/background-writer.js';
 import { scoreInline } from '../../engine/score-ahead.js';
-import { packRollouts, packStrings, readRewards, readRolloutMetrics, readRollouts, rewardRecords, rolloutFile, unpackRollouts, type RolloutRecord } from '../../store/rollout-files.js';
+import { packRollouts, packStrings, readRewards, readRolloutMetrics, readRollouts, rewardRecords, rolloutFile, unpackRollouts, unpackStrings, type RolloutRecord } from '../../store/rollout-files.js';
 import { readVersion, versionDir } from '../../store/weight-versions.js';
 import { tempStateDir } from '../support/harness.js';
 
@@ -81,6 +81,13 @@ describe('rewards job', () => {
     } finally {
       await writer.close();
     }
+  });
+});
+
+describe('packStrings', () => {
+  it('gives back the same strings, empty ones and surrogate pairs included', () => {
+    const strings = ['1-0-0', '', 'ünïcode 😀', '\u0000', '', 'x'];
+    expect(unpackStrings(packStrings(strings))).toEqual(strings);
   });
 });
 
