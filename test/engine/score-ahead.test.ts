@@ -13,6 +13,11 @@ const record = (id: string, completion: string, answer: string, verifier = 'exac
   promptTokens: [1], tokens: [2], logprobs: [-0.5], entropies: [0.1], finished: true,
 });
 
+const verdictOf = (completion: string, answer: string) => {
+  const v = verifyInline(resolveSpec('exact-integer'), completion, answer)!;
+  return { status: v.status, score: v.score, reason: v.reason };
+};
+
 describe('verdictsInline', () => {
   it('gives every record its own verdict, a repeated case included, with the record\'s id', () => {
     const records = [
@@ -27,6 +32,13 @@ describe('verdictsInline', () => {
     }
     // The same completion is right for one gold and wrong for the other: the answer is part of the case.
     expect(verdicts.map((v) => v.status)).toEqual(['correct', 'incorrect', 'correct', 'incorrect', 'incorrect', 'incorrect']);
+  });
+
+  it('reuses a verdict from an earlier rollout only for the same case, gold answer included', () => {
+    expect(verdictsInline([record('2-0-0', '38', '38')])!.map((v) => v.status)).toEqual(['correct']);
+    // The same completion in a later rollout, against another gold answer: its own verdict.
+    expect(verdictsInline([record('3-0-0', '38', '12')])!.map((v) => v.status)).toEqual(['incorrect']);
+    expect(verdictsInline([record('4-0-0', '38', '38')])).toEqual([{ id: '4-0-0', ...verdictOf('38', '38') }]);
   });
 
   it('is null when a case needs the verifier pool or names an unknown verifier', () => {
