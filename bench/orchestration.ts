@@ -6,7 +6,7 @@
  * (`npm run native`), on the native backend (CREDITFLOW_BACKEND picks one instead).
  *
  * The host's own work between model steps (scoring completions, batching, snapshotting weights for
- * the writer thread, scavenging) is ~9-13 ms an iteration on either backend, so the share is larger
+ * the writer thread, scavenging) is ~8-13 ms an iteration on either backend, so the share is larger
  * where model work is faster: ~3-3.6% of wasm's ~0.33-0.39 s iteration, ~5.5-6.6% of native's
  * ~0.13-0.17 s (2026-11-22).
  *
