@@ -13,8 +13,9 @@ const record = (id: string, completion: string, answer: string, verifier = 'exac
   promptTokens: [1], tokens: [2], logprobs: [-0.5], entropies: [0.1], finished: true,
 });
 
-const verdictOf = (completion: string, answer: string) => {
-  const v = verifyInline(resolveSpec('exact-integer'), completion, answer)!;
+/** What the verifier itself says of a record's case, without its id. */
+const verdictOf = ({ verifier, completion, answer }: RolloutRecord) => {
+  const v = verifyInline(resolveSpec(verifier), completion, answer)!;
   return { status: v.status, score: v.score, reason: v.reason };
 };
 
@@ -26,10 +27,7 @@ describe('verdictsInline', () => {
     ];
     const verdicts = verdictsInline(records)!;
     expect(verdicts.map((v) => v.id)).toEqual(records.map((r) => r.id));
-    for (const [k, r] of records.entries()) {
-      const expected = verifyInline(resolveSpec(r.verifier), r.completion, r.answer)!;
-      expect(verdicts[k]).toEqual({ id: r.id, status: expected.status, score: expected.score, reason: expected.reason });
-    }
+    for (const [k, r] of records.entries()) expect(verdicts[k]).toEqual({ id: r.id, ...verdictOf(r) });
     // The same completion is right for one gold and wrong for the other: the answer is part of the case.
     expect(verdicts.map((v) => v.status)).toEqual(['correct', 'incorrect', 'correct', 'incorrect', 'incorrect', 'incorrect']);
   });
@@ -38,7 +36,8 @@ describe('verdictsInline', () => {
     expect(verdictsInline([record('2-0-0', '38', '38')])!.map((v) => v.status)).toEqual(['correct']);
     // The same completion in a later rollout, against another gold answer: its own verdict.
     expect(verdictsInline([record('3-0-0', '38', '12')])!.map((v) => v.status)).toEqual(['incorrect']);
-    expect(verdictsInline([record('4-0-0', '38', '38')])).toEqual([{ id: '4-0-0', ...verdictOf('38', '38') }]);
+    const again = record('4-0-0', '38', '38');
+    expect(verdictsInline([again])).toEqual([{ id: '4-0-0', ...verdictOf(again) }]);
   });
 
   it('is null when a case needs the verifier pool or names an unknown verifier', () => {
