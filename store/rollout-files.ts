@@ -71,31 +71,55 @@ export function unpackStrings({ text, lengths }: PackedStrings): string[] {
  * costs the compute host ~2 ms an iteration (formatting doubles); packing and posting them costs a
  * fraction of that. Doubles hold token ids, groups and log-probs exactly, so `unpackRollouts` gives
  * back equal records and the file is byte for byte what `writeRollouts` would write.
+ *
+ * A record whose prompt is the previous record's (the rest of its group) sends it only once: posting
+ * a string costs the same whether it repeats or not, and the demo's 1024 records hold 128 prompts.
  */
 export interface PackedRollouts {
-  /** Per record: id, promptId, prompt, answer, verifier, completion. */
+  /** Per record: id, completion, then promptId, prompt, answer, verifier unless the prompt is shared. */
   strings: string[];
-  /** Per record: group, finished (0/1), the four array lengths, then promptTokens, tokens, logprobs, entropies. */
+  /**
+   * Per record: group, finished (0/1), shared prompt (0/1), the lengths of tokens, logprobs and
+   * entropies, then (unless shared) promptTokens' length and promptTokens, then the three arrays.
+   */
   numbers: Float64Array;
 }
 
-const STRING_FIELDS = 6;
+/** Whether record `r` has the prompt of `previous`, as the very same prompt tokens (the rollout's grouping). */
+const sharesPrompt = (r: RolloutRecord, previous: RolloutRecord | undefined): boolean =>
+  previous !== undefined && r.promptTokens === previous.promptTokens && r.promptId === previous.promptId && r.prompt === previous.prompt &&
+  r.answer === previous.answer && r.verifier === previous.verifier;
 
 export function packRollouts(records: RolloutRecord[]): PackedRollouts {
   let size = 0;
-  for (const r of records) size += 6 + r.promptTokens.length + r.tokens.length + r.logprobs.length + r.entropies.length;
+  for (const [k, r] of records.entries()) {
+    size += 6 + r.tokens.length + r.logprobs.length + r.entropies.length;
+    if (!sharesPrompt(r, records[k - 1])) size += 1 + r.promptTokens.length;
+  }
   const numbers = new Float64Array(size);
   const strings: string[] = [];
   let at = 0;
-  for (const r of records) {
-    strings.push(r.id, r.promptId, r.prompt, r.answer, r.verifier, r.completion);
+  for (const [k, r] of records.entries()) {
+    const shared = sharesPrompt(r, records[k - 1]);
+    strings.push(r.id, r.completion);
+    if (!shared) strings.push(r.promptId, r.prompt, r.answer, r.verifier);
     numbers[at++] = r.group;
     numbers[at++] = r.finished ? 1 : 0;
-    for (const list of [r.promptTokens, r.tokens, r.logprobs, r.entropies]) numbers[at++] = list.length;
-    for (const list of [r.promptTokens, r.tokens, r.logprobs, r.entropies]) {
-      numbers.set(list, at);
-      at += list.length;
+    numbers[at++] = shared ? 1 : 0;
+    numbers[at++] = r.tokens.length;
+    numbers[at++] = r.logprobs.length;
+    numbers[at++] = r.entropies.length;
+    if (!shared) {
+      numbers[at++] = r.promptTokens.length;
+      numbers.set(r.promptTokens, at);
+      at += r.promptTokens.length;
     }
+    numbers.set(r.tokens, at);
+    at += r.tokens.length;
+    numbers.set(r.logprobs, at);
+    at += r.logprobs.length;
+    numbers.set(r.entropies, at);
+    at += r.entropies.length;
   }
   return { strings, numbers };
 }
@@ -103,15 +127,24 @@ export function packRollouts(records: RolloutRecord[]): PackedRollouts {
 export function unpackRollouts({ strings, numbers }: PackedRollouts): RolloutRecord[] {
   const records: RolloutRecord[] = [];
   let at = 0;
-  for (let k = 0; k < strings.length; k += STRING_FIELDS) {
+  let s = 0;
+  const list = (n: number) => Array.from(numbers.subarray(at, (at += n)));
+  while (s < strings.length) {
+    const id = strings[s++];
+    const completion = strings[s++];
     const group = numbers[at++];
     const finished = numbers[at++] === 1;
-    const lengths = [numbers[at++], numbers[at++], numbers[at++], numbers[at++]];
-    const [promptTokens, tokens, logprobs, entropies] = lengths.map((n) => Array.from(numbers.subarray(at, (at += n))));
+    const shared = numbers[at++] === 1;
+    const lengths = [numbers[at++], numbers[at++], numbers[at++]];
+    const previous = records[records.length - 1];
+    const prompt = shared
+      ? previous
+      : { promptId: strings[s++], prompt: strings[s++], answer: strings[s++], verifier: strings[s++], promptTokens: list(numbers[at++]) };
+    const [tokens, logprobs, entropies] = lengths.map(list);
     // The keys in the order the compute host creates them (engine/run-sessions.ts), which JSON keeps.
     records.push({
-      id: strings[k], promptId: strings[k + 1], group, prompt: strings[k + 2], answer: strings[k + 3], verifier: strings[k + 4],
-      completion: strings[k + 5], promptTokens, tokens, logprobs, entropies, finished,
+      id, promptId: prompt.promptId, group, prompt: prompt.prompt, answer: prompt.answer, verifier: prompt.verifier,
+      completion, promptTokens: prompt.promptTokens, tokens, logprobs, entropies, finished,
     });
   }
   return records;

@@ -103,4 +103,21 @@ describe('packRollouts', () => {
     expect(again).toEqual(records);
     expect(again.map((r) => JSON.stringify(r))).toEqual(records.map((r) => JSON.stringify(r)));
   });
+
+  it('sends a prompt shared by consecutive records once, and a prompt that differs in any field in full', () => {
+    const first = record('2-0-0');
+    const group = [first, { ...first, id: '2-0-1', completion: '18', tokens: [6, 0], logprobs: [-0.5, -0.25], entropies: [1, 2] }];
+    const differing = [
+      { ...first, id: '2-1-0', group: 1, answer: '20' }, // same prompt tokens, another gold answer
+      { ...first, id: '2-1-1', group: 1, answer: '20', promptTokens: [1, 2, 3, 4, 9] }, // equal strings, other tokens
+      { ...first, id: '2-1-2', group: 1, answer: '20', promptTokens: [1, 2, 3, 4, 9], verifier: 'math' },
+    ];
+    const records = [...group, ...differing];
+    const packed = packRollouts(records);
+    // id and completion per record; the prompt's four strings for every record but the group's second.
+    expect(packed.strings).toHaveLength(2 * records.length + 4 * (records.length - 1));
+    const again = unpackRollouts(packed);
+    expect(again).toEqual(records);
+    expect(again.map((r) => JSON.stringify(r))).toEqual(records.map((r) => JSON.stringify(r)));
+  });
 });
