@@ -119,11 +119,12 @@ export class AdamW {
     return tf.concat(this.names.map((n, i) => tf.fill([this.sizes[i]], keep(n, i) ? 1 : 0, 'bool'))) as tf.Tensor1D;
   }
 
+  /** The moments, as views into each flat vector's data (never written in place: an update assigns new tensors). */
   exportState(): AdamWState {
     const dump = (flat: tf.Variable) => {
       const all = flat.dataSync() as Float32Array;
       let at = 0;
-      return Object.fromEntries(this.names.map((n, i) => [n, all.slice(at, (at += this.sizes[i]))]));
+      return Object.fromEntries(this.names.map((n, i) => [n, all.subarray(at, (at += this.sizes[i]))]));
     };
     return { step: this.step, m: dump(this.m), v: dump(this.v) };
   }
