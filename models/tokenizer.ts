@@ -38,11 +38,14 @@ export interface TextTokenizer {
 export class CharTokenizer implements TextTokenizer {
   readonly alphabet: string;
   private readonly index: Map<string, number>;
+  /** The alphabet's characters by id - N_SPECIAL (code points, so a surrogate pair is one token). */
+  private readonly chars: string[];
 
   constructor(alphabet: string = ARITHMETIC_ALPHABET) {
     const chars = [...alphabet];
     if (new Set(chars).size !== chars.length) throw new Error(`CharTokenizer: duplicate characters in alphabet ${JSON.stringify(alphabet)}`);
     this.alphabet = alphabet;
+    this.chars = chars;
     this.index = new Map(chars.map((c, i) => [c, i + N_SPECIAL]));
   }
 
@@ -67,7 +70,7 @@ export class CharTokenizer implements TextTokenizer {
 
   /** Text of `ids`, stopping at the first EOS and skipping PAD/BOS. */
   decode(ids: readonly number[]): string {
-    const chars = [...this.alphabet];
+    const chars = this.chars;
     let out = '';
     for (const id of ids) {
       if (id === EOS) break;
