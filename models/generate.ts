@@ -160,7 +160,20 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
 
   // Row buffers: left-padded prompt, then generated tokens.
   const buf: number[][] = prompts.map((p, b) => [...Array(pad[b]).fill(padId), ...p]);
-  const out: Generation[] = prompts.map(() => ({ tokens: [], logprobs: [], entropies: [], finished: false }));
+  // What each row samples, at row b's offset b * maxNew; copied into exact-length arrays at the end.
+  // A short array grown by push holds ~2x the memory of one made at its length (199 against 94 bytes
+  // for 5 doubles), and a rollout's outputs are alive whenever the compute host scavenges between
+  // steps: with push, each demo scavenge copied 2.4-2.5 MB and promoted 1.7-1.9 MB; now 1.1 MB and
+  // 0.3-0.4 MB (`node --trace-gc-nvp`, the host thread over the RL phase).
+  const sampled = { tokens: new Int32Array(B * maxNew), logprobs: new Float64Array(B * maxNew), entropies: new Float64Array(B * maxNew) };
+  const lengths = new Int32Array(B);
+  const finished = new Uint8Array(B);
+  const stoppedBy: (string | undefined)[] = new Array(B);
+  const rowOf = (data: Int32Array | Float64Array, b: number): number[] => {
+    const row = new Array<number>(lengths[b]);
+    for (let i = 0; i < row.length; i++) row[i] = data[b * maxNew + i];
+    return row;
+  };
   const useCache = opts.useCache ?? true;
   if (Array.isArray(opts.rng) && opts.rng.length !== B) throw new Error(`generate: ${opts.rng.length} rngs for ${B} prompts`);
   const rowRng = (b: number) => (Array.isArray(opts.rng) ? opts.rng[b] : opts.rng);
@@ -171,7 +184,7 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
   const stopHit = (b: number): string | undefined => {
     const list = stopLists?.[b];
     if (!list || list.length === 0) return undefined;
-    const text = opts.decode!(out[b].tokens);
+    const text = opts.decode!(rowOf(sampled.tokens, b));
     return list.find((s) => s.length > 0 && text.endsWith(s));
   };
 
@@ -243,17 +256,17 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
     let done = 0;
     for (let s = 0; s < maxNew; s++) {
       for (let b = 0; b < B; b++) {
-        const g = out[b];
         let next = padId;
-        if (!g.finished) {
+        if (!finished[b]) {
           const [tok, lp, ent] = sampleRow(logits.subarray(b * V, (b + 1) * V), opts.temperature, rowRng(b), filter);
-          g.tokens.push(tok);
-          g.logprobs.push(lp);
-          g.entropies.push(ent);
+          const at = b * maxNew + lengths[b]++;
+          sampled.tokens[at] = tok;
+          sampled.logprobs[at] = lp;
+          sampled.entropies[at] = ent;
           const stop = tok === eos ? undefined : stopHit(b);
           if (tok === eos || stop !== undefined) {
-            g.finished = true;
-            if (stop !== undefined) g.stoppedBy = stop;
+            finished[b] = 1;
+            stoppedBy[b] = stop;
             done++;
           }
           next = tok;
@@ -266,5 +279,8 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
   } finally {
     disposeCache(cache);
   }
-  return out;
+  return prompts.map((_, b) => ({
+    tokens: rowOf(sampled.tokens, b), logprobs: rowOf(sampled.logprobs, b), entropies: rowOf(sampled.entropies, b),
+    finished: finished[b] === 1, ...(stoppedBy[b] === undefined ? {} : { stoppedBy: stoppedBy[b] }),
+  }));
 }
