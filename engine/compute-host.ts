@@ -3,6 +3,7 @@
  * work and keeps each run's model resident between activities. The Node event loop of the worker
  * (Temporal polling, heartbeats) never waits on a tensor op.
  */
+import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { setNativeEnvDefaults } from './native-env.js';
 import type { HostNotice, HostOp, HostReply, HostRequest } from './host-protocol.js';
@@ -40,6 +41,19 @@ interface Pending {
  */
 const HOST_YOUNG_GENERATION_MB = 192;
 
+/**
+ * No incremental marking started from V8's own task: marking then starts only once the old
+ * generation reaches its limit. On the host thread the task kept starting it with 60-90 MB of the
+ * limit still free (`node --trace-incremental-marking`: "Start (task)"), and on the wasm backend,
+ * whose kernels allocate ~3x as much as native's, that meant a full collection every iteration or
+ * two: 53-85 mark-compacts over the demo's 80 RL iterations (490-660 ms of pauses, plus the marking
+ * steps), against 8-10 with this flag (31-36 ms), and the run took 31-33 s instead of 37-38 s
+ * (`scratch/orch-prof.ts`, `--trace-gc-nvp`). Native made no mark-compacts either way. V8 flags
+ * are per process, so this holds for the whole worker process; it changes when V8 collects, never
+ * what.
+ */
+const V8_FLAGS = '--no-incremental-marking-task';
+
 export class ComputeHost {
   private readonly worker: Worker;
   private readonly pending = new Map<number, Pending>();
@@ -48,6 +62,7 @@ export class ComputeHost {
 
   constructor(options: ComputeHostOptions = {}) {
     setNativeEnvDefaults();
+    setFlagsFromString(V8_FLAGS);
     this.worker = new Worker(new URL('./host-boot.mjs', import.meta.url), {
       workerData: { entry: new URL('./host-thread.ts', import.meta.url).href, options },
       resourceLimits: { maxYoungGenerationSizeMb: HOST_YOUNG_GENERATION_MB },
