@@ -47,10 +47,10 @@ const HOST_YOUNG_GENERATION_MB = 192;
  * limit still free (`node --trace-incremental-marking`: "Start (task)"), and on the wasm backend,
  * whose kernels allocate ~3x as much as native's, that meant a full collection every iteration or
  * two: 53-85 mark-compacts over the demo's 80 RL iterations (490-660 ms of pauses, plus the marking
- * steps), against 8-10 with this flag (31-36 ms), and the run took 31-33 s instead of 37-38 s
- * (`scratch/orch-prof.ts`, `--trace-gc-nvp`). Native made no mark-compacts either way. V8 flags
- * are per process, so this holds for the whole worker process; it changes when V8 collects, never
- * what.
+ * steps), against 8-10 with this flag (31-44 ms), and a 100-step warm start plus the RL phase took
+ * 31-35 s instead of 37-38 s (`node --trace-gc-nvp`); the wasm demo 89-94 s instead of 95-99 s.
+ * Native made no mark-compacts either way. V8 flags are per process, so this holds for the whole
+ * worker process; it changes when V8 collects, never what.
  */
 const V8_FLAGS = '--no-incremental-marking-task';
 

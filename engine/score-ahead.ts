@@ -31,8 +31,8 @@ const MAX_REMEMBERED = 20_000;
  * Inline verifiers are pure, so a case seen before reuses its verdict: in the batch (a group's
  * completions often agree; the demo's 1024 completions hold ~440 distinct cases) or in an earlier
  * rollout. A group's records come one after another with the same verifier and gold answer, so
- * their completions are looked up in one map found once, not under a key joined for each record
- * (which halved the time, measured on demo rollouts: scratch/score-variants.ts).
+ * their completions are looked up in one map found once, not under a key joined for each record:
+ * scoring a demo iteration on native took 2.2 ms with the joined keys, 1.6-1.9 ms with this.
  */
 export function scoreInline(cases: ScoreCase[]): DistinctVerdicts | null {
   if (rememberedCases >= MAX_REMEMBERED) {
