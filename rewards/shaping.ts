@@ -53,22 +53,33 @@ export function verifyLength(completion: string, o: { maxChars?: number; minChar
   return v('correct', 1, 'within length limits', t0);
 }
 
-/** Combine part verdicts per a compose spec; `parts[k]` is the verdict of `spec.parts[k]`. */
+/**
+ * Combine part verdicts per a compose spec; `parts[k]` is the verdict of `spec.parts[k]`. Plain loops:
+ * this runs once per case on the compute host's scoring path, where the array helpers' closures
+ * made it the verifier's costliest step.
+ */
 export function combine(spec: Extract<VerifierSpec, { kind: 'compose' }>, parts: Verdict[]): Verdict {
-  const ms = parts.reduce((s, p) => s + p.ms, 0);
-  const w = (k: number) => spec.parts[k].weight ?? 1;
-  const bad = parts.findIndex((p) => p.status === 'error' || p.status === 'timeout' || p.status === 'skipped');
+  let ms = 0;
+  let bad = -1;
+  let allCorrect = true;
+  for (let k = 0; k < parts.length; k++) {
+    const status = parts[k].status;
+    ms += parts[k].ms;
+    if (bad < 0 && (status === 'error' || status === 'timeout' || status === 'skipped')) bad = k;
+    if (status !== 'correct') allCorrect = false;
+  }
   if (spec.mode === 'gate') {
     const gate = parts[0];
     if (gate && gate.status !== 'correct' && gate.status !== 'incorrect') return { ...gate, score: 0, reason: `gate: ${gate.reason}`, ms };
     if (gate && gate.status === 'incorrect') return { status: 'incorrect', score: 0, reason: `gate failed: ${gate.reason}`, ms };
   }
   if (bad >= 0) return { status: parts[bad].status, score: 0, reason: `part ${bad + 1}: ${parts[bad].reason}`, ms };
-  const scored = spec.mode === 'gate' ? parts.slice(1).map((p, k) => ({ p, k: k + 1 })) : parts.map((p, k) => ({ p, k }));
-  const score = spec.mode === 'min'
-    ? Math.min(...scored.map(({ p }) => p.score))
-    : scored.reduce((s, { p, k }) => s + w(k) * p.score, 0);
-  const allCorrect = parts.every((p) => p.status === 'correct');
-  const reason = parts.map((p, k) => `${k + 1}:${p.status}`).join(' ');
+  // A gate's first part only gates; the score comes from the parts behind it.
+  let score = spec.mode === 'min' ? Infinity : 0;
+  for (let k = spec.mode === 'gate' ? 1 : 0; k < parts.length; k++) {
+    score = spec.mode === 'min' ? Math.min(score, parts[k].score) : score + (spec.parts[k].weight ?? 1) * parts[k].score;
+  }
+  let reason = '';
+  for (let k = 0; k < parts.length; k++) reason += `${k === 0 ? '' : ' '}${k + 1}:${parts[k].status}`;
   return { status: allCorrect ? 'correct' : 'incorrect', score, reason: `${spec.mode}(${reason})`, ms };
 }

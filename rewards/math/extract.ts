@@ -38,6 +38,7 @@ export function matchBrace(s: string, open: number, maxLen = Infinity): { conten
 }
 
 function lastBoxed(s: string): string | null {
+  if (!s.includes('\\boxed') && !s.includes('\\fbox')) return null; // the common case, without a regex scan
   const re = /\\(?:boxed|fbox)\s*\{/g;
   let found: string | null = null;
   for (let m = re.exec(s); m; m = re.exec(s)) {
@@ -61,7 +62,8 @@ const NUMBER_RE = /-?\d+(?:,\d{3})*(?:\.\d+)?(?:\s*\/\s*\d+)?|-?\.\d+/g;
 
 function lastNumber(s: string): string | null {
   let last: string | null = null;
-  for (const m of s.matchAll(NUMBER_RE)) last = m[0];
+  NUMBER_RE.lastIndex = 0; // exec, unlike matchAll, neither copies the regex nor makes an iterator
+  for (let m = NUMBER_RE.exec(s); m; m = NUMBER_RE.exec(s)) last = m[0];
   return last;
 }
 
@@ -69,7 +71,7 @@ export function extractAnswer(completion: string, rules: readonly ExtractRule[] 
   for (const rule of rules) {
     let a: string | null = null;
     if (rule === 'boxed') a = lastBoxed(completion);
-    else if (rule === 'hash') a = afterMarker(completion, /####/g);
+    else if (rule === 'hash') a = completion.includes('####') ? afterMarker(completion, /####/g) : null;
     else if (rule === 'answer') a = afterMarker(completion, /(?:final answer|answer)\s*(?:is|:)\s*/gi);
     else if (rule === 'last-number') a = lastNumber(completion);
     if (a !== null && a.trim() !== '') return { answer: a.trim(), rule };

@@ -37,9 +37,12 @@ function parseGold(gold: string): Answer | AnswerParseError {
   return parsed;
 }
 
+const GROUPED_NUMBER = /^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/;
+
 function plainNumber(s: string): number | null {
-  let t = s.trim().replace(/\.$/, '');
-  if (/^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/.test(t)) t = t.replace(/,/g, '');
+  let t = s.trim();
+  if (t.endsWith('.')) t = t.slice(0, -1);
+  if (t.includes(',') && GROUPED_NUMBER.test(t)) t = t.replaceAll(',', '');
   return PLAIN_NUMBER.test(t) ? Number(t) : null;
 }
 

@@ -44,6 +44,13 @@ describe('combine', () => {
     const ok = combine(parts('gate', [1, 2]), [v('correct', 1), v('correct', 1)]);
     expect(ok.score).toBe(2);
     expect(ok.status).toBe('correct');
+    expect(ok.reason).toBe('gate(1:correct 2:correct)');
+  });
+  it('names every part in the reason and adds up their time', () => {
+    const r = combine(parts('min', [1, 1, 1]), [{ ...v('correct', 1), ms: 1.5 }, { ...v('incorrect', 0.5), ms: 2 }, { ...v('correct', 0.75), ms: 0.25 }]);
+    expect(r.reason).toBe('min(1:correct 2:incorrect 3:correct)');
+    expect(r.ms).toBe(3.75);
+    expect(r.score).toBe(0.5);
   });
   it('an error or timeout in a part is carried, never folded into a 0 silently', () => {
     const r = combine(parts('sum', [1, 1]), [v('correct', 1), v('timeout', 0)]);
