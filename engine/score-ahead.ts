@@ -27,6 +27,21 @@ let rememberedCases = 0;
 const MAX_REMEMBERED = 20_000;
 
 /**
+ * One object per distinct verdict value, shared by every case that has it: a rollout's verdicts are
+ * then stored once per value, not once per case. The demo's exact-integer verdicts take three values
+ * (wrong format, wrong number, right), so its rewards go to the writer thread as 3 verdicts instead
+ * of ~440. Cleared with `remembered`.
+ */
+const interned = new Map<string, CaseVerdict>();
+
+function intern(status: CaseVerdict['status'], score: number, reason: string): CaseVerdict {
+  const key = `${status}\u0000${score}\u0000${reason}`;
+  let verdict = interned.get(key);
+  if (!verdict) interned.set(key, (verdict = { status, score, reason }));
+  return verdict;
+}
+
+/**
  * The verdicts of every case, checked on this thread; null when some case needs the verifier pool.
  * Inline verifiers are pure, so a case seen before reuses its verdict: in the batch (a group's
  * completions often agree; the demo's 1024 completions hold ~440 distinct cases) or in an earlier
@@ -37,10 +52,11 @@ const MAX_REMEMBERED = 20_000;
 export function scoreInline(cases: ScoreCase[]): DistinctVerdicts | null {
   if (rememberedCases >= MAX_REMEMBERED) {
     remembered.clear();
+    interned.clear();
     rememberedCases = 0;
   }
   const verdicts: DistinctVerdicts = { status: [], score: [], reason: [], of: new Int32Array(cases.length) };
-  const placeOf = new Map<CaseVerdict, number>(); // one verdict object per case, so one place per case
+  const placeOf = new Map<CaseVerdict, number>(); // one verdict object per value, so one place per value
   let byCompletion = new Map<string, CaseVerdict>();
   for (const [k, c] of cases.entries()) {
     const previous = cases[k - 1];
@@ -59,7 +75,7 @@ export function scoreInline(cases: ScoreCase[]): DistinctVerdicts | null {
         return null; // an unknown verifier: the score activity reports it
       }
       if (!checked) return null;
-      verdict = { status: checked.status, score: checked.score, reason: checked.reason };
+      verdict = intern(checked.status, checked.score, checked.reason);
       byCompletion.set(c.completion, verdict);
       rememberedCases++;
     }

@@ -165,8 +165,8 @@ export function readRollouts(path: string): RolloutRecord[] {
 }
 
 /**
- * Verdicts stored once each, and each record's index among them: a group's completions often agree
- * (the demo's 1024 completions hold ~440 distinct cases).
+ * Verdicts stored once each, and each record's index among them. Many records share a verdict:
+ * scoreInline stores each verdict value once, and the demo's 1024 completions take three values.
  */
 export interface DistinctVerdicts {
   status: VerifyStatus[];

@@ -3,7 +3,7 @@
  * each case, repeated cases included, and anything the host may not verify inline is left to the pool.
  */
 import { describe, expect, it } from 'vitest';
-import { verdictsInline } from '../../engine/score-ahead.js';
+import { scoreInline, verdictsInline } from '../../engine/score-ahead.js';
 import { resolveSpec } from '../../rewards/index.js';
 import { verifyInline } from '../../rewards/inline.js';
 import type { RolloutRecord } from '../../store/rollout-files.js';
@@ -38,6 +38,19 @@ describe('verdictsInline', () => {
     expect(verdictsInline([record('3-0-0', '38', '12')])!.map((v) => v.status)).toEqual(['incorrect']);
     const again = record('4-0-0', '38', '38');
     expect(verdictsInline([again])).toEqual([{ id: '4-0-0', ...verdictOf(again) }]);
+  });
+
+  it('stores each verdict value once, however many cases have it', () => {
+    // Five distinct cases, three verdict values: right, a wrong number, not an integer.
+    const records = [
+      record('5-0-0', '38', '38'), record('5-0-1', '37', '38'), record('5-0-2', '39', '38'),
+      record('5-1-0', '12', '12'), record('5-1-1', '12+', '12'), record('5-1-2', '38', '12'),
+    ];
+    const scored = scoreInline(records)!;
+    expect(scored.status).toHaveLength(3);
+    expect([...scored.of]).toEqual([0, 1, 1, 0, 2, 1]);
+    expect(scored.reason[scored.of[0]]).toBe(verdictOf(records[0]).reason);
+    expect(scored.reason[scored.of[4]]).toBe(verdictOf(records[4]).reason);
   });
 
   it('is null when a case needs the verifier pool or names an unknown verifier', () => {
