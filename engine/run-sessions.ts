@@ -424,18 +424,16 @@ export class RunSessions {
     const rewards = await this.rewardsOf(file);
     if (!rewards) throw new DataError(`run ${args.runId}: iteration ${iteration} has no rewards file beside ${file}`);
     const records = this.cachedRollouts(file) ?? readRollouts(file);
-    const batch = toBatch(records, rewards.map((r) => r.status), config.rollout.groupSize, config.rollout.temperature);
-    const scores = new Map(rewards.map((r) => [r.id, r.score]));
-    const batchRewards = batch.ids.map((id) => scores.get(id) ?? 0);
+    const batch = toBatch(records, rewards, config.rollout.groupSize, config.rollout.temperature);
     const objective = config.objective;
     let advantages: number[][];
     if (objective.name === 'spo') {
       const valuesFile = spoValuesFileFor(file);
       const values = readSpoValues(valuesFile);
       if (!values) throw new DataError(`run ${args.runId}: objective spo but iteration ${iteration} has no SPO values file ${valuesFile}`);
-      advantages = spoTokenAdvantages(batch.items.map((it, k) => ({ id: batch.ids[k], tokens: it.tokens })), batchRewards, new Map(values.records.map((r) => [r.id, r])));
+      advantages = spoTokenAdvantages(batch.items.map((it, k) => ({ id: batch.ids[k], tokens: it.tokens })), batch.rewards, new Map(values.records.map((r) => [r.id, r])));
     } else {
-      advantages = outcomeAdvantages(batch, batchRewards, objective.advantage, { std: objective.advantageStd });
+      advantages = outcomeAdvantages(batch, batch.rewards, objective.advantage, { std: objective.advantageStd });
     }
     const reference = objective.klCoef > 0 ? await this.referenceOf(args, session) : undefined;
     progress({ phase: 'update', sequences: batch.items.length });
@@ -451,7 +449,7 @@ export class RunSessions {
       });
       const metrics: Metrics = {};
       for (const [k, v] of Object.entries(result.metrics)) metrics[`update/${k}`] = v;
-      metrics['update/meanReward'] = batchRewards.reduce((a, b) => a + b, 0) / Math.max(batchRewards.length, 1);
+      metrics['update/meanReward'] = batch.rewards.reduce((a, b) => a + b, 0) / Math.max(batch.rewards.length, 1);
       metrics['perf/updateSeconds'] = (performance.now() - started) / 1000;
       metrics['update/droppedGroups'] = batch.droppedGroups;
       failpoint('update:stepped'); // gradients applied in memory, version not yet on disk
@@ -535,17 +533,27 @@ function scoredGroups(records: RolloutRecord[], rewards: RewardRecord[]): { kept
 }
 
 /**
- * The update batch. A group with a `skipped` verdict (its gold answer could not be parsed) is left
- * out whole: scoring it 0 would fake a failure, and a partial group would bias its baseline.
+ * The update batch and each kept completion's reward. A group with a `skipped` verdict (its gold
+ * answer could not be parsed) is left out whole: scoring it 0 would fake a failure, and a partial
+ * group would bias its baseline. Verdicts come in the records' order (both files are written in
+ * it); a verdict that is not its record's is an error, not a reward of 0.
  */
-function toBatch(records: RolloutRecord[], statuses: string[], groupSize: number, temperature: number): RolloutBatch & { ids: string[]; droppedGroups: number } {
-  const skippedGroups = new Set(records.filter((_, i) => statuses[i] === 'skipped').map((r) => r.group));
-  const kept = records.filter((r) => !skippedGroups.has(r.group));
-  return {
-    groupSize, temperature, droppedGroups: skippedGroups.size, ids: kept.map((r) => r.id),
-    items: kept.map((r, k) => ({
-      promptIndex: Math.floor(k / groupSize), promptTokens: r.promptTokens, tokens: r.tokens, logprobs: r.logprobs,
+function toBatch(records: RolloutRecord[], verdicts: RewardRecord[], groupSize: number, temperature: number): RolloutBatch & { ids: string[]; rewards: number[]; droppedGroups: number } {
+  if (verdicts.length !== records.length) throw new DataError(`${verdicts.length} verdicts for ${records.length} rollout records`);
+  const skippedGroups = new Set<number>();
+  for (const [i, r] of records.entries()) {
+    if (verdicts[i].id !== r.id) throw new DataError(`verdict ${i} is for ${JSON.stringify(verdicts[i].id)}, its rollout record is ${JSON.stringify(r.id)}`);
+    if (verdicts[i].status === 'skipped') skippedGroups.add(r.group);
+  }
+  const batch: RolloutBatch & { ids: string[]; rewards: number[]; droppedGroups: number } = { groupSize, temperature, droppedGroups: skippedGroups.size, ids: [], rewards: [], items: [] };
+  for (const [i, r] of records.entries()) {
+    if (skippedGroups.has(r.group)) continue;
+    batch.ids.push(r.id);
+    batch.rewards.push(verdicts[i].score);
+    batch.items.push({
+      promptIndex: Math.floor(batch.items.length / groupSize), promptTokens: r.promptTokens, tokens: r.tokens, logprobs: r.logprobs,
       entropies: r.entropies, completion: r.completion, finished: r.finished,
-    })),
-  };
+    });
+  }
+  return batch;
 }

@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InlineWriter, type StepWriter } from '../../engine/background-writer.js';
 import { RunSessions } from '../../engine/run-sessions.js';
 import { scoreAhead } from '../support/score-ahead.js';
+import { writeRewards } from '../../store/rollout-files.js';
 import { readVersion, versionDir } from '../../store/weight-versions.js';
 import { learningTinyConfig, tempStateDir } from '../support/harness.js';
 
@@ -112,6 +113,19 @@ describe('RunSessions', () => {
     await reference.update({ ...ref, iteration: 1 }, noProgress);
     expect(weightsBytes(ref.runDir, 1).equals(weightsBytes(a.runDir, 1))).toBe(true);
     expect(readVersion(a.runDir, 1)).not.toBeNull();
+  }, 60_000);
+
+  it('refuses a rewards file whose verdicts are not in its rollout\'s order, and steps nothing', async () => {
+    const sessions = new RunSessions({ memoryBudgetBytes: 2 ** 30 });
+    const runDir = join(tempStateDir('sessions-misaligned'), 'run');
+    const args = { runId: 'm', config, runDir };
+    await sessions.warmStart(args, noProgress);
+    const rollout = await sessions.rollout({ ...args, iteration: 1 }, noProgress);
+    const verdicts = scoreAhead(rollout.rolloutFile)!;
+    [verdicts[0], verdicts[1]] = [verdicts[1], verdicts[0]];
+    writeRewards(rollout.rolloutFile, verdicts);
+    await expect(sessions.update({ ...args, iteration: 1 }, noProgress)).rejects.toThrow(`verdict 0 is for "${verdicts[0].id}"`);
+    expect(readVersion(runDir, 1)).toBeNull();
   }, 60_000);
 });
 
