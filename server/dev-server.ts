@@ -8,6 +8,7 @@ import { createConnection } from 'node:net';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SEARCH_ATTRIBUTES } from '../workflows/shared.js';
+import { lowerProcess } from '../engine/thread-priority.js';
 import { ensureTemporalCli } from './temporal-cli.js';
 
 export interface DevServerOptions {
@@ -133,6 +134,8 @@ async function startOnce(options: DevServerOptions, port: number, uiPort: number
   else args.push('--ui-port', String(uiPort));
 
   const child = spawn(cli.path, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // The dev server yields the cores to a compute host on the same machine (engine/thread-priority.ts).
+  if (child.pid) lowerProcess(child.pid);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
   let exited = false;
@@ -147,6 +150,8 @@ async function startOnce(options: DevServerOptions, port: number, uiPort: number
     }
     await sleep(100);
   }
+  // Again once it serves: threads started before the first call kept the default priority.
+  if (child.pid) lowerProcess(child.pid);
   const exitReason = () => (exited ? `temporal server exited during start-up: ${stderr.trim() || `code ${child.exitCode}`}` : null);
   try {
     for (const ns of [namespace, ...(options.extraNamespaces ?? [])]) await waitUntilServing(`127.0.0.1:${port}`, ns, deadline, exitReason);
