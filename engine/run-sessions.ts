@@ -106,16 +106,18 @@ export function promptsForIteration<T>(train: T[], seed: number, iteration: numb
   return out;
 }
 
+/** Drop the oldest entries of a cache of the host's recent outputs (insertion order) beyond the last 64. */
+function keepRecent(cache: Map<string, unknown> | Set<string>): void {
+  while (cache.size > 64) cache.delete(cache.keys().next().value!);
+}
+
 const configSha = (c: ExperimentConfig) => createHash('sha256').update(JSON.stringify(c)).digest('hex');
 
 export class RunSessions {
   /** Resident runs, least recently used first (Map keeps insertion order). */
   private readonly resident: ResidentRuns<Session>;
-  /**
-   * The last rollout this host made, kept so the score-ahead and update steps need not parse it, and
-   * so that asking for it again returns its metrics once `written`.
-   */
-  private lastRollout: { file: string; records: RolloutRecord[]; metrics: Metrics; written: Promise<void> } | null = null;
+  /** The records of the last rollout this host made, kept so the score-ahead and update steps need not parse it. */
+  private lastRollout: { file: string; records: RolloutRecord[] } | null = null;
   /** The verdicts this host scored last (scoreRollout), kept so the update need not parse them. */
   private lastRewards: { file: string; records: RewardRecord[] } | null = null;
   /**
@@ -125,6 +127,16 @@ export class RunSessions {
    * entry whose write failed is removed, so the update is done again.
    */
   private readonly madeUpdates = new Map<string, { recorded: { version: number; metrics: Metrics }; written: Promise<void> }>();
+  /** The rollouts this host made (by file), so that a rollout done ahead is answered without reading its files. */
+  private readonly madeRollouts = new Map<string, { metrics: Metrics; written: Promise<void> }>();
+  /**
+   * Rollout files this host scored, whose rewards are written or being written. Run-ahead plans the
+   * rest of the run again after every request the workflow makes, and each plan starts with steps
+   * already done: checking those by parsing their rewards file (1024 verdicts for the demo) cost
+   * ~1 ms an iteration on the native backend (CPU profile of the compute host). A failed write
+   * removes its entry.
+   */
+  private readonly scoredFiles = new Set<string>();
   private readonly writer: StepWriter;
 
   /**
@@ -197,7 +209,9 @@ export class RunSessions {
       await this.warmStart(args, () => undefined);
     } else {
       const at = { ...args, iteration: version };
+      this.madeRollouts.delete(rolloutFile(runDir, version)); // written by this process, maybe lost since
       const { rolloutFile: file } = await this.rollout(at, () => undefined);
+      this.scoredFiles.delete(file); // written by this process, maybe lost since
       if (!this.scoreRollout(file)) {
         const records = this.cachedRollouts(file) ?? readRollouts(file);
         const verdicts = await verifyBatch(records.map((r) => ({ id: r.id, verifier: r.verifier, completion: r.completion, gold: r.answer })));
@@ -222,17 +236,19 @@ export class RunSessions {
    * be; true when scored (its rewards file is then written, or being written, by the writer).
    */
   scoreRollout(file: string): boolean {
-    if (readRewards(file)) return true;
+    if (this.scoredFiles.has(file) || readRewards(file)) return true;
     const rollouts = this.cachedRollouts(file) ?? readRollouts(file);
     const scored = scoreInline(rollouts);
     if (!scored) return false;
     const ids = rollouts.map((r) => r.id);
     const records = rewardRecords(ids, scored);
     this.lastRewards = { file, records };
+    keepRecent(this.scoredFiles.add(file));
     // Nobody waits for it: the update reads the verdicts from memory, and a score activity that
     // looks before it is written scores the rollout again, to the same file.
     this.writer.submit({ op: 'rewards', path: file, packed: { ...scored, ids: packStrings(ids) } }).catch(() => {
       if (this.lastRewards?.records === records) this.lastRewards = null;
+      this.scoredFiles.delete(file);
     });
     return true;
   }
@@ -341,7 +357,7 @@ export class RunSessions {
   async computeRollout(args: StepArgs, progress: Progress): Promise<ComputedStep<{ rolloutFile: string; metrics: Metrics }>> {
     const { config, iteration } = args;
     const file = rolloutFile(args.runDir, iteration);
-    const made = this.lastRollout?.file === file ? this.lastRollout : null;
+    const made = this.madeRollouts.get(file);
     if (made) return { result: { rolloutFile: file, metrics: made.metrics }, written: made.written };
     await this.writer.settled(file);
     const recorded = recordedRollout(args.runDir, iteration);
@@ -367,11 +383,13 @@ export class RunSessions {
     });
     const metrics = rolloutMetrics(records, seconds);
     const written = this.writer.submit({ op: 'rollouts', path: file, packed: packRollouts(records), metrics });
-    const entry = { file, records, metrics, written };
+    const entry = { file, records };
     this.lastRollout = entry;
+    keepRecent(this.madeRollouts.set(file, { metrics, written }));
     // A failed write is forgotten, so asking again redoes the rollout; the caller waiting sees the error.
     written.catch(() => {
       if (this.lastRollout === entry) this.lastRollout = null;
+      if (this.madeRollouts.get(file)?.written === written) this.madeRollouts.delete(file);
     });
     return { result: { rolloutFile: file, metrics }, written };
   }
@@ -473,8 +491,7 @@ export class RunSessions {
       const written = this.saveVersion(args, session, iteration, recorded);
       session.version = iteration;
       const entry = { recorded, written };
-      this.madeUpdates.set(key, entry);
-      if (this.madeUpdates.size > 64) this.madeUpdates.delete(this.madeUpdates.keys().next().value!);
+      keepRecent(this.madeUpdates.set(key, entry));
       // A failed write is forgotten, so asking again redoes the update; the caller waiting sees the error.
       written.catch(() => {
         if (this.madeUpdates.get(key) === entry) this.madeUpdates.delete(key);

@@ -88,6 +88,43 @@ describe('RunSessions', () => {
     expect(readVersion(runDir, 1)?.meta.result).toEqual(update.result);
   }, 60_000);
 
+  it('a step asked again while its write is pending (run-ahead plans done steps anew) is answered from memory', async () => {
+    // Writes are held, so nothing is on disk yet: only memory can tell that a step was done.
+    const inline = new InlineWriter();
+    let holding = false;
+    const held: (() => Promise<void>)[] = [];
+    const submitted: string[] = [];
+    const writer: StepWriter = {
+      submit: (job) => {
+        if (!holding) return inline.submit(job);
+        submitted.push(job.op);
+        return new Promise<void>((resolve, reject) => held.push(() => inline.submit(job).then(resolve, reject)));
+      },
+      settled: async () => {},
+      close: async () => {},
+    };
+    const sessions = new RunSessions({ memoryBudgetBytes: 2 ** 30, writer });
+    const runDir = join(tempStateDir('sessions-again'), 'run');
+    const args = { runId: 'a', config, runDir };
+    const flush = async () => { while (held.length > 0) await held.shift()!(); };
+    await sessions.warmStart(args, noProgress);
+    holding = true;
+
+    const first = await sessions.computeRollout({ ...args, iteration: 1 }, noProgress);
+    expect(sessions.scoreRollout(first.result.rolloutFile)).toBe(true);
+    await sessions.computeUpdate({ ...args, iteration: 1 }, noProgress);
+    await sessions.computeRollout({ ...args, iteration: 2 }, noProgress);
+    expect(submitted).toEqual(['rollouts', 'rewards', 'version', 'rollouts']);
+
+    const again = await sessions.computeRollout({ ...args, iteration: 1 }, noProgress);
+    expect(again.result).toEqual(first.result);
+    expect(again.written).toBe(first.written);
+    expect(sessions.scoreRollout(first.result.rolloutFile)).toBe(true);
+    expect(submitted).toEqual(['rollouts', 'rewards', 'version', 'rollouts']); // nothing done twice
+    await flush();
+    expect(existsSync(first.result.rolloutFile)).toBe(true);
+  }, 60_000);
+
   it('evicts the least recently used run beyond the budget and reloads it exactly', async () => {
     const home = tempStateDir('sessions-lru');
     const one = new RunSessions({ memoryBudgetBytes: 1 }); // room for the run in use only
