@@ -152,6 +152,9 @@ export function unpackRollouts({ strings, numbers }: PackedRollouts): RolloutRec
 
 /** The recorded metrics of a complete rollout file; null when it is missing, torn, or unrecorded. */
 export function readRolloutMetrics(path: string): Record<string, number> | null {
+  // Checked first: a step planned ahead asks before every rollout it makes, and a failed read's
+  // exception cost ~0.1 ms of the compute host's iteration.
+  if (!existsSync(metricsFileFor(path))) return null;
   try {
     const recorded = JSON.parse(readFileSync(metricsFileFor(path), 'utf8')) as { bytes: number; metrics: Record<string, number> };
     return statSync(path).size === recorded.bytes ? recorded.metrics : null;
