@@ -3,13 +3,14 @@
  * runs whenever it is ready.
  *
  * Why: on a small machine the host thread competes with its own helpers. On the 2-core machine the
- * demo was tuned on, the host thread waited ~16 ms of every ~165 ms demo iteration in the kernel's
- * run queue (`/proc/thread-self/schedstat`), ready to run while a helper had its core: the writer
- * thread woken by a post took the host's core for the whole write (a rollout post cost the host
- * 0.55-0.7 ms instead of ~0.1), and the embedded Temporal dev server took its share on every
- * workflow task. Helpers at a higher nice value still get every core the host leaves idle; they
- * only stop taking the host's. The host keeps the default priority (raising it would need
- * privileges).
+ * demo was tuned on, the host thread spent 14-18 ms of each ~150-175 ms demo iteration in the
+ * kernel's run queue (`/proc/thread-self/schedstat`), ready to run while a helper had its core: the
+ * writer thread woken by a post took the host's core for its write (posting a rollout cost the host
+ * 0.6-0.7 ms, the same message to a channel in its own thread ~0.1 ms), and the embedded Temporal
+ * dev server took its share on every workflow task. With both lowered: 7-9 ms, and ~2 ms less of
+ * the host's own work an iteration. Helpers at a higher nice value still get every core the host
+ * leaves idle; they only stop taking the host's. The host keeps the default priority (raising it
+ * would need privileges).
  *
  * Linux only (a thread's id comes from /proc, and there `setpriority` applies to one thread);
  * elsewhere, and when the kernel refuses, nothing changes: this is a speed-up, never a requirement.
