@@ -7,7 +7,7 @@
  * kernel's run queue (`/proc/thread-self/schedstat`), ready to run while a helper had its core: the
  * writer thread woken by a post took the host's core for its write (posting a rollout cost the host
  * 0.6-0.7 ms, the same message to a channel in its own thread ~0.1 ms), and the embedded Temporal
- * dev server took its share on every workflow task. With both lowered: 7-9 ms, and ~2 ms less of
+ * dev server took its share on every workflow task. With both lowered: 7-9 ms, and 0.8-2 ms less of
  * the host's own work an iteration. Helpers at a higher nice value still get every core the host
  * leaves idle; they only stop taking the host's. The host keeps the default priority (raising it
  * would need privileges).
