@@ -564,20 +564,23 @@ function scoredGroups(records: RolloutRecord[], rewards: RewardRecord[]): { kept
   return { kept: records.filter((r) => !skipped.has(r.group)), scores: new Map(rewards.map((r) => [r.id, r.score])) };
 }
 
+/** A rollout batch with each completion's id and reward, and how many groups were left out. */
+type UpdateBatch = RolloutBatch & { ids: string[]; rewards: number[]; droppedGroups: number };
+
 /**
  * The update batch and each kept completion's reward. A group with a `skipped` verdict (its gold
  * answer could not be parsed) is left out whole: scoring it 0 would fake a failure, and a partial
  * group would bias its baseline. Verdicts come in the records' order (both files are written in
  * it); a verdict that is not its record's is an error, not a reward of 0.
  */
-function toBatch(records: RolloutRecord[], verdicts: RewardRecord[], groupSize: number, temperature: number): RolloutBatch & { ids: string[]; rewards: number[]; droppedGroups: number } {
+function toBatch(records: RolloutRecord[], verdicts: RewardRecord[], groupSize: number, temperature: number): UpdateBatch {
   if (verdicts.length !== records.length) throw new DataError(`${verdicts.length} verdicts for ${records.length} rollout records`);
   const skippedGroups = new Set<number>();
   for (const [i, r] of records.entries()) {
     if (verdicts[i].id !== r.id) throw new DataError(`verdict ${i} is for ${JSON.stringify(verdicts[i].id)}, its rollout record is ${JSON.stringify(r.id)}`);
     if (verdicts[i].status === 'skipped') skippedGroups.add(r.group);
   }
-  const batch: RolloutBatch & { ids: string[]; rewards: number[]; droppedGroups: number } = { groupSize, temperature, droppedGroups: skippedGroups.size, ids: [], rewards: [], items: [] };
+  const batch: UpdateBatch = { groupSize, temperature, droppedGroups: skippedGroups.size, ids: [], rewards: [], items: [] };
   for (const [i, r] of records.entries()) {
     if (skippedGroups.has(r.group)) continue;
     batch.ids.push(r.id);
