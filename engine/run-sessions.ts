@@ -99,9 +99,14 @@ function epochOrder(train: readonly unknown[], seed: number, epoch: number): num
 /** Prompts of one iteration: consecutive slices of a per-epoch shuffle of the training set. */
 export function promptsForIteration<T>(train: T[], seed: number, iteration: number, perIteration: number): T[] {
   const out: T[] = [];
+  let epoch = -1;
+  let order: number[] = [];
   for (let k = 0; k < perIteration; k++) {
     const position = (iteration - 1) * perIteration + k;
-    out.push(train[epochOrder(train, seed, Math.floor(position / train.length))[position % train.length]]);
+    const positionEpoch = Math.floor(position / train.length);
+    // Looked up when the epoch changes (at most twice an iteration), not once per prompt.
+    if (positionEpoch !== epoch) order = epochOrder(train, seed, (epoch = positionEpoch));
+    out.push(train[order[position % train.length]]);
   }
   return out;
 }
