@@ -55,7 +55,9 @@ export interface PackedStrings {
 }
 
 export function packStrings(strings: string[]): PackedStrings {
-  return { text: strings.join(''), lengths: Uint32Array.from(strings, (x) => x.length) };
+  const lengths = new Uint32Array(strings.length);
+  for (let i = 0; i < strings.length; i++) lengths[i] = strings[i].length;
+  return { text: strings.join(''), lengths };
 }
 
 export function unpackStrings({ text, lengths }: PackedStrings): string[] {
@@ -91,15 +93,19 @@ const sharesPrompt = (r: RolloutRecord, previous: RolloutRecord | undefined): bo
   r.answer === previous.answer && r.verifier === previous.verifier;
 
 export function packRollouts(records: RolloutRecord[]): PackedRollouts {
+  // Index loops, not `entries()`: this runs once a rollout, too few times to be optimised, and an
+  // unoptimised iterator allocates a pair per record.
   let size = 0;
-  for (const [k, r] of records.entries()) {
+  for (let k = 0; k < records.length; k++) {
+    const r = records[k];
     size += 6 + r.tokens.length + r.logprobs.length + r.entropies.length;
     if (!sharesPrompt(r, records[k - 1])) size += 1 + r.promptTokens.length;
   }
   const numbers = new Float64Array(size);
   const strings: string[] = [];
   let at = 0;
-  for (const [k, r] of records.entries()) {
+  for (let k = 0; k < records.length; k++) {
+    const r = records[k];
     const shared = sharesPrompt(r, records[k - 1]);
     strings.push(r.id, r.completion);
     if (!shared) strings.push(r.promptId, r.prompt, r.answer, r.verifier);
@@ -111,17 +117,19 @@ export function packRollouts(records: RolloutRecord[]): PackedRollouts {
     numbers[at++] = r.entropies.length;
     if (!shared) {
       numbers[at++] = r.promptTokens.length;
-      numbers.set(r.promptTokens, at);
-      at += r.promptTokens.length;
+      at = copyInto(numbers, r.promptTokens, at);
     }
-    numbers.set(r.tokens, at);
-    at += r.tokens.length;
-    numbers.set(r.logprobs, at);
-    at += r.logprobs.length;
-    numbers.set(r.entropies, at);
-    at += r.entropies.length;
+    at = copyInto(numbers, r.tokens, at);
+    at = copyInto(numbers, r.logprobs, at);
+    at = copyInto(numbers, r.entropies, at);
   }
   return { strings, numbers };
+}
+
+/** Copy `values` into `into` from `at`; returns the index after them. A loop: `set` from a JS array takes a slow generic path. */
+function copyInto(into: Float64Array, values: number[], at: number): number {
+  for (let i = 0; i < values.length; i++) into[at + i] = values[i];
+  return at + values.length;
 }
 
 export function unpackRollouts({ strings, numbers }: PackedRollouts): RolloutRecord[] {
