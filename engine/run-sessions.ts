@@ -536,13 +536,22 @@ export class RunSessions {
 }
 
 function rolloutMetrics(records: RolloutRecord[], seconds: number): Metrics {
-  const tokens = records.reduce((a, r) => a + r.tokens.length, 0);
-  const entropySum = records.reduce((a, r) => a + r.entropies.reduce((x, y) => x + y, 0), 0);
+  let tokens = 0;
+  let entropySum = 0;
+  let finished = 0;
+  // Index loops: this runs once a rollout, too few times to be optimised, and an unoptimised
+  // for-of allocates a result object per element.
+  for (let k = 0; k < records.length; k++) {
+    const r = records[k];
+    tokens += r.tokens.length;
+    for (let i = 0; i < r.entropies.length; i++) entropySum += r.entropies[i];
+    if (r.finished) finished++;
+  }
   const metrics: Metrics = {
     'rollout/completions': records.length,
     'rollout/meanLength': records.length ? tokens / records.length : 0,
     'rollout/entropy': tokens ? entropySum / tokens : 0,
-    'rollout/finished': records.length ? records.filter((r) => r.finished).length / records.length : 0,
+    'rollout/finished': records.length ? finished / records.length : 0,
   };
   if (Number.isFinite(seconds)) {
     metrics['perf/rolloutSeconds'] = seconds;
@@ -581,12 +590,14 @@ type UpdateBatch = RolloutBatch & { ids: string[]; rewards: number[]; droppedGro
 function toBatch(records: RolloutRecord[], verdicts: RewardRecord[], groupSize: number, temperature: number): UpdateBatch {
   if (verdicts.length !== records.length) throw new DataError(`${verdicts.length} verdicts for ${records.length} rollout records`);
   const skippedGroups = new Set<number>();
-  for (const [i, r] of records.entries()) {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
     if (verdicts[i].id !== r.id) throw new DataError(`verdict ${i} is for ${JSON.stringify(verdicts[i].id)}, its rollout record is ${JSON.stringify(r.id)}`);
     if (verdicts[i].status === 'skipped') skippedGroups.add(r.group);
   }
   const batch: UpdateBatch = { groupSize, temperature, droppedGroups: skippedGroups.size, ids: [], rewards: [], items: [] };
-  for (const [i, r] of records.entries()) {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
     if (skippedGroups.has(r.group)) continue;
     batch.ids.push(r.id);
     batch.rewards.push(verdicts[i].score);
