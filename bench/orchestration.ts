@@ -6,9 +6,9 @@
  * (`npm run native`), on the native backend (CREDITFLOW_BACKEND picks one instead).
  *
  * The host's own work between model steps (scoring completions, batching, snapshotting weights for
- * the writer thread, scavenging) is ~4-6 ms an iteration on either backend, so the share is larger
- * where model work is faster: ~1.4% of wasm's ~0.30-0.33 s iteration, ~4.0-4.2% of native's ~0.13 s
- * (2026-11-22, two runs).
+ * the writer thread, scavenging) is ~3.5-5.3 ms an iteration on either backend, so the share is
+ * larger where model work is faster: ~1.1% of wasm's ~0.30-0.36 s iteration, ~4.0-4.1% of native's
+ * ~0.12 s (2026-11-22, two runs).
  *
  * Model work = the rollout, update and evaluate seconds the compute host records, over every RL
  * iteration. Wall = from the warm start's completion to the last evaluation's completion (the
