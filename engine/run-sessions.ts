@@ -415,12 +415,12 @@ export class RunSessions {
     if (!rewards) throw new DataError(`run ${args.runId}: iteration ${iteration} has no rewards file beside ${rollouts}`);
     const records = this.cachedRollouts(rollouts) ?? readRollouts(rollouts);
     // Groups the update leaves out (a skipped verdict) need no values.
-    const { kept, scores } = scoredGroups(records, rewards);
+    const { kept, rewards: keptRewards } = keptRecords(records, rewards);
     const session = await this.sessionAt(args, iteration - 1);
     const { probThreshold, cutpointInterval, samples } = config.objective.spo;
     progress({ phase: 'spo', completions: kept.length });
     const started = performance.now();
-    const inputs = kept.map((r) => ({ id: r.id, group: r.group, promptTokens: r.promptTokens, tokens: r.tokens, logprobs: r.logprobs, reward: scores.get(r.id) ?? 0 }));
+    const inputs = kept.map((r, k) => ({ id: r.id, group: r.group, promptTokens: r.promptTokens, tokens: r.tokens, logprobs: r.logprobs, reward: keptRewards[k] }));
     const values = await spoMonteCarloValues(
       session.model,
       inputs,
@@ -571,23 +571,14 @@ function spoMetrics(values: SpoValuesFile, seconds: number): Metrics {
   return metrics;
 }
 
-/** The records of groups without a `skipped` verdict (what the update trains on), and every score by id. */
-function scoredGroups(records: RolloutRecord[], rewards: RewardRecord[]): { kept: RolloutRecord[]; scores: Map<string, number> } {
-  const status = new Map(rewards.map((r) => [r.id, r.status]));
-  const skipped = new Set(records.filter((r) => status.get(r.id) === 'skipped').map((r) => r.group));
-  return { kept: records.filter((r) => !skipped.has(r.group)), scores: new Map(rewards.map((r) => [r.id, r.score])) };
-}
-
-/** A rollout batch with each completion's id and reward, and how many groups were left out. */
-type UpdateBatch = RolloutBatch & { ids: string[]; rewards: number[]; droppedGroups: number };
-
 /**
- * The update batch and each kept completion's reward. A group with a `skipped` verdict (its gold
+ * The records the update trains on, with their rewards. A group with a `skipped` verdict (its gold
  * answer could not be parsed) is left out whole: scoring it 0 would fake a failure, and a partial
  * group would bias its baseline. Verdicts come in the records' order (both files are written in
- * it); a verdict that is not its record's is an error, not a reward of 0.
+ * it); a verdict that is not its record's is an error, not a reward of 0. The SPO values step uses
+ * this too, so it values exactly the completions the update will train on.
  */
-function toBatch(records: RolloutRecord[], verdicts: RewardRecord[], groupSize: number, temperature: number): UpdateBatch {
+function keptRecords(records: RolloutRecord[], verdicts: RewardRecord[]): { kept: RolloutRecord[]; rewards: number[]; droppedGroups: number } {
   if (verdicts.length !== records.length) throw new DataError(`${verdicts.length} verdicts for ${records.length} rollout records`);
   const skippedGroups = new Set<number>();
   for (let i = 0; i < records.length; i++) {
@@ -595,14 +586,28 @@ function toBatch(records: RolloutRecord[], verdicts: RewardRecord[], groupSize: 
     if (verdicts[i].id !== r.id) throw new DataError(`verdict ${i} is for ${JSON.stringify(verdicts[i].id)}, its rollout record is ${JSON.stringify(r.id)}`);
     if (verdicts[i].status === 'skipped') skippedGroups.add(r.group);
   }
-  const batch: UpdateBatch = { groupSize, temperature, droppedGroups: skippedGroups.size, ids: [], rewards: [], items: [] };
+  const kept: RolloutRecord[] = [];
+  const rewards: number[] = [];
   for (let i = 0; i < records.length; i++) {
-    const r = records[i];
-    if (skippedGroups.has(r.group)) continue;
+    if (skippedGroups.has(records[i].group)) continue;
+    kept.push(records[i]);
+    rewards.push(verdicts[i].score);
+  }
+  return { kept, rewards, droppedGroups: skippedGroups.size };
+}
+
+/** A rollout batch with each completion's id and reward, and how many groups were left out. */
+type UpdateBatch = RolloutBatch & { ids: string[]; rewards: number[]; droppedGroups: number };
+
+/** The update batch of the kept records (`keptRecords`), in their order. */
+function toBatch(records: RolloutRecord[], verdicts: RewardRecord[], groupSize: number, temperature: number): UpdateBatch {
+  const { kept, rewards, droppedGroups } = keptRecords(records, verdicts);
+  const batch: UpdateBatch = { groupSize, temperature, droppedGroups, ids: [], rewards, items: [] };
+  for (let k = 0; k < kept.length; k++) {
+    const r = kept[k];
     batch.ids.push(r.id);
-    batch.rewards.push(verdicts[i].score);
     batch.items.push({
-      promptIndex: Math.floor(batch.items.length / groupSize), promptTokens: r.promptTokens, tokens: r.tokens, logprobs: r.logprobs,
+      promptIndex: Math.floor(k / groupSize), promptTokens: r.promptTokens, tokens: r.tokens, logprobs: r.logprobs,
       entropies: r.entropies, completion: r.completion, finished: r.finished,
     });
   }
