@@ -42,7 +42,7 @@ function connection(c: Command): Command {
 
 const OVERRIDES_HELP = `
 Overrides: key.path=value arguments (or --set key.path=value) are written over the file before it
-is validated; values are read as YAML (3, 1e-3, true, [+, -]). An unknown path or a bad value is
+is validated; values are read as YAML (3, 1e-3, true, [1, 2]). An unknown path or a bad value is
 refused like a bad line, naming the override. \`creditflow config\` lists every field.`;
 
 const CONNECTION_HELP = `
@@ -163,7 +163,7 @@ export function parseCommandLine(argv: string[], write: { out: (s: string) => vo
     program.parse(argv, { from: 'user' });
   } catch (err) {
     if (!(err instanceof CommanderError)) throw err;
-    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return null;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || (err.code === 'commander.help' && err.exitCode === 0)) return null;
     if (err.code === 'commander.help') {
       write.err(lastError);
       throw new UsageError('no command given');

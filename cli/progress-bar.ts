@@ -19,16 +19,21 @@ export function progressDetails(p: RunProgress): string {
   return `${signal} · acc ${formatPercent(p.latestEvaluation?.accuracy)} (warm ${formatPercent(p.warmStartAccuracy)}, best ${formatPercent(p.bestEvaluation?.accuracy)})`;
 }
 
-/** Which phase the run is in, and how far: SFT steps during the warm start, then iterations. */
+/**
+ * Which phase the run is in, and how far: SFT steps during the warm start (`total` 0 until its
+ * first heartbeat says how many: it may be queued behind another run's step), then iterations.
+ */
 export function phaseOf(p: RunProgress, warm: WarmStartSteps | null): { phase: string; value: number; total: number } {
-  if (p.iteration === 0 && p.warmStartAccuracy === null && warm) return { phase: 'warm start', value: warm.step, total: warm.of };
+  if (p.iteration === 0 && p.warmStartAccuracy === null) return { phase: 'warm start', value: warm?.step ?? 0, total: warm?.of ?? 0 };
   return { phase: 'iteration', value: p.iteration, total: p.totalIterations };
 }
+
+const counter = (value: number, total: number) => (total === 0 ? 'starting' : `${value}/${total}`);
 
 /** One line: `iteration 12/80 · running · reward 0.412 · acc 31.2% (warm 25.0%, best 33.0%)`. */
 export function progressLine(p: RunProgress, warm: WarmStartSteps | null = null): string {
   const { phase, value, total } = phaseOf(p, warm);
-  return `${phase} ${value}/${total} · ${p.status} · ${progressDetails(p)}`;
+  return `${phase} ${counter(value, total)} · ${p.status} · ${progressDetails(p)}`;
 }
 
 const eta = (seconds: unknown) => {
@@ -47,20 +52,20 @@ export class ProgressDisplay {
   update(p: RunProgress, warm: WarmStartSteps | null): void {
     const { phase, value, total } = phaseOf(p, warm);
     const payload = { phase, status: p.status, details: progressDetails(p) };
-    if (!this.bar || phase !== this.phase) {
+    // A new bar per phase (and once the warm start's size is known), so each ETA is the phase's own.
+    if (!this.bar || `${phase}:${total}` !== this.phase) {
       this.bar?.stop();
-      this.phase = phase;
+      this.phase = `${phase}:${total}`;
       this.bar = new cliProgress.SingleBar({
         stream: this.stream,
         format: (options, params, data: typeof payload) => `${data.phase.padEnd(10)} ${cliProgress.Format.BarFormat(params.progress, options)}`
-          + ` ${params.value}/${params.total} · ETA ${params.value >= params.total ? '0s' : eta(params.eta)} · ${data.status} · ${data.details}`,
+          + ` ${counter(params.value, params.total)} · ETA ${params.total > 0 && params.value >= params.total ? '0s' : eta(params.eta)} · ${data.status} · ${data.details}`,
         barCompleteChar: '█', barIncompleteChar: '░', barsize: 24, hideCursor: true,
         noTTYOutput: true, notTTYSchedule: 5000, etaBuffer: 20,
       });
       this.bar.start(total, value, payload);
       return;
     }
-    this.bar.setTotal(total);
     this.bar.update(value, payload);
   }
 

@@ -1,8 +1,8 @@
 /**
  * Command-line overrides of a config file: `run.iterations=3`, `optimizer.lr=1e-3`,
- * `task.operations=[+, -]` (as `creditflow submit cfg.yaml key.path=value` or `--set key.path=value`).
+ * `sweep.seeds=[1, 2]` (as `creditflow submit cfg.yaml key.path=value` or `--set key.path=value`).
  *
- * Each value is read as YAML (`3` a number, `true` a boolean, `1e-3` a number, `[+, -]` a list,
+ * Each value is read as YAML (`3` a number, `true` a boolean, `1e-3` a number, `[1, 2]` a list,
  * anything else a string) and written into the YAML document at its dotted path before validation,
  * so an unknown path or a bad value gets the same error as a bad line in the file; the error names
  * the override instead of a line.

@@ -9,7 +9,8 @@ export async function execute(_args: unknown[], options: Options): Promise<numbe
     port: options.port as number, uiPort: options.uiPort as number, backend: options.backend as string | undefined,
     defaultTracking: parseTrackerList(options.tracking as string | undefined), command: 'creditflow dev',
   });
-  console.log(`ready: submit runs with \`creditflow submit configs/demo.yaml\`${options.port === 7233 ? '' : ` --address ${stack.server.address}`}; Ctrl-C stops the server and the worker`);
+  const address = options.port === 7233 ? '' : ` --address ${stack.server.address}`;
+  console.log(`ready: submit runs with \`creditflow submit configs/demo.yaml${address}\`; Ctrl-C stops the server and the worker`);
   const why = await Promise.race([untilInterrupted().then((s) => `received ${s}`), stack.worker.done.then(() => 'worker stopped')]);
   console.log(`\nstopping (${why}) ...`);
   await stack.stop();
