@@ -34,7 +34,7 @@ export async function execute([id]: unknown[], options: Options): Promise<number
     const closedEarly = ['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'].includes(workflowStatus);
     const at = progress ? ` at ${progress.iteration === 0 ? 'the warm start' : `iteration ${progress.iteration}/${progress.totalIterations}`}` : '';
     console.log(`${runId}: ${workflowStatus.toLowerCase()}${closedEarly ? at : ''}`);
-    if (failure) console.log(`  why: ${failureLine(failure)}`);
+    if (failure) console.log(`  why: ${failureLine(failure).replace(/\n/g, '\n       ')}`);
     for (const step of pending) {
       if (step.lastFailure) console.log(`  retrying ${step.activity} (attempt ${step.attempt}): ${failureLine(step.lastFailure)}`);
     }

@@ -155,7 +155,7 @@ describe('creditflow run lifecycle', () => {
     const status = await cli('status', id);
     expect(status.status, status.stderr).toBe(0);
     expect(status.stdout).toContain(`${id}: failed`);
-    expect(status.stdout).toMatch(/why: in activity preparePreferenceData: DataError: .*line 2: rejected: required field is missing/);
+    expect(status.stdout).toMatch(/why: in activity preparePreferenceData: DataError: invalid preference data .*pairs\.jsonl:\n +- line 2: rejected: required field is missing/);
     const json = JSON.parse((await cli('status', id, '--json')).stdout) as { workflowStatus: string; failure: { activity: string; type: string } };
     expect(json.workflowStatus).toBe('FAILED');
     expect(json.failure).toMatchObject({ activity: 'preparePreferenceData', type: 'DataError' });
