@@ -5,7 +5,7 @@
  */
 
 /** Metrics whose value is a fraction best read as a percentage. */
-const PERCENT = /(^|\/)(accuracy|bestAccuracy|pairAccuracy|truncated|clipFraction|trainAccuracy|correctFraction)$|accuracies$|^eval\/(pass|mean)@\d+$/;
+const PERCENT = /(^|\/)(accuracy|bestAccuracy|warmStartAccuracy|pairAccuracy|truncated|clipFraction|trainAccuracy|correctFraction)$|accuracies$|^eval\/(pass|mean)@\d+$/;
 
 export const isPercentMetric = (key: string) => PERCENT.test(key);
 

@@ -107,13 +107,14 @@ export function choosePanels(runs: { lines: MetricsLine[] }[]): PanelChoice {
   for (const spec of specs) {
     const candidates = spec.series.length ? spec.series.map(([key, label]) => ({ key, label })) : dynamicSeries(spec.id, keys);
     const present = candidates.filter((s) => keys.has(s.key));
-    const informative = present.filter((s) => {
-      const why = flatness(valuesOf(runs, s.key), s.key);
-      if (why) skipped.push({ title: spec.title, key: s.key, why });
-      return why === null;
-    });
-    if (informative.length === 0) continue;
-    panels.push({ id: spec.id, title: spec.title, series: informative, percent: informative.every((s) => isPercentMetric(s.key)) });
+    const flat = present.map((s) => ({ s, why: flatness(valuesOf(runs, s.key), s.key) }));
+    // Drawn when one of its series varies; then every series it has goes in (a single held-out point
+    // beside the training curve is information). Left out, and listed, when all of them are flat.
+    if (!flat.some((f) => f.why === null)) {
+      for (const f of flat) skipped.push({ title: spec.title, key: f.s.key, why: f.why! });
+      continue;
+    }
+    panels.push({ id: spec.id, title: spec.title, series: present, percent: present.every((s) => isPercentMetric(s.key)) });
   }
   return { panels, skipped };
 }
