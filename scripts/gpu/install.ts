@@ -222,7 +222,6 @@ export async function installGpu(opts: { force?: boolean; root?: string; downloa
     }
     return fail(msg.split('\n')[0]);
   }
-
 }
 
 async function main(): Promise<void> {

@@ -3,7 +3,7 @@
  * output as those tools print them (no GPU needed). npx vitest run test/gpu/preflight.test.ts
  */
 import { describe, expect, it } from 'vitest';
-import { describeGpu, parseDriverVersion, parseSmiCsv, visibleDevices, type GpuFacts } from '../../engine/gpu-devices.js';
+import { describeGpu, firstVisibleGpu, parseDriverVersion, parseSmiCsv, visibleDevices, type GpuFacts } from '../../engine/gpu-devices.js';
 import { assessGpu, compareVersions, kernelsFor } from '../../scripts/gpu/preflight.js';
 
 const PROC_CLOSED = 'NVRM version: NVIDIA UNIX x86_64 Kernel Module  580.159.04  Thu Sep 25 20:46:15 UTC 2025\nGCC version:  gcc version 12.2.0\n';
@@ -76,6 +76,9 @@ describe('reading the driver and nvidia-smi', () => {
     expect(names('0,7,1')).toEqual([0]);
     expect(names('GPU-77aa')).toEqual([1]);
     expect(names('')).toEqual([]);
+    // The device the worker names at start is TensorFlow's GPU:0.
+    expect(firstVisibleGpu(facts({ smiCsv: TWO, cudaVisibleDevices: '1' }))?.name).toBe('Tesla M60');
+    expect(firstVisibleGpu(facts({ smiCsv: null }))).toBeNull();
   });
 
   it('maps compute capabilities to native code, PTX or nothing', () => {
