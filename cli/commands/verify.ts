@@ -1,9 +1,12 @@
 /**
- * `creditflow verify [--input FILE] [--concurrency N] [--timeout MS] [--isolation]`
+ * `creditflow verify [--input FILE] [--concurrency N] [--timeout MS] [--explain] [--isolation]`
  *
  * Reads JSONL cases (from --input or stdin), one a line:
- *   {"id", "verifier": "math" | "code" | …, "completion", "gold", "tests"?, "language"?}
+ *   {"id", "verifier": "math" | "code" | …, "completion", "gold", "tests"?, "language"?, "truncated"?}
  * and writes one JSONL line per case to stdout, in input order: {"id", "status", "score", "reason"}.
+ * `--explain` adds, for every math check in the case's verifier, what was extracted by which rule,
+ * how both answers were read and how they were compared:
+ *   "explain": [{"part", "rule", "extracted", "answer", "gold", "goldRule", "comparison"}]
  * A malformed line yields {"id": null, "line": N, "status": "error", "reason": "line N: …"} and
  * the exit code 2; otherwise 0. A summary by status goes to stderr. `--isolation` prints what the
  * code sandbox can enforce on this machine and exits.
@@ -15,7 +18,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { z } from 'zod';
-import { verifyBatch, shutdownVerifiers, probeIsolation, type VerifyCase } from '../../rewards/index.js';
+import { verifyBatch, shutdownVerifiers, probeIsolation, explainMath, resolveSpec, type VerifyCase, type VerifierSpec, type MathOptions } from '../../rewards/index.js';
 
 export interface VerifyIo {
   stdin: Readable;
@@ -34,15 +37,16 @@ const caseSchema = z.object({
   gold: z.string().default(''),
   tests: z.array(testSchema).optional(),
   language: z.enum(['javascript', 'python']).optional(),
+  truncated: z.boolean().optional(),
 });
 
-const USAGE = 'usage: creditflow verify [--input FILE] [--concurrency N] [--timeout MS] [--isolation]\n';
+const USAGE = 'usage: creditflow verify [--input FILE] [--concurrency N] [--timeout MS] [--explain] [--isolation]\n';
 const BLOCK = 2000;
 
-interface Args { input?: string; concurrency?: number; timeoutMs?: number; isolation: boolean }
+interface Args { input?: string; concurrency?: number; timeoutMs?: number; isolation: boolean; explain: boolean }
 
 function parseArgs(argv: string[]): Args | string {
-  const a: Args = { isolation: false };
+  const a: Args = { isolation: false, explain: false };
   for (let k = 0; k < argv.length; k++) {
     const flag = argv[k];
     const value = () => {
@@ -55,6 +59,7 @@ function parseArgs(argv: string[]): Args | string {
       else if (flag === '--concurrency') a.concurrency = positive(flag, value());
       else if (flag === '--timeout') a.timeoutMs = positive(flag, value());
       else if (flag === '--isolation') a.isolation = true;
+      else if (flag === '--explain') a.explain = true;
       else if (flag === '--help' || flag === '-h') return 'help';
       else return `unknown argument ${flag}`;
     } catch (e) {
@@ -71,6 +76,31 @@ function positive(flag: string, v: string): number {
 }
 
 type Entry = { line: number; case: VerifyCase } | { line: number; error: string };
+
+/** Every math check inside a verifier spec, with where it sits (`math`, `part 2: math`). */
+function mathParts(spec: VerifierSpec, where = 'math'): Array<{ where: string; opts: MathOptions }> {
+  if (spec.kind === 'math') return [{ where, opts: spec }];
+  if (spec.kind !== 'compose') return [];
+  return spec.parts.flatMap((p, k) => mathParts(p.spec, `part ${k + 1}: ${p.spec.kind}`));
+}
+
+/** The audit trail of a case's math checks (run here, on this thread: the guards in equal.ts bound them). */
+function explain(c: VerifyCase): object[] {
+  let spec: VerifierSpec;
+  try { spec = resolveSpec(c.verifier); } catch { return []; }
+  return mathParts(spec).map(({ where, opts }) => {
+    const e = explainMath(c.completion, c.gold, opts, { truncated: c.truncated });
+    return {
+      part: where,
+      rule: e.answer?.rule ?? null,
+      extracted: e.answer?.text ?? null,
+      answer: e.answer?.parsed ?? null,
+      gold: e.gold.parsed ?? e.gold.text,
+      goldRule: e.gold.rule,
+      comparison: e.comparison,
+    };
+  });
+}
 
 function parseLine(text: string, line: number): Entry {
   let json: unknown;
@@ -117,7 +147,7 @@ export async function run(argv: string[], io: VerifyIo = { stdin: process.stdin,
       }
       const r = results[k++];
       counts[r.status] = (counts[r.status] ?? 0) + 1;
-      await write({ id: r.id, status: r.status, score: r.score, reason: r.reason });
+      await write({ id: r.id, status: r.status, score: r.score, reason: r.reason, ...(args.explain && 'case' in e ? { explain: explain(e.case) } : {}) });
     }
   };
 
