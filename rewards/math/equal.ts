@@ -72,8 +72,33 @@ interface Compiled {
   vars: string[];
 }
 
-/** Parse, check against the whitelist and the size guards, and collect free variables. */
+/**
+ * Compiled expressions by source text. Gold answers repeat across the G completions of a prompt and
+ * a group's completions often agree, so most comparisons find one side, often both, here. A refusal
+ * (UndecidableError) is remembered too.
+ */
+const compiled = new Map<string, Compiled | UndecidableError>();
+const COMPILED_MAX = 4096;
+
+/** Parse, check against the whitelist and the size guards, and collect free variables (cached). */
 export function compile(expr: string): Compiled {
+  const hit = compiled.get(expr);
+  if (hit instanceof UndecidableError) throw hit;
+  if (hit) return hit;
+  let c: Compiled | UndecidableError;
+  try {
+    c = compileUncached(expr);
+  } catch (e) {
+    if (!(e instanceof UndecidableError)) throw e;
+    c = e;
+  }
+  if (compiled.size >= COMPILED_MAX) compiled.clear();
+  compiled.set(expr, c);
+  if (c instanceof UndecidableError) throw c;
+  return c;
+}
+
+function compileUncached(expr: string): Compiled {
   const { big, flt } = warmMath();
   let node: MathNode;
   try {

@@ -91,8 +91,8 @@ function sentenceAt(s: string, from: number): string {
     const c = s[i];
     if (c === '\\') { i++; continue; }
     if (c === '$') {
-      const close = s.indexOf('$', i + 1);
-      if (close > 0 && close < stop) { i = close; continue; }
+      const close = s.slice(i + 1, stop).indexOf('$');
+      if (close >= 0) { i += 1 + close; continue; }
     }
     if (c === '\n' || (c === '.' && (i + 1 === s.length || /\s/.test(s[i + 1]))) || s.startsWith('I hope', i)) break;
   }
@@ -100,10 +100,13 @@ function sentenceAt(s: string, from: number): string {
 }
 
 function answerPhrase(s: string): Extracted | null {
-  let best: Extracted | null = null;
+  const markers: Array<{ index: number; end: number }> = [];
   ANSWER_RE.lastIndex = 0;
-  for (let m = ANSWER_RE.exec(s); m; m = ANSWER_RE.exec(s)) {
-    let from = m.index + m[0].length;
+  for (let m = ANSWER_RE.exec(s); m; m = ANSWER_RE.exec(s)) markers.push({ index: m.index, end: m.index + m[0].length });
+  // The last marker that holds an answer wins: read them from the end.
+  for (let k = markers.length - 1; k >= 0 && k >= markers.length - 50; k--) {
+    const m = markers[k];
+    let from = m.end;
     // Skip what separates the marker from its answer: spaces, quotes (also escaped ones), `**`, `:`.
     while (from < s.length && (/[\s"'*:]/.test(s[from]) || (s[from] === '\\' && s[from + 1] === '"'))) from += s[from] === '\\' ? 2 : 1;
     let text = sentenceAt(s, from);
@@ -122,10 +125,9 @@ function answerPhrase(s: string): Extracted | null {
       const nums = text.match(/(?<![A-Za-z_\\\d.])-?\d[\d,]*(?:\.\d+)?(?:\s*%)?/g) ?? [];
       if (nums.length === 1) found = { answer: nums[0], rule: 'answer', start: 0, parts: 1 };
     }
-    const answer = found?.answer ?? text;
-    best = { answer, rule: 'answer', start: m.index, parts: found?.parts ?? 1 };
+    return { answer: found?.answer ?? text, rule: 'answer', start: m.index, parts: found?.parts ?? 1 };
   }
-  return best;
+  return null;
 }
 
 const EQUATION_LINE = /^\s*(?:\$+|\\\(|\\\[)?\s*([A-Za-z](?:_\{?\w+\}?)?\s*=\s*[^=\n]+?)\s*(?:\$+|\\\)|\\\])?\s*\.?\s*$/;
@@ -133,6 +135,7 @@ const EQUATION_LINE = /^\s*(?:\$+|\\\(|\\\[)?\s*([A-Za-z](?:_\{?\w+\}?)?\s*=\s*[
 function equationLine(s: string): Extracted | null {
   const trimmed = s.trimEnd();
   const start = trimmed.lastIndexOf('\n') + 1;
+  if (trimmed.length - start > MAX_ANSWER_CHARS) return null;
   const m = EQUATION_LINE.exec(trimmed.slice(start));
   return m ? { answer: m[1], rule: 'equation-line', start, parts: 1 } : null;
 }

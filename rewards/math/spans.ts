@@ -31,6 +31,8 @@ export function matchBrace(s: string, open: number, maxLen = Infinity): Span | n
 }
 
 const BOX_RE = /\\\\?(?:boxed|fbox)\s*\{/g;
+/** Only the last boxes can hold the final answer: a flood of `\boxed{` costs one regex pass. */
+const MAX_BOXES = 200;
 
 /**
  * Every balanced `\boxed{…}` / `\fbox{…}` (also the doubled `\\boxed` of JSON-escaped text). With
@@ -38,15 +40,19 @@ const BOX_RE = /\\\\?(?:boxed|fbox)\s*\{/g;
  */
 export function findBoxes(s: string, allowOpen = false): Span[] {
   if (!s.includes('boxed') && !s.includes('fbox')) return [];
-  const out: Span[] = [];
+  const opens: Array<{ at: number; len: number }> = [];
   BOX_RE.lastIndex = 0;
-  for (let m = BOX_RE.exec(s); m; m = BOX_RE.exec(s)) {
-    const g = matchBrace(s, m.index + m[0].length - 1, MAX_ANSWER_CHARS * 4);
+  for (let m = BOX_RE.exec(s); m; m = BOX_RE.exec(s)) opens.push({ at: m.index, len: m[0].length });
+  const out: Span[] = [];
+  let after = 0; // a box inside an earlier box's content is part of it, not another box
+  for (const { at, len } of opens.slice(-MAX_BOXES)) {
+    if (at < after) continue;
+    const g = matchBrace(s, at + len - 1, MAX_ANSWER_CHARS * 4);
     if (g) {
-      out.push({ text: g.text, start: m.index, end: g.end });
-      BOX_RE.lastIndex = g.end;
-    } else if (allowOpen && s.length - m.index < MAX_ANSWER_CHARS * 4) {
-      out.push({ text: s.slice(m.index + m[0].length).replace(/[\s.$]*$/, ''), start: m.index, end: s.length });
+      out.push({ text: g.text, start: at, end: g.end });
+      after = g.end;
+    } else if (allowOpen && s.length - at < MAX_ANSWER_CHARS * 4) {
+      out.push({ text: s.slice(at + len).replace(/[\s.$]*$/, ''), start: at, end: s.length });
       break;
     }
   }
@@ -59,15 +65,37 @@ export function findBoxes(s: string, allowOpen = false): Span[] {
  * Escaped `\$` never opens or closes a span.
  */
 export function findMathSpans(s: string): Span[] {
+  // Several rules scan the same completion: remember the last one.
+  if (s === lastText && lastSpans) return lastSpans;
+  const spans = scanMathSpans(s);
+  lastText = s;
+  lastSpans = spans;
+  return spans;
+}
+
+let lastText: string | null = null;
+let lastSpans: Span[] | null = null;
+
+function scanMathSpans(s: string): Span[] {
   const out: Span[] = [];
   const n = s.length;
+  // The next `\]` / `\)` at or after a position, remembered: a flood of `\[` must not search the
+  // rest of the text once per opener.
+  const next: Record<string, { from: number; at: number }> = { '\\]': { from: n + 1, at: -1 }, '\\)': { from: n + 1, at: -1 } };
+  const closeAfter = (close: string, from: number): number => {
+    const memo = next[close];
+    if (from >= memo.from && (memo.at < 0 || from <= memo.at)) return memo.at;
+    const at = s.indexOf(close, from);
+    next[close] = { from, at };
+    return at;
+  };
   for (let i = 0; i < n; i++) {
     const c = s[i];
     if (c === '\\') {
       const d = s[i + 1];
       if (d === '[' || d === '(') {
         const close = d === '[' ? '\\]' : '\\)';
-        const j = s.indexOf(close, i + 2);
+        const j = closeAfter(close, i + 2);
         const body = j < 0 ? '' : s.slice(i + 2, j);
         if (j >= 0 && j - i <= MAX_ANSWER_CHARS * 8 && (d === '[' || !body.includes('\n'))) {
           out.push({ text: body, start: i, end: j + 2 });

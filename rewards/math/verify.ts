@@ -57,10 +57,11 @@ function readGold(gold: string): Gold {
   const hit = goldCache.get(gold);
   if (hit) return hit;
   const found = PLAIN_NUMBER.test(gold.trim()) ? null : extractAnswer(gold, GOLD_EXTRACT, true);
-  const text = normalize(found?.answer ?? gold);
+  const raw = found?.answer ?? gold;
+  const text = raw.length > MAX_ANSWER_CHARS ? raw.slice(0, MAX_ANSWER_CHARS) : normalize(raw);
   let parsed: Answer | AnswerParseError;
   try {
-    parsed = text.length > MAX_ANSWER_CHARS ? new AnswerParseError('gold answer too long') : parseStructure(text);
+    parsed = raw.length > MAX_ANSWER_CHARS ? new AnswerParseError('gold answer too long') : parseStructure(text);
   } catch (e) {
     if (!(e instanceof AnswerParseError)) throw e;
     parsed = e;
@@ -94,7 +95,8 @@ function judge(completion: string, gold: string, opts: MathOptions, c: MathCase)
   const found = extractAnswer(completion, tiersOf(opts));
   const g = readGold(gold);
   const base = { gold: g, found, answerText: null, answer: null };
-  const text = found ? normalize(found.answer) : null;
+  // Long answers are refused below, before any normalising regex sees them.
+  const text = found ? (found.answer.length > MAX_ANSWER_CHARS ? found.answer : normalize(found.answer)) : null;
   const via = found ? ` (${found.rule})` : '';
   // A cut-off completion is graded only on a final-answer marker it wrote: its last span or number
   // is whatever it was in the middle of, which may equal the gold by chance.
