@@ -166,7 +166,8 @@ function lastNumber(s: string): Extracted | null {
   for (let m = BARE_NUMBER.exec(s); m; m = BARE_NUMBER.exec(s)) {
     const at = m.index;
     if (spans.some((sp) => at >= sp.start && at < sp.end)) continue;
-    found = { answer: m[0].trim(), rule: 'last-number', start: at, parts: 1 };
+    // A decimal comma in prose (`2,74 €`): nothing else reads `d,dd` there.
+    found = { answer: m[0].trim().replace(/^(-?\d+),(\d{1,2})(?!\d)/, '$1.$2'), rule: 'last-number', start: at, parts: 1 };
   }
   return found;
 }

@@ -72,14 +72,18 @@ export function normalize(raw: string): string {
   return wholeNumber(s).replaceAll(ROW_BREAK, '\\\\');
 }
 
-/** One number written with separators becomes plain digits: `7,425,000`, `1 000`, `2,74` (decimal comma), `0,111`. */
+/**
+ * One number written with separators becomes plain digits: `7,425,000`, `1 000`, and a decimal comma
+ * where no list reads the same: `1000,99`, `0,111`. `1,22` stays the list 1, 22 (MATH writes roots
+ * that way); in prose the last-number rule reads `2,74` as 2.74 itself.
+ */
 function wholeNumber(s: string): string {
   const m = /^(-?)(\d[\d, ]*)(\.\d+)?(%?)$/.exec(s);
   if (!m) return s;
   const [, sign, body, frac = '', pct] = m;
   if (/^\d{1,3}(?:,\d{3})+$/.test(body) && !body.startsWith('0,')) return `${sign}${body.replace(/,/g, '')}${frac}${pct}`;
   if (/^\d{1,3}(?: \d{3})+$/.test(body)) return `${sign}${body.replace(/ /g, '')}${frac}${pct}`;
-  if (!frac && (/^\d+,\d{2}$/.test(body) || /^0,\d+$/.test(body))) return `${sign}${body.replace(',', '.')}${pct}`;
+  if (!frac && (/^\d{4,},\d{1,2}$/.test(body) || /^0,\d+$/.test(body))) return `${sign}${body.replace(',', '.')}${pct}`;
   return s;
 }
 

@@ -24,6 +24,7 @@ const ours = (c: { gold: string; prediction: string; call: Call | null }) => ver
  * math-verify's own defaults do not reproduce either; `gap`: not supported yet.
  */
 const KNOWN: Record<number, { gold: string; kind: 'dispute' | 'settings' | 'gap'; why: string }> = {
+  6: { gold: '1,22', kind: 'dispute', why: 'a gold "1,22" is read as the list 1, 22 (as MATH writes two roots), not the decimal 1.22' },
   126: { gold: '$\\frac{1}{3}$', kind: 'settings', why: 'precision=4: 0.3333 vs 1/3' },
   134: { gold: '$(\\begin{pmatrix}', kind: 'settings', why: 'precision=2' },
   140: { gold: '$(\\frac{3}{5}', kind: 'settings', why: 'precision=2' },
