@@ -31,7 +31,15 @@ describe('demo recipe functions', () => {
     const o = { groupSize: 3, temperature: 1, maxNewTokens: 4, tokenizer: tok };
     const a = rollout(m, ['1+2=', '30-4='], { ...o, rng: deriveRng(1, 'r') });
     expect(a.items.map((x) => x.promptIndex)).toEqual([0, 0, 0, 1, 1, 1]);
-    expect(rollout(m, ['1+2=', '30-4='], { ...o, rng: deriveRng(1, 'r'), batchSize: 4 }).items).toEqual(a.items);
+    const b = rollout(m, ['1+2=', '30-4='], { ...o, rng: deriveRng(1, 'r'), batchSize: 4 });
+    if (tf.getBackend() === 'wasm') expect(b.items).toEqual(a.items);
+    else {
+      // libtensorflow's matmul blocks by the batch's shape, so a batch of 4 rounds float32 sums
+      // differently from a batch of 6 (~1e-9 here): the same tokens, log-probs equal to 1e-6.
+      const strip = (x: (typeof a.items)[number]) => ({ ...x, logprobs: [], entropies: [] });
+      expect(b.items.map(strip)).toEqual(a.items.map(strip));
+      b.items.forEach((x, i) => x.logprobs.forEach((l, j) => expect(l).toBeCloseTo(a.items[i].logprobs[j], 6)));
+    }
     for (const x of a.items) expect(x.completion).toBe(tok.decode(x.tokens));
     m.dispose();
   });
