@@ -13,8 +13,8 @@ export const BUILTIN_SPECS = {
   boxed: { kind: 'format', pattern: 'boxed' },
   /**
    * Exact-answer integer tasks (the built-in arithmetic task): the completion must be the integer and
-   * nothing else, equal to the gold. The plain `math` verifier would accept trailing junk ("12+") via
-   * its last-number rule, which rewards sloppy completions that greedy evaluation counts as wrong.
+   * nothing else, equal to the gold. The plain `math` verifier reads an answer out of free text, so it
+   * accepts "12 apples" or "so the answer is 12.", which greedy evaluation of this task counts as wrong.
    */
   'exact-integer': {
     kind: 'compose', mode: 'gate',
