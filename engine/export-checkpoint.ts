@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfigYaml } from '../configs/load.js';
-import { loadHfCheckpoint, saveHfCheckpoint, type SafeDtype } from '../models/llama/index.js';
+import { loadHfCheckpoint, saveHfCheckpoint, type HfCheckpoint, type SafeDtype } from '../models/llama/index.js';
 import { loadWeights } from '../models/weights-io.js';
 import { listCheckpoints, verifiedStateDir } from '../store/weight-versions.js';
 
@@ -41,9 +41,18 @@ export async function exportRunCheckpoint(runDir: string, out: string, opts: Exp
   const base = await loadHfCheckpoint(config.model.checkpoint);
   try {
     await loadWeights(state.dir, base.model);
-    const files = await saveHfCheckpoint(out, base.model, { dtype: opts.dtype ?? 'F32', rawConfig: base.rawConfig, tokenizer: base.tokenizer });
+    const files = await writeExportFolder(out, base, opts.dtype ?? 'F32');
     return { version, files };
   } finally {
     base.model.dispose();
   }
+}
+
+/**
+ * Write `ck` (its model holding the trained weights) as a checkpoint folder: weights in `dtype`, the
+ * source's config.json with its rope settings rewritten in one spelling (models/llama/config.ts), its
+ * tokenizer files, chat template and generation_config.json. Returns the paths written.
+ */
+export function writeExportFolder(out: string, ck: HfCheckpoint, dtype: SafeDtype): Promise<string[]> {
+  return saveHfCheckpoint(out, ck.model, { dtype, rawConfig: ck.rawConfig, tokenizer: ck.tokenizer, generationConfig: ck.generationConfig });
 }
