@@ -7,21 +7,12 @@
  * each product and sum rounded to float32 as numpy does. F32, F16 and BF16 are converted exactly.
  * Other types (the K-quants, IQ-quants) are an error naming the type.
  */
+import { f16ToF32 as half } from '../llama/safetensors.js';
 
 export const GGML_TYPES: Record<number, string> = { 0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 6: 'Q5_0', 7: 'Q5_1', 8: 'Q8_0', 10: 'Q2_K', 11: 'Q3_K', 12: 'Q4_K', 13: 'Q5_K', 14: 'Q6_K', 30: 'BF16' };
 const SUPPORTED = [0, 1, 2, 3, 8, 30];
 
 const f = Math.fround;
-
-/** IEEE half -> float (exact). */
-function half(bits: number): number {
-  const s = bits & 0x8000 ? -1 : 1;
-  const e = (bits >> 10) & 0x1f;
-  const m = bits & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
 
 /** Bytes a tensor of `count` values of ggml `type` takes. */
 export function ggmlBytes(type: number, count: number, what: string): number {

@@ -32,7 +32,7 @@ const EXPORT_TOLERANCE = 1e-3;
 
 function run(cmd: string, args: string[], what: string): void {
   console.log(`$ ${[cmd, ...args].join(' ')}`);
-  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: PROJECT_ROOT });
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: PROJECT_ROOT, env: { ...process.env, TQDM_DISABLE: '1' } });
   if (r.error || r.status !== 0) throw new Error(`${what} failed${r.status != null ? ` (exit ${r.status})` : `: ${r.error?.message}`}`);
 }
 
