@@ -20,7 +20,8 @@ needs from PyPI. Three jobs:
                       rope-variants.expected.json  log-probs of the tiny Llama's weights under other rope
                                          configs (old and new config.json spellings)
   logprobs DIR IN OUT   log-probs that transformers gives for the token sequences in IN (JSON
-                    {"sequences": [[ids]]}) with the checkpoint in DIR; used to check an exported model.
+                    {"sequences": [[ids] or {"ids": [ids]}]}) with the checkpoint in DIR; used to check
+                    an exported model.
 
 All numbers are float32 on CPU, eager attention. The random-init models are seeded, so a rerun writes
 the same files (up to the library versions recorded in each expected.json).
@@ -387,7 +388,7 @@ def make_fixtures(out, smollm2):
 
 def logprobs_job(dir_, inp, out):
     model, _ = load(dir_)
-    seqs = json.load(open(inp))["sequences"]
+    seqs = [s["ids"] if isinstance(s, dict) else s for s in json.load(open(inp))["sequences"]]
     write_json(out, {**versions(), "checkpoint": os.path.basename(os.path.normpath(dir_)), "sequences": [{"ids": s, "logprobs": log_probs(model, s)} for s in seqs]})
 
 
