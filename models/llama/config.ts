@@ -44,7 +44,7 @@ export interface LlamaConfig {
 /** Each model type's class defaults (transformers 5 configuration_*.py) for the fields a config may leave out. */
 const DEFAULTS: Record<string, { numKvHeads: (heads: number) => number; maxPositions: number; slidingWindow?: number; bos?: number; eos: number[] }> = {
   llama: { numKvHeads: (h) => h, maxPositions: 2048, bos: 1, eos: [2] },
-  qwen2: { numKvHeads: () => 32, maxPositions: 32768, eos: [] },
+  qwen2: { numKvHeads: () => 32, maxPositions: 32768, slidingWindow: 4096, eos: [] },
   mistral: { numKvHeads: () => 8, maxPositions: 4096 * 32, slidingWindow: 4096, bos: 1, eos: [2] },
 };
 

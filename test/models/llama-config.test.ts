@@ -64,6 +64,8 @@ describe('parseLlamaConfig', () => {
     expect(parseLlamaConfig(qwen).slidingWindow).toBeUndefined();
     expect(parseLlamaConfig({ ...qwen, use_sliding_window: true }).slidingWindow).toBeUndefined(); // layers 0-1 < max_window_layers 28
     expect(parseLlamaConfig({ ...qwen, use_sliding_window: true, max_window_layers: 1 }).slidingWindow).toBe(64);
+    const { sliding_window: _, ...noWindow } = qwen; // Qwen2Config's default window: 4096
+    expect(parseLlamaConfig({ ...noWindow, use_sliding_window: true, layer_types: ['full_attention', 'sliding_attention'] }).slidingWindow).toBe(4096);
   });
 });
 

@@ -201,6 +201,17 @@ describe('Llama/Qwen2 checkpoints', () => {
     expect(() => parseLlamaConfig({ ...raw, num_key_value_heads: 3 })).toThrow(/multiple/);
   });
 
+  it('refuses sequences beyond a sliding attention window (plain causal attention within it)', async () => {
+    const dir = join(root, 'mistral');
+    writeCheckpoint(dir, hfConfig({ model_type: 'mistral', sliding_window: 8 }), 6);
+    const { model, config } = await loadHfCheckpoint(dir);
+    expect(config.slidingWindow).toBe(8);
+    const ok = model.forward(tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8]], [1, 8], 'int32'));
+    ok.dispose();
+    expect(() => model.forward(tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8, 9]], [1, 9], 'int32'))).toThrow(/9 positions exceeds the sliding attention window \(8\)/);
+    model.dispose();
+  });
+
   it('trains through the recipe: packed log-probs match padded, and SFT lowers the loss', async () => {
     const dir = join(root, 'train');
     writeCheckpoint(dir, hfConfig(), 5);
