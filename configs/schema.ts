@@ -32,7 +32,7 @@ export const ModelSchema = z.strictObject({
   dFf: positiveInt().default(256).describe('MLP hidden width.'),
   maxSeqLen: positiveInt().default(16).describe('Longest prompt + completion in tokens.'),
   checkpoint: z.string().min(1).transform((dir) => resolve(dir)).optional()
-    .describe('Fine-tune a local Llama/Qwen2/Mistral-style checkpoint instead of the built-in transformer: a folder with config.json, *.safetensors and tokenizer.json (relative paths are resolved against the working directory). Its config.json sets the architecture, so dModel, nLayers, nHeads and dFf must be left out.'),
+    .describe('Fine-tune a local Llama/Qwen2/Mistral-style checkpoint instead of the built-in transformer: a folder with config.json, *.safetensors and tokenizer.json, or a llama-architecture .gguf file (relative paths are resolved against the working directory). Its config.json sets the architecture, so dModel, nLayers, nHeads and dFf must be left out.'),
 });
 
 export const WarmStartSchema = z.strictObject({
@@ -174,7 +174,9 @@ function checkpointRules(model: z.infer<typeof ModelSchema>, ctx: z.core.$Refine
       ctx.addIssue({ code: 'custom', path: ['model', key], message: 'is not used with model.checkpoint (its config.json sets the architecture)' });
     }
   }
-  const missing = ['config.json', 'tokenizer.json'].filter((f) => !existsSync(join(model.checkpoint!, f)));
+  const gguf = model.checkpoint.toLowerCase().endsWith('.gguf');
+  if (gguf && !existsSync(model.checkpoint)) ctx.addIssue({ code: 'custom', path: ['model', 'checkpoint'], message: `${model.checkpoint} does not exist` });
+  const missing = gguf ? [] : ['config.json', 'tokenizer.json'].filter((f) => !existsSync(join(model.checkpoint!, f)));
   if (missing.length > 0) ctx.addIssue({ code: 'custom', path: ['model', 'checkpoint'], message: `${model.checkpoint} has no ${missing.join(' or ')}` });
 }
 

@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseConfigYaml } from '../configs/load.js';
-import { loadHfCheckpoint, saveHfCheckpoint, type SafeDtype } from '../models/llama/index.js';
+import { saveHfCheckpoint, type HfCheckpoint, type SafeDtype } from '../models/llama/index.js';
+import { loadCheckpoint } from '../models/load-checkpoint.js';
 import { loadWeights } from '../models/weights-io.js';
 import { listCheckpoints, verifiedStateDir } from '../store/weight-versions.js';
 
@@ -38,12 +39,21 @@ export async function exportRunCheckpoint(runDir: string, out: string, opts: Exp
   if (version === undefined) throw new ExportError(`${runDir} has no checkpoint yet; name a weights version with --version`);
   const state = verifiedStateDir(runDir, version);
   if (!state) throw new ExportError(`weights version ${version} of ${runDir} is missing or fails its sha256 check`);
-  const base = await loadHfCheckpoint(config.model.checkpoint);
+  const base = await loadCheckpoint(config.model.checkpoint);
   try {
     await loadWeights(state.dir, base.model);
-    const files = await saveHfCheckpoint(out, base.model, { dtype: opts.dtype ?? 'F32', rawConfig: base.rawConfig, tokenizer: base.tokenizer });
+    const files = await writeExportFolder(out, base, opts.dtype ?? 'F32');
     return { version, files };
   } finally {
     base.model.dispose();
   }
+}
+
+/**
+ * Write `ck` (its model holding the trained weights) as a checkpoint folder: weights in `dtype`, the
+ * source's config.json with its rope settings rewritten in one spelling (models/llama/config.ts), its
+ * tokenizer files, chat template and generation_config.json. Returns the paths written.
+ */
+export function writeExportFolder(out: string, ck: HfCheckpoint, dtype: SafeDtype): Promise<string[]> {
+  return saveHfCheckpoint(out, ck.model, { dtype, rawConfig: ck.rawConfig, tokenizer: ck.tokenizer, generationConfig: ck.generationConfig });
 }

@@ -29,7 +29,7 @@ import { failpoint } from '../store/failpoints.js';
 import { InlineWriter, type StepWriter } from './background-writer.js';
 import type { Metrics } from '../workflows/shared.js';
 import { MemoryBudget, ResidentRuns } from './memory-budget.js';
-import { createPolicy } from './policy.js';
+import { createPolicy, writePromptSample } from './policy.js';
 import { deriveRng } from './rng.js';
 import { scoreInline } from './score-ahead.js';
 
@@ -303,6 +303,7 @@ export class RunSessions {
     writeFileAtomic(join(runDir, 'config.yaml.sha256'), `${createHash('sha256').update(yamlText).digest('hex')}  config.yaml\n`);
 
     const session = await this.newSession(config);
+    writePromptSample(runDir, session.tokenizer, session.train[0].prompt);
     const started = performance.now();
     // Started from another run's weights (`submit --from`): they replace the SFT phase.
     const init = readInitWeights(runDir);

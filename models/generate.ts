@@ -35,7 +35,8 @@ export interface GenerateOptions {
    * one per row, which makes each row's sample independent of how rows are batched.
    */
   rng?: Rng | Rng[];
-  eosId?: number;
+  /** The EOS id, or several: a row stops at any of them (a checkpoint's generation_config.json may list more than one). */
+  eosId?: number | readonly number[];
   padId?: number;
   /** Incremental decoding with a KV cache (default true). */
   useCache?: boolean;
@@ -149,7 +150,7 @@ export function sampleRow(logits: Float32Array | number[], temperature: number, 
 export function generate(model: CausalLM, prompts: number[][], opts: GenerateOptions): Generation[] {
   const B = prompts.length;
   if (B === 0) return [];
-  const eos = opts.eosId ?? EOS;
+  const eos = new Set(typeof opts.eosId === 'number' ? [opts.eosId] : (opts.eosId ?? [EOS]));
   const padId = opts.padId ?? PAD;
   const V = model.config.vocabSize;
   const Lp = Math.max(...prompts.map((p) => p.length));
@@ -263,8 +264,8 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
           sampled.tokens[at] = tok;
           sampled.logprobs[at] = lp;
           sampled.entropies[at] = ent;
-          const stop = tok === eos ? undefined : stopHit(b);
-          if (tok === eos || stop !== undefined) {
+          const stop = eos.has(tok) ? undefined : stopHit(b);
+          if (eos.has(tok) || stop !== undefined) {
             finished[b] = 1;
             stoppedBy[b] = stop;
             done++;

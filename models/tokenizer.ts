@@ -24,15 +24,33 @@ export interface EncodeOptions {
   eos?: boolean;
 }
 
+/** One turn of a chat prompt. */
+export interface ChatMessage {
+  role: string;
+  content: string;
+}
+
+/** A prompt as a row gives it: text used as is, or chat messages for the model's chat template. */
+export type PromptInput = string | ChatMessage[];
+
 /** What the recipe functions need from a tokenizer (the char tokenizer, or a loaded tokenizer.json). */
 export interface TextTokenizer {
   readonly vocabSize: number;
   readonly pad: number;
   readonly bos: number;
+  /** The EOS appended to SFT targets and preference completions. */
   readonly eos: number;
+  /** Ids at which generation stops: any of them (a checkpoint's generation_config.json may list several). */
+  readonly stopIds: readonly number[];
+  /** Completions and other raw text: `bos`/`eos` add those tokens (see EncodeOptions). */
   encode(text: string, opts?: EncodeOptions): number[];
-  /** Text of `ids`, stopping at the first EOS. */
+  /** Text of `ids`, stopping at the first EOS (any stop id). */
   decode(ids: readonly number[]): string;
+  /** The text the model is given for `prompt`: a string as is; messages rendered by the chat template with add_generation_prompt. */
+  renderPrompt(prompt: PromptInput): string;
+  /** Token ids of the prompt exactly as transformers gives them: a string like tokenizer(text) (BOS only
+   *  where the checkpoint's tokenizer adds one), messages like apply_chat_template(..., add_generation_prompt=True, tokenize=True). */
+  encodePrompt(prompt: PromptInput): number[];
 }
 
 export class CharTokenizer implements TextTokenizer {
@@ -56,6 +74,17 @@ export class CharTokenizer implements TextTokenizer {
   readonly pad = PAD;
   readonly bos = BOS;
   readonly eos = EOS;
+  readonly stopIds = [EOS];
+
+  renderPrompt(prompt: PromptInput): string {
+    if (typeof prompt !== 'string') throw new Error('the built-in model has no chat template: give `prompt` text');
+    return prompt;
+  }
+
+  /** BOS + the prompt's characters. */
+  encodePrompt(prompt: PromptInput): number[] {
+    return this.encode(this.renderPrompt(prompt));
+  }
 
   encode(text: string, opts: EncodeOptions = {}): number[] {
     const ids: number[] = opts.bos === false ? [] : [BOS];

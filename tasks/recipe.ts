@@ -172,7 +172,7 @@ export function rollout(model: CausalLM, prompts: string[], o: RolloutOptions): 
       model,
       chunk.map((r) => r.toks),
       {
-        maxNewTokens: o.maxNewTokens, temperature: o.temperature, rng: chunk.map((r) => r.rng), eosId: o.tokenizer.eos, padId: o.tokenizer.pad,
+        maxNewTokens: o.maxNewTokens, temperature: o.temperature, rng: chunk.map((r) => r.rng), eosId: o.tokenizer.stopIds, padId: o.tokenizer.pad,
         topK: o.topK, topP: o.topP, ...(o.stop?.length ? { stop: o.stop, decode: (ids: number[]) => o.tokenizer.decode(ids) } : {}),
       },
     );
@@ -210,7 +210,7 @@ export function evaluateAccuracy(
     const gens = generate(
       model,
       chunk.map((e) => o.tokenizer.encode(e.prompt)),
-      { maxNewTokens: o.maxNewTokens, temperature: 0, eosId: o.tokenizer.eos, padId: o.tokenizer.pad },
+      { maxNewTokens: o.maxNewTokens, temperature: 0, eosId: o.tokenizer.stopIds, padId: o.tokenizer.pad },
     );
     gens.forEach((g, k) => {
       if (isCorrect(o.tokenizer.decode(g.tokens), chunk[k].answer)) correct++;

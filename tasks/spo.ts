@@ -111,7 +111,7 @@ export async function spoMonteCarloValues(model: CausalLM, inputs: SpoInput[], s
       const chunk = ids.slice(s, s + bs);
       const gens = generate(model, chunk.map((n) => [...inputs[rows[n].input].promptTokens, ...rows[n].prefix]), {
         maxNewTokens: budget, temperature: o.temperature, rng: chunk.map((n) => rows[n].rng),
-        eosId: o.tokenizer.eos, padId: o.tokenizer.pad, topK: o.topK, topP: o.topP, ...stop,
+        eosId: o.tokenizer.stopIds, padId: o.tokenizer.pad, topK: o.topK, topP: o.topP, ...stop,
       });
       gens.forEach((g, k) => { texts[chunk[k]] = o.tokenizer.decode([...rows[chunk[k]].prefix, ...g.tokens]); });
     }

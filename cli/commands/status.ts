@@ -4,6 +4,7 @@
  * its experiment trackers.
  */
 import { existsSync } from 'node:fs';
+import { readPromptSample } from '../../engine/policy.js';
 import { formatMetric } from '../../report/format.js';
 import { runDir as defaultRunDir, stateDir } from '../../store/paths.js';
 import { readTrackingStatus, trackingStatusLines } from '../../tracking/status.js';
@@ -45,6 +46,14 @@ export async function execute([id]: unknown[], options: Options): Promise<number
     }
     for (const line of trackingStatusLines(tracking)) console.log(`  ${line}`);
     if (existsSync(dir)) console.log(`  run folder: ${dir}`);
+    const sample = existsSync(dir) ? readPromptSample(dir) : undefined;
+    if (sample) {
+      // What the model is given (chat template applied), so a user can check it; first lines only.
+      const lines = sample.rendered.split('\n');
+      console.log(`  prompt sample (first training row, ${sample.ids.length} tokens):`);
+      for (const line of lines.slice(0, 8)) console.log(`    | ${line}`);
+      if (lines.length > 8) console.log(`    | ... (${lines.length - 8} more lines)`);
+    }
     if (closedEarly && (description.type === 'trainingRun' || description.type === 'preferenceRun') && existsSync(dir)) {
       console.log(`  to continue: creditflow resume ${runId} (from checkpoint ${newestGoodCheckpoint(dir)})`);
     }

@@ -3,11 +3,14 @@
  *   config.json                      model hyper-parameters (models/llama/config.ts)
  *   model.safetensors                weights, or several shards listed by
  *   model.safetensors.index.json     { "weight_map": { tensor name: shard file } }
- *   tokenizer.json (+ tokenizer_config.json)   optional, loaded with @huggingface/tokenizers
+ *   tokenizer.json (+ tokenizer_config.json, chat_template.jinja)   optional (models/llama/hf-tokenizer.ts)
+ *   generation_config.json           optional: the EOS ids generation stops at
  *
  * Loading keeps each tensor's stored dtype (F32/F16/BF16); saving writes every tensor back in that
  * dtype (or one chosen for all), into a single model.safetensors, and copies config.json's unknown
- * keys through. So load -> save reproduces the tensors byte for byte. Atomic folder writes are the
+ * keys through (rope settings rewritten in the source's spelling, see config.ts), and the tokenizer
+ * and generation files. So load -> save reproduces the tensors byte for byte, and transformers reads
+ * the saved folder as the model that was trained. Atomic folder writes are the
  * checkpoint store's job (store/), as for models/weights-io.ts.
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
@@ -26,6 +29,8 @@ export interface HfCheckpoint {
   dtypes: Map<string, SafeDtype>;
   /** Present when the folder has a tokenizer.json. */
   tokenizer?: HfTokenizer;
+  /** generation_config.json as read, if present. */
+  generationConfig?: Record<string, unknown>;
 }
 
 /** Tensors a checkpoint may hold that the model does not use. */
@@ -66,12 +71,32 @@ export async function loadHfCheckpoint(dir: string): Promise<HfCheckpoint> {
   for (const name of shapes.keys()) if (!tensors.has(name)) throw new Error(`${dir}: tensor '${name}' missing from ${files.join(', ')}`);
   const model = new LlamaModel(config, new Map([...shapes.keys()].map((n) => [n, tensors.get(n)!.data])));
   const dtypes = new Map([...shapes.keys()].map((n) => [n, tensors.get(n)!.dtype]));
+  const generationConfig = (await exists(join(dir, 'generation_config.json'))) ? await readJson(join(dir, 'generation_config.json')) : undefined;
   let tokenizer: HfTokenizer | undefined;
   if (await exists(join(dir, 'tokenizer.json'))) {
-    const tc = (await exists(join(dir, 'tokenizer_config.json'))) ? await readJson(join(dir, 'tokenizer_config.json')) : {};
-    tokenizer = new HfTokenizer(await readJson(join(dir, 'tokenizer.json')), tc, { bosTokenId: config.bosTokenId, eosTokenId: config.eosTokenId });
+    const where = join(dir, 'generation_config.json');
+    const generationEos = generationConfig && 'eos_token_id' in generationConfig ? tokenIds(generationConfig.eos_token_id, `${where}: eos_token_id`) : undefined;
+    try {
+      tokenizer = new HfTokenizer({
+        json: await readJson(join(dir, 'tokenizer.json')),
+        config: (await exists(join(dir, 'tokenizer_config.json'))) ? await readJson(join(dir, 'tokenizer_config.json')) : {},
+        chatTemplate: (await exists(join(dir, 'chat_template.jinja'))) ? await readFile(join(dir, 'chat_template.jinja'), 'utf8') : undefined,
+        generationEos,
+        bosTokenId: config.bosTokenId,
+        eosTokenIds: config.eosTokenIds,
+      });
+    } catch (err) {
+      model.dispose();
+      throw new Error(`${dir}: ${(err as Error).message}`);
+    }
   }
-  return { model, config, rawConfig, dtypes, tokenizer };
+  return { model, config, rawConfig, dtypes, tokenizer, generationConfig };
+}
+
+function tokenIds(v: unknown, what: string): number[] {
+  const list = v == null ? [] : Array.isArray(v) ? v : [v];
+  if (!list.every((x) => Number.isInteger(x) && (x as number) >= 0)) throw new Error(`${what} must be a token id or a list of them, got ${JSON.stringify(v)}`);
+  return list as number[];
 }
 
 async function safetensorFiles(dir: string): Promise<string[]> {
@@ -93,6 +118,8 @@ export interface SaveHfOptions {
   /** config.json keys to carry over (e.g. the loaded `rawConfig`). */
   rawConfig?: Record<string, unknown>;
   tokenizer?: HfTokenizer;
+  /** generation_config.json to write (e.g. the loaded one). */
+  generationConfig?: Record<string, unknown>;
 }
 
 /** Write config.json, model.safetensors (and the tokenizer files if given) into `dir`. Returns the paths written. */
@@ -109,7 +136,9 @@ export async function saveHfCheckpoint(dir: string, model: LlamaModel, opts: Sav
   if (opts.tokenizer) {
     written.push([join(dir, 'tokenizer.json'), JSON.stringify(opts.tokenizer.json) + '\n']);
     written.push([join(dir, 'tokenizer_config.json'), JSON.stringify(opts.tokenizer.tokenizerConfig, null, 2) + '\n']);
+    if (opts.tokenizer.chatTemplateFile !== undefined) written.push([join(dir, 'chat_template.jinja'), opts.tokenizer.chatTemplateFile]);
   }
+  if (opts.generationConfig) written.push([join(dir, 'generation_config.json'), JSON.stringify(opts.generationConfig, null, 2) + '\n']);
   for (const [path, data] of written) await writeFile(path, data);
   return written.map(([p]) => p);
 }

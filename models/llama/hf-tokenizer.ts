@@ -1,65 +1,140 @@
 /**
- * A Hugging Face `tokenizer.json` (BPE, byte-level BPE, WordPiece, WordLevel, Unigram... whatever
- * `@huggingface/tokenizers` implements, a pure-JS port of the Rust library) behind the
- * {@link TextTokenizer} interface the recipe uses. Works offline from the local files.
+ * A checkpoint's tokenizer as transformers 5 uses it, behind the {@link TextTokenizer} interface:
+ * `tokenizer.json` through `@huggingface/tokenizers` (a pure-JS port of the Rust library), the
+ * special tokens of `tokenizer_config.json`, its chat template (models/chat-template.ts), and the
+ * EOS ids generation stops at (generation_config.json). Works offline from the local files.
  *
- * BOS/EOS are added here, not by the tokenizer's post-processor, so that `encode(text, { bos, eos })`
- * means the same as for the char tokenizer: ids come from config.json (`bos_token_id`,
- * `eos_token_id`) or tokenizer_config.json (`bos_token`, `eos_token`, `pad_token`). A model without
- * a BOS token (Qwen2) gets none; one without a pad token pads with EOS.
+ * Special tokens as transformers 5 adds them (tokenization_utils_base.py `_from_pretrained`,
+ * tokenization_utils_tokenizers.py): `tokenizer(text)` adds what tokenizer.json's post-processor adds
+ * (Llama 3: BOS; SmolLM2, Qwen2: nothing; no post-processor: nothing). tokenizer_config.json's
+ * `add_bos_token` / `add_eos_token` are dropped when a tokenizer.json exists, so they are ignored here
+ * too. A prompt string gets a BOS only where the checkpoint's tokenizer adds one, a chat prompt only
+ * what its template writes.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
-import type { EncodeOptions, TextTokenizer } from '../tokenizer.js';
+import { ChatTemplate, chatTemplateSource, tokenText } from '../chat-template.js';
+import type { EncodeOptions, PromptInput, TextTokenizer } from '../tokenizer.js';
 
-export interface HfTokenizerOptions {
+export interface HfTokenizerFiles {
+  /** tokenizer.json. */
+  json: Record<string, unknown>;
+  /** tokenizer_config.json: special tokens, chat_template. */
+  config?: Record<string, unknown>;
+  /** chat_template.jinja, where the folder has one (it wins over tokenizer_config.json's). */
+  chatTemplate?: string;
+  /** generation_config.json's eos_token_id (else config.json's): generation stops at any of them. */
+  generationEos?: number[];
+  /** config.json's token ids, used only where tokenizer_config.json names no such token. */
   bosTokenId?: number;
-  eosTokenId?: number;
-  padTokenId?: number;
+  eosTokenIds?: number[];
+}
+
+type Raw = Record<string, unknown>;
+
+/**
+ * The special tokens a post-processor puts before and after a single text: TemplateProcessing's
+ * `single` split at `$A` (also inside a Sequence), Bert/Roberta's cls ... sep, none otherwise.
+ */
+function specialsAround(pp: Raw | null, idOf: (token: string) => number): [number[], number[]] {
+  if (!pp) return [[], []];
+  if (pp.type === 'Sequence') {
+    const parts = ((pp.processors as Raw[]) ?? []).map((p) => specialsAround(p, idOf));
+    return [parts.flatMap(([a]) => a), parts.flatMap(([, b]) => b)];
+  }
+  if (pp.type === 'TemplateProcessing') {
+    const items = pp.single as { SpecialToken?: { id: string }; Sequence?: unknown }[];
+    const at = items.findIndex((x) => x.Sequence !== undefined);
+    const ids = (xs: typeof items) => xs.flatMap((x) => (x.SpecialToken ? [idOf(x.SpecialToken.id)] : []));
+    return [ids(items.slice(0, at)), ids(items.slice(at + 1))];
+  }
+  if (pp.type === 'BertProcessing' || pp.type === 'RobertaProcessing') {
+    return [[(pp.cls as [string, number])[1]], [(pp.sep as [string, number])[1]]];
+  }
+  return [[], []];
 }
 
 export class HfTokenizer implements TextTokenizer {
   readonly vocabSize: number;
+  /** The tokenizer's BOS id (-1 if it has none). */
   readonly bos: number;
   readonly eos: number;
   readonly pad: number;
-  /** Whether the model has a BOS token (`encode` adds it only then). */
-  readonly hasBos: boolean;
+  readonly stopIds: readonly number[];
+  /** What `tokenizer(text)` puts before and after the text's own tokens (from the post-processor). */
+  readonly prefixIds: readonly number[];
+  readonly suffixIds: readonly number[];
+  readonly chatTemplate?: ChatTemplate;
+  /** chat_template.jinja's text, when the template came from that file (written back on save). */
+  readonly chatTemplateFile?: string;
+  readonly json: Raw;
+  readonly tokenizerConfig: Raw;
   private readonly tok: Tokenizer;
+  private readonly cleanUpSpaces: boolean;
 
-  constructor(
-    readonly json: Record<string, unknown>,
-    readonly tokenizerConfig: Record<string, unknown> = {},
-    ids: HfTokenizerOptions = {},
-  ) {
-    this.tok = new Tokenizer(json, tokenizerConfig);
+  constructor(files: HfTokenizerFiles) {
+    const tc = files.config ?? {};
+    const bosText = tokenText(tc.bos_token);
+    const eosText = tokenText(tc.eos_token);
+    const json = files.json;
+    this.json = json;
+    this.tokenizerConfig = tc;
+    this.tok = new Tokenizer(json, tc);
     const vocab = this.tok.get_vocab(true);
     this.vocabSize = Math.max(...vocab.values()) + 1;
-    const named = (key: string): number | undefined => {
-      const v = tokenizerConfig[key];
-      const text = typeof v === 'string' ? v : (v as { content?: string } | undefined)?.content;
-      return text === undefined ? undefined : this.tok.token_to_id(text);
+    const id = (text: string | undefined, what: string): number | undefined => {
+      if (text === undefined) return undefined;
+      const v = this.tok.token_to_id(text);
+      if (v === undefined) throw new Error(`tokenizer_config.json: ${what} ${JSON.stringify(text)} is not in tokenizer.json's vocabulary`);
+      return v;
     };
-    const bos = ids.bosTokenId ?? named('bos_token');
-    const eos = ids.eosTokenId ?? named('eos_token');
-    if (eos === undefined) throw new Error('HfTokenizer: no EOS token id (config.json eos_token_id or tokenizer_config.json eos_token)');
-    this.hasBos = bos !== undefined;
-    this.bos = bos ?? -1;
+    this.bos = id(bosText, 'bos_token') ?? files.bosTokenId ?? -1;
+    const eos = id(eosText, 'eos_token') ?? files.eosTokenIds?.[0];
+    if (eos === undefined) throw new Error('no EOS token (tokenizer_config.json eos_token or config.json eos_token_id)');
     this.eos = eos;
-    this.pad = ids.padTokenId ?? named('pad_token') ?? eos;
+    this.pad = id(tokenText(tc.pad_token), 'pad_token') ?? eos;
+    this.stopIds = files.generationEos?.length ? [...files.generationEos] : files.eosTokenIds?.length ? [...files.eosTokenIds] : [eos];
+    [this.prefixIds, this.suffixIds] = specialsAround(json.post_processor as Raw | null, (t) => id(t, 'post-processor token')!);
+    const isBpe = (files.json.model as Raw | undefined)?.type === 'BPE';
+    this.cleanUpSpaces = tc.clean_up_tokenization_spaces === true && (!isBpe || tc.clean_up_tokenization_spaces_for_bpe_even_though_it_will_corrupt_output === true);
+    const source = chatTemplateSource(tc, files.chatTemplate);
+    if (source !== undefined) this.chatTemplate = new ChatTemplate(source, tc);
+    this.chatTemplateFile = files.chatTemplate;
   }
 
-  encode(text: string, opts: EncodeOptions = {}): number[] {
+  /** The text's tokens alone, no special tokens added (added tokens written in the text still match). */
+  private rawIds(text: string): number[] {
     const ids: (number | undefined)[] = this.tok.encode(text, { add_special_tokens: false }).ids;
-    const bad = ids.findIndex((id) => typeof id !== 'number');
-    if (bad >= 0) throw new Error(`HfTokenizer: no id for piece ${bad} of ${JSON.stringify(text)} (unknown token and no usable unk_token)`);
-    const out = [...(opts.bos !== false && this.hasBos ? [this.bos] : []), ...(ids as number[])];
-    if (opts.eos) out.push(this.eos);
-    return out;
+    const bad = ids.findIndex((i) => typeof i !== 'number');
+    if (bad >= 0) throw new Error(`tokenizer: no id for piece ${bad} of ${JSON.stringify(text)} (unknown token and no usable unk_token)`);
+    return ids as number[];
   }
 
-  /** Text of `ids` up to the first EOS, special tokens skipped. */
+  /**
+   * `text`'s tokens; `bos` (default true) puts what the tokenizer puts before a text (its BOS, if it
+   * adds one), `eos` appends the EOS. Completions use `{ bos: false }`.
+   */
+  encode(text: string, opts: EncodeOptions = {}): number[] {
+    const ids = this.rawIds(text);
+    return [...(opts.bos === false ? [] : this.prefixIds), ...ids, ...(opts.eos ? [this.eos] : [])];
+  }
+
+  renderPrompt(prompt: PromptInput): string {
+    if (typeof prompt === 'string') return prompt;
+    if (!this.chatTemplate) throw new Error('this checkpoint has no chat template (chat_template.jinja or tokenizer_config.json chat_template): give `prompt` text');
+    return this.chatTemplate.render(prompt, true);
+  }
+
+  encodePrompt(prompt: PromptInput): number[] {
+    if (typeof prompt === 'string') return [...this.prefixIds, ...this.rawIds(prompt), ...this.suffixIds];
+    // apply_chat_template tokenizes the rendered text with add_special_tokens=False: the template writes them.
+    return this.rawIds(this.renderPrompt(prompt));
+  }
+
+  /** Text of `ids` up to the first stop id, special tokens skipped. */
   decode(ids: readonly number[]): string {
-    const end = ids.indexOf(this.eos);
-    return this.tok.decode([...(end >= 0 ? ids.slice(0, end) : ids)], { skip_special_tokens: true });
+    const end = ids.findIndex((i) => i === this.eos || this.stopIds.includes(i));
+    const kept = end >= 0 ? ids.slice(0, end) : ids;
+    if (kept.length === 0) return '';
+    return this.tok.decode([...kept], { skip_special_tokens: true, clean_up_tokenization_spaces: this.cleanUpSpaces });
   }
 }

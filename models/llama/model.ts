@@ -8,7 +8,9 @@
  *   y = h + down_proj(silu(gate_proj(rms(h))) * up_proj(rms(h)))
  *  - RMSNorm: x · rsqrt(mean(x²) + eps) · w;
  *  - rotary positions, "rotate-half" convention: q·cos + rotate_half(q)·sin with
- *    inv_freq_i = θ^(−2i/headDim), θ = `rope_theta`, the angle table duplicated over both halves;
+ *    inv_freq_i = θ^(−2i/headDim), θ = `rope_theta`, rescaled as the config's rope type says
+ *    (linear, llama3, yarn: models/llama/rope.ts), the angle table duplicated over both halves and
+ *    cos/sin multiplied by the type's attention factor (yarn; 1 otherwise);
  *  - grouped-query attention: query head h reads key/value head ⌊h / (nHeads/nKV)⌋ (HF `repeat_kv`).
  *    Queries are regrouped to [B, nKV, g·T, hd] so keys and values are never repeated in memory,
  *    and the KV cache holds nKV heads;
@@ -16,13 +18,14 @@
  * Implements {@link CausalLM}: generate, sequenceLogProbs (padded or packed) and the recipe's
  * training steps run on it unchanged.
  *
- * Not here: rope scaling (Llama 3.1 `rope_scaling`), sliding-window attention, dropout.
+ * Not here: sliding-window attention (sequences longer than the window are refused), dropout.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../engine/rng.js';
 import { copyParams, countParams, disposeParams, type CausalLM, type KVCache } from '../causal-lm.js';
 import { causalBias, dense, embedLookup } from '../ops.js';
 import type { LlamaConfig } from './config.js';
+import { ropeFrequencies } from './rope.js';
 
 /** HF parameter names and shapes of a config, in checkpoint order (embeddings, layers, norm, head). */
 export function llamaParamShapes(c: LlamaConfig): [string, number[]][] {
@@ -72,6 +75,8 @@ export class LlamaModel implements CausalLM {
   readonly config: LlamaConfig;
   readonly params: Map<string, tf.Variable>;
   private readonly invFreq: Float32Array;
+  /** Factor on cos and sin (yarn's attention factor; 1 for the other rope types). */
+  private readonly ropeScale: number;
 
   /** A model whose weights are `weights` (by HF name; each must match the config's shapes). */
   constructor(config: LlamaConfig, weights: Map<string, Float32Array>) {
@@ -86,8 +91,9 @@ export class LlamaModel implements CausalLM {
       this.params.set(name, tf.variable(t, true));
       t.dispose();
     }
-    const hd = config.headDim;
-    this.invFreq = Float32Array.from({ length: hd / 2 }, (_, i) => 1 / Math.pow(config.ropeTheta, (2 * i) / hd));
+    const { invFreq, attentionScaling } = ropeFrequencies(config.rope, config.headDim, config.maxSeqLen);
+    this.invFreq = invFreq;
+    this.ropeScale = attentionScaling;
   }
 
   /** Random weights (N(0, 0.02) matrices, unit norms, zero biases), deterministic in `rng`. */
@@ -171,7 +177,8 @@ export class LlamaModel implements CausalLM {
     const [B, T] = positions.shape;
     const ang = tf.mul(tf.reshape(tf.cast(positions, 'float32'), [B, 1, T, 1]), tf.tensor(this.invFreq, [1, 1, 1, this.invFreq.length]));
     const full = tf.concat([ang, ang], -1);
-    return [tf.cos(full), tf.sin(full)];
+    if (this.ropeScale === 1) return [tf.cos(full), tf.sin(full)];
+    return [tf.mul(tf.cos(full), this.ropeScale), tf.mul(tf.sin(full), this.ropeScale)];
   }
 
   /** tokens/positions [B,T]; bias broadcastable to [B,1,T,Tpast+T]. */
@@ -181,6 +188,11 @@ export class LlamaModel implements CausalLM {
     const { numHeads: H, numKvHeads: K, headDim: hd, hiddenSize: d, rmsNormEps: eps } = c;
     const g = H / K;
     const scale = 1 / Math.sqrt(hd);
+    if (c.slidingWindow !== undefined) {
+      // Within the window, sliding attention is plain causal attention; beyond it this code would differ.
+      const last = Math.max(...(positions.dataSync() as Int32Array)) + 1;
+      if (last > c.slidingWindow) throw new Error(`LlamaModel: a sequence of ${last} positions exceeds the sliding attention window (${c.slidingWindow}), which is not implemented`);
+    }
     const [cos, sin] = this.rotary(positions);
     const rope = (x: tf.Tensor) => tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin));
     const heads = (t: tf.Tensor, n: number) => tf.transpose(tf.reshape(t, [B, T, n, hd]), [0, 2, 1, 3]); // [B,n,T,hd]

@@ -113,7 +113,8 @@ function fromFloat32(dtype: SafeDtype, data: Float32Array): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
-function f16ToF32(h: number): number {
+/** IEEE half bits -> its value (exact). */
+export function f16ToF32(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
   const m = h & 0x3ff;

@@ -42,7 +42,7 @@ function referenceLogits(cfg: LlamaConfig, w: Map<string, SafeTensor>, tokens: n
     const h = hd / 2;
     return u.map((_, i) => {
       const j = i % h;
-      const ang = t / Math.pow(cfg.ropeTheta, (2 * j) / hd);
+      const ang = t / Math.pow(cfg.rope.theta, (2 * j) / hd);
       return i < h ? u[i] * Math.cos(ang) - u[i + h] * Math.sin(ang) : u[i] * Math.cos(ang) + u[i - h] * Math.sin(ang);
     });
   };
@@ -194,11 +194,22 @@ describe('Llama/Qwen2 checkpoints', () => {
     const got = model.forward(tf.tensor2d([seq], [1, seq.length], 'int32')).arraySync()[0];
     expectClose(got, referenceLogits(config, tensors, seq), 1e-4);
     // A different rope_theta is a different model.
-    const other = referenceLogits({ ...config, ropeTheta: 100 }, tensors, seq);
+    const other = referenceLogits({ ...config, rope: { ...config.rope, theta: 100 } }, tensors, seq);
     expect(Math.abs(other[6][3] - got[6][3])).toBeGreaterThan(1e-4);
     model.dispose();
-    expect(() => parseLlamaConfig({ ...raw, rope_scaling: { rope_type: 'llama3' } })).toThrow(/rope_scaling/);
+    expect(() => parseLlamaConfig({ ...raw, rope_scaling: { rope_type: 'llama3' } })).toThrow(/rope_scaling.factor is required/);
     expect(() => parseLlamaConfig({ ...raw, num_key_value_heads: 3 })).toThrow(/multiple/);
+  });
+
+  it('refuses sequences beyond a sliding attention window (plain causal attention within it)', async () => {
+    const dir = join(root, 'mistral');
+    writeCheckpoint(dir, hfConfig({ model_type: 'mistral', sliding_window: 8 }), 6);
+    const { model, config } = await loadHfCheckpoint(dir);
+    expect(config.slidingWindow).toBe(8);
+    const ok = model.forward(tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8]], [1, 8], 'int32'));
+    ok.dispose();
+    expect(() => model.forward(tf.tensor2d([[1, 2, 3, 4, 5, 6, 7, 8, 9]], [1, 9], 'int32'))).toThrow(/9 positions exceeds the sliding attention window \(8\)/);
+    model.dispose();
   });
 
   it('trains through the recipe: packed log-probs match padded, and SFT lowers the loss', async () => {

@@ -25,4 +25,12 @@ describe('CharTokenizer', () => {
     expect(back.encode('3+4=7')).toEqual(tok.encode('3+4=7'));
     expect(() => CharTokenizer.fromJSON({ kind: 'bpe' } as never)).toThrow(/bad tokenizer/);
   });
+
+  it('encodes prompt text as BOS + characters and refuses chat messages', () => {
+    expect(tok.renderPrompt('3+4=')).toBe('3+4=');
+    expect(tok.encodePrompt('3+4=')).toEqual(tok.encode('3+4='));
+    expect(tok.encodePrompt('3+4=')[0]).toBe(BOS);
+    expect([...tok.stopIds]).toEqual([EOS]);
+    expect(() => tok.encodePrompt([{ role: 'user', content: '3+4=' }])).toThrow('the built-in model has no chat template: give `prompt` text');
+  });
 });
