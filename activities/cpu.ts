@@ -8,7 +8,7 @@ import { verifyBatch } from '../rewards/index.js';
 import { runDir } from '../store/paths.js';
 import { checkpointVersion } from '../store/weight-versions.js';
 import { readRewards, readRollouts, rewardsFileFor, writeRewards, type RewardRecord } from '../store/rollout-files.js';
-import type { Metrics } from '../workflows/shared.js';
+import type { Metrics } from '../common/metrics.js';
 
 export interface CpuDeps {
   stateDir: string;

@@ -19,7 +19,7 @@ import { runDir } from '../store/paths.js';
 import { writePairs, type CriticalModelRole } from '../store/preference-files.js';
 import { preferenceDataSet } from '../tasks/preference-data.js';
 import { PreferenceDataError } from '../tasks/preference-pairs.js';
-import type { Metrics } from '../workflows/shared.js';
+import type { Metrics } from '../common/metrics.js';
 import { whileHeartbeating } from './heartbeat.js';
 
 export interface PreferenceComputeDeps {

@@ -65,7 +65,7 @@ import { batchIndices, encodeBatch, forwardNeeds, lossInputs, lossParams, sideCo
 import { responseForward, rowsOf } from '../engine/preference-forward.js';
 import { computeCriticalScores, computeTokenRewards } from '../engine/preference-scores.js';
 import { createPolicy } from '../engine/policy.js';
-import { deriveRng, type Rng } from '../engine/rng.js';
+import { deriveRng, type Rng } from '../common/rng.js';
 import {
   criticalTokenDpo, dpo, forkingTokenPpo, getPolicyLoss, getPreferenceLoss, ipo, ppoClip, sparsePo, SparseMaskHead, spoPpo, stopGradient, tokenWeightedDpo, tReg,
 } from '../losses/index.js';

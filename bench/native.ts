@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fileURLToPath } from 'node:url';
 import { setNativeEnvDefaults } from '../engine/native-env.js';
 import { createPolicy } from '../engine/policy.js';
-import { deriveRng } from '../engine/rng.js';
+import { deriveRng } from '../common/rng.js';
 import { AdamW } from '../models/optimizer.js';
 import { sampleArithmetic } from '../tasks/arithmetic.js';
 import { sftSteps } from '../tasks/recipe.js';

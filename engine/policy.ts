@@ -7,7 +7,7 @@
 import type { ExperimentConfig } from '../configs/schema.js';
 import { CharTokenizer, Transformer, type CausalLM, type TextTokenizer } from '../models/index.js';
 import { loadHfCheckpoint } from '../models/llama/index.js';
-import { deriveRng } from './rng.js';
+import { deriveRng } from '../common/rng.js';
 
 export class PolicyConfigError extends Error {
   override name = 'ConfigError';

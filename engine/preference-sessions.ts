@@ -35,13 +35,13 @@ import type { ArithmeticExample } from '../tasks/arithmetic.js';
 import { taskExamples } from '../tasks/preference-data.js';
 import type { PreferencePair } from '../tasks/preference-pairs.js';
 import { evaluateAccuracy, sftSteps } from '../tasks/recipe.js';
-import type { Metrics } from '../workflows/shared.js';
+import type { Metrics } from '../common/metrics.js';
 import { batchIndices, encodeBatch, forwardNeeds, lossInputs, lossParams, sideConstants } from './preference-batch.js';
 import { responseForward } from './preference-forward.js';
 import { heldOutPairMetrics } from './preference-eval.js';
 import { computeCriticalScores, computeTokenRewards } from './preference-scores.js';
 import { MemoryBudget, ResidentRuns } from './memory-budget.js';
-import { deriveRng } from './rng.js';
+import { deriveRng } from '../common/rng.js';
 
 export interface PreferenceArgs {
   runId: string;

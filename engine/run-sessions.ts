@@ -26,10 +26,10 @@ import { evaluateAccuracy, outcomeAdvantages, policyUpdate, rollout, sftSteps, t
 import { spoMonteCarloValues, spoTokenAdvantages } from '../tasks/spo.js';
 import { failpoint } from '../store/failpoints.js';
 import { InlineWriter, type StepWriter } from './background-writer.js';
-import type { Metrics } from '../workflows/shared.js';
+import type { Metrics } from '../common/metrics.js';
 import { MemoryBudget, ResidentRuns } from './memory-budget.js';
 import { createPolicy } from './policy.js';
-import { deriveRng } from './rng.js';
+import { deriveRng } from '../common/rng.js';
 import { scoreInline } from './score-ahead.js';
 
 export interface StepArgs {

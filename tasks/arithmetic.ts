@@ -9,7 +9,7 @@
  * - The demonstration completion for SFT is the answer followed by EOS (the tokenizer adds EOS).
  * - {@link isCorrect} is an exact-answer check for tuning; the reward verifiers live in rewards/.
  */
-import { deriveRng } from '../engine/rng.js';
+import { deriveRng } from '../common/rng.js';
 
 export type ArithmeticOp = '+' | '-';
 

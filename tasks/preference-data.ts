@@ -14,7 +14,7 @@
  */
 import type { PreferenceConfig } from '../configs/preference-schema.js';
 import { renderTemplate } from '../configs/preference-schema.js';
-import { deriveRng } from '../engine/rng.js';
+import { deriveRng } from '../common/rng.js';
 import type { TextTokenizer } from '../models/tokenizer.js';
 import { sampleArithmetic, type ArithmeticExample, type ArithmeticSpec } from './arithmetic.js';
 import { arithmeticPreferencePairs, parseArithmeticPrompt } from './arithmetic-preferences.js';

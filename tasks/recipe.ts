@@ -25,7 +25,7 @@ import {
   getPolicyLoss, groupAdvantages, quantileLinear, whitening,
   type AdvantageMode, type AggregationMode, type GroupAdvantageOptions, type LossResult, type PolicyLossFn, type PolicyLossName, type PolicyLossParams,
 } from '../losses/index.js';
-import type { Rng } from '../engine/rng.js';
+import type { Rng } from '../common/rng.js';
 import { generate } from '../models/generate.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import { sequenceLogProbs } from '../models/logprobs.js';

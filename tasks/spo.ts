@@ -20,7 +20,7 @@
  *    checked on the continuation's own text, so one that would span the prefix boundary is missed.
  */
 import { spoChainAdvantages, spoCutpoints } from '../losses/index.js';
-import type { Rng } from '../engine/rng.js';
+import type { Rng } from '../common/rng.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import { generate } from '../models/generate.js';
 import type { TextTokenizer } from '../models/tokenizer.js';

@@ -19,7 +19,7 @@
  * Not here: rope scaling (Llama 3.1 `rope_scaling`), sliding-window attention, dropout.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../engine/rng.js';
+import type { Rng } from '../../common/rng.js';
 import { copyParams, countParams, disposeParams, type CausalLM, type KVCache } from '../causal-lm.js';
 import { causalBias, dense, embedLookup } from '../ops.js';
 import type { LlamaConfig } from './config.js';

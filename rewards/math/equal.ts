@@ -17,7 +17,7 @@
  * even 64-digit BigNumbers (9e15-digit exponents), or is NaN, cannot be compared.
  * BigNumber precision bounds the cost of every operation, so `9^9^9` is cheap.
  */
-import { Rng } from '../../engine/rng.js';
+import { Rng } from '../../common/rng.js';
 import { createRequire } from 'node:module';
 import type * as MathJs from 'mathjs';
 import type { MathNode, MathJsInstance } from 'mathjs';

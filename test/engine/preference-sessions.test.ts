@@ -12,7 +12,7 @@ import { PreferenceExperimentSchema, type PreferenceConfig } from '../../configs
 import { batchIndices, divergenceWeights } from '../../engine/preference-batch.js';
 import { responseForward } from '../../engine/preference-forward.js';
 import { PreferenceSessions } from '../../engine/preference-sessions.js';
-import { deriveRng } from '../../engine/rng.js';
+import { deriveRng } from '../../common/rng.js';
 import { RunSessions } from '../../engine/run-sessions.js';
 import { CharTokenizer, sequenceLogProbs, Transformer } from '../../models/index.js';
 import { writePairs } from '../../store/preference-files.js';

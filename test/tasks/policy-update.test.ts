@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deriveRng } from '../../engine/rng.js';
+import { deriveRng } from '../../common/rng.js';
 import { outcomeAdvantages, policyUpdate, rollout, type PolicyUpdateParams, type RolloutBatch, type TokenAdvantages } from '../../tasks/recipe.js';
 import { spoTokenAdvantages } from '../../tasks/spo.js';
 import { spoPpo } from '../../losses/index.js';
