@@ -16,7 +16,7 @@ export class PolicyConfigError extends Error {
 export async function createPolicy(config: ExperimentConfig): Promise<{ model: CausalLM; tokenizer: TextTokenizer }> {
   const { checkpoint, ...sizes } = config.model;
   if (checkpoint === undefined) {
-    const tokenizer = new CharTokenizer();
+    const tokenizer = new CharTokenizer(config.model.alphabet);
     return { model: new Transformer({ vocabSize: tokenizer.vocabSize, ...sizes }, deriveRng(config.seed, 'init')), tokenizer };
   }
   const loaded = await loadHfCheckpoint(checkpoint);

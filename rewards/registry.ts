@@ -12,7 +12,7 @@ export const BUILTIN_SPECS = {
   'think-answer': { kind: 'format', pattern: 'think-answer' },
   boxed: { kind: 'format', pattern: 'boxed' },
   /**
-   * Exact-answer integer tasks (the built-in arithmetic task): the completion must be the integer and
+   * Exact-answer integer tasks (the built-in generator of sums and differences): the completion must be the integer and
    * nothing else, equal to the gold. The plain `math` verifier would accept trailing junk ("12+") via
    * its last-number rule, which rewards sloppy completions that greedy evaluation counts as wrong.
    */
@@ -55,7 +55,7 @@ export function isSyncSpec(spec: VerifierSpec): spec is SyncSpec {
   return spec.kind === 'math' || spec.kind === 'format' || spec.kind === 'length';
 }
 
-export function runSync(spec: SyncSpec, c: Pick<VerifyCase, 'completion' | 'gold'>): Verdict {
+export function runSync(spec: SyncSpec, c: Pick<VerifyCase, 'completion' | 'gold' | 'truncated'>): Verdict {
   switch (spec.kind) {
     case 'math': return verifyMath(c.completion, c.gold, spec);
     case 'format': return verifyFormat(c.completion, spec.pattern, spec.flags);

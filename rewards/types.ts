@@ -52,6 +52,8 @@ export interface VerifyCase {
   gold: string;
   tests?: CodeTest[];
   language?: CodeLanguage;
+  /** The completion was cut off by the length limit (no EOS): verifiers decide what that means. */
+  truncated?: boolean;
 }
 
 /** Which answer markers to look for in a completion, in priority order. */

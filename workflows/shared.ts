@@ -54,7 +54,8 @@ export interface RunProgress {
   totalIterations: number;
   warmStartAccuracy: number | null;
   latestMetrics: Metrics;
-  latestEvaluation: { iteration: number; accuracy: number } | null;
+  /** The newest evaluation: held-out accuracy, and every eval/* metric (per reward, pass@k, length, truncation). */
+  latestEvaluation: { iteration: number; accuracy: number; metrics?: Metrics } | null;
   bestEvaluation: { iteration: number; accuracy: number } | null;
   lastCheckpoint: number | null;
   runDir: string | null;

@@ -3,7 +3,9 @@
  * starts a `trainingRun`, a `kind: preference` config a `preferenceRun` (its pairs are validated too).
  */
 import { loadRunConfigFile } from '../../configs/load.js';
-import { CharTokenizer } from '../../models/tokenizer.js';
+import { warmStartConfigOf } from '../../configs/preference-schema.js';
+import { runTokenizer } from '../../engine/run-tokenizer.js';
+import { loadRunData } from '../../tasks/data-set.js';
 import { preferenceDataSet } from '../../tasks/preference-data.js';
 import { connectClient, parse, targetFrom, uiLink } from '../options.js';
 import { submitAnyRun } from '../submit-run.js';
@@ -15,9 +17,12 @@ export async function run(argv: string[]): Promise<number> {
     console.log('usage: creditflow submit <config.yaml> [--id RUN_ID] [--watch] [--address host:port] [--namespace NS]');
     return 0;
   }
-  // Validation happens before any connection: a bad config (or a bad line of its pairs) never reaches the server.
+  // Validation happens before any connection: a bad config (or a bad line of its data or pairs) never reaches the server.
   const runConfig = loadRunConfigFile(positionals[0]);
-  if (runConfig.kind === 'preference') preferenceDataSet(runConfig.config, new CharTokenizer());
+  const rowsConfig = runConfig.kind === 'preference' ? warmStartConfigOf(runConfig.config) : runConfig.config;
+  const tokenizer = runTokenizer(rowsConfig);
+  loadRunData(rowsConfig, tokenizer);
+  if (runConfig.kind === 'preference') preferenceDataSet(runConfig.config, tokenizer);
   const target = targetFrom(values);
   const client = await connectClient(target);
   try {

@@ -9,7 +9,7 @@
  * a BOS token (Qwen2) gets none; one without a pad token pads with EOS.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
-import type { EncodeOptions, TextTokenizer } from '../tokenizer.js';
+import type { EncodeOptions, PromptInput, TextTokenizer } from '../tokenizer.js';
 
 export interface HfTokenizerOptions {
   bosTokenId?: number;
@@ -55,6 +55,19 @@ export class HfTokenizer implements TextTokenizer {
     const out = [...(opts.bos !== false && this.hasBos ? [this.bos] : []), ...(ids as number[])];
     if (opts.eos) out.push(this.eos);
     return out;
+  }
+
+  /**
+   * Plain-text prompts only in this version: chat templates (`@huggingface/jinja`) are the
+   * checkpoint loader's work (issue 17), which replaces these two methods.
+   */
+  renderPrompt(prompt: PromptInput): string {
+    if (typeof prompt !== 'string') throw new Error('HfTokenizer: prompts given as chat messages are not yet supported; give `prompt` text');
+    return prompt;
+  }
+
+  encodePrompt(prompt: PromptInput): number[] {
+    return this.encode(this.renderPrompt(prompt));
   }
 
   /** Text of `ids` up to the first EOS, special tokens skipped. */

@@ -22,14 +22,14 @@ import { learningTinyConfig, tempStateDir } from '../support/harness.js';
 
 const fixture = learningTinyConfig();
 const config: PreferenceConfig = PreferenceExperimentSchema.parse({
-  kind: 'preference', experiment: 'pref-sessions', seed: fixture.seed, task: fixture.task, model: fixture.model,
+  kind: 'preference', experiment: 'pref-sessions', seed: fixture.seed, data: fixture.data, model: fixture.model,
   warmStart: { ...fixture.warmStart, steps: 10 }, optimizer: { batchSize: 16, lr: 1e-3 }, objective: { name: 'dpo' },
 });
 const noProgress = () => undefined;
 
 async function preparedRun(label: string) {
   const runDir = join(tempStateDir(label), 'run');
-  const data = preferenceDataSet(config, new CharTokenizer());
+  const data = preferenceDataSet(config, new CharTokenizer(fixture.model.alphabet));
   writePairs(runDir, 'train', data.train);
   writePairs(runDir, 'heldout', data.heldOut);
   const runs = new RunSessions({ memoryBudgetBytes: 2 ** 30 });

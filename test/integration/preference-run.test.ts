@@ -27,7 +27,7 @@ const fixture = loadConfigFile(join(PROJECT, 'test/fixtures/learning-tiny.yaml')
 function tinyPreference(objective: Record<string, unknown>, extra: Record<string, unknown> = {}): PreferenceConfig {
   return PreferenceExperimentSchema.parse({
     kind: 'preference', experiment: `it-pref-${objective.name}`, seed: fixture.seed,
-    task: fixture.task, model: fixture.model, warmStart: fixture.warmStart,
+    data: fixture.data, model: fixture.model, warmStart: fixture.warmStart,
     evaluation: { maxNewTokens: fixture.rollout.maxNewTokens },
     optimizer: { batchSize: 8, lr: 1e-3 },
     run: { steps: 3, evalEvery: 2, checkpointEvery: 2, keepCheckpoints: 2 },
