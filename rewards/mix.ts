@@ -145,8 +145,8 @@ export function scoreInline(mix: RewardMix, c: RewardCase): MixVerdict | null {
 
 /**
  * The verdicts of every case, in order: each term of each case through `verifyBatch` (bounded
- * concurrency, hard timeouts, code in sandboxes). Under `gate`, gates first, then the other terms of
- * the cases whose gate passed.
+ * concurrency, hard timeouts, code in sandboxes), each distinct check once. Under `gate`, gates
+ * first, then the other terms of the cases whose gate passed.
  */
 export async function scoreCases(mix: RewardMix, cases: RewardCase[], opts: BatchOptions & { pool?: VerifierPool } = {}): Promise<MixVerdict[]> {
   const termsOf: (RewardTerm[] | Error)[] = cases.map((c) => {
@@ -168,16 +168,26 @@ export async function scoreCases(mix: RewardMix, cases: RewardCase[], opts: Batc
   };
   const verdicts: Verdict[][] = cases.map(() => []);
   const run = async (which: (terms: RewardTerm[], k: number) => number[]) => {
-    const flat: { k: number; t: number; c: VerifyCase }[] = [];
+    // Each distinct check once: a group's completions often agree, and a code check is a process per test.
+    const unique: VerifyCase[] = [];
+    const placeOf = new Map<string, number>();
+    const flat: { k: number; t: number; at: number }[] = [];
     cases.forEach((c, k) => {
       const terms = termsOf[k];
       if (terms instanceof Error) return;
       for (const t of which(terms, k)) {
-        flat.push({ k, t, c: { id: `${k}/${t}`, verifier: key(terms[t].spec), completion: c.completion, gold: c.answer, tests: c.tests, language: c.language, truncated: c.truncated } });
+        const verifier = key(terms[t].spec);
+        const id = JSON.stringify([verifier, c.completion, c.answer, c.truncated ?? false, c.tests ?? null, c.language ?? null]);
+        let at = placeOf.get(id);
+        if (at === undefined) {
+          placeOf.set(id, (at = unique.length));
+          unique.push({ id, verifier, completion: c.completion, gold: c.answer, tests: c.tests, language: c.language, truncated: c.truncated });
+        }
+        flat.push({ k, t, at });
       }
     });
-    const results = await verifyBatch(flat.map((f) => f.c), { ...opts, specs: { ...opts.specs, ...specs } });
-    results.forEach((r, n) => { verdicts[flat[n].k][flat[n].t] = r; });
+    const results = await verifyBatch(unique, { ...opts, specs: { ...opts.specs, ...specs } });
+    for (const f of flat) verdicts[f.k][f.t] = results[f.at];
   };
   const gated = mix.mode === 'gate';
   await run((terms) => (gated && terms.length > 1 ? [0] : terms.map((_, t) => t)));

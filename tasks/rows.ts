@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import type { ChatMessage, PromptInput } from '../models/tokenizer.js';
 import type { CodeLanguage, CodeTest } from '../rewards/types.js';
 import { DataError } from './data-error.js';
+import { readJsonlObjects } from './jsonl-lines.js';
 
 export interface Row {
   id: string;
@@ -136,49 +137,27 @@ export function rowFromRecord(record: Record<string, unknown>, fields: FieldMap 
 
 /**
  * Parse and check JSONL text: every line must be a JSON object making a row with an id unused so
- * far (in this text or in `seenIds`) that passes `check`. Blank lines are skipped and still counted.
+ * far that passes `check`. Blank lines are skipped and still counted.
  * `idOptional`: a line without an id is `line-<n>` (demonstration files).
  * @throws DataError listing every bad line (`line 7: answer: expected a string or a number, got an array`)
  */
-export function parseRowsJsonl(text: string, source: string, o: { fields?: FieldMap; check?: RowCheck; seenIds?: ReadonlyMap<string, string>; idOptional?: boolean } = {}): Row[] {
-  const rows: Row[] = [];
-  const problems: string[] = [];
-  let more = 0;
-  const report = (line: number, message: string) => {
-    if (problems.length < MAX_PROBLEMS) problems.push(`line ${line}: ${message}`);
-    else more++;
-  };
+export function parseRowsJsonl(text: string, source: string, o: { fields?: FieldMap; check?: RowCheck; idOptional?: boolean } = {}): Row[] {
   const firstLine = new Map<string, number>();
-  text.split('\n').forEach((raw, i) => {
-    const line = i + 1;
-    if (!raw.trim()) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (err) {
-      report(line, `not valid JSON (${(err as Error).message})`);
-      return;
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      report(line, `expected a JSON object, got ${describe(value)}`);
-      return;
-    }
-    const parsed = rowFromRecord(value as Record<string, unknown>, o.fields, o.idOptional ? `line-${line}` : undefined);
-    if ('problems' in parsed) {
-      for (const p of parsed.problems) report(line, p);
-      return;
-    }
-    const { row } = parsed;
-    const lineProblems: string[] = [];
-    const seen = firstLine.get(row.id);
-    if (seen !== undefined) lineProblems.push(`id ${JSON.stringify(row.id)} is already used on line ${seen}`);
-    else if (o.seenIds?.has(row.id)) lineProblems.push(`id ${JSON.stringify(row.id)} is already used in ${o.seenIds.get(row.id)}`);
-    else firstLine.set(row.id, line);
-    lineProblems.push(...(o.check?.(row) ?? []));
-    if (lineProblems.length) for (const p of lineProblems) report(line, p);
-    else rows.push(row);
+  const { values: rows, problems } = readJsonlObjects<Row>(text, {
+    maxProblems: MAX_PROBLEMS,
+    expected: 'a JSON object',
+    read: (record, line) => {
+      const parsed = rowFromRecord(record, o.fields, o.idOptional ? `line-${line}` : undefined);
+      if ('problems' in parsed) return parsed;
+      const { row } = parsed;
+      const lineProblems: string[] = [];
+      const seen = firstLine.get(row.id);
+      if (seen !== undefined) lineProblems.push(`id ${JSON.stringify(row.id)} is already used on line ${seen}`);
+      else firstLine.set(row.id, line);
+      lineProblems.push(...(o.check?.(row) ?? []));
+      return lineProblems.length ? { problems: lineProblems } : { value: row };
+    },
   });
-  if (more > 0) problems.push(`… and ${more} more problem${more > 1 ? 's' : ''}`);
   if (problems.length === 0 && rows.length === 0) problems.push('no rows (the file is empty)');
   if (problems.length) throw new DataError(source, problems);
   return rows;

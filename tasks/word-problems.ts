@@ -3,7 +3,7 @@
  * short story with a question, a worked solution of one equation per line, and the final answer
  * after `####`:
  *
- *   prompt      "mia has 12 figs. she gets 7 more. how many figs now?\n"
+ *   prompt      "mia has 12 figs, gets 7 more. how many now?\n"
  *   completion  "12+7=19\n#### 19"
  *   answer      "19"
  *
@@ -34,7 +34,7 @@ export interface WordProblemSpec {
 export const WORD_PROBLEM_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789 .,?+-*=#\n';
 export const WORD_PROBLEM_REWARD = 'math';
 
-const NAMES: [string, 'he' | 'she'][] = [['ann', 'she'], ['bob', 'he'], ['eva', 'she'], ['tom', 'he'], ['mia', 'she'], ['sam', 'he'], ['zoe', 'she'], ['max', 'he']];
+const NAMES = ['ann', 'bob', 'eva', 'tom', 'mia', 'sam', 'zoe', 'max'];
 const ITEMS = ['figs', 'pens', 'eggs', 'cups', 'nuts', 'toys', 'cards', 'coins'];
 
 /** Tokens of the longest prompt the spec can produce (BOS included), for the config's context check. */
@@ -42,27 +42,27 @@ export function longestWordProblemPrompt(spec: Pick<WordProblemSpec, 'kinds' | '
   const n = String(spec.maxNumber).length;
   const item = Math.max(...ITEMS.map((i) => i.length));
   const lengths: Record<WordProblemKind, number> = {
-    add: story('add', 'ann', 'she', 'x'.repeat(item), ['9'.repeat(n), '9'.repeat(n)]).length,
-    sub: story('sub', 'ann', 'she', 'x'.repeat(item), ['9'.repeat(n), '9'.repeat(n)]).length,
-    mul: story('mul', 'ann', 'she', 'x'.repeat(item), ['9', '9']).length,
-    'add-sub': story('add-sub', 'ann', 'she', 'x'.repeat(item), ['9'.repeat(n), '9'.repeat(n), '9'.repeat(n + 1)]).length,
+    add: story('add', 'ann', 'x'.repeat(item), ['9'.repeat(n), '9'.repeat(n)]).length,
+    sub: story('sub', 'ann', 'x'.repeat(item), ['9'.repeat(n), '9'.repeat(n)]).length,
+    mul: story('mul', 'ann', 'x'.repeat(item), ['9', '9']).length,
+    'add-sub': story('add-sub', 'ann', 'x'.repeat(item), ['9'.repeat(n), '9'.repeat(n), '9'.repeat(n + 1)]).length,
   };
   return 1 + Math.max(...spec.kinds.map((k) => lengths[k]));
 }
 
-function story(kind: WordProblemKind, name: string, pronoun: string, item: string, n: string[]): string {
+function story(kind: WordProblemKind, name: string, item: string, n: string[]): string {
   switch (kind) {
-    case 'add': return `${name} has ${n[0]} ${item}. ${pronoun} gets ${n[1]} more. how many ${item} now?\n`;
-    case 'sub': return `${name} has ${n[0]} ${item}. ${pronoun} gives ${n[1]} away. how many ${item} left?\n`;
+    case 'add': return `${name} has ${n[0]} ${item}, gets ${n[1]} more. how many now?\n`;
+    case 'sub': return `${name} has ${n[0]} ${item}, gives ${n[1]} away. how many now?\n`;
     case 'mul': return `${name} buys ${n[0]} bags of ${n[1]} ${item}. how many ${item}?\n`;
-    case 'add-sub': return `${name} has ${n[0]} ${item}, gets ${n[1]} more, gives ${n[2]} away. how many left?\n`;
+    case 'add-sub': return `${name} has ${n[0]} ${item}, gets ${n[1]}, gives ${n[2]} away. how many now?\n`;
   }
 }
 
 /** One problem of the given kind, its numbers drawn from `rng`. */
 function drawProblem(kind: WordProblemKind, rng: Rng, maxNumber: number): Row & { prompt: string; answer: string; completion: string } {
   const num = (lo: number, hi: number) => lo + rng.int(hi - lo + 1);
-  const [name, pronoun] = NAMES[rng.int(NAMES.length)];
+  const name = NAMES[rng.int(NAMES.length)];
   const item = ITEMS[rng.int(ITEMS.length)];
   let numbers: number[];
   let lines: string[];
@@ -90,7 +90,7 @@ function drawProblem(kind: WordProblemKind, rng: Rng, maxNumber: number): Row & 
     answer = a + b - c;
     lines = [`${a}+${b}=${a + b}`, `${a + b}-${c}=${answer}`];
   }
-  const prompt = story(kind, name, pronoun, item, numbers.map(String));
+  const prompt = story(kind, name, item, numbers.map(String));
   const id = `${kind}-${name}-${item}-${numbers.join('-')}`;
   return { id, prompt, answer: String(answer), completion: `${lines.join('\n')}\n#### ${answer}` };
 }

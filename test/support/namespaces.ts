@@ -5,6 +5,7 @@
 export const TEST_NAMESPACES = [
   'training-run', 'worker-crash', 'heartbeat', 'cli', 'cli-submit', 'determinism', 'sweeps', 'report', 'browser', 'objectives', 'spare',
   'preference-run', // test/integration/preference-run.test.ts
+  'data-sets', // test/integration/data-sets.test.ts
 ] as const;
 
 export type TestNamespace = (typeof TEST_NAMESPACES)[number];
