@@ -5,14 +5,12 @@
  * mix, or a built-in verifier.
  *
  * Every term is verified on its own and its verdict is kept (`parts`), so that each reward's mean,
- * correct, error and timeout rates can be reported; the terms are then combined with `combine`
- * (shaping.ts), which never folds an error, timeout or skipped part into a silent 0. Under `gate`
- * the terms behind a failed gate are not run (and not counted in their rates).
+ * correct, error and timeout rates can be reported; {@link combineTerms} then combines them. Under
+ * `gate` the terms behind a failed gate are not run (and not counted in their rates).
  */
 import { verifyBatch } from './batch.js';
 import { verifyInline } from './inline.js';
 import { resolveSpec, UnknownVerifierError } from './registry.js';
-import { combine } from './shaping.js';
 import type { BatchOptions, CodeLanguage, CodeTest, Verdict, VerifierSpec, VerifyCase, VerifyStatus } from './types.js';
 import type { VerifierPool } from './pool/pool.js';
 
@@ -103,19 +101,44 @@ export function needsTests(terms: RewardTerm[]): boolean {
   return terms.some((t) => runsCode(t.spec));
 }
 
+const decided = (status: VerifyStatus) => status === 'correct' || status === 'incorrect';
+
 /**
  * The combined verdict of the verdicts of `terms` (in order; under `gate` only as many as ran).
+ *
+ *  - `sum`: Σ weight·score; `min`: the smallest score; `gate`: the first reward must be correct,
+ *    then Σ weight·score of the others.
+ *  - A reward that errored or timed out scores 0 and the others still count, as TRL sums its reward
+ *    functions; the combined verdict carries that status (and the reward's reason), so it is counted
+ *    as an error or timeout overall and in that reward's own rates, never hidden in a low mean.
+ *    Under `gate`, an undecided gate decides nothing: the verdict scores 0.
+ *  - A `skipped` reward (the row itself is unusable, e.g. a gold answer that cannot be parsed) makes
+ *    the whole verdict skipped: the update leaves the row's group out.
+ *
  * A single term keeps its own verdict and reason, its score times its weight.
  */
 export function combineTerms(mode: MixMode, terms: RewardTerm[], verdicts: Verdict[]): MixVerdict {
   const parts = verdicts.map((v, k): PartVerdict => ({ name: terms[k].name, status: v.status, score: v.score }));
   if (terms.length === 1) {
     const v = verdicts[0];
-    const counted = v.status === 'correct' || v.status === 'incorrect';
-    return { status: v.status, score: counted ? terms[0].weight * v.score : 0, reason: v.reason, parts };
+    return { status: v.status, score: decided(v.status) ? terms[0].weight * v.score : 0, reason: v.reason, parts };
   }
-  const c = combine({ kind: 'compose', mode, parts: terms.map((t) => ({ spec: t.spec, weight: t.weight })) }, verdicts);
-  return { status: c.status, score: c.score, reason: c.reason, parts };
+  const skipped = verdicts.findIndex((v) => v.status === 'skipped');
+  if (skipped >= 0) return { status: 'skipped', score: 0, reason: `${terms[skipped].name}: ${verdicts[skipped].reason}`, parts };
+  const bad = verdicts.findIndex((v) => !decided(v.status));
+  const reason = bad >= 0 ? `${terms[bad].name}: ${verdicts[bad].reason}` : `${mode}(${verdicts.map((v, k) => `${terms[k].name}:${v.status}`).join(' ')})`;
+  const scoreOf = (k: number) => (decided(verdicts[k].status) ? verdicts[k].score : 0);
+  let score: number;
+  let correct: boolean;
+  if (mode === 'gate') {
+    const gate = verdicts[0];
+    correct = verdicts.every((v) => v.status === 'correct');
+    score = gate.status === 'correct' ? verdicts.slice(1).reduce((a, _, k) => a + terms[k + 1].weight * scoreOf(k + 1), 0) : 0;
+  } else {
+    correct = verdicts.every((v) => v.status === 'correct');
+    score = mode === 'min' ? Math.min(...verdicts.map((_, k) => scoreOf(k))) : verdicts.reduce((a, _, k) => a + terms[k].weight * scoreOf(k), 0);
+  }
+  return { status: bad >= 0 ? verdicts[bad].status : correct ? 'correct' : 'incorrect', score, reason, parts };
 }
 
 /** An unknown verifier on a row: an error verdict naming it, not a 0. */

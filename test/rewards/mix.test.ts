@@ -3,7 +3,7 @@
  * as sum, gate or min; a row's own verifier replaces the mix; per-reward metrics never hide an error.
  */
 import { describe, expect, it } from 'vitest';
-import { mixFromEntries, scoreCases, scoreInline, termsFor } from '../../rewards/mix.js';
+import { combineTerms, mixFromEntries, scoreCases, scoreInline, termsFor } from '../../rewards/mix.js';
 import { rewardMetrics } from '../../rewards/reward-stats.js';
 import { UnknownVerifierError } from '../../rewards/registry.js';
 
@@ -25,6 +25,16 @@ describe('reward mix', () => {
     const min = await scoreCases(mathAndInteger('min'), cases);
     expect(min.map((v) => v.score)).toEqual([1, 0, 0]);
     expect(min.map((v) => v.status)).toEqual(['correct', 'incorrect', 'incorrect']);
+  });
+
+  it('an errored or timed-out reward scores 0 and is flagged while the others count; a skipped one skips the row', () => {
+    const terms = mixFromEntries('sum', [{ verifier: 'code', weight: 1 }, { verifier: 'length', maxChars: 10, weight: 0.5 }]).terms;
+    const v = (status: 'correct' | 'incorrect' | 'error' | 'timeout' | 'skipped', score: number) => ({ status, score, reason: status, ms: 0 });
+    expect(combineTerms('sum', terms, [v('error', 0), v('correct', 1)])).toMatchObject({ status: 'error', score: 0.5, reason: 'code: error' });
+    expect(combineTerms('sum', terms, [v('timeout', 0), v('correct', 1)])).toMatchObject({ status: 'timeout', score: 0.5 });
+    expect(combineTerms('min', terms, [v('correct', 1), v('error', 0)])).toMatchObject({ status: 'error', score: 0 });
+    expect(combineTerms('gate', terms, [v('error', 0)])).toMatchObject({ status: 'error', score: 0 });
+    expect(combineTerms('sum', terms, [v('skipped', 0), v('correct', 1)])).toMatchObject({ status: 'skipped', score: 0 });
   });
 
   it('a row\'s own verifier replaces the mix: a reward of the mix by its name, or a built-in', async () => {
