@@ -14,6 +14,7 @@ const SUITES: Record<string, { about: string; run: () => Promise<BenchRow[]> }> 
   rewards: { about: 'math verifier throughput and latency on 10,000 mixed cases', run: async () => (await import('./rewards.js')).benchRewards() },
   engine: { about: 'generation with and without KV cache; training throughput', run: async () => (await import('./engine.js')).benchEngine() },
   native: { about: 'wasm vs native (tfjs-node) vs plain JS', run: async () => (await import('./native.js')).benchNative() },
+  gpu: { about: 'CUDA backend vs PyTorch CUDA: train and generation tokens/s (needs a GPU and npm run gpu)', run: async () => (await import('./gpu.js')).benchGpu() },
   recipe: { about: 'the demo recipe over 3 seeds: SFT accuracy vs final accuracy', run: async () => (await import('./recipe.js')).benchRecipe() },
   'word-problems': {
     about: 'configs/word-problems.yaml over 3 seeds: warm-start vs final held-out accuracy',

@@ -14,7 +14,7 @@
 import { z } from 'zod';
 import type { PreferenceLossName } from '../losses/index.js';
 import { DataSchema, longestGeneratedPrompt } from './data-schema.js';
-import { ExperimentSchema, ModelSchema, TimeoutsSchema, WarmStartSchema, type ExperimentConfig } from './schema.js';
+import { ExperimentSchema, ModelSchema, TimeoutsSchema, TrackingSchema, WarmStartSchema, type ExperimentConfig } from './schema.js';
 
 const positiveInt = () => z.number().int().positive();
 
@@ -135,6 +135,7 @@ export const PreferenceExperimentSchema = z.strictObject({
   run: PreferenceRunSchema.default(PreferenceRunSchema.parse({})),
   evaluation: EvaluationSchema.default(EvaluationSchema.parse({})),
   timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
+  tracking: TrackingSchema,
 }).superRefine((config, ctx) => {
   if (config.model.checkpoint !== undefined) {
     // The preference sessions (reference, cDPO's two models, SparsePO's hidden states) are built on

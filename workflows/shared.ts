@@ -34,7 +34,7 @@ export const SEARCH_ATTRIBUTES = {
   seed: defineSearchAttributeKey('Seed', 'INT'),
 } as const;
 
-export type RunStatus = 'starting' | 'warm-start' | 'running' | 'paused' | 'stopping' | 'completed' | 'failed';
+export type RunStatus = 'starting' | 'warm-start' | 'running' | 'paused' | 'stopping' | 'completed' | 'failed' | 'cancelled';
 
 /** Metrics travel as flat name -> number records (never tensors); the type lives at the floor every layer shares. */
 export type { Metrics };
