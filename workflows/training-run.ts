@@ -127,6 +127,8 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
       if (iteration % config.run.evalEvery === 0 || isLast(iteration)) {
         const evaluation = await placement.run((a) => a.evaluate.executeWithOptions({ summary: `${at}: held-out accuracy` }, [{ runId, config, iteration }]));
         progress.latestEvaluation = { iteration, accuracy: evaluation.accuracy, metrics: evalMetrics(evaluation.metrics) };
+        // Beside the iteration's own, so that `creditflow status` lists them too.
+        progress.latestMetrics = { ...progress.latestMetrics, ...evaluation.metrics };
         if (!progress.bestEvaluation || evaluation.accuracy > progress.bestEvaluation.accuracy) {
           progress.bestEvaluation = { iteration, accuracy: evaluation.accuracy };
         }
