@@ -12,7 +12,7 @@ import type { HostOp } from '../engine/host-protocol.js';
 import { appendMetricsOnce } from '../store/metrics-log.js';
 import { recordedEvaluation, recordedRollout, recordedUpdate } from '../store/recorded-steps.js';
 import { runDir } from '../store/paths.js';
-import type { Metrics } from '../workflows/shared.js';
+import type { Metrics } from '../common/metrics.js';
 
 export interface ComputeDeps {
   host: ComputeHost;

@@ -10,16 +10,17 @@
  * record their metrics line, exactly once, like the RL ones.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { PreferenceConfig } from '../configs/preference-schema.js';
+import { warmStartConfigOf, type PreferenceConfig } from '../configs/preference-schema.js';
 import type { ComputeHost } from '../engine/compute-host.js';
 import type { PreferenceHostOp } from '../engine/host-protocol.js';
-import { CharTokenizer } from '../models/tokenizer.js';
+import { runTokenizer } from '../engine/run-tokenizer.js';
 import { appendMetricsOnce } from '../store/metrics-log.js';
 import { runDir } from '../store/paths.js';
 import { writePairs, type CriticalModelRole } from '../store/preference-files.js';
 import { preferenceDataSet } from '../tasks/preference-data.js';
 import { PreferenceDataError } from '../tasks/preference-pairs.js';
-import type { Metrics } from '../workflows/shared.js';
+import type { Metrics } from '../common/metrics.js';
+import { prepareData } from './cpu.js';
 import { whileHeartbeating } from './heartbeat.js';
 
 export interface PreferenceComputeDeps {
@@ -36,14 +37,19 @@ interface RunArgs { runId: string; config: PreferenceConfig }
 
 export function createPreferenceCpuActivities(deps: { stateDir: string }) {
   return {
-    /** Validate and split the pairs, write data/train.jsonl and data/heldout.jsonl. Bad data fails for good, naming its lines. */
+    /**
+     * Validate and copy the rows (`rows/`, as an RL run does), validate and split the pairs, write
+     * data/train.jsonl and data/heldout.jsonl. Bad data fails for good, naming its lines.
+     */
     async preparePreferenceData(input: RunArgs): Promise<PreparedData> {
       const dir = runDir(input.runId, deps.stateDir);
+      const rowsConfig = warmStartConfigOf(input.config);
+      const rows = prepareData(rowsConfig, dir);
       try {
-        const data = preferenceDataSet(input.config, new CharTokenizer());
+        const data = preferenceDataSet(input.config, runTokenizer(rowsConfig));
         writePairs(dir, 'train', data.train);
         writePairs(dir, 'heldout', data.heldOut);
-        return { runDir: dir, metrics: { 'data/trainPairs': data.train.length, 'data/heldOutPairs': data.heldOut.length } };
+        return { runDir: dir, metrics: { ...rows.metrics, 'data/trainPairs': data.train.length, 'data/heldOutPairs': data.heldOut.length } };
       } catch (err) {
         if (err instanceof PreferenceDataError) throw ApplicationFailure.nonRetryable(err.message, 'DataError');
         throw err;

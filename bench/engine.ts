@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, useBackend } from '../engine/backend.js';
-import { deriveRng } from '../engine/rng.js';
+import { deriveRng } from '../common/rng.js';
 import { generate } from '../models/generate.js';
 import { sequenceLogProbs } from '../models/logprobs.js';
 import { AdamW } from '../models/optimizer.js';

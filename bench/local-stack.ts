@@ -32,9 +32,9 @@ export async function withBenchStack<T>(fn: (stack: BenchStack) => Promise<T>, w
   }
 }
 
-/** configs/demo.yaml with overrides (one level deep per section), validated. */
-export function demoConfig(overrides: Record<string, unknown> = {}): ExperimentConfig {
-  const demo = JSON.parse(JSON.stringify(loadConfigFile(fileURLToPath(new URL('../configs/demo.yaml', import.meta.url))))) as Record<string, unknown>;
+/** A config file of the project (default configs/demo.yaml) with overrides (one level deep per section), validated. */
+export function demoConfig(overrides: Record<string, unknown> = {}, file = 'configs/demo.yaml'): ExperimentConfig {
+  const demo = JSON.parse(JSON.stringify(loadConfigFile(fileURLToPath(new URL(`../${file}`, import.meta.url))))) as Record<string, unknown>;
   for (const [k, v] of Object.entries(overrides)) demo[k] = v && typeof v === 'object' ? { ...(demo[k] as object), ...v } : v;
   return ExperimentSchema.parse(demo);
 }

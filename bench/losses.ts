@@ -65,7 +65,7 @@ import { batchIndices, encodeBatch, forwardNeeds, lossInputs, lossParams, sideCo
 import { responseForward, rowsOf } from '../engine/preference-forward.js';
 import { computeCriticalScores, computeTokenRewards } from '../engine/preference-scores.js';
 import { createPolicy } from '../engine/policy.js';
-import { deriveRng, type Rng } from '../engine/rng.js';
+import { deriveRng, type Rng } from '../common/rng.js';
 import {
   criticalTokenDpo, dpo, forkingTokenPpo, getPolicyLoss, getPreferenceLoss, ipo, ppoClip, sparsePo, SparseMaskHead, spoPpo, stopGradient, tokenWeightedDpo, tReg,
 } from '../losses/index.js';
@@ -73,7 +73,8 @@ import type { PolicyLossFn, PolicyLossInputs, PolicyLossName, PolicyLossParams, 
 import { sequenceLogProbs } from '../models/logprobs.js';
 import { Transformer } from '../models/transformer.js';
 import { CharTokenizer } from '../models/tokenizer.js';
-import { preferenceDataSet, taskExamples } from '../tasks/preference-data.js';
+import { generatedRows } from '../tasks/data-set.js';
+import { preferenceDataSet } from '../tasks/preference-data.js';
 import type { PreferencePair } from '../tasks/preference-pairs.js';
 import { frozenLogProbs, outcomeAdvantages, policyLossTerm, rollout, type PolicyTermRows, type RolloutItem } from '../tasks/recipe.js';
 import type { BenchRow } from './row.js';
@@ -386,7 +387,7 @@ const GROUP = 8;
 
 /** The demo policy (schema defaults) with another `maxSeqLen` and seed, as a Transformer. */
 async function demoModel(maxSeqLen: number, seed: number): Promise<Transformer> {
-  const { model } = await createPolicy(ExperimentSchema.parse({ experiment: 'bench-losses', seed, task: { name: 'arithmetic' }, model: { maxSeqLen } }));
+  const { model } = await createPolicy(ExperimentSchema.parse({ experiment: 'bench-losses', seed, data: { source: 'arithmetic' }, model: { maxSeqLen } }));
   if (!(model instanceof Transformer)) throw new Error('bench/losses: the demo policy is not the built-in transformer');
   return model;
 }
@@ -434,7 +435,9 @@ async function benchSteps(backend: string, shapeName: StepShape, opts: BenchLoss
 
   function policyStepCases(): { cases: Case[]; about: string } {
     const rng = deriveRng(2026, `bench-losses/${shapeName}`);
-    const prompts = taskExamples(ExperimentSchema.parse({ experiment: 'bench-losses', task: { name: 'arithmetic' } }).task, 'train').slice(0, shape.prompts).map((e) => e.prompt);
+    const { data } = ExperimentSchema.parse({ experiment: 'bench-losses', data: { source: 'arithmetic' } });
+    if (data.source !== 'arithmetic') throw new Error('unreachable');
+    const prompts = generatedRows(data, 'train').slice(0, shape.prompts).map((e) => e.prompt as string);
     const items = shape.responseLen ? longRollouts(prompts, shape.responseLen, rng) : rollout(policy, prompts, { groupSize: GROUP, temperature: 1, maxNewTokens: 5, rng, tokenizer: tok }).items;
     const rewards = items.map(() => rng.int(2));
     const advantages = outcomeAdvantages({ groupSize: GROUP, temperature: 1, items }, rewards, 'grpo');
@@ -485,7 +488,7 @@ async function benchSteps(backend: string, shapeName: StepShape, opts: BenchLoss
   }
 
   async function preferenceStepCases(): Promise<{ cases: Case[]; about: string }> {
-    const config = PreferenceExperimentSchema.parse({ kind: 'preference', experiment: 'bench-losses', task: { name: 'arithmetic' }, model: { maxSeqLen: shape.maxSeqLen } });
+    const config = PreferenceExperimentSchema.parse({ kind: 'preference', experiment: 'bench-losses', data: { source: 'arithmetic' }, model: { maxSeqLen: shape.maxSeqLen } });
     const train = preferenceDataSet(config, tok).train;
     let pairs: PreferencePair[] = batchIndices(train.length, config.seed, 1, shape.pairs).indices.map((i) => train[i]);
     if (shape.responseLen) {

@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs';
 import { fileURLToPath } from 'node:url';
 import { setNativeEnvDefaults } from '../engine/native-env.js';
 import { createPolicy } from '../engine/policy.js';
-import { deriveRng } from '../engine/rng.js';
+import { deriveRng } from '../common/rng.js';
 import { AdamW } from '../models/optimizer.js';
 import { sampleArithmetic } from '../tasks/arithmetic.js';
 import { sftSteps } from '../tasks/recipe.js';
@@ -162,7 +162,8 @@ export async function demoSftStepMs(backend: string): Promise<{ ms: number; step
   await useBackend(backend);
   const config = demoConfig();
   const { model, tokenizer } = await createPolicy(config);
-  const { splitSeed, trainSize } = config.task;
+  if (config.data.source !== 'arithmetic') throw new Error('bench/native: the demo config generates arithmetic rows');
+  const { splitSeed, trainSize } = config.data;
   const demos = sampleArithmetic('train', trainSize, { splitSeed, sampleSeed: splitSeed }).map((e) => ({ prompt: e.prompt, completion: e.completion }));
   const optimizer = new AdamW(model.params, { lr: config.warmStart.lr, weightDecay: config.optimizer.weightDecay });
   const rng = deriveRng(config.seed, 'sft');

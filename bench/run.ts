@@ -16,6 +16,10 @@ const SUITES: Record<string, { about: string; run: () => Promise<BenchRow[]> }> 
   native: { about: 'wasm vs native (tfjs-node) vs plain JS', run: async () => (await import('./native.js')).benchNative() },
   gpu: { about: 'CUDA backend vs PyTorch CUDA: train and generation tokens/s (needs a GPU and npm run gpu)', run: async () => (await import('./gpu.js')).benchGpu() },
   recipe: { about: 'the demo recipe over 3 seeds: SFT accuracy vs final accuracy', run: async () => (await import('./recipe.js')).benchRecipe() },
+  'word-problems': {
+    about: 'configs/word-problems.yaml over 3 seeds: warm-start vs final held-out accuracy',
+    run: async () => (await import('./recipe.js')).benchRecipe([1, 2, 3], () => {}, 'configs/word-problems.yaml'),
+  },
   orchestration: { about: 'share of a demo iteration spent outside model work', run: async () => (await import('./orchestration.js')).benchOrchestration() },
 };
 

@@ -52,18 +52,51 @@ function validateWith<S extends z.ZodType>(schema: S, raw: unknown, source: stri
   return deepFreeze(result.data);
 }
 
-/** Validate a plain object (already parsed); `lineOf` maps a field path to its YAML line, when known. */
-export function validateConfig(raw: unknown, source = '<config>', lineOf: LineOf = () => undefined): ExperimentConfig {
+/**
+ * Validate a plain object (already parsed); `lineOf` maps a field path to its YAML line, when known.
+ * Relative data file paths are resolved against `baseDir` (the config file's folder).
+ */
+export function validateConfig(
+  raw: unknown,
+  source = '<config>',
+  lineOf: LineOf = () => undefined,
+  baseDir = process.cwd(),
+): ExperimentConfig {
   if (kindOf(raw) === 'preference') {
     throw new ConfigError(source, [`kind${lineAt(lineOf, ['kind'])}: a preference config; \`creditflow submit\` runs it (this reader takes RL configs only)`]);
   }
-  return validateWith(ExperimentSchema, raw, source, lineOf);
+  return validateWith(ExperimentSchema, withDataPaths(raw, baseDir), source, lineOf);
 }
 
-/** Parse and validate YAML text (with command-line overrides written over it). */
-export function parseConfigYaml(text: string, source = '<config>', overrides: readonly ConfigOverride[] = []): ExperimentConfig {
+/** Parse and validate YAML text (with command-line overrides written over it); data paths are taken from `baseDir`. */
+export function parseConfigYaml(text: string, source = '<config>', overrides: readonly ConfigOverride[] = [], baseDir = process.cwd()): ExperimentConfig {
   const { raw, lineOf } = readYaml(text, source, overrides);
-  return validateConfig(raw, source, lineOf);
+  return validateConfig(raw, source, lineOf, baseDir);
+}
+
+/** The config's data files (rows, held-out rows, demonstrations, preference pairs), by field path. */
+const DATA_PATHS = [['data', 'path'], ['data', 'heldOut', 'path'], ['warmStart', 'path'], ['pairs', 'path']];
+
+/** `raw` with every relative data file path made absolute against `baseDir` (other values untouched). */
+function withDataPaths(raw: unknown, baseDir: string): unknown {
+  const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (!isObject(raw)) return raw;
+  const out: Record<string, unknown> = { ...raw };
+  for (const path of DATA_PATHS) {
+    let parent: Record<string, unknown> | null = out;
+    for (const key of path.slice(0, -1)) {
+      const child: unknown = parent[key];
+      if (!isObject(child)) {
+        parent = null;
+        break;
+      }
+      parent = parent[key] = { ...child };
+    }
+    const last = path[path.length - 1];
+    const value = parent?.[last];
+    if (parent && typeof value === 'string' && !isAbsolute(value)) parent[last] = resolve(baseDir, value);
+  }
+  return out;
 }
 
 /**
@@ -99,7 +132,7 @@ export function readConfigText(path: string): string {
 }
 
 export function loadConfigFile(path: string, overrides: readonly ConfigOverride[] = []): ExperimentConfig {
-  return parseConfigYaml(readConfigText(path), path, overrides);
+  return parseConfigYaml(readConfigText(path), path, overrides, dirname(resolve(path)));
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -114,21 +147,17 @@ const kindOf = (raw: unknown): unknown => (raw && typeof raw === 'object' && !Ar
 const lineAt = (lineOf: LineOf, path: PropertyKey[]) => whereSuffix(lineOf(path));
 
 /**
- * Validate an RL or a preference config, told apart by the top-level `kind`. A relative
- * `data.path` of a preference config is resolved against `baseDir` (the config file's folder).
+ * Validate an RL or a preference config, told apart by the top-level `kind`. Relative data file
+ * paths (`data.path`, `data.heldOut.path`, `warmStart.path`, `pairs.path`) are resolved against
+ * `baseDir` (the config file's folder).
  */
 export function validateRunConfig(raw: unknown, source = '<config>', lineOf: LineOf = () => undefined, baseDir = process.cwd()): RunConfig {
   const kind = kindOf(raw);
-  if (kind === 'preference') {
-    const data = (raw as { data?: { path?: unknown } }).data;
-    const withPath = data && typeof data === 'object' && typeof data.path === 'string' && !isAbsolute(data.path)
-      ? { ...(raw as object), data: { ...data, path: resolve(baseDir, data.path) } }
-      : raw;
-    return { kind: 'preference', config: validateWith(PreferenceExperimentSchema, withPath, source, lineOf) };
-  }
-  if (kind === undefined) return { kind: 'rl', config: validateWith(ExperimentSchema, raw, source, lineOf) };
+  const resolved = withDataPaths(raw, baseDir);
+  if (kind === 'preference') return { kind: 'preference', config: validateWith(PreferenceExperimentSchema, resolved, source, lineOf) };
+  if (kind === undefined) return { kind: 'rl', config: validateWith(ExperimentSchema, resolved, source, lineOf) };
   if (kind === 'rl') {
-    const { kind: _rl, ...rest } = raw as Record<string, unknown>;
+    const { kind: _rl, ...rest } = resolved as Record<string, unknown>;
     return { kind: 'rl', config: validateWith(ExperimentSchema, rest, source, lineOf) };
   }
   throw new ConfigError(source, [`kind${lineAt(lineOf, ['kind'])}: expected 'rl' (or no kind) or 'preference', got ${JSON.stringify(kind)}`]);

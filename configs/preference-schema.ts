@@ -1,8 +1,10 @@
 /**
  * The preference experiment config (`kind: preference`): offline DPO-family runs over preference
  * pairs instead of rollouts. Same conventions as the RL schema (schema.ts): strict objects, a
- * default and a description on every field, cross-field rules as `superRefine` errors. The task,
- * model, warm-start and timeout sections are the RL schema's own, imported.
+ * default and a description on every field, cross-field rules as `superRefine` errors. The data,
+ * model, warm-start and timeout sections are the RL schema's own, imported: `data` names the rows
+ * (prompts with answers) the warm start trains on and the held-out accuracy is measured on, exactly
+ * as in an RL config; `pairs` names the preference pairs.
  *
  * The objective is a union discriminated by `name`, one strict object per entry of the losses
  * registry (PREFERENCE_LOSSES): a field of another objective (`alpha` under `dpo`) is an unknown
@@ -11,7 +13,8 @@
  */
 import { z } from 'zod';
 import type { PreferenceLossName } from '../losses/index.js';
-import { ExperimentSchema, ModelSchema, TaskSchema, TimeoutsSchema, TrackingSchema, WarmStartSchema, type ExperimentConfig } from './schema.js';
+import { DataSchema, longestGeneratedPrompt } from './data-schema.js';
+import { ExperimentSchema, ModelSchema, TimeoutsSchema, TrackingSchema, WarmStartSchema, type ExperimentConfig } from './schema.js';
 
 const positiveInt = () => z.number().int().positive();
 
@@ -83,15 +86,18 @@ export const PreferenceObjectiveSchema = z.discriminatedUnion('name', [
   OBJECTIVES.dpo, OBJECTIVES.ipo, OBJECTIVES['token-weighted-dpo'], OBJECTIVES['critical-token-dpo'], OBJECTIVES['sparse-po'], OBJECTIVES['t-reg'],
 ]);
 
-export const PreferenceDataSchema = z.discriminatedUnion('source', [
+export const PairsSchema = z.discriminatedUnion('source', [
   z.strictObject({
-    source: z.literal('arithmetic').describe('Generate pairs from the task\'s training problems: chosen = the answer, rejected = a plausible wrong answer.'),
+    source: z.literal('generated').describe('Generate pairs from the arithmetic rows of `data` (training rows; held-out pairs from held-out rows): chosen = the answer, rejected = a plausible wrong answer.'),
     pairsPerPrompt: z.number().int().min(1).max(9).default(1).describe('Pairs (distinct wrong answers) per training problem.'),
   }),
   z.strictObject({
     source: z.literal('file').describe('Read pairs from a JSONL file, one {"id", "prompt", "chosen", "rejected"} a line.'),
     path: z.string().min(1).describe('The JSONL file; a relative path is taken from the config file\'s folder.'),
-    heldOutFraction: z.number().gt(0).lt(1).default(0.1).describe('Share of the pairs (chosen by a hash of the id) kept out of training for the held-out preference metrics.'),
+    heldOut: z.strictObject({
+      fraction: z.number().gt(0).lt(1).default(0.1).describe('Share of the pairs (chosen by a hash of the id) kept out of training for the held-out preference metrics.'),
+      seed: z.number().int().min(0).default(0).describe('Seed of that hash.'),
+    }).default({ fraction: 0.1, seed: 0 }).describe('The held-out pairs, as an RL data file\'s `heldOut: { fraction, seed }`.'),
   }),
 ]);
 
@@ -120,8 +126,8 @@ export const PreferenceExperimentSchema = z.strictObject({
   experiment: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only')
     .describe('Experiment name; runs are listed and filtered by it in the Web UI.'),
   seed: z.number().int().min(0).default(1).describe('Seeds every random stream (init, warm start, generated pairs, data order).'),
-  task: TaskSchema.describe('The built-in task (required): its training problems feed the warm start (and generated pairs), its held-out problems the accuracy.'),
-  data: PreferenceDataSchema.default({ source: 'arithmetic', pairsPerPrompt: 1 }).describe('Where the preference pairs come from.'),
+  data: DataSchema.describe('The rows, as in an RL config (required): the training rows feed the warm start (and generated pairs), the held-out rows the accuracy.'),
+  pairs: PairsSchema.default({ source: 'generated', pairsPerPrompt: 1 }).describe('Where the preference pairs come from.'),
   model: ModelSchema.default(ModelSchema.parse({})),
   warmStart: WarmStartSchema.default(WarmStartSchema.parse({})).describe('SFT on the task before the preference phase; its weights are also the frozen reference π_ref.'),
   objective: PreferenceObjectiveSchema.default(OBJECTIVES.dpo.parse({ name: 'dpo' })).describe('Preference objective, by registry name, with its own fields.'),
@@ -139,21 +145,25 @@ export const PreferenceExperimentSchema = z.strictObject({
   if (config.model.dModel % config.model.nHeads !== 0) {
     ctx.addIssue({ code: 'custom', path: ['model', 'nHeads'], message: `must divide model.dModel (${config.model.dModel})` });
   }
-  if (config.task.minDigits > config.task.maxDigits) {
-    ctx.addIssue({ code: 'custom', path: ['task', 'minDigits'], message: `must not exceed task.maxDigits (${config.task.maxDigits})` });
+  const { data } = config;
+  if (data.source === 'arithmetic' && data.minDigits > data.maxDigits) {
+    ctx.addIssue({ code: 'custom', path: ['data', 'minDigits'], message: `must not exceed data.maxDigits (${data.maxDigits})` });
   }
-  // Longest arithmetic prompt: BOS + two operands + operator + '='; longest answer: maxDigits + 1 digits + EOS.
-  const longestPrompt = 1 + 2 * config.task.maxDigits + 2;
-  if (longestPrompt + config.evaluation.maxNewTokens > config.model.maxSeqLen) {
+  if (config.pairs.source === 'generated' && data.source !== 'arithmetic') {
+    ctx.addIssue({ code: 'custom', path: ['pairs', 'source'], message: `'generated' pairs come from arithmetic rows (data.source: arithmetic), not ${data.source}; give pairs: { source: file, path }` });
+  }
+  const longestPrompt = longestGeneratedPrompt(data);
+  if (longestPrompt !== undefined && longestPrompt + config.evaluation.maxNewTokens > config.model.maxSeqLen) {
     ctx.addIssue({
       code: 'custom', path: ['model', 'maxSeqLen'],
       message: `must hold the longest prompt (${longestPrompt} tokens) plus evaluation.maxNewTokens (${config.evaluation.maxNewTokens})`,
     });
   }
-  const longestAnswer = config.task.maxDigits + 2;
-  if (config.objective.name === 't-reg' && config.data.source === 'arithmetic') {
+  if (config.objective.name === 't-reg' && config.pairs.source === 'generated' && data.source === 'arithmetic') {
+    // Longest answer: maxDigits + 1 digits + EOS.
+    const longestAnswer = data.maxDigits + 2;
     for (const field of ['betterPrompt', 'worsePrompt'] as const) {
-      const big = '9'.repeat(config.task.maxDigits);
+      const big = '9'.repeat(data.maxDigits);
       const rendered = renderTemplate(config.objective[field], { prompt: `${big}+${big}=`, a: big, b: big, op: '+', otherOp: '-' });
       if (1 + [...rendered].length + longestAnswer > config.model.maxSeqLen) {
         ctx.addIssue({
@@ -175,13 +185,13 @@ export function renderTemplate(template: string, values: Record<(typeof TREG_PLA
 
 /**
  * The RL config whose warm start this preference run reuses (the compute host's `warmStart`): the
- * same task, model, warm-start section, seed and evaluation length; RL-only sections at defaults.
+ * same data, model, warm-start section, seed and evaluation length; RL-only sections at defaults.
  */
 export function warmStartConfigOf(config: PreferenceConfig): ExperimentConfig {
   return ExperimentSchema.parse({
     experiment: config.experiment,
     seed: config.seed,
-    task: config.task,
+    data: config.data,
     model: config.model,
     warmStart: config.warmStart,
     rollout: { maxNewTokens: config.evaluation.maxNewTokens },

@@ -3,7 +3,8 @@
  *
  * The `.describe()` text is the single source for docs and CLI help. Every object is strict, so an
  * unknown key is an error that names it; cross-field rules are `superRefine` errors, never warnings.
- * Objective names come from the losses registry, so the list of valid names exists once.
+ * Objective names come from the losses registry, so the list of valid names exists once. The data,
+ * reward and evaluation sections are in data-schema.ts.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -11,19 +12,9 @@ import { z } from 'zod';
 import { ADVANTAGE_MODES, POLICY_LOSS_NAMES } from '../losses/index.js';
 import { LR_SCHEDULE_KINDS, type LrSchedule } from '../models/lr-schedule.js';
 import { TRACKER_NAMES } from '../tracking/names.js';
+import { DataSchema, DEFAULT_ALPHABET_OF, DEFAULT_REWARD, EvaluationSchema, longestGeneratedPrompt, RewardsSchema, type RewardsConfig } from './data-schema.js';
 
 const positiveInt = () => z.number().int().positive();
-
-export const TaskSchema = z.strictObject({
-  name: z.enum(['arithmetic']).describe('Built-in verifiable task. `arithmetic`: add/subtract integers, answer checked exactly.'),
-  minDigits: z.number().int().min(1).max(6).default(1).describe('Fewest digits per operand.'),
-  maxDigits: z.number().int().min(1).max(6).default(2).describe('Most digits per operand.'),
-  operations: z.array(z.enum(['+', '-'])).min(1).default(['+', '-']).describe('Operators to draw from.'),
-  heldOutFraction: z.number().gt(0).lt(1).default(0.2).describe('Share of the problem space reserved for evaluation (never trained on).'),
-  splitSeed: z.number().int().min(0).default(0).describe('Seed of the train/held-out split; fixed apart from `seed` so runs with different seeds are evaluated on the same problems.'),
-  trainSize: positiveInt().default(4000).describe('Training prompts drawn from the training side of the split.'),
-  evalSize: positiveInt().default(300).describe('Held-out prompts for evaluation, disjoint from training.'),
-});
 
 export const ModelSchema = z.strictObject({
   dModel: positiveInt().default(64).describe('Embedding width.'),
@@ -33,6 +24,8 @@ export const ModelSchema = z.strictObject({
   maxSeqLen: positiveInt().default(16).describe('Longest prompt + completion in tokens.'),
   checkpoint: z.string().min(1).transform((dir) => resolve(dir)).optional()
     .describe('Fine-tune a local Llama/Qwen2/Mistral-style checkpoint instead of the built-in transformer: a folder with config.json, *.safetensors and tokenizer.json, or a llama-architecture .gguf file (relative paths are resolved against the working directory). Its config.json sets the architecture, so dModel, nLayers, nHeads and dFf must be left out.'),
+  alphabet: z.string().min(1).optional()
+    .describe('The built-in model\'s characters (one token each, after PAD, BOS, EOS). Default: what the data source needs (arithmetic: digits and operators; word-problems: lower-case letters, digits, punctuation; file: printable ASCII, newline, tab).'),
 });
 
 export const WarmStartSchema = z.strictObject({
@@ -44,6 +37,8 @@ export const WarmStartSchema = z.strictObject({
   warmupSteps: z.number().int().min(0).default(20).describe('Linear learning-rate warm-up steps of the SFT phase.'),
   untilAccuracy: z.number().gt(0).max(1).optional()
     .describe('Stop the warm start early once greedy accuracy on 200 training prompts reaches this (checked every 50 steps); `steps` stays the upper bound. Absent: run all steps.'),
+  path: z.string().min(1).optional()
+    .describe('A JSONL file of demonstrations, {"prompt" | "messages", "completion"} a line (column names as data.fields maps them; a relative path is taken from the config file\'s folder). Default: the training rows that have a `completion` (every generated row does). `steps: 0` (an instruct checkpoint) needs none.'),
 });
 
 export const RolloutSchema = z.strictObject({
@@ -54,6 +49,8 @@ export const RolloutSchema = z.strictObject({
   topK: z.number().int().min(0).default(0).describe('Sample only from the k most likely tokens (0 = no limit).'),
   topP: z.number().gt(0).max(1).default(1).describe('Nucleus sampling: only the smallest token set with this much probability (1 = no limit).'),
   stop: z.array(z.string().min(1)).default([]).describe('A completion ends when its text ends with one of these strings.'),
+  maskTruncated: z.boolean().default(false)
+    .describe('Leave completions cut off by maxNewTokens (no EOS) out of the loss, as TRL\'s mask_truncated_completions; their rewards still count in their group\'s baseline.'),
 });
 
 export const ForkingSchema = z.strictObject({
@@ -133,7 +130,9 @@ export const ExperimentSchema = z.strictObject({
   experiment: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only')
     .describe('Experiment name; runs are listed and filtered by it in the Web UI.'),
   seed: z.number().int().min(0).default(1).describe('Seeds every random stream (init, data order, sampling).'),
-  task: TaskSchema.describe('The built-in task (required).'),
+  data: DataSchema.describe('Where the rows (prompts, answers, tests) come from: `source: arithmetic` or `word-problems` (built-in generators) or `file` (JSONL).'),
+  rewards: RewardsSchema.optional().describe('The rewards and how they combine. Default: the data source\'s (arithmetic: exact-integer; word-problems and files: math), weight 1.'),
+  evaluation: EvaluationSchema.default(EvaluationSchema.parse({})).describe('How held-out rows are judged (every run.evalEvery iterations).'),
   model: ModelSchema.default(ModelSchema.parse({})),
   warmStart: WarmStartSchema.default(WarmStartSchema.parse({})),
   rollout: RolloutSchema.default(RolloutSchema.parse({})),
@@ -147,22 +146,44 @@ export const ExperimentSchema = z.strictObject({
   if (config.model.dModel % config.model.nHeads !== 0) {
     ctx.addIssue({ code: 'custom', path: ['model', 'nHeads'], message: `must divide model.dModel (${config.model.dModel})` });
   }
-  // Longest arithmetic prompt: BOS + two operands + operator + '='.
-  if (config.task.minDigits > config.task.maxDigits) {
-    ctx.addIssue({ code: 'custom', path: ['task', 'minDigits'], message: `must not exceed task.maxDigits (${config.task.maxDigits})` });
-  }
+  dataRules(config, ctx);
   objectiveRules(config, ctx);
   optimizerRules(config, ctx);
-  const longestPrompt = 1 + 2 * config.task.maxDigits + 2;
-  if (longestPrompt + config.rollout.maxNewTokens > config.model.maxSeqLen) {
+}).transform((config) => ({
+  ...config,
+  // Defaults that depend on the data source, filled in so that the resolved config says what ran.
+  rewards: config.rewards ?? { mode: 'sum' as const, mix: [{ verifier: DEFAULT_REWARD[config.data.source], weight: 1 }] },
+  model: config.model.checkpoint === undefined && config.model.alphabet === undefined ? { ...config.model, alphabet: DEFAULT_ALPHABET_OF[config.data.source] } : config.model,
+}));
+
+export type ExperimentConfig = Omit<z.output<typeof ExperimentSchema>, 'rewards'> & { rewards: RewardsConfig };
+
+type DataParsed = Pick<z.input<typeof ExperimentSchema>, 'rewards'> & Pick<ExperimentConfig, 'data' | 'model' | 'rollout'>;
+
+/** Rules between the data, rewards, model and rollout sections (rows themselves are checked line by line). */
+function dataRules(config: DataParsed, ctx: z.core.$RefinementCtx<unknown>): void {
+  const { data, model } = config;
+  if (data.source === 'arithmetic' && data.minDigits > data.maxDigits) {
+    ctx.addIssue({ code: 'custom', path: ['data', 'minDigits'], message: `must not exceed data.maxDigits (${data.maxDigits})` });
+  }
+  const longestPrompt = longestGeneratedPrompt(data);
+  if (longestPrompt !== undefined && longestPrompt + config.rollout.maxNewTokens > model.maxSeqLen) {
     ctx.addIssue({
       code: 'custom', path: ['model', 'maxSeqLen'],
       message: `must hold the longest prompt (${longestPrompt} tokens) plus rollout.maxNewTokens (${config.rollout.maxNewTokens})`,
     });
   }
-});
-
-export type ExperimentConfig = z.infer<typeof ExperimentSchema>;
+  if (model.checkpoint !== undefined && model.alphabet !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['model', 'alphabet'], message: 'is not used with model.checkpoint (its tokenizer.json sets the vocabulary)' });
+  }
+  const names = new Map<string, number>();
+  config.rewards?.mix.forEach((entry, k) => {
+    const name = (entry as { name?: string }).name ?? entry.verifier;
+    if (names.has(name)) {
+      ctx.addIssue({ code: 'custom', path: ['rewards', 'mix', k], message: `reward name ${JSON.stringify(name)} is already used by rewards.mix[${names.get(name)}]; give one a \`name\`` });
+    } else names.set(name, k);
+  });
+}
 
 const MODEL_DEFAULTS = ModelSchema.parse({});
 

@@ -11,7 +11,7 @@ import { CharTokenizer, Transformer, type CausalLM, type TextTokenizer } from '.
 import type { PromptInput } from '../models/tokenizer.js';
 import { writeFileAtomic } from '../store/atomic-dir.js';
 import { loadCheckpoint } from '../models/load-checkpoint.js';
-import { deriveRng } from './rng.js';
+import { deriveRng } from '../common/rng.js';
 
 export class PolicyConfigError extends Error {
   override name = 'ConfigError';
@@ -20,7 +20,7 @@ export class PolicyConfigError extends Error {
 export async function createPolicy(config: ExperimentConfig): Promise<{ model: CausalLM; tokenizer: TextTokenizer }> {
   const { checkpoint, ...sizes } = config.model;
   if (checkpoint === undefined) {
-    const tokenizer = new CharTokenizer();
+    const tokenizer = new CharTokenizer(config.model.alphabet);
     return { model: new Transformer({ vocabSize: tokenizer.vocabSize, ...sizes }, deriveRng(config.seed, 'init')), tokenizer };
   }
   const loaded = await loadCheckpoint(checkpoint);

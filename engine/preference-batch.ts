@@ -18,7 +18,7 @@ import type { TextTokenizer } from '../models/tokenizer.js';
 import type { TokenScores } from '../store/preference-files.js';
 import { encodePair, type PreferencePair } from '../tasks/preference-pairs.js';
 import { paddedRows, rowsOf, type ResponseForward } from './preference-forward.js';
-import { deriveRng } from './rng.js';
+import { deriveRng } from '../common/rng.js';
 
 /**
  * Pair indices of step `step` (1-based): positions (step−1)·B … step·B−1 of the stream that visits

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { TextTokenizer } from '../models/tokenizer.js';
 import type { Transformer } from '../models/transformer.js';
 import type { PreferencePair } from '../tasks/preference-pairs.js';
-import type { Metrics } from '../workflows/shared.js';
+import type { Metrics } from '../common/metrics.js';
 import { encodeBatch } from './preference-batch.js';
 import { responseForward } from './preference-forward.js';
 

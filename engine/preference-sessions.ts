@@ -31,17 +31,19 @@ import {
   criticalModelDir, readPairs, readTokenScores, referenceDir, writeTokenScores, type CriticalModelRole, type TokenScores,
 } from '../store/preference-files.js';
 import { verifiedStateDir, versionDir, writeVersion } from '../store/weight-versions.js';
-import type { ArithmeticExample } from '../tasks/arithmetic.js';
-import { taskExamples } from '../tasks/preference-data.js';
+import type { RewardMix } from '../rewards/mix.js';
+import { evaluateRows } from '../tasks/evaluation.js';
 import type { PreferencePair } from '../tasks/preference-pairs.js';
-import { evaluateAccuracy, sftSteps } from '../tasks/recipe.js';
-import type { Metrics } from '../workflows/shared.js';
+import { sftSteps } from '../tasks/recipe.js';
+import type { Row } from '../tasks/rows.js';
+import { runRows } from './run-rows.js';
+import type { Metrics } from '../common/metrics.js';
 import { batchIndices, encodeBatch, forwardNeeds, lossInputs, lossParams, sideConstants } from './preference-batch.js';
 import { responseForward } from './preference-forward.js';
 import { heldOutPairMetrics } from './preference-eval.js';
 import { computeCriticalScores, computeTokenRewards } from './preference-scores.js';
 import { MemoryBudget, ResidentRuns } from './memory-budget.js';
-import { deriveRng } from './rng.js';
+import { deriveRng } from '../common/rng.js';
 
 export interface PreferenceArgs {
   runId: string;
@@ -72,7 +74,9 @@ interface Session {
   version: number;
   train: PreferencePair[];
   heldOut: PreferencePair[];
-  heldOutProblems: ArithmeticExample[];
+  /** The held-out rows of `data` (the run's copy, written by the warm start), and the reward mix that judges them. */
+  heldOutProblems: Row[];
+  mix: RewardMix;
   files: { criticalTokens?: TokenScores; tokenRewards?: TokenScores };
 }
 
@@ -86,6 +90,9 @@ function writeRunConfig(runDir: string, config: PreferenceConfig): void {
   writeFileAtomic(join(runDir, 'config.yaml'), yamlText);
   writeFileAtomic(join(runDir, 'config.yaml.sha256'), `${sha256(yamlText)}  config.yaml\n`);
 }
+
+/** The built-in model's tokenizer, over the alphabet the run's warm start used. */
+const tokenizerOf = (config: PreferenceConfig) => new CharTokenizer(warmStartConfigOf(config).model.alphabet);
 
 function newModel(config: PreferenceConfig, tok: CharTokenizer): Transformer {
   return new Transformer({ vocabSize: tok.vocabSize, ...config.model }, deriveRng(config.seed, 'init'));
@@ -132,7 +139,8 @@ export class PreferenceSessions {
     const state = verifiedStateDir(runDir, version);
     if (!state) return this.rebuild(args, version);
     if (!readVerifiedManifest(referenceDir(runDir))) throw new DataError(`run ${runId}: the reference weights ${referenceDir(runDir)} are missing or fail their sha256 check`);
-    const tokenizer = new CharTokenizer();
+    const tokenizer = tokenizerOf(config);
+    const rows = runRows(warmStartConfigOf(config), runDir, tokenizer);
     const limits = { tokenizer, maxSeqLen: config.model.maxSeqLen };
     const policy = newModel(config, tokenizer);
     const reference = newModel(config, tokenizer);
@@ -140,7 +148,7 @@ export class PreferenceSessions {
     const session: Session = {
       config, tokenizer, policy, reference, optimizer, version,
       train: readPairs(runDir, 'train', limits), heldOut: readPairs(runDir, 'heldout', limits),
-      heldOutProblems: taskExamples(config.task, 'heldout'),
+      heldOutProblems: rows.heldOut, mix: rows.mix,
       files: { criticalTokens: readTokenScores(runDir, 'critical-tokens') ?? undefined, tokenRewards: readTokenScores(runDir, 'token-rewards') ?? undefined },
     };
     try {
@@ -181,7 +189,7 @@ export class PreferenceSessions {
     const result = await this.options.runs.warmStart({ runId, runDir, config: warmStartConfigOf(config) }, progress);
     this.options.runs.release(runId);
     writeRunConfig(runDir, config);
-    const tok = new CharTokenizer();
+    const tok = tokenizerOf(config);
     const model = newModel(config, tok);
     try {
       await loadWeights(versionDir(runDir, 0), model);
@@ -200,7 +208,7 @@ export class PreferenceSessions {
     const dir = criticalModelDir(runDir, role);
     const done = readVerifiedManifest(dir);
     if (done) return done.meta.result as { metrics: Metrics };
-    const tok = new CharTokenizer();
+    const tok = tokenizerOf(config);
     const pairs = readPairs(runDir, 'train', { tokenizer: tok, maxSeqLen: config.model.maxSeqLen });
     const demos = pairs.map((p) => ({ prompt: p.prompt, completion: role === 'positive' ? p.chosen : p.rejected }));
     const model = newModel(config, tok);
@@ -233,7 +241,7 @@ export class PreferenceSessions {
     if (o.name !== 'critical-token-dpo') throw new DataError(`scoreCriticalTokens: objective ${o.name} uses no critical-token scores`);
     const done = readTokenScores(runDir, 'critical-tokens');
     if (done) return { metrics: done.metrics };
-    const tok = new CharTokenizer();
+    const tok = tokenizerOf(config);
     const pairs = readPairs(runDir, 'train', { tokenizer: tok, maxSeqLen: config.model.maxSeqLen });
     const [positive, negative] = [newModel(config, tok), newModel(config, tok)];
     try {
@@ -338,11 +346,11 @@ export class PreferenceSessions {
     if (recorded) return recorded;
     const session = await this.sessionAt(args, step);
     const started = performance.now();
-    const evaluation = evaluateAccuracy(session.policy, session.heldOutProblems, { maxNewTokens: config.evaluation.maxNewTokens, tokenizer: session.tokenizer });
+    const evaluation = await evaluateRows(session.policy, session.heldOutProblems, { maxNewTokens: config.evaluation.maxNewTokens, tokenizer: session.tokenizer, mix: session.mix });
     const result = {
-      accuracy: evaluation.accuracy,
+      accuracy: evaluation['eval/accuracy'],
       metrics: {
-        'eval/accuracy': evaluation.accuracy, 'eval/correct': evaluation.correct, 'eval/total': evaluation.total,
+        ...evaluation,
         ...heldOutPairMetrics(session.policy, session.reference, session.tokenizer, session.heldOut, config.objective.beta),
         'perf/evalSeconds': (performance.now() - started) / 1000,
       },

@@ -19,7 +19,6 @@
  * forgotten: the workflow's own request repeats it and reports the error.
  */
 import type { ExperimentConfig } from '../configs/schema.js';
-import { rolloutFile } from '../store/rollout-files.js';
 
 /** A model step of the RL loop, keyed like its activity. */
 export interface PlannedStep {
@@ -138,8 +137,8 @@ export interface StepRunner {
   /** Resolves once the update is computed, while its version may still be being written. */
   computeUpdate(args: StepArgs, progress: () => void): Promise<unknown>;
   evaluate(args: StepArgs): Promise<unknown>;
-  /** Score the rollout file on this thread if every case may be (score-ahead.ts); true when scored. */
-  scoreRollout(file: string): boolean;
+  /** Score the iteration's rollout on this thread if every case may be (score-ahead.ts); true when scored. */
+  scoreRollout(args: StepArgs): boolean;
   /** Whether the run's model is in memory. */
   isResident(runId: string): boolean;
 }
@@ -171,7 +170,7 @@ export function planAhead(queue: HostQueue, runner: StepRunner, op: string, args
       else if (step.op === 'update') await runner.computeUpdate(stepArgs, noProgress);
       else if (step.op === 'evaluate') await runner.evaluate(stepArgs);
       else if (step.op === 'score') {
-        if (!runner.scoreRollout(rolloutFile(runDir, step.iteration))) queue.drop(runId);
+        if (!runner.scoreRollout(stepArgs)) queue.drop(runId);
       }
     } catch {
       queue.drop(runId); // the workflow's own request repeats the step and reports the error

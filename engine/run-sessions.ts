@@ -15,22 +15,24 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { lrScheduleOf, type ExperimentConfig } from '../configs/schema.js';
 import { AdamW, loadWeights, serializeWeights, type CausalLM, type TextTokenizer } from '../models/index.js';
-import { verifyBatch } from '../rewards/index.js';
+import { scoreCases, type RewardMix } from '../rewards/mix.js';
 import { readVerifiedManifest, writeAtomicDirFiles, writeFileAtomic } from '../store/atomic-dir.js';
-import { packRollouts, packStrings, readRewards, readRollouts, rewardRecords, rewardsFileFor, rolloutFile, writeRewards, type RewardRecord, type RolloutRecord } from '../store/rollout-files.js';
+import { packRollouts, packStrings, readRewards, readRollouts, rewardCaseOf, rewardRecords, rewardsFileFor, rolloutFile, rolloutRecord, writeRewards, type RewardRecord, type RolloutRecord } from '../store/rollout-files.js';
 import { readSpoValues, spoValuesFileFor, writeSpoValues, type SpoValuesFile } from '../store/spo-values.js';
 import { evaluationFile, recordedEvaluation, recordedRollout } from '../store/recorded-steps.js';
 import { readVersion, verifiedStateDir, versionDir } from '../store/weight-versions.js';
 import { initDir, readInitWeights } from '../store/init-weights.js';
-import { sampleArithmetic, type ArithmeticExample, type ArithmeticSpec } from '../tasks/arithmetic.js';
-import { evaluateAccuracy, outcomeAdvantages, policyUpdate, rollout, sftSteps, type RolloutBatch } from '../tasks/recipe.js';
+import { evaluateRows } from '../tasks/evaluation.js';
+import { outcomeAdvantages, policyUpdate, rollout, sftSteps, type RolloutBatch } from '../tasks/recipe.js';
+import type { Row } from '../tasks/rows.js';
 import { spoMonteCarloValues, spoTokenAdvantages } from '../tasks/spo.js';
 import { failpoint } from '../store/failpoints.js';
 import { InlineWriter, type StepWriter } from './background-writer.js';
-import type { Metrics } from '../workflows/shared.js';
+import type { Metrics } from '../common/metrics.js';
 import { MemoryBudget, ResidentRuns } from './memory-budget.js';
 import { createPolicy, writePromptSample } from './policy.js';
-import { deriveRng } from './rng.js';
+import { deriveRng } from '../common/rng.js';
+import { mixOf, runRows } from './run-rows.js';
 import { scoreInline } from './score-ahead.js';
 
 export interface StepArgs {
@@ -67,13 +69,12 @@ interface Session {
   rlSteps: number;
   /** The frozen warm-start weights, for the KL term; loaded only when objective.klCoef > 0. */
   reference?: CausalLM;
-  train: ArithmeticExample[];
-  heldOut: ArithmeticExample[];
+  /** The run's rows (its copy under rows/), and its reward mix. */
+  train: Row[];
+  heldOut: Row[];
+  demos: { prompt: Row['prompt']; completion: string }[];
+  mix: RewardMix;
 }
-
-const taskSpec = (c: ExperimentConfig): ArithmeticSpec => ({
-  minDigits: c.task.minDigits, maxDigits: c.task.maxDigits, ops: [...c.task.operations], heldOutFraction: c.task.heldOutFraction,
-});
 
 /** The warm-start weights, kept apart from the pruned versions as the KL reference (klCoef > 0 only). */
 const referenceDir = (runDir: string) => join(runDir, 'reference');
@@ -160,16 +161,18 @@ export class RunSessions {
     return session.model.numParams() * 4 * 3 + (session.reference ? session.reference.numParams() * 4 : 0);
   }
 
-  private async newSession(config: ExperimentConfig): Promise<Session> {
+  private async newSession(config: ExperimentConfig, runDir: string): Promise<Session> {
     const { model, tokenizer } = await createPolicy(config);
-    const spec = taskSpec(config);
-    const split = { splitSeed: config.task.splitSeed, sampleSeed: config.task.splitSeed, spec };
-    return {
-      config, tokenizer, model, version: -1, rlSteps: 0,
-      optimizer: new AdamW(model.params, { lr: config.optimizer.lr, weightDecay: config.optimizer.weightDecay }),
-      train: sampleArithmetic('train', config.task.trainSize, split),
-      heldOut: sampleArithmetic('heldout', config.task.evalSize, split),
-    };
+    try {
+      return {
+        config, tokenizer, model, version: -1, rlSteps: 0,
+        optimizer: new AdamW(model.params, { lr: config.optimizer.lr, weightDecay: config.optimizer.weightDecay }),
+        ...runRows(config, runDir, tokenizer),
+      };
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
   }
 
   /** Runs resident now, least recently used first (for tests and the worker's status). */
@@ -194,7 +197,7 @@ export class RunSessions {
     await this.writer.settled(versionDir(runDir, version));
     const state = verifiedStateDir(runDir, version);
     if (!state) return this.rebuild(args, version);
-    session ??= await this.newSession(config);
+    session ??= await this.newSession(config, runDir);
     await loadWeights(state.dir, session.model, session.optimizer);
     session.version = version;
     const saved = JSON.parse(readFileSync(join(state.dir, 'state.json'), 'utf8')) as { rlSteps?: number };
@@ -218,10 +221,10 @@ export class RunSessions {
       this.madeRollouts.delete(rolloutFile(runDir, version)); // written by this process, maybe lost since
       const { rolloutFile: file } = await this.rollout(at, () => undefined);
       this.scoredFiles.delete(file); // written by this process, maybe lost since
-      if (!this.scoreRollout(file)) {
+      if (!this.scoreRollout(at)) {
         const records = this.cachedRollouts(file) ?? readRollouts(file);
-        const verdicts = await verifyBatch(records.map((r) => ({ id: r.id, verifier: r.verifier, completion: r.completion, gold: r.answer })));
-        writeRewards(file, verdicts.map((v) => ({ id: v.id, status: v.status, score: v.score, reason: v.reason })));
+        const verdicts = await scoreCases(mixOf(config), records.map(rewardCaseOf));
+        writeRewards(file, verdicts.map((v, k) => ({ id: records[k].id, status: v.status, score: v.score, reason: v.reason, parts: v.parts })));
       }
       if (config.objective.name === 'spo') await this.spoValues(at, () => undefined);
       this.madeUpdates.delete(`${runDir}#${version}`); // written by this process, lost since
@@ -238,13 +241,15 @@ export class RunSessions {
   }
 
   /**
-   * Score a rollout on this thread ahead of the score activity (score-ahead.ts), when every case may
-   * be; true when scored (its rewards file is then written, or being written, by the writer).
+   * Score the rollout of `args.iteration` on this thread ahead of the score activity
+   * (score-ahead.ts), when every case may be; true when scored (its rewards file is then written,
+   * or being written, by the writer).
    */
-  scoreRollout(file: string): boolean {
+  scoreRollout(args: Pick<StepArgs, 'config' | 'runDir' | 'iteration'>): boolean {
+    const file = rolloutFile(args.runDir, args.iteration);
     if (this.scoredFiles.has(file) || readRewards(file)) return true;
     const rollouts = this.cachedRollouts(file) ?? readRollouts(file);
-    const scored = scoreInline(rollouts);
+    const scored = scoreInline(mixOf(args.config), rollouts);
     if (!scored) return false;
     const ids = rollouts.map((r) => r.id);
     const records = rewardRecords(ids, scored);
@@ -302,7 +307,7 @@ export class RunSessions {
     writeFileAtomic(join(runDir, 'config.yaml'), yamlText);
     writeFileAtomic(join(runDir, 'config.yaml.sha256'), `${createHash('sha256').update(yamlText).digest('hex')}  config.yaml\n`);
 
-    const session = await this.newSession(config);
+    const session = await this.newSession(config, runDir);
     writePromptSample(runDir, session.tokenizer, session.train[0].prompt);
     const started = performance.now();
     // Started from another run's weights (`submit --from`): they replace the SFT phase.
@@ -311,7 +316,7 @@ export class RunSessions {
     // One optimizer for the warm start and the RL updates (its moments carry over, as in the tuned
     // recipe); each phase passes its own learning rate per step.
     const rng = deriveRng(config.seed, 'sft');
-    const demos = session.train.map((e) => ({ prompt: e.prompt, completion: e.completion }));
+    const demos = session.demos;
     const { warmupSteps, batchSize, lr, untilAccuracy } = config.warmStart;
     const total = init ? 0 : config.warmStart.steps;
     // The early-stop check uses training prompts, never the held-out set the run is judged on.
@@ -333,16 +338,16 @@ export class RunSessions {
       lastLoss = r.losses[r.losses.length - 1];
       if (!inWarmup || step === warmupSteps) progress({ phase: 'sft', step, of: total, loss: lastLoss });
       if (untilAccuracy !== undefined && step % probeEvery === 0) {
-        probeAccuracy = evaluateAccuracy(session.model, probe, { maxNewTokens: config.rollout.maxNewTokens, tokenizer: session.tokenizer }).accuracy;
+        probeAccuracy = (await evaluateRows(session.model, probe, { maxNewTokens: config.rollout.maxNewTokens, tokenizer: session.tokenizer, mix: session.mix }))['eval/accuracy'];
         if (probeAccuracy >= untilAccuracy) break;
       }
     }
-    const evaluation = evaluateAccuracy(session.model, session.heldOut, { maxNewTokens: config.rollout.maxNewTokens, tokenizer: session.tokenizer });
+    const evaluation = await this.heldOutMetrics(session, 0);
     const result = {
       runDir,
-      accuracy: evaluation.accuracy,
+      accuracy: evaluation['eval/accuracy'],
       metrics: {
-        'eval/accuracy': evaluation.accuracy, 'sft/loss': lastLoss, 'sft/steps': step,
+        ...evaluation, 'sft/loss': lastLoss, 'sft/steps': step,
         ...(untilAccuracy === undefined ? {} : { 'sft/trainAccuracy': probeAccuracy }),
         ...(init ? { 'init/fromVersion': Number(init.meta.fromVersion) } : {}),
         'perf/warmStartSeconds': (performance.now() - started) / 1000,
@@ -385,14 +390,15 @@ export class RunSessions {
       rng: deriveRng(config.seed, 'rollout', iteration), tokenizer: session.tokenizer,
     });
     const seconds = (performance.now() - started) / 1000;
-    const records: RolloutRecord[] = batch.items.map((item, k) => {
-      const example = examples[item.promptIndex];
-      return {
-        id: `${iteration}-${item.promptIndex}-${k % batch.groupSize}`, promptId: example.id, group: item.promptIndex,
-        prompt: example.prompt, answer: example.answer, verifier: example.verifier, completion: item.completion,
-        promptTokens: item.promptTokens, tokens: item.tokens, logprobs: item.logprobs, entropies: item.entropies, finished: item.finished,
-      };
-    });
+    // What scoring needs of each prompt's row, once per prompt (its group's records share it).
+    const rowFields = examples.map((e, i) => ({
+      promptId: e.id, prompt: session.tokenizer.renderPrompt(e.prompt), answer: e.answer ?? '', verifier: e.verifier ?? '',
+      tests: e.tests, language: e.language, promptTokens: batch.items[i * batch.groupSize].promptTokens,
+    }));
+    const records: RolloutRecord[] = batch.items.map((item, k) => rolloutRecord({
+      id: `${iteration}-${item.promptIndex}-${k % batch.groupSize}`, group: item.promptIndex, completion: item.completion,
+      tokens: item.tokens, logprobs: item.logprobs, entropies: item.entropies, finished: item.finished,
+    }, rowFields[item.promptIndex]));
     const metrics = rolloutMetrics(records, seconds);
     const written = this.writer.submit({ op: 'rollouts', path: file, packed: packRollouts(records), metrics });
     const entry = { file, records };
@@ -431,10 +437,10 @@ export class RunSessions {
     const values = await spoMonteCarloValues(
       session.model,
       inputs,
-      // Scored as the score activity does: quick cases (the built-in task's exact-integer check)
-      // on this thread, anything else on the verifier pool; a bad completion scores 0.
-      async (cases) => (await verifyBatch(cases.map(({ index, completion }, n) => ({
-        id: String(n), verifier: kept[index].verifier, completion, gold: kept[index].answer,
+      // Scored with the run's reward mix, as the score activity scores: quick cases on this thread,
+      // anything else on the verifier pool or in sandboxes; a bad completion scores 0.
+      async (cases) => (await scoreCases(session.mix, cases.map(({ index, completion, truncated }) => ({
+        ...rewardCaseOf(kept[index]), completion, truncated,
       })))).map((v) => v.score),
       {
         probThreshold, cutpointInterval, samples, temperature: config.rollout.temperature, maxNewTokens: config.rollout.maxNewTokens,
@@ -491,6 +497,7 @@ export class RunSessions {
         clipLow: objective.clipLow, clipHigh: objective.clipHigh, aggregation: objective.aggregation,
         klCoef: objective.klCoef, reference, forking: objective.forking, spo: objective.spo,
         skipZeroAdvantage: objective.dropUniformGroups, rng: deriveRng(config.seed, 'update', iteration),
+        ...(config.rollout.maskTruncated ? { masked: batch.items.map((it) => !it.finished) } : {}),
       });
       const metrics: Metrics = {};
       for (const [k, v] of Object.entries(result.metrics)) metrics[`update/${k}`] = v;
@@ -523,13 +530,22 @@ export class RunSessions {
     if (recorded) return recorded;
     const session = await this.sessionAt(args, iteration);
     const started = performance.now();
-    const evaluation = evaluateAccuracy(session.model, session.heldOut, { maxNewTokens: config.rollout.maxNewTokens, tokenizer: session.tokenizer });
-    const result = {
-      accuracy: evaluation.accuracy,
-      metrics: { 'eval/accuracy': evaluation.accuracy, 'eval/correct': evaluation.correct, 'eval/total': evaluation.total, 'perf/evalSeconds': (performance.now() - started) / 1000 },
-    };
+    const evaluation = await this.heldOutMetrics(session, iteration);
+    const result = { accuracy: evaluation['eval/accuracy'], metrics: { ...evaluation, 'perf/evalSeconds': (performance.now() - started) / 1000 } };
     writeFileAtomic(file, JSON.stringify(result), { durable: false });
     return result;
+  }
+
+  /** The evaluation metrics of the session's weights on the held-out rows (tasks/evaluation.ts). */
+  private heldOutMetrics(session: Session, iteration: number): Promise<Metrics> {
+    const { config } = session;
+    return evaluateRows(session.model, session.heldOut, {
+      tokenizer: session.tokenizer, mix: session.mix, maxNewTokens: config.rollout.maxNewTokens, samples: config.evaluation.samples,
+      sampling: {
+        temperature: config.rollout.temperature, topK: config.rollout.topK, topP: config.rollout.topP, stop: [...config.rollout.stop],
+        rng: deriveRng(config.seed, 'eval-samples', iteration),
+      },
+    });
   }
 
   /** Whether the run's model is resident (run-ahead only plans for resident runs). */
@@ -559,6 +575,8 @@ function rolloutMetrics(records: RolloutRecord[], seconds: number): Metrics {
     'rollout/meanLength': records.length ? tokens / records.length : 0,
     'rollout/entropy': tokens ? entropySum / tokens : 0,
     'rollout/finished': records.length ? finished / records.length : 0,
+    // Cut off by the length limit (no EOS): flagged to the verifiers, and masked when rollout.maskTruncated.
+    'rollout/truncated': records.length ? (records.length - finished) / records.length : 0,
   };
   if (Number.isFinite(seconds)) {
     metrics['perf/rolloutSeconds'] = seconds;

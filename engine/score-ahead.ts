@@ -5,18 +5,25 @@
  * to the file the cpu worker's score activity writes for the same rollout, which then finds it and
  * returns its summary.
  */
-import { resolveSpec } from '../rewards/index.js';
-import { verifyInline } from '../rewards/inline.js';
+import { scoreInline as scoreCaseInline, type RewardMix } from '../rewards/mix.js';
 import { rewardRecords, type DistinctVerdicts, type RewardRecord, type RolloutRecord } from '../store/rollout-files.js';
 
 /** What scoring needs of a rollout record. */
-export type ScoreCase = Pick<RolloutRecord, 'verifier' | 'answer' | 'completion'>;
+export type ScoreCase = Pick<RolloutRecord, 'verifier' | 'answer' | 'completion' | 'finished' | 'tests' | 'language'>;
 
-type CaseVerdict = Pick<RewardRecord, 'status' | 'score' | 'reason'>;
+type CaseVerdict = Required<Pick<RewardRecord, 'status' | 'score' | 'reason' | 'parts'>>;
+
+/** One key per distinct reward mix (its JSON), so that verdicts of different mixes never mix. */
+const mixKeys = new WeakMap<RewardMix, string>();
+const mixKey = (mix: RewardMix) => {
+  let key = mixKeys.get(mix);
+  if (key === undefined) mixKeys.set(mix, (key = JSON.stringify(mix)));
+  return key;
+};
 
 /**
- * Verdicts of cases seen in earlier rollouts: by verifier and gold answer (built-in verifier names
- * only, so a key's spec never changes), then by completion. About 70% of a demo iteration's
+ * Verdicts of cases seen in earlier rollouts: by reward mix, row verifier and gold answer, then by
+ * completion and whether it was truncated. About 70% of a demo iteration's
  * distinct cases were seen in the ten before. On wasm, scoring an iteration took 5.8-7.2 ms without
  * this, 3.3-4.2 ms with it; on native 2.7-3.3 ms and 2.3-2.6 ms (the wasm runs spend ~5x native's
  * time in GC, some of it inside scoring). Cleared before a rollout once it holds MAX_REMEMBERED
@@ -34,10 +41,10 @@ const MAX_REMEMBERED = 20_000;
  */
 const interned = new Map<string, CaseVerdict>();
 
-function intern(status: CaseVerdict['status'], score: number, reason: string): CaseVerdict {
-  const key = `${status}\u0000${score}\u0000${reason}`;
+function intern(v: CaseVerdict): CaseVerdict {
+  const key = `${v.status}\u0000${v.score}\u0000${v.reason}\u0000${JSON.stringify(v.parts)}`;
   let verdict = interned.get(key);
-  if (!verdict) interned.set(key, (verdict = { status, score, reason }));
+  if (!verdict) interned.set(key, (verdict = { status: v.status, score: v.score, reason: v.reason, parts: v.parts }));
   return verdict;
 }
 
@@ -49,34 +56,34 @@ function intern(status: CaseVerdict['status'], score: number, reason: string): C
  * their completions are looked up in one map found once, not under a key joined for each record:
  * scoring a demo iteration on native took 2.2 ms with the joined keys, 1.6-1.9 ms with this.
  */
-export function scoreInline(cases: ScoreCase[]): DistinctVerdicts | null {
+export function scoreInline(mix: RewardMix, cases: ScoreCase[]): DistinctVerdicts | null {
   if (rememberedCases >= MAX_REMEMBERED) {
     remembered.clear();
     interned.clear();
     rememberedCases = 0;
   }
-  const verdicts: DistinctVerdicts = { status: [], score: [], reason: [], of: new Int32Array(cases.length) };
+  const verdicts: DistinctVerdicts = { status: [], score: [], reason: [], parts: [], of: new Int32Array(cases.length) };
   const placeOf = new Map<CaseVerdict, number>(); // one verdict object per value, so one place per value
   let byCompletion = new Map<string, CaseVerdict>();
-  for (const [k, c] of cases.entries()) {
+  const mixPrefix = mixKey(mix);
+  for (let k = 0; k < cases.length; k++) {
+    const c = cases[k];
     const previous = cases[k - 1];
     if (k === 0 || c.verifier !== previous.verifier || c.answer !== previous.answer) {
-      const key = `${c.verifier}\u0000${c.answer}`;
+      const key = `${mixPrefix}\u0000${c.verifier}\u0000${c.answer}`;
       let found = remembered.get(key);
       if (!found) remembered.set(key, (found = new Map()));
       byCompletion = found;
     }
-    let verdict = byCompletion.get(c.completion);
+    // A truncated completion may be judged differently (VerifyCase.truncated), so it is its own case.
+    const caseKey = c.finished ? c.completion : `${c.completion}\u0000truncated`;
+    let verdict = byCompletion.get(caseKey);
     if (!verdict) {
-      let checked;
-      try {
-        checked = verifyInline(resolveSpec(c.verifier), c.completion, c.answer);
-      } catch {
-        return null; // an unknown verifier: the score activity reports it
-      }
+      if (c.tests) return null; // code runs in sandboxes, never here
+      const checked = scoreCaseInline(mix, { completion: c.completion, answer: c.answer, verifier: c.verifier, truncated: !c.finished });
       if (!checked) return null;
-      verdict = intern(checked.status, checked.score, checked.reason);
-      byCompletion.set(c.completion, verdict);
+      verdict = intern(checked);
+      byCompletion.set(caseKey, verdict);
       rememberedCases++;
     }
     let at = placeOf.get(verdict);
@@ -84,6 +91,7 @@ export function scoreInline(cases: ScoreCase[]): DistinctVerdicts | null {
       at = verdicts.status.push(verdict.status) - 1;
       verdicts.score.push(verdict.score);
       verdicts.reason.push(verdict.reason);
+      verdicts.parts.push(verdict.parts);
       placeOf.set(verdict, at);
     }
     verdicts.of[k] = at;
@@ -92,7 +100,7 @@ export function scoreInline(cases: ScoreCase[]): DistinctVerdicts | null {
 }
 
 /** The reward records of a rollout, checked on this thread; null when some case needs the verifier pool. */
-export function verdictsInline(rollouts: (ScoreCase & Pick<RolloutRecord, 'id'>)[]): RewardRecord[] | null {
-  const scored = scoreInline(rollouts);
+export function verdictsInline(mix: RewardMix, rollouts: (ScoreCase & Pick<RolloutRecord, 'id'>)[]): RewardRecord[] | null {
+  const scored = scoreInline(mix, rollouts);
   return scored && rewardRecords(rollouts.map((r) => r.id), scored);
 }

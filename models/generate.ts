@@ -19,7 +19,7 @@
  * of them (checked on the decoded tail, so a stop string spanning several tokens is found).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../engine/rng.js';
+import type { Rng } from '../common/rng.js';
 import { EOS, PAD } from './tokenizer.js';
 import type { CausalLM, KVCache } from './causal-lm.js';
 import { packSequences } from './packing.js';

@@ -9,8 +9,8 @@ export const BOS = 1;
 export const EOS = 2;
 const N_SPECIAL = 3;
 
-/** Alphabet of the arithmetic task: digits, operators, and the worked-answer separators. */
-export const ARITHMETIC_ALPHABET = '0123456789+-=,;: ';
+/** The default alphabet: digits, operators, and the worked-answer separators (a run's `model.alphabet` may give another). */
+export const DEFAULT_ALPHABET = '0123456789+-=,;: ';
 
 export interface TokenizerJSON {
   kind: 'char';
@@ -24,13 +24,9 @@ export interface EncodeOptions {
   eos?: boolean;
 }
 
-/** One turn of a chat prompt. */
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
-
-/** A prompt as a row gives it: text used as is, or chat messages for the model's chat template. */
+/** One chat message of a prompt given as messages (`{"role": "user", "content": "..."}`). */
+export interface ChatMessage { role: string; content: string }
+/** A prompt: plain text, or chat messages that the model's chat template renders. */
 export type PromptInput = string | ChatMessage[];
 
 /** What the recipe functions need from a tokenizer (the char tokenizer, or a loaded tokenizer.json). */
@@ -53,13 +49,16 @@ export interface TextTokenizer {
   encodePrompt(prompt: PromptInput): number[];
 }
 
+/** The error for a prompt given as messages to a model that has no chat template. */
+export const NO_CHAT_TEMPLATE = 'the built-in model has no chat template: give `prompt` text';
+
 export class CharTokenizer implements TextTokenizer {
   readonly alphabet: string;
   private readonly index: Map<string, number>;
   /** The alphabet's characters by id - N_SPECIAL (code points, so a surrogate pair is one token). */
   private readonly chars: string[];
 
-  constructor(alphabet: string = ARITHMETIC_ALPHABET) {
+  constructor(alphabet: string = DEFAULT_ALPHABET) {
     const chars = [...alphabet];
     if (new Set(chars).size !== chars.length) throw new Error(`CharTokenizer: duplicate characters in alphabet ${JSON.stringify(alphabet)}`);
     this.alphabet = alphabet;
@@ -76,16 +75,6 @@ export class CharTokenizer implements TextTokenizer {
   readonly eos = EOS;
   readonly stopIds = [EOS];
 
-  renderPrompt(prompt: PromptInput): string {
-    if (typeof prompt !== 'string') throw new Error('the built-in model has no chat template: give `prompt` text');
-    return prompt;
-  }
-
-  /** BOS + the prompt's characters. */
-  encodePrompt(prompt: PromptInput): number[] {
-    return this.encode(this.renderPrompt(prompt));
-  }
-
   encode(text: string, opts: EncodeOptions = {}): number[] {
     const ids: number[] = opts.bos === false ? [] : [BOS];
     for (const c of text) {
@@ -95,6 +84,16 @@ export class CharTokenizer implements TextTokenizer {
     }
     if (opts.eos) ids.push(EOS);
     return ids;
+  }
+
+  renderPrompt(prompt: PromptInput): string {
+    if (typeof prompt !== 'string') throw new Error(NO_CHAT_TEMPLATE);
+    return prompt;
+  }
+
+  /** BOS + the prompt's characters. */
+  encodePrompt(prompt: PromptInput): number[] {
+    return this.encode(this.renderPrompt(prompt));
   }
 
   /** Text of `ids`, stopping at the first EOS and skipping PAD/BOS. */

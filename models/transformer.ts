@@ -17,7 +17,7 @@
  * embeddings (see models/llama/ for a Llama/Qwen2-style decoder).
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../engine/rng.js';
+import { Rng } from '../common/rng.js';
 import { copyParams, countParams, disposeParams, type CausalLM, type KVCache } from './causal-lm.js';
 import { causalBias, dense, embedRows, linear } from './ops.js';
 

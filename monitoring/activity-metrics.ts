@@ -3,7 +3,7 @@
  * `update` and `evaluate` results, which are what metrics.jsonl gets), without touching activities.
  */
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
-import type { Metrics } from '../workflows/shared.js';
+import type { Metrics } from '../common/metrics.js';
 import type { CreditflowMetrics } from './metrics.js';
 
 interface StepInput { runId?: string; iteration?: number; iterationMetrics?: Metrics }

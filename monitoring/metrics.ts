@@ -4,7 +4,7 @@
  * activity interceptor (activity-metrics.ts), so activities know nothing about monitoring.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Metrics } from '../workflows/shared.js';
+import type { Metrics } from '../common/metrics.js';
 
 /** Run metric key (metrics.jsonl) -> gauge name and help. */
 const RUN_GAUGES = {

@@ -31,6 +31,7 @@ function boundedLeaf(spec: VerifierSpec, completion: string, gold: string): spec
  * The verdict of a case that is safe to verify on this thread, else null (use the pool). Walks the
  * spec as `runSync` does, gate short-circuit included, so the verdict is the one `runSync` returns:
  * a gate that fails decides alone (only the gate had to be bounded); otherwise every part must be.
+ * `truncated`: the completion was cut off by the length limit (VerifyCase.truncated).
  */
 export function verifyInline(spec: VerifierSpec, completion: string, gold: string, truncated?: boolean): Verdict | null {
   if (spec.kind !== 'compose') return boundedLeaf(spec, completion, gold) ? runSync(spec, { completion, gold, truncated }) : null;

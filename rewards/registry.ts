@@ -12,7 +12,7 @@ export const BUILTIN_SPECS = {
   'think-answer': { kind: 'format', pattern: 'think-answer' },
   boxed: { kind: 'format', pattern: 'boxed' },
   /**
-   * Exact-answer integer tasks (the built-in arithmetic task): the completion must be the integer and
+   * Exact-answer integer tasks (the built-in generator of sums and differences): the completion must be the integer and
    * nothing else, equal to the gold. The plain `math` verifier reads an answer out of free text, so it
    * accepts "12 apples" or "so the answer is 12.", which greedy evaluation of this task counts as wrong.
    */

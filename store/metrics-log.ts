@@ -6,7 +6,7 @@
  */
 import { appendFileSync, existsSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Metrics } from '../workflows/shared.js';
+import type { Metrics } from '../common/metrics.js';
 import { fsyncPath } from './atomic-dir.js';
 
 export type MetricsPhase = 'warm-start' | 'train' | 'eval';

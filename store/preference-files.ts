@@ -12,7 +12,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePreferenceJsonl, toJsonl, type PairLimits, type PreferencePair } from '../tasks/preference-pairs.js';
-import type { Metrics } from '../workflows/shared.js';
+import type { Metrics } from '../common/metrics.js';
 import { writeFileAtomic } from './atomic-dir.js';
 
 export type CriticalModelRole = 'positive' | 'negative';

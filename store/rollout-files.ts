@@ -6,7 +6,8 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { VerifyStatus } from '../rewards/index.js';
+import type { PartVerdict, RewardCase } from '../rewards/mix.js';
+import type { CodeLanguage, CodeTest, VerifyStatus } from '../rewards/types.js';
 import { writeFileAtomic } from './atomic-dir.js';
 
 export interface RolloutRecord {
@@ -15,9 +16,15 @@ export interface RolloutRecord {
   promptId: string;
   /** Completions of one prompt share a group (GRPO's baseline is taken within it). */
   group: number;
+  /** The prompt as the model was given it (chat messages rendered by the template). */
   prompt: string;
+  /** The row's gold answer ('' when it has none). */
   answer: string;
+  /** The row's own verifier, replacing the run's reward mix for it ('' = the mix). */
   verifier: string;
+  /** A code row's unit tests and language. */
+  tests?: CodeTest[];
+  language?: CodeLanguage;
   completion: string;
   promptTokens: number[];
   tokens: number[];
@@ -31,6 +38,8 @@ export interface RewardRecord {
   status: VerifyStatus;
   score: number;
   reason: string;
+  /** The verdict of each reward of the mix that ran (per-reward metrics). */
+  parts?: PartVerdict[];
 }
 
 export const rolloutFile = (runDir: string, iteration: number) => join(runDir, 'rollouts', `${iteration}.jsonl`);
@@ -78,7 +87,10 @@ export function unpackStrings({ text, lengths }: PackedStrings): string[] {
  * a string costs the same whether it repeats or not, and the demo's 1024 records hold 128 prompts.
  */
 export interface PackedRollouts {
-  /** Per record: id, completion, then promptId, prompt, answer, verifier unless the prompt is shared. */
+  /**
+   * Per record: id, completion, then promptId, prompt, answer, verifier and the code row's tests and
+   * language as JSON ('' when none) unless the prompt is shared.
+   */
   strings: string[];
   /**
    * Per record: group, finished (0/1), shared prompt (0/1), the lengths of tokens, logprobs and
@@ -90,7 +102,10 @@ export interface PackedRollouts {
 /** Whether record `r` has the prompt of `previous`, as the very same prompt tokens (the rollout's grouping). */
 const sharesPrompt = (r: RolloutRecord, previous: RolloutRecord | undefined): boolean =>
   previous !== undefined && r.promptTokens === previous.promptTokens && r.promptId === previous.promptId && r.prompt === previous.prompt &&
-  r.answer === previous.answer && r.verifier === previous.verifier;
+  r.answer === previous.answer && r.verifier === previous.verifier && r.tests === previous.tests && r.language === previous.language;
+
+/** A record's code fields as one string ('' when it has none). */
+const codeOf = (r: Pick<RolloutRecord, 'tests' | 'language'>) => (r.tests || r.language ? JSON.stringify({ tests: r.tests, language: r.language }) : '');
 
 export function packRollouts(records: RolloutRecord[]): PackedRollouts {
   // Index loops, not `entries()`: this runs once a rollout, too few times to be optimised, and an
@@ -108,7 +123,7 @@ export function packRollouts(records: RolloutRecord[]): PackedRollouts {
     const r = records[k];
     const shared = sharesPrompt(r, records[k - 1]);
     strings.push(r.id, r.completion);
-    if (!shared) strings.push(r.promptId, r.prompt, r.answer, r.verifier);
+    if (!shared) strings.push(r.promptId, r.prompt, r.answer, r.verifier, codeOf(r));
     numbers[at++] = r.group;
     numbers[at++] = r.finished ? 1 : 0;
     numbers[at++] = shared ? 1 : 0;
@@ -145,17 +160,36 @@ export function unpackRollouts({ strings, numbers }: PackedRollouts): RolloutRec
     const shared = numbers[at++] === 1;
     const lengths = [numbers[at++], numbers[at++], numbers[at++]];
     const previous = records[records.length - 1];
-    const prompt = shared
-      ? previous
-      : { promptId: strings[s++], prompt: strings[s++], answer: strings[s++], verifier: strings[s++], promptTokens: list(numbers[at++]) };
+    let prompt: Pick<RolloutRecord, 'promptId' | 'prompt' | 'answer' | 'verifier' | 'tests' | 'language' | 'promptTokens'>;
+    if (shared) prompt = previous;
+    else {
+      const [promptId, text, answer, verifier, code] = [strings[s++], strings[s++], strings[s++], strings[s++], strings[s++]];
+      prompt = { promptId, prompt: text, answer, verifier, ...(code ? JSON.parse(code) as Pick<RolloutRecord, 'tests' | 'language'> : {}), promptTokens: list(numbers[at++]) };
+    }
     const [tokens, logprobs, entropies] = lengths.map(list);
-    // The keys in the order the compute host creates them (engine/run-sessions.ts), which JSON keeps.
-    records.push({
-      id, promptId: prompt.promptId, group, prompt: prompt.prompt, answer: prompt.answer, verifier: prompt.verifier,
-      completion, promptTokens: prompt.promptTokens, tokens, logprobs, entropies, finished,
-    });
+    records.push(rolloutRecord({ id, group, completion, tokens, logprobs, entropies, finished }, prompt));
   }
   return records;
+}
+
+/**
+ * A record with its keys in one fixed order (JSON keeps it), whoever builds it: the compute host,
+ * or the writer thread unpacking what the host packed, so that both write the same bytes.
+ */
+export function rolloutRecord(
+  sample: Pick<RolloutRecord, 'id' | 'group' | 'completion' | 'tokens' | 'logprobs' | 'entropies' | 'finished'>,
+  row: Pick<RolloutRecord, 'promptId' | 'prompt' | 'answer' | 'verifier' | 'tests' | 'language' | 'promptTokens'>,
+): RolloutRecord {
+  return {
+    id: sample.id, promptId: row.promptId, group: sample.group, prompt: row.prompt, answer: row.answer, verifier: row.verifier,
+    ...(row.tests !== undefined ? { tests: row.tests } : {}), ...(row.language !== undefined ? { language: row.language } : {}),
+    completion: sample.completion, promptTokens: row.promptTokens, tokens: sample.tokens, logprobs: sample.logprobs, entropies: sample.entropies, finished: sample.finished,
+  };
+}
+
+/** What the reward mix needs of a record: the completion, the row's answer, tests and verifier, and whether it was cut off. */
+export function rewardCaseOf(r: RolloutRecord): RewardCase {
+  return { completion: r.completion, answer: r.answer, tests: r.tests, language: r.language, verifier: r.verifier || undefined, truncated: !r.finished };
 }
 
 /** The recorded metrics of a complete rollout file; null when it is missing, torn, or unrecorded. */
@@ -183,14 +217,15 @@ export interface DistinctVerdicts {
   status: VerifyStatus[];
   score: number[];
   reason: string[];
+  parts: PartVerdict[][];
   /** Record k's verdict is number of[k]. */
   of: Int32Array;
 }
 
 /** The reward records of `ids`, in order, from their distinct verdicts. */
 export function rewardRecords(ids: string[], verdicts: DistinctVerdicts): RewardRecord[] {
-  const { status, score, reason, of } = verdicts;
-  return ids.map((id, k) => ({ id, status: status[of[k]], score: score[of[k]], reason: reason[of[k]] }));
+  const { status, score, reason, parts, of } = verdicts;
+  return ids.map((id, k) => ({ id, status: status[of[k]], score: score[of[k]], reason: reason[of[k]], parts: parts[of[k]] }));
 }
 
 /**

@@ -3,7 +3,7 @@
  * x random draws per point x seeds (innermost). Pure and seeded: the same section always gives the
  * same trials in the same order, which is what makes trial ids deterministic.
  */
-import { Rng } from '../engine/rng.js';
+import { Rng } from '../common/rng.js';
 import type { Distribution, SweepSection } from '../configs/sweep-schema.js';
 import type { ParamValue, TrialParams } from '../workflows/sweep-plan.js';
 

@@ -13,7 +13,7 @@
  * (maxDigits + 1) are dropped. Which ones are kept is drawn from a stream derived from
  * (seed, problem id), so a problem's pairs do not depend on the order or number of problems.
  */
-import { deriveRng } from '../engine/rng.js';
+import { deriveRng } from '../common/rng.js';
 import type { ArithmeticExample } from './arithmetic.js';
 import type { PreferencePair } from './preference-pairs.js';
 

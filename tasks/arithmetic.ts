@@ -6,10 +6,13 @@
  * - Splits are deterministic and disjoint: every problem belongs to exactly one side, decided by a
  *   hash of (split seed, problem text), with `heldOutFraction` of the problem space held out. The
  *   training and evaluation sets are then drawn from their side with a seeded {@link Rng}.
- * - The demonstration completion for SFT is the answer followed by EOS (the tokenizer adds EOS).
- * - {@link isCorrect} is an exact-answer check for tuning; the reward verifiers live in rewards/.
+ * - Each problem is a {@link Row}: its demonstration completion for SFT is the answer (EOS follows
+ *   it when encoded); the run's reward (by default `exact-integer`: the integer and nothing else)
+ *   checks it.
  */
-import { deriveRng } from '../engine/rng.js';
+import { deriveRng } from '../common/rng.js';
+import type { Row } from './rows.js';
+import { isHeldOutText } from './split.js';
 
 export type ArithmeticOp = '+' | '-';
 
@@ -23,23 +26,16 @@ export interface ArithmeticSpec {
 
 export const DEFAULT_ARITHMETIC: ArithmeticSpec = { minDigits: 1, maxDigits: 2, ops: ['+', '-'], heldOutFraction: 0.2 };
 
-/** One JSONL-able RL example (the data-set schema of DESIGN.md) plus the SFT demonstration. */
-export interface ArithmeticExample {
-  id: string;
-  prompt: string;
-  answer: string;
-  verifier: 'exact-integer';
-  /** What the model should write after the prompt (without EOS). */
-  completion: string;
-}
+/** The rows this generator makes: a text prompt, the answer, and the answer as the demonstration. */
+export type ArithmeticExample = Row & { prompt: string; answer: string; completion: string };
 
-function hash32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
-  h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
-  h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
-  return (h ^ (h >>> 16)) >>> 0;
-}
+/** The characters of its prompts and answers (the built-in model's default alphabet). */
+export const ARITHMETIC_ALPHABET = '0123456789+-=,;: ';
+/** The reward that checks its answers unless the config names another. */
+export const ARITHMETIC_REWARD = 'exact-integer';
+
+/** Tokens of the longest prompt: BOS + two operands + operator + '='. */
+export const longestArithmeticPrompt = (maxDigits: number) => 1 + 2 * maxDigits + 2;
 
 export function validateSpec(s: ArithmeticSpec): void {
   if (!Number.isInteger(s.minDigits) || !Number.isInteger(s.maxDigits) || s.minDigits < 1 || s.maxDigits < s.minDigits || s.maxDigits > 6) {
@@ -52,12 +48,12 @@ export function validateSpec(s: ArithmeticSpec): void {
 export function makeExample(a: number, op: ArithmeticOp, b: number): ArithmeticExample {
   const prompt = `${a}${op}${b}=`;
   const answer = String(op === '+' ? a + b : a - b);
-  return { id: `${a}${op === '+' ? 'p' : 'm'}${b}`, prompt, answer, verifier: 'exact-integer', completion: answer };
+  return { id: `${a}${op === '+' ? 'p' : 'm'}${b}`, prompt, answer, completion: answer };
 }
 
 /** Which side of the split a problem is on. */
 export function isHeldOut(prompt: string, splitSeed: number, spec: ArithmeticSpec): boolean {
-  return hash32(`${splitSeed >>> 0}|${prompt}`) / 4294967296 < spec.heldOutFraction;
+  return isHeldOutText(prompt, splitSeed, spec.heldOutFraction);
 }
 
 /** Largest number of distinct problems available (both sides). */
@@ -96,14 +92,4 @@ export function sampleArithmetic(split: 'train' | 'heldout', count: number, opts
     out.push(ex);
   }
   return out;
-}
-
-/** The answer a completion gives: its text up to the first newline/EOS, trimmed. */
-export function extractAnswer(completion: string): string {
-  return completion.split('\n')[0].trim();
-}
-
-/** Exact-answer check (leading zeros and a leading '+' are not accepted: the demo writes canonical integers). */
-export function isCorrect(completion: string, answer: string): boolean {
-  return extractAnswer(completion) === answer;
 }

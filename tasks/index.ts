@@ -3,8 +3,6 @@ export {
   sampleArithmetic,
   makeExample,
   isHeldOut,
-  isCorrect,
-  extractAnswer,
   problemSpaceSize,
   validateSpec,
   type ArithmeticSpec,
@@ -15,7 +13,6 @@ export {
   sftSteps,
   sftLoss,
   rollout,
-  evaluateAccuracy,
   policyUpdate,
   outcomeAdvantages,
   type Demonstration,
@@ -24,8 +21,11 @@ export {
   type RolloutOptions,
   type RolloutItem,
   type RolloutBatch,
-  type EvalResult,
   type PolicyUpdateParams,
   type PolicyUpdateResult,
   type TokenAdvantages,
 } from './recipe.js';
+export { evaluateRows, passAtK, type EvaluationOptions } from './evaluation.js';
+export { loadRunData, runRewardMix, type RunData } from './data-set.js';
+export { parseRowsJsonl, loadRowsJsonl, type Row, type FieldMap } from './rows.js';
+export { DataError } from './data-error.js';

@@ -1,41 +1,30 @@
 /**
- * The preference pairs of a run, from its config: generated from the task's problems or read from a
+ * The preference pairs of a run, from its config: generated from its arithmetic rows or read from a
  * JSONL file, split into training pairs and held-out pairs, every pair checked against the run's
  * tokenizer and context before anything trains.
  *
- *  - generated (`data.source: arithmetic`): training pairs from the task's training problems
- *    (`pairsPerPrompt` each), held-out pairs from its held-out problems (one each), the same
- *    problems the warm start trains on and the accuracy is measured on;
- *  - file (`data.source: file`): `heldOutFraction` of the pairs, chosen by a hash of the id (so a
- *    pair stays on its side when the file grows), are held out.
+ *  - generated (`pairs.source: generated`, `data.source: arithmetic`): training pairs from the
+ *    training rows (`pairsPerPrompt` each), held-out pairs from the held-out rows (one each), the
+ *    same problems the warm start trains on and the accuracy is measured on;
+ *  - file (`pairs.source: file`): `heldOut.fraction` of the pairs, chosen by a hash of (seed, id) (so
+ *    a pair stays on its side when the file grows), are held out.
  *
  * T-REG's contrastive prompts are rendered here too, so a template that does not fit a pair (a
  * `{a}` on a prompt that is not `a op b =`, a prompt too long) is a line-numbered data error.
  */
 import type { PreferenceConfig } from '../configs/preference-schema.js';
 import { renderTemplate } from '../configs/preference-schema.js';
-import { deriveRng } from '../engine/rng.js';
+import { deriveRng } from '../common/rng.js';
 import type { TextTokenizer } from '../models/tokenizer.js';
-import { sampleArithmetic, type ArithmeticExample, type ArithmeticSpec } from './arithmetic.js';
+import type { ArithmeticExample } from './arithmetic.js';
 import { arithmeticPreferencePairs, parseArithmeticPrompt } from './arithmetic-preferences.js';
+import { DataError } from './data-error.js';
+import { generatedRows } from './data-set.js';
 import { loadPreferenceJsonl, pairProblems, PreferenceDataError, type PairLimits, type PreferencePair } from './preference-pairs.js';
 
 export interface PreferenceDataSet {
   train: PreferencePair[];
   heldOut: PreferencePair[];
-}
-
-type TaskConfig = PreferenceConfig['task'];
-
-export const taskSpecOf = (task: TaskConfig): ArithmeticSpec => ({
-  minDigits: task.minDigits, maxDigits: task.maxDigits, ops: [...task.operations], heldOutFraction: task.heldOutFraction,
-});
-
-/** The task's problems on one side of its split, drawn exactly as the warm start draws them. */
-export function taskExamples(task: TaskConfig, split: 'train' | 'heldout'): ArithmeticExample[] {
-  return sampleArithmetic(split, split === 'train' ? task.trainSize : task.evalSize, {
-    splitSeed: task.splitSeed, sampleSeed: task.splitSeed, spec: taskSpecOf(task),
-  });
 }
 
 /** T-REG's better / worse prompts for a pair's prompt, or a reason they cannot be rendered. */
@@ -76,28 +65,30 @@ function objectiveProblems(config: PreferenceConfig, pair: PreferencePair, limit
 export function preferenceDataSet(config: PreferenceConfig, tokenizer: TextTokenizer): PreferenceDataSet {
   const limits: PairLimits = { tokenizer, maxSeqLen: config.model.maxSeqLen };
   const check = (pair: PreferencePair) => [...pairProblems(pair, limits), ...objectiveProblems(config, pair, limits)];
-  const data = config.data;
-  if (data.source === 'arithmetic') {
+  const { data, pairs: source } = config;
+  if (source.source === 'generated') {
+    if (data.source !== 'arithmetic') throw new PreferenceDataError('generated pairs', [`pairs: 'generated' needs data.source arithmetic, not ${data.source}`]);
     const make = (split: 'train' | 'heldout', pairsPerPrompt: number) => {
       let problems: ArithmeticExample[];
       try {
-        problems = taskExamples(config.task, split);
+        problems = generatedRows(data, split) as ArithmeticExample[];
       } catch (err) {
-        // e.g. task.trainSize larger than the training side of the problem space
-        throw new PreferenceDataError('generated arithmetic pairs', [`task: ${(err as Error).message}`]);
+        // e.g. data.trainSize larger than the training side of the problem space
+        throw new PreferenceDataError('generated arithmetic pairs', err instanceof DataError ? err.problems : [(err as Error).message]);
       }
-      return arithmeticPreferencePairs(problems, { seed: config.seed, pairsPerPrompt, maxDigits: config.task.maxDigits });
+      return arithmeticPreferencePairs(problems, { seed: config.seed, pairsPerPrompt, maxDigits: data.maxDigits });
     };
-    const set = { train: make('train', data.pairsPerPrompt), heldOut: make('heldout', 1) };
+    const set = { train: make('train', source.pairsPerPrompt), heldOut: make('heldout', 1) };
     const problems = [...set.train, ...set.heldOut].flatMap((p) => check(p).map((m) => `pair ${p.id}: ${m}`));
     if (problems.length) throw new PreferenceDataError('generated arithmetic pairs', problems.slice(0, 20));
     return set;
   }
-  const pairs = loadPreferenceJsonl(data.path, limits, (pair) => objectiveProblems(config, pair, limits));
-  const heldOut = (p: PreferencePair) => deriveRng(config.task.splitSeed, `preference-split/${p.id}`).next() < data.heldOutFraction;
+  const pairs = loadPreferenceJsonl(source.path, limits, (pair) => objectiveProblems(config, pair, limits));
+  const { fraction, seed } = source.heldOut;
+  const heldOut = (p: PreferencePair) => deriveRng(seed, `preference-split/${p.id}`).next() < fraction;
   const set = { train: pairs.filter((p) => !heldOut(p)), heldOut: pairs.filter(heldOut) };
   if (set.train.length === 0) {
-    throw new PreferenceDataError(data.path, [`all ${pairs.length} pairs fell on the held-out side (data.heldOutFraction ${data.heldOutFraction}); add pairs or lower it`]);
+    throw new PreferenceDataError(source.path, [`all ${pairs.length} pairs fell on the held-out side (pairs.heldOut.fraction ${fraction}); add pairs or lower it`]);
   }
   return set;
 }

@@ -12,6 +12,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { TextTokenizer } from '../models/tokenizer.js';
+import { readJsonlObjects } from './jsonl-lines.js';
 
 export interface PreferencePair {
   id: string;
@@ -92,54 +93,31 @@ export type PairCheck = (pair: PreferencePair) => string[];
  * @throws PreferenceDataError listing every bad line (`line 7: rejected: …`)
  */
 export function parsePreferenceJsonl(text: string, source: string, limits: PairLimits, extraCheck?: PairCheck): PreferencePair[] {
-  const pairs: PreferencePair[] = [];
-  const problems: string[] = [];
-  let more = 0;
-  const report = (line: number, message: string) => {
-    if (problems.length < MAX_PROBLEMS) problems.push(`line ${line}: ${message}`);
-    else more++;
-  };
   const firstLine = new Map<string, number>();
-  const lines = text.split('\n');
-  lines.forEach((raw, i) => {
-    const line = i + 1;
-    if (!raw.trim()) return;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (err) {
-      report(line, `not valid JSON (${(err as Error).message})`);
-      return;
-    }
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      report(line, `expected an object {"id", "prompt", "chosen", "rejected"}, got ${Array.isArray(value) ? 'an array' : typeof value}`);
-      return;
-    }
-    const record = value as Record<string, unknown>;
-    const lineProblems: string[] = [];
-    const extra = Object.keys(record).filter((k) => !(FIELDS as readonly string[]).includes(k));
-    if (extra.length) lineProblems.push(`unknown field${extra.length > 1 ? 's' : ''} ${extra.join(', ')} (expected id, prompt, chosen, rejected)`);
-    for (const field of FIELDS) {
-      const v = record[field];
-      if (v === undefined) lineProblems.push(`${field}: required field is missing`);
-      else if (typeof v !== 'string') lineProblems.push(`${field}: expected a string, got ${v === null ? 'null' : typeof v}`);
-      else if (v.length === 0) lineProblems.push(`${field}: must not be empty`);
-    }
-    if (lineProblems.length) {
-      for (const p of lineProblems) report(line, p);
-      return;
-    }
-    const pair = { id: record.id, prompt: record.prompt, chosen: record.chosen, rejected: record.rejected } as PreferencePair;
-    const seen = firstLine.get(pair.id);
-    if (seen !== undefined) lineProblems.push(`id ${JSON.stringify(pair.id)} is already used on line ${seen}`);
-    else firstLine.set(pair.id, line);
-    if (pair.chosen === pair.rejected) lineProblems.push('chosen and rejected are identical (no preference to learn)');
-    lineProblems.push(...pairProblems(pair, limits));
-    if (lineProblems.length === 0 && extraCheck) lineProblems.push(...extraCheck(pair));
-    if (lineProblems.length) for (const p of lineProblems) report(line, p);
-    else pairs.push(pair);
+  const { values: pairs, problems } = readJsonlObjects<PreferencePair>(text, {
+    maxProblems: MAX_PROBLEMS,
+    expected: 'an object {"id", "prompt", "chosen", "rejected"}',
+    read: (record, line) => {
+      const lineProblems: string[] = [];
+      const extra = Object.keys(record).filter((k) => !(FIELDS as readonly string[]).includes(k));
+      if (extra.length) lineProblems.push(`unknown field${extra.length > 1 ? 's' : ''} ${extra.join(', ')} (expected id, prompt, chosen, rejected)`);
+      for (const field of FIELDS) {
+        const v = record[field];
+        if (v === undefined) lineProblems.push(`${field}: required field is missing`);
+        else if (typeof v !== 'string') lineProblems.push(`${field}: expected a string, got ${v === null ? 'null' : typeof v}`);
+        else if (v.length === 0) lineProblems.push(`${field}: must not be empty`);
+      }
+      if (lineProblems.length) return { problems: lineProblems };
+      const pair = { id: record.id, prompt: record.prompt, chosen: record.chosen, rejected: record.rejected } as PreferencePair;
+      const seen = firstLine.get(pair.id);
+      if (seen !== undefined) lineProblems.push(`id ${JSON.stringify(pair.id)} is already used on line ${seen}`);
+      else firstLine.set(pair.id, line);
+      if (pair.chosen === pair.rejected) lineProblems.push('chosen and rejected are identical (no preference to learn)');
+      lineProblems.push(...pairProblems(pair, limits));
+      if (lineProblems.length === 0 && extraCheck) lineProblems.push(...extraCheck(pair));
+      return lineProblems.length ? { problems: lineProblems } : { value: pair };
+    },
   });
-  if (more > 0) problems.push(`… and ${more} more problem${more > 1 ? 's' : ''}`);
   if (problems.length === 0 && pairs.length === 0) problems.push('no pairs (the file is empty)');
   if (problems.length) throw new PreferenceDataError(source, problems);
   return pairs;

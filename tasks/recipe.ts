@@ -25,19 +25,18 @@ import {
   getPolicyLoss, groupAdvantages, quantileLinear, whitening,
   type AdvantageMode, type AggregationMode, type GroupAdvantageOptions, type LossResult, type PolicyLossFn, type PolicyLossName, type PolicyLossParams,
 } from '../losses/index.js';
-import type { Rng } from '../engine/rng.js';
+import type { Rng } from '../common/rng.js';
 import { generate } from '../models/generate.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import { sequenceLogProbs } from '../models/logprobs.js';
 import { lrAt, type LrSchedule } from '../models/lr-schedule.js';
 import type { AdamW } from '../models/optimizer.js';
-import type { TextTokenizer } from '../models/tokenizer.js';
+import type { PromptInput, TextTokenizer } from '../models/tokenizer.js';
 import { trainStepAccumulated } from '../models/train-step.js';
-import { isCorrect } from './arithmetic.js';
 
-/** A prompt with its SFT demonstration. */
+/** A prompt (text or chat messages) with its SFT demonstration. */
 export interface Demonstration {
-  prompt: string;
+  prompt: PromptInput;
   completion: string;
 }
 
@@ -64,9 +63,9 @@ export interface SftResult {
   losses: number[];
 }
 
-/** Prompt tokens (BOS + text) and demonstration tokens (text + EOS). */
-function encodePair(tok: TextTokenizer, prompt: string, completion: string): { seq: number[]; start: number } {
-  const p = tok.encode(prompt);
+/** Prompt tokens (as the tokenizer renders the prompt) and demonstration tokens (text + EOS, no BOS). */
+function encodePair(tok: TextTokenizer, prompt: PromptInput, completion: string): { seq: number[]; start: number } {
+  const p = tok.encodePrompt(prompt);
   return { seq: [...p, ...tok.encode(completion, { bos: false, eos: true })], start: p.length };
 }
 
@@ -157,11 +156,11 @@ export interface RolloutBatch {
 }
 
 /** `groupSize` samples for each prompt, consecutive per prompt. */
-export function rollout(model: CausalLM, prompts: string[], o: RolloutOptions): RolloutBatch {
+export function rollout(model: CausalLM, prompts: PromptInput[], o: RolloutOptions): RolloutBatch {
   // One stream per row, forked in row order: samples do not depend on how rows are batched.
   // A prompt is encoded once; its group's rows share (and never change) the token array.
   const rows = prompts.flatMap((p, i) => {
-    const toks = o.tokenizer.encode(p);
+    const toks = o.tokenizer.encodePrompt(p);
     return Array.from({ length: o.groupSize }, (_, j) => ({ i, toks, rng: o.rng.fork(`row/${i}/${j}`) }));
   });
   const bs = o.batchSize ?? rows.length;
@@ -189,34 +188,6 @@ export function rollout(model: CausalLM, prompts: string[], o: RolloutOptions): 
     );
   }
   return { groupSize: o.groupSize, temperature: o.temperature, items };
-}
-
-export interface EvalResult {
-  accuracy: number;
-  correct: number;
-  total: number;
-}
-
-/** Greedy-decoding exact-answer accuracy. */
-export function evaluateAccuracy(
-  model: CausalLM,
-  examples: { prompt: string; answer: string }[],
-  o: { maxNewTokens: number; tokenizer: TextTokenizer; batchSize?: number },
-): EvalResult {
-  const bs = o.batchSize ?? 256;
-  let correct = 0;
-  for (let s = 0; s < examples.length; s += bs) {
-    const chunk = examples.slice(s, s + bs);
-    const gens = generate(
-      model,
-      chunk.map((e) => o.tokenizer.encode(e.prompt)),
-      { maxNewTokens: o.maxNewTokens, temperature: 0, eosId: o.tokenizer.stopIds, padId: o.tokenizer.pad },
-    );
-    gens.forEach((g, k) => {
-      if (isCorrect(o.tokenizer.decode(g.tokens), chunk[k].answer)) correct++;
-    });
-  }
-  return { accuracy: examples.length ? correct / examples.length : 0, correct, total: examples.length };
 }
 
 /** Per-token advantages, one array per rollout item, aligned with its sampled tokens. */
@@ -261,6 +232,11 @@ export interface PolicyUpdateParams {
   spo?: { probThreshold: number; whiten: boolean };
   /** Drop groups whose advantages are all zero (default true; never when klCoef > 0). */
   skipZeroAdvantage?: boolean;
+  /**
+   * Items left out of the loss (TRL's mask_truncated_completions: completions cut off by the length
+   * limit), indexed like the batch. Their rewards have already counted in their group's advantages.
+   */
+  masked?: readonly boolean[];
   /** Packed (padding-free) forward passes (default true). */
   packed?: boolean;
   /** Pad token id of the sequences (default the built-in tokenizer's, 0). */
@@ -388,7 +364,7 @@ export function policyUpdate(model: CausalLM, opt: AdamW, batch: RolloutBatch, a
   const klCoef = p.klCoef ?? 0;
   if (klCoef > 0 && !p.reference) throw new Error('policyUpdate: klCoef > 0 needs a reference model');
   const G = batch.groupSize;
-  let keep = batch.items.map((_, i) => i).filter((i) => batch.items[i].tokens.length > 0);
+  let keep = batch.items.map((_, i) => i).filter((i) => batch.items[i].tokens.length > 0 && !p.masked?.[i]);
   if ((p.skipZeroAdvantage ?? true) && klCoef === 0) {
     // A group whose every token advantage is 0 has no gradient without the KL term.
     const live = new Set(keep.filter((i) => advantages[i].some((a) => a !== 0)).map((i) => Math.floor(i / G)));

@@ -20,7 +20,7 @@
  *    checked on the continuation's own text, so one that would span the prefix boundary is missed.
  */
 import { spoChainAdvantages, spoCutpoints } from '../losses/index.js';
-import type { Rng } from '../engine/rng.js';
+import type { Rng } from '../common/rng.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import { generate } from '../models/generate.js';
 import type { TextTokenizer } from '../models/tokenizer.js';
@@ -55,8 +55,11 @@ export interface SpoValueOptions {
   batchSize?: number;
 }
 
-/** Rewards of continuations: `completion` is the whole response text (prefix and continuation) of input `index`. */
-export type ContinuationScorer = (cases: { index: number; completion: string }[]) => Promise<number[]> | number[];
+/**
+ * Rewards of continuations: `completion` is the whole response text (prefix and continuation) of
+ * input `index`; `truncated` when it was cut off by the length limit.
+ */
+export type ContinuationScorer = (cases: { index: number; completion: string; truncated: boolean }[]) => Promise<number[]> | number[];
 
 export interface SpoValues {
   records: SpoValueRecord[];
@@ -94,6 +97,7 @@ export async function spoMonteCarloValues(model: CausalLM, inputs: SpoInput[], s
 
   // 2) generate, batched by remaining budget
   const texts = new Array<string>(rows.length);
+  const truncated = new Array<boolean>(rows.length).fill(true);
   const byBudget = new Map<number, number[]>();
   rows.forEach((r, n) => {
     const ids = byBudget.get(r.budget);
@@ -103,7 +107,10 @@ export async function spoMonteCarloValues(model: CausalLM, inputs: SpoInput[], s
   const stop = o.stop?.length ? { stop: o.stop, decode: (ids: number[]) => o.tokenizer.decode(ids) } : {};
   for (const [budget, ids] of [...byBudget].sort((a, b) => a[0] - b[0])) {
     if (budget <= 0) {
-      for (const n of ids) texts[n] = o.tokenizer.decode(rows[n].prefix);
+      for (const n of ids) {
+        texts[n] = o.tokenizer.decode(rows[n].prefix);
+        truncated[n] = rows[n].prefix[rows[n].prefix.length - 1] !== o.tokenizer.eos;
+      }
       continue;
     }
     const bs = o.batchSize ?? ids.length;
@@ -113,12 +120,15 @@ export async function spoMonteCarloValues(model: CausalLM, inputs: SpoInput[], s
         maxNewTokens: budget, temperature: o.temperature, rng: chunk.map((n) => rows[n].rng),
         eosId: o.tokenizer.stopIds, padId: o.tokenizer.pad, topK: o.topK, topP: o.topP, ...stop,
       });
-      gens.forEach((g, k) => { texts[chunk[k]] = o.tokenizer.decode([...rows[chunk[k]].prefix, ...g.tokens]); });
+      gens.forEach((g, k) => {
+        texts[chunk[k]] = o.tokenizer.decode([...rows[chunk[k]].prefix, ...g.tokens]);
+        truncated[chunk[k]] = !g.finished;
+      });
     }
   }
 
   // 3) score, and average per cutpoint
-  const rewards = await score(rows.map((r, n) => ({ index: r.input, completion: texts[n] })));
+  const rewards = await score(rows.map((r, n) => ({ index: r.input, completion: texts[n], truncated: truncated[n] })));
   if (rewards.length !== rows.length) throw new Error(`spoMonteCarloValues: ${rewards.length} scores for ${rows.length} continuations`);
   const sums = cuts.map((cs) => cs.map(() => 0));
   rows.forEach((r, n) => { sums[r.input][r.cut] += rewards[n]; });

@@ -7,7 +7,7 @@ const num = (x: number | undefined, digits = 3) => (x === undefined ? '–' : x.
 
 export function preferenceSummaryMarkdown(p: RunProgress, config: PreferenceConfig): string {
   const m = p.latestMetrics;
-  const data = config.data.source === 'file' ? `pairs from \`${config.data.path}\`` : `generated pairs (${config.data.pairsPerPrompt}/problem)`;
+  const pairs = config.pairs.source === 'file' ? `pairs from \`${config.pairs.path}\`` : `generated pairs (${config.pairs.pairsPerPrompt}/problem)`;
   return [
     `### ${p.experiment} · ${p.objective} (preference)`,
     `**${p.status}** · step ${p.iteration}/${p.totalIterations}`,
@@ -22,7 +22,7 @@ export function preferenceSummaryMarkdown(p: RunProgress, config: PreferenceConf
     `| pairs ranked right (batch) | ${pct(m['update/accuracy'])} |`,
     `| last checkpoint | ${p.lastCheckpoint ?? '–'} |`,
     '',
-    `task ${config.task.name} · ${data} · β ${config.objective.beta} · batch ${config.optimizer.batchSize} · lr ${config.optimizer.lr} · seed ${config.seed}`,
+    `data ${config.data.source} · ${pairs} · β ${config.objective.beta} · batch ${config.optimizer.batchSize} · lr ${config.optimizer.lr} · seed ${config.seed}`,
     p.runDir ? `run folder: \`${p.runDir}\`` : '',
   ].join('\n');
 }

@@ -6,6 +6,7 @@
  */
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import { defineSearchAttributeKey } from '@temporalio/common';
+import type { Metrics } from '../common/metrics.js';
 import type { SweepLeaderboard } from './sweep-plan.js';
 
 /** Task queues. Workflow tasks and bookkeeping run on `cpu`; model work on `compute`. */
@@ -35,8 +36,8 @@ export const SEARCH_ATTRIBUTES = {
 
 export type RunStatus = 'starting' | 'warm-start' | 'running' | 'paused' | 'stopping' | 'completed' | 'failed' | 'cancelled';
 
-/** Metrics travel as flat name -> number records (never tensors). */
-export type Metrics = Record<string, number>;
+/** Metrics travel as flat name -> number records (never tensors); the type lives at the floor every layer shares. */
+export type { Metrics };
 
 export interface IterationRecord {
   iteration: number;
@@ -53,7 +54,8 @@ export interface RunProgress {
   totalIterations: number;
   warmStartAccuracy: number | null;
   latestMetrics: Metrics;
-  latestEvaluation: { iteration: number; accuracy: number } | null;
+  /** The newest evaluation: held-out accuracy, and every eval/* metric (per reward, pass@k, length, truncation). */
+  latestEvaluation: { iteration: number; accuracy: number; metrics?: Metrics } | null;
   bestEvaluation: { iteration: number; accuracy: number } | null;
   lastCheckpoint: number | null;
   runDir: string | null;

@@ -1,7 +1,10 @@
 /**
  * `trainingRun`: one RL fine-tuning run, as a durable loop.
  *
- *   warm start (once) -> [rollout -> score -> (SPO values) -> update -> evaluate every k -> checkpoint every c] x N
+ *   data (once) -> warm start (once) -> [rollout -> score -> (SPO values) -> update -> evaluate every k -> checkpoint every c] x N
+ *
+ * The data step checks every row of the run's data against its tokenizer, context and rewards and
+ * copies it into the run folder before any compute: bad data fails the run there, naming each line.
  *
  * The SPO values step (Monte Carlo continuations at segment cutpoints) runs only for objective spo.
  *
@@ -50,12 +53,22 @@ const bookkeeping = () => proxyActivities<CpuActivities>({
   retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConfigError', 'DataError', 'CheckpointError'] },
 });
 
+/** The data step reads and checks whole files: the activity time limit, no heartbeat, bad data is final. */
+const preparing = (config: ExperimentConfig) => proxyActivities<CpuActivities>({
+  taskQueue: TASK_QUEUES.cpu,
+  startToCloseTimeout: `${config.timeouts.activityMinutes} minutes`,
+  retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConfigError', 'DataError'] },
+});
+
 const scoring = (config: ExperimentConfig) => proxyActivities<CpuActivities>({
   taskQueue: TASK_QUEUES.cpu,
   startToCloseTimeout: `${config.timeouts.activityMinutes} minutes`,
   heartbeatTimeout: `${config.timeouts.heartbeatSeconds} seconds`,
   retry: { maximumAttempts: 10, nonRetryableErrorTypes: ['ConfigError', 'DataError'] },
 });
+
+/** The eval/* metrics of an evaluation's record. */
+const evalMetrics = (metrics: Metrics): Metrics => Object.fromEntries(Object.entries(metrics).filter(([k]) => k.startsWith('eval/')));
 
 export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunResult> {
   const { runId, config } = input;
@@ -78,11 +91,13 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
 
   try {
     if (progress.iteration === 0 && progress.warmStartAccuracy === null) {
+      const data = await preparing(config).prepareData.executeWithOptions({ summary: `data: check and copy the ${config.data.source} rows` }, [{ runId, config }]);
+      progress.runDir = data.runDir;
       publish('warm-start');
       const warm = await placement.run((a) => a.warmStart.executeWithOptions({ summary: `SFT warm start: ${config.warmStart.steps} steps` }, [{ runId, config }]));
       progress.runDir = warm.runDir;
       progress.warmStartAccuracy = warm.accuracy;
-      progress.latestEvaluation = { iteration: 0, accuracy: warm.accuracy };
+      progress.latestEvaluation = { iteration: 0, accuracy: warm.accuracy, metrics: evalMetrics(warm.metrics) };
       progress.bestEvaluation = { iteration: 0, accuracy: warm.accuracy };
       progress.latestMetrics = warm.metrics;
     }
@@ -95,7 +110,7 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
       const at = `iteration ${iteration}/${config.run.iterations}`;
       const rollout = await placement.run((a) => a.rollout.executeWithOptions(
         { summary: `${at}: sample ${config.rollout.promptsPerIteration}×${config.rollout.groupSize} completions` }, [{ runId, config, iteration }]));
-      const scores = await scorer.score.executeWithOptions({ summary: `${at}: verify rewards` }, [{ runId, iteration, rolloutFile: rollout.rolloutFile }]);
+      const scores = await scorer.score.executeWithOptions({ summary: `${at}: verify rewards` }, [{ runId, iteration, rolloutFile: rollout.rolloutFile, rewards: config.rewards }]);
       let methodMetrics: Metrics = {};
       if (config.objective.name === 'spo') {
         const spo = await placement.run((a) => a.spoValues.executeWithOptions(
@@ -111,7 +126,9 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
 
       if (iteration % config.run.evalEvery === 0 || isLast(iteration)) {
         const evaluation = await placement.run((a) => a.evaluate.executeWithOptions({ summary: `${at}: held-out accuracy` }, [{ runId, config, iteration }]));
-        progress.latestEvaluation = { iteration, accuracy: evaluation.accuracy };
+        progress.latestEvaluation = { iteration, accuracy: evaluation.accuracy, metrics: evalMetrics(evaluation.metrics) };
+        // Beside the iteration's own, so that `creditflow status` lists them too.
+        progress.latestMetrics = { ...progress.latestMetrics, ...evaluation.metrics };
         if (!progress.bestEvaluation || evaluation.accuracy > progress.bestEvaluation.accuracy) {
           progress.bestEvaluation = { iteration, accuracy: evaluation.accuracy };
         }

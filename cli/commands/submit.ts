@@ -1,15 +1,17 @@
 /**
  * `creditflow submit <config.yaml> [key.path=value ...] [--set key.path=value] [--id ID] [--from RUN[@V]] [--watch] [--dry-run]`:
- * validate first (overrides written over the file, then the schema; a preference config's pairs
- * too), then start the run. An id already in use is refused; `--from` starts from another run's
+ * validate first (overrides written over the file, then the schema, then every row of its data and a
+ * preference config's pairs), then start the run. An id already in use is refused; `--from` starts from another run's
  * weights instead of the warm start.
  */
 import { stringify } from 'yaml';
 import { loadRunConfigFile, parseRunConfigYaml, readConfigText } from '../../configs/load.js';
 import { parseOverride, type ConfigOverride } from '../../configs/overrides.js';
-import { CharTokenizer } from '../../models/tokenizer.js';
+import { warmStartConfigOf } from '../../configs/preference-schema.js';
+import { runTokenizer } from '../../engine/run-tokenizer.js';
 import { runDir, stateDir } from '../../store/paths.js';
 import { seedInitWeights, sourceState } from '../../store/init-weights.js';
+import { loadRunData } from '../../tasks/data-set.js';
 import { preferenceDataSet } from '../../tasks/preference-data.js';
 import { connectClient, runWithArgv, targetFrom, uiLink, UsageError } from '../options.js';
 import type { Options } from '../program.js';
@@ -45,9 +47,12 @@ function checkSameModel(fromRunDir: string, fromId: string, model: Record<string
 
 export async function execute([file, positional]: unknown[], options: Options): Promise<number> {
   const overrides = overridesFrom(positional as string[], (options.set as string[] | undefined) ?? []);
-  // Validation happens before any connection: a bad config (or a bad line of its pairs) never reaches the server.
+  // Validation happens before any connection: a bad config (or a bad line of its data or pairs) never reaches the server.
   const runConfig = loadRunConfigFile(file as string, overrides);
-  if (runConfig.kind === 'preference') preferenceDataSet(runConfig.config, new CharTokenizer());
+  const rowsConfig = runConfig.kind === 'preference' ? warmStartConfigOf(runConfig.config) : runConfig.config;
+  const tokenizer = runTokenizer(rowsConfig);
+  loadRunData(rowsConfig, tokenizer);
+  if (runConfig.kind === 'preference') preferenceDataSet(runConfig.config, tokenizer);
   if (options.dryRun) {
     process.stdout.write(`# ${file}${overrides.length ? ` with ${overrides.map((o) => o.text).join(' ')}` : ''}: valid; the config as it would run\n`);
     process.stdout.write(stringify(runConfig.config));

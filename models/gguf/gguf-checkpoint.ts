@@ -10,14 +10,15 @@
  *  - the tokenizer rebuilt from the metadata (models/gguf/gguf-tokenizer.ts).
  * Export writes it as an ordinary HF folder (float32 unless asked otherwise).
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { parseLlamaConfig } from '../llama/config.js';
+import { parseLlamaConfig, type LlamaConfig } from '../llama/config.js';
 import type { HfCheckpoint } from '../llama/checkpoint.js';
 import { HfTokenizer } from '../llama/hf-tokenizer.js';
 import { llamaParamShapes, LlamaModel } from '../llama/model.js';
 import type { SafeDtype } from '../llama/safetensors.js';
 import { dequantize, ggmlBytes } from './dequantize.js';
-import { readGgufHeader, type GgufValue } from './gguf-file.js';
+import { readGgufHeader, type GgufFile, type GgufValue } from './gguf-file.js';
 import { ggufTokenizer } from './gguf-tokenizer.js';
 
 /** llama.cpp tensor names -> HF names (per block `blk.N.` -> `model.layers.N.`). */
@@ -83,6 +84,19 @@ function unpermute(data: Float32Array, rows: number, cols: number, heads: number
   return out;
 }
 
+function tokenizerOf(file: GgufFile, config: LlamaConfig, path: string): HfTokenizer {
+  const files = ggufTokenizer(file.metadata, path);
+  return new HfTokenizer({ ...files, bosTokenId: config.bosTokenId, eosTokenIds: config.eosTokenIds, generationEos: config.eosTokenIds });
+}
+
+/** A .gguf file's tokenizer without its weights (data validation before any compute). */
+export function loadGgufTokenizer(path: string): HfTokenizer {
+  const buf = new Uint8Array(readFileSync(path));
+  const file = readGgufHeader(buf, path);
+  const config = parseLlamaConfig(ggufConfig(file.metadata, new Set(file.tensors.map((t) => t.name)), path), `${path} (metadata)`);
+  return tokenizerOf(file, config, path);
+}
+
 export async function loadGgufCheckpoint(path: string): Promise<HfCheckpoint> {
   const buf = new Uint8Array(await readFile(path));
   const file = readGgufHeader(buf, path);
@@ -109,8 +123,7 @@ export async function loadGgufCheckpoint(path: string): Promise<HfCheckpoint> {
   const model = new LlamaModel(config, weights);
   let tokenizer: HfTokenizer;
   try {
-    const files = ggufTokenizer(file.metadata, path);
-    tokenizer = new HfTokenizer({ ...files, bosTokenId: config.bosTokenId, eosTokenIds: config.eosTokenIds, generationEos: config.eosTokenIds });
+    tokenizer = tokenizerOf(file, config, path);
   } catch (err) {
     model.dispose();
     throw err;

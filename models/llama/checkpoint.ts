@@ -13,6 +13,7 @@
  * the saved folder as the model that was trained. Atomic folder writes are the
  * checkpoint store's job (store/), as for models/weights-io.ts.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseLlamaConfig, toHfConfig, type LlamaConfig } from './config.js';
@@ -73,24 +74,37 @@ export async function loadHfCheckpoint(dir: string): Promise<HfCheckpoint> {
   const dtypes = new Map([...shapes.keys()].map((n) => [n, tensors.get(n)!.dtype]));
   const generationConfig = (await exists(join(dir, 'generation_config.json'))) ? await readJson(join(dir, 'generation_config.json')) : undefined;
   let tokenizer: HfTokenizer | undefined;
-  if (await exists(join(dir, 'tokenizer.json'))) {
-    const where = join(dir, 'generation_config.json');
-    const generationEos = generationConfig && 'eos_token_id' in generationConfig ? tokenIds(generationConfig.eos_token_id, `${where}: eos_token_id`) : undefined;
-    try {
-      tokenizer = new HfTokenizer({
-        json: await readJson(join(dir, 'tokenizer.json')),
-        config: (await exists(join(dir, 'tokenizer_config.json'))) ? await readJson(join(dir, 'tokenizer_config.json')) : {},
-        chatTemplate: (await exists(join(dir, 'chat_template.jinja'))) ? await readFile(join(dir, 'chat_template.jinja'), 'utf8') : undefined,
-        generationEos,
-        bosTokenId: config.bosTokenId,
-        eosTokenIds: config.eosTokenIds,
-      });
-    } catch (err) {
-      model.dispose();
-      throw new Error(`${dir}: ${(err as Error).message}`);
-    }
+  try {
+    tokenizer = loadHfTokenizer(dir, config);
+  } catch (err) {
+    model.dispose();
+    throw err;
   }
   return { model, config, rawConfig, dtypes, tokenizer, generationConfig };
+}
+
+/**
+ * A checkpoint folder's tokenizer (tokenizer.json, tokenizer_config.json, chat_template.jinja, the
+ * generation EOS ids), or undefined when it has no tokenizer.json. Without the weights: data
+ * validation needs it before any compute (engine/run-tokenizer.ts).
+ */
+export function loadHfTokenizer(dir: string, config: LlamaConfig): HfTokenizer | undefined {
+  if (!existsSync(join(dir, 'tokenizer.json'))) return undefined;
+  const json = (file: string) => JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
+  const generationConfig = existsSync(join(dir, 'generation_config.json')) ? json('generation_config.json') : undefined;
+  const where = join(dir, 'generation_config.json');
+  try {
+    return new HfTokenizer({
+      json: json('tokenizer.json'),
+      config: existsSync(join(dir, 'tokenizer_config.json')) ? json('tokenizer_config.json') : {},
+      chatTemplate: existsSync(join(dir, 'chat_template.jinja')) ? readFileSync(join(dir, 'chat_template.jinja'), 'utf8') : undefined,
+      generationEos: generationConfig && 'eos_token_id' in generationConfig ? tokenIds(generationConfig.eos_token_id, `${where}: eos_token_id`) : undefined,
+      bosTokenId: config.bosTokenId,
+      eosTokenIds: config.eosTokenIds,
+    });
+  } catch (err) {
+    throw new Error(`${dir}: ${(err as Error).message}`);
+  }
 }
 
 function tokenIds(v: unknown, what: string): number[] {

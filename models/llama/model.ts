@@ -21,7 +21,7 @@
  * Not here: sliding-window attention (sequences longer than the window are refused), dropout.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../../engine/rng.js';
+import type { Rng } from '../../common/rng.js';
 import { copyParams, countParams, disposeParams, type CausalLM, type KVCache } from '../causal-lm.js';
 import { causalBias, dense, embedLookup } from '../ops.js';
 import type { LlamaConfig } from './config.js';

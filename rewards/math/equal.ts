@@ -20,7 +20,7 @@
  * A constant expression that evaluates to a matrix (`A + B`, `A B` of written matrices) is compared
  * entry by entry at the same tolerance.
  */
-import { Rng } from '../../engine/rng.js';
+import { Rng } from '../../common/rng.js';
 import { createRequire } from 'node:module';
 import type * as MathJs from 'mathjs';
 import type { MathNode, MathJsInstance } from 'mathjs';

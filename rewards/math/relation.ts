@@ -9,7 +9,7 @@
  * agree at all of them can only differ on pieces narrower than those gaps or at boundaries neither
  * side writes, which a written final answer does not have.
  */
-import { Rng } from '../../engine/rng.js';
+import { Rng } from '../../common/rng.js';
 import { compile, floatFn, warmMath, UndecidableError, type Decision } from './equal.js';
 import type { Answer, RelOp } from './answer.js';
 

@@ -43,7 +43,7 @@ describe('creditflow help and config', () => {
     expect(out.stdout).toMatch(/optimizer\.miniBatchSize: integer > 0 \(optional\)/);
     const all = cli('config');
     for (const key of Object.keys(RunSchema.shape)) expect(all.stdout).toContain(`run.${key}:`);
-    expect(all.stdout).toMatch(/^task: .*\(required\)|^task:/m);
+    expect(all.stdout).toMatch(/^data: .*\(required\)|^data:/m);
     expect(all.stdout).toContain('tracking: list of (one of: tensorboard | mlflow) (optional)');
     const sweep = cli('config', '--kind', 'sweep');
     for (const key of Object.keys(SweepSchema.shape)) expect(sweep.stdout).toContain(`sweep.${key}:`);

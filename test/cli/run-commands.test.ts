@@ -30,7 +30,7 @@ describe('creditflow submit / list / status', () => {
     const experiment = uniqueId('cli-ok');
     const file = join(tempStateDir('cli-config'), 'run.yaml');
     writeFileSync(file, [
-      `experiment: ${experiment}`, 'seed: 3', 'task: { name: arithmetic, maxDigits: 1, trainSize: 20, evalSize: 8 }',
+      `experiment: ${experiment}`, 'seed: 3', 'data: { source: arithmetic, maxDigits: 1, trainSize: 20, evalSize: 8 }',
       'model: { dModel: 16, nLayers: 1, nHeads: 2, dFf: 32, maxSeqLen: 16 }', 'warmStart: { steps: 2, batchSize: 4 }',
       'rollout: { promptsPerIteration: 2, groupSize: 2, maxNewTokens: 4 }', 'run: { iterations: 2, evalEvery: 2, checkpointEvery: 2 }', '',
     ].join('\n'));

@@ -145,8 +145,8 @@ describe('creditflow run lifecycle', () => {
     writeFileSync(pairs, '{"id":"a","prompt":"1+2=","chosen":"3","rejected":"4"}\n{"id":"b","prompt":"1+2=","chosen":"3"}\n');
     const fixture = parse(readFileSync(join(PROJECT, 'test/fixtures/tiny.yaml'), 'utf8')) as Record<string, unknown>;
     const config = PreferenceExperimentSchema.parse({
-      kind: 'preference', experiment: 'it-cli-failed', task: fixture.task, model: fixture.model, warmStart: fixture.warmStart,
-      evaluation: { maxNewTokens: 4 }, data: { source: 'file', path: pairs },
+      kind: 'preference', experiment: 'it-cli-failed', data: fixture.data, model: fixture.model, warmStart: fixture.warmStart,
+      evaluation: { maxNewTokens: 4 }, pairs: { source: 'file', path: pairs },
     });
     // Started past the CLI's validation, so that it fails on the worker.
     const id = uniqueId('cli-failed');

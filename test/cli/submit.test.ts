@@ -13,9 +13,9 @@ function submit(yaml: string) {
 
 describe('creditflow submit', () => {
   it.each([
-    ['unknown key', 'experiment: cli-bad-a\ntask:\n  name: arithmetic\nrun:\n  iteratons: 3\n', /unknown key run\.iteratons \(line 5\)/],
-    ['wrong type', 'experiment: cli-bad-b\ntask:\n  name: arithmetic\nseed: one\n', /seed \(line 4\): .*expected number/],
-    ['missing task', 'experiment: cli-bad-c\n', /task: required field is missing/],
+    ['unknown key', 'experiment: cli-bad-a\ndata:\n  source: arithmetic\nrun:\n  iteratons: 3\n', /unknown key run\.iteratons \(line 5\)/],
+    ['wrong type', 'experiment: cli-bad-b\ndata:\n  source: arithmetic\nseed: one\n', /seed \(line 4\): .*expected number/],
+    ['missing data', 'experiment: cli-bad-c\n', /data: required field is missing/],
   ])('rejects a config with a %s, naming the field, and starts nothing', async (_label, yaml, message) => {
     const result = submit(yaml);
     expect(result.status).toBe(1);

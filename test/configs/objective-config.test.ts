@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfigYaml } from '../../configs/load.js';
 import { lrScheduleOf, maxRlSteps, type ExperimentConfig } from '../../configs/schema.js';
 
-const BASE = 'experiment: x\ntask:\n  name: arithmetic\n';
+const BASE = 'experiment: x\ndata:\n  source: arithmetic\n';
 
 const parse = (extra: string) => parseConfigYaml(BASE + extra, 'test.yaml') as ExperimentConfig;
 

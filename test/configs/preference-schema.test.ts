@@ -7,7 +7,7 @@ import { ConfigError, loadConfigFile, loadRunConfigFile, parseConfigYaml, parseR
 import { OBJECTIVES, PreferenceObjectiveSchema, renderTemplate } from '../../configs/preference-schema.js';
 import { PREFERENCE_LOSS_NAMES } from '../../losses/index.js';
 
-const base = 'kind: preference\nexperiment: pref\ntask:\n  name: arithmetic\n';
+const base = 'kind: preference\nexperiment: pref\ndata:\n  source: arithmetic\n';
 
 function problemsOf(text: string): string[] {
   try {
@@ -25,7 +25,8 @@ describe('preference config', () => {
     expect(run.kind).toBe('preference');
     if (run.kind !== 'preference') return;
     expect(run.config.objective).toEqual({ name: 'dpo', beta: 0.5, labelSmoothing: 0 });
-    expect(run.config.data).toEqual({ source: 'arithmetic', pairsPerPrompt: 1 });
+    expect(run.config.pairs).toEqual({ source: 'generated', pairsPerPrompt: 1 });
+    expect(run.config.data.source).toBe('arithmetic');
     expect(run.config.run.steps).toBeGreaterThan(0);
     expect(run.config.warmStart.steps).toBeGreaterThan(0);
     expect(Object.isFrozen(run.config.objective)).toBe(true);
@@ -57,18 +58,20 @@ describe('preference config', () => {
     expect(problemsOf(`${base}objective:\n  name: dpo\n  alpha: 0.5\n`)).toEqual(['unknown key objective.alpha (line 6)']);
     expect(problemsOf(`${base}objective:\n  name: ipo\n  beta: -1\n`)[0]).toMatch(/^objective\.beta \(line 7\): .*>0/);
     expect(problemsOf(`${base}optimizer:\n  batchSize: many\n`)[0]).toMatch(/^optimizer\.batchSize \(line 6\): .*expected number/);
-    expect(problemsOf(`${base}data:\n  source: file\n`)).toEqual(['data.path (line 6): required field is missing']);
+    expect(problemsOf(`${base}pairs:\n  source: file\n`)).toEqual(['pairs.path (line 6): required field is missing']);
+    expect(problemsOf(base.replace('source: arithmetic', 'source: word-problems'))[0]).toMatch(/^pairs\.source: 'generated' pairs come from arithmetic rows/);
     expect(problemsOf(`${base}objective:\n  name: t-reg\n  worsePrompt: "{a}{x}="\n`)[0]).toMatch(/^objective\.worsePrompt \(line 7\): unknown placeholder/);
     expect(problemsOf(`${base}objective:\n  name: t-reg\n  worsePrompt: "{prompt}{prompt}{prompt}"\n`)[0]).toMatch(/^objective\.worsePrompt.*exceeds model\.maxSeqLen/);
     expect(problemsOf(`${base}model:\n  maxSeqLen: 8\n`)[0]).toMatch(/^model\.maxSeqLen/);
     expect(problemsOf(base.replace('kind: preference', 'kind: offline'))).toEqual(["kind (line 1): expected 'rl' (or no kind) or 'preference', got \"offline\""]);
   });
 
-  it('resolves a relative data path against the config file', () => {
+  it('resolves relative pairs and data paths against the config file', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cf-pref-cfg-'));
-    writeFileSync(join(dir, 'p.yaml'), `${base}data:\n  source: file\n  path: pairs.jsonl\n`);
+    writeFileSync(join(dir, 'p.yaml'), `${base.replace('source: arithmetic', 'source: file\n  path: rows.jsonl')}pairs:\n  source: file\n  path: pairs.jsonl\n`);
     const run = loadRunConfigFile(join(dir, 'p.yaml'));
-    expect(run.kind === 'preference' && run.config.data.source === 'file' && run.config.data.path).toBe(join(dir, 'pairs.jsonl'));
+    expect(run.kind === 'preference' && run.config.pairs.source === 'file' && run.config.pairs.path).toBe(join(dir, 'pairs.jsonl'));
+    expect(run.kind === 'preference' && run.config.data.source === 'file' && run.config.data.path).toBe(join(dir, 'rows.jsonl'));
   });
 
   it('leaves RL configs as they were', () => {
@@ -76,7 +79,7 @@ describe('preference config', () => {
     const rl = loadRunConfigFile(demo);
     expect(rl.kind).toBe('rl');
     expect(rl.config).toEqual(loadConfigFile(demo));
-    expect(parseRunConfigYaml('kind: rl\nexperiment: x\ntask:\n  name: arithmetic\n', 'x').kind).toBe('rl');
+    expect(parseRunConfigYaml('kind: rl\nexperiment: x\ndata:\n  source: arithmetic\n', 'x').kind).toBe('rl');
     // The RL-only reader says what a preference config is instead of listing unknown keys.
     expect(() => parseConfigYaml(base, 'x')).toThrow(/kind \(line 1\): a preference config/);
   });

@@ -18,7 +18,8 @@ function problemsOf(text: string): string[] {
 describe('experiment config', () => {
   it('accepts the shipped configs and fills every default', () => {
     const demo = loadConfigFile(new URL('../../configs/demo.yaml', import.meta.url).pathname);
-    expect(demo.task.name).toBe('arithmetic');
+    expect(demo.data.source).toBe('arithmetic');
+    expect(demo.rewards).toEqual({ mode: 'sum', mix: [{ verifier: 'exact-integer', weight: 1 }] });
     expect(demo.model.dModel).toBeGreaterThan(0);
     expect(demo.timeouts.heartbeatSeconds).toBeGreaterThan(0);
     expect(Object.isFrozen(demo.model)).toBe(true);
@@ -28,7 +29,7 @@ describe('experiment config', () => {
   it('names an unknown key with its path and line', () => {
     const problems = problemsOf(demoText.replace('  maxDigits: 2', '  maxDigits: 2\n  maxDigitz: 3'));
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/unknown key task\.maxDigitz \(line \d+\)/);
+    expect(problems[0]).toMatch(/unknown key data\.maxDigitz \(line \d+\)/);
   });
 
   it('names a field with the wrong type and its line', () => {
@@ -39,9 +40,9 @@ describe('experiment config', () => {
     expect(problems.join('\n')).toMatch(/expected number/);
   });
 
-  it('rejects a missing task', () => {
+  it('rejects a missing data section', () => {
     const problems = problemsOf('experiment: x\n');
-    expect(problems).toEqual(['task: required field is missing']);
+    expect(problems).toEqual(['data: required field is missing']);
   });
 
   it('lists the valid objective names from the losses registry', () => {

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BackgroundWriter } from '../../engine/background-writer.js';
 import { scoreInline } from '../../engine/score-ahead.js';
-import { packRollouts, packStrings, readRewards, readRolloutMetrics, readRollouts, rewardRecords, rolloutFile, unpackRollouts, unpackStrings, type RolloutRecord } from '../../store/rollout-files.js';
+import { mixFromEntries } from '../../rewards/mix.js';
+import { packRollouts, packStrings, readRewards, readRolloutMetrics, readRollouts, rewardRecords, rolloutFile, rolloutRecord, unpackRollouts, unpackStrings, type RolloutRecord } from '../../store/rollout-files.js';
 import { readVersion, versionDir } from '../../store/weight-versions.js';
 import { tempStateDir } from '../support/harness.js';
 
@@ -71,7 +72,7 @@ describe('rewards job', () => {
     const writer = new BackgroundWriter();
     const rollouts = [record('1-0-0'), { ...record('1-0-1'), completion: '18' }, record('1-0-2'), { ...record('1-0-3'), completion: '19 apples' }];
     try {
-      const scored = scoreInline(rollouts)!;
+      const scored = scoreInline(mixFromEntries('sum', [{ verifier: 'exact-integer', weight: 1 }]), rollouts)!;
       expect(scored.status).toHaveLength(3); // '19' twice: scored once
       const ids = rollouts.map((r) => r.id);
       const file = rolloutFile(dir, 1);
@@ -111,11 +112,13 @@ describe('packRollouts', () => {
       { ...first, id: '2-1-0', group: 1, answer: '20' }, // same prompt tokens, another gold answer
       { ...first, id: '2-1-1', group: 1, answer: '20', promptTokens: [1, 2, 3, 4, 9] }, // equal strings, other tokens
       { ...first, id: '2-1-2', group: 1, answer: '20', promptTokens: [1, 2, 3, 4, 9], verifier: 'math' },
+      // a code row's tests: built as the compute host builds records, which fixes the keys' order
+      rolloutRecord({ ...first, id: '2-1-3', group: 1 }, { ...first, answer: '20', promptTokens: [1, 2, 3, 4, 9], verifier: 'math', tests: [{ assert: 'f(1) == 2' }], language: 'python' }),
     ];
     const records = [...group, ...differing];
     const packed = packRollouts(records);
-    // id and completion per record; the prompt's four strings for every record but the group's second.
-    expect(packed.strings).toHaveLength(2 * records.length + 4 * (records.length - 1));
+    // id and completion per record; the prompt's five strings for every record but the group's second.
+    expect(packed.strings).toHaveLength(2 * records.length + 5 * (records.length - 1));
     const again = unpackRollouts(packed);
     expect(again).toEqual(records);
     expect(again.map((r) => JSON.stringify(r))).toEqual(records.map((r) => JSON.stringify(r)));

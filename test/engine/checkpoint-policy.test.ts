@@ -25,7 +25,7 @@ writeCheckpoint(checkpoint, hfConfig());
 
 const base = {
   experiment: 'llama-policy', seed: 3,
-  task: { name: 'arithmetic', minDigits: 1, maxDigits: 1, trainSize: 40, evalSize: 16 },
+  data: { source: 'arithmetic', minDigits: 1, maxDigits: 1, trainSize: 40, evalSize: 16 },
   warmStart: { steps: 4, batchSize: 8 },
   rollout: { promptsPerIteration: 4, groupSize: 4, maxNewTokens: 4 },
   run: { iterations: 2, evalEvery: 1 },
@@ -42,7 +42,7 @@ describe('model.checkpoint in the config', () => {
     expect(problems({ ...base, model: { checkpoint, maxSeqLen: 16 } })).toEqual([]);
     expect(problems({ ...base, model: { checkpoint, dModel: 32 } })).toEqual(['model.dModel: is not used with model.checkpoint (its config.json sets the architecture)']);
     expect(problems({ ...base, model: { checkpoint: join(checkpoint, 'nowhere') } })[0]).toMatch(/^model\.checkpoint: .*nowhere has no config\.json or tokenizer\.json$/);
-    expect(problems({ kind: 'preference', experiment: 'p', task: base.task, model: { checkpoint } }, PreferenceExperimentSchema as never))
+    expect(problems({ kind: 'preference', experiment: 'p', data: base.data, model: { checkpoint } }, PreferenceExperimentSchema as never))
       .toContain('model.checkpoint: is not supported by preference runs yet (RL runs take it)');
   });
 });
@@ -114,7 +114,7 @@ describe('`creditflow export` of a built-in-model run', () => {
     const runDir = join(tempStateDir('builtin-export'), 'run');
     const { mkdirSync, writeFileSync } = await import('node:fs');
     mkdirSync(runDir, { recursive: true });
-    writeFileSync(join(runDir, 'config.yaml'), 'experiment: x\ntask:\n  name: arithmetic\n');
+    writeFileSync(join(runDir, 'config.yaml'), 'experiment: x\ndata:\n  source: arithmetic\n');
     await expect(exportRunCheckpoint(runDir, join(runDir, 'out'))).rejects.toThrow(/built-in transformer; export writes Llama-style checkpoints only/);
   });
 });

@@ -12,7 +12,7 @@ import { PreferenceExperimentSchema, type PreferenceConfig } from '../../configs
 import { batchIndices, divergenceWeights } from '../../engine/preference-batch.js';
 import { responseForward } from '../../engine/preference-forward.js';
 import { PreferenceSessions } from '../../engine/preference-sessions.js';
-import { deriveRng } from '../../engine/rng.js';
+import { deriveRng } from '../../common/rng.js';
 import { RunSessions } from '../../engine/run-sessions.js';
 import { CharTokenizer, sequenceLogProbs, Transformer } from '../../models/index.js';
 import { writePairs } from '../../store/preference-files.js';
@@ -22,14 +22,14 @@ import { learningTinyConfig, tempStateDir } from '../support/harness.js';
 
 const fixture = learningTinyConfig();
 const config: PreferenceConfig = PreferenceExperimentSchema.parse({
-  kind: 'preference', experiment: 'pref-sessions', seed: fixture.seed, task: fixture.task, model: fixture.model,
+  kind: 'preference', experiment: 'pref-sessions', seed: fixture.seed, data: fixture.data, model: fixture.model,
   warmStart: { ...fixture.warmStart, steps: 10 }, optimizer: { batchSize: 16, lr: 1e-3 }, objective: { name: 'dpo' },
 });
 const noProgress = () => undefined;
 
 async function preparedRun(label: string) {
   const runDir = join(tempStateDir(label), 'run');
-  const data = preferenceDataSet(config, new CharTokenizer());
+  const data = preferenceDataSet(config, new CharTokenizer(fixture.model.alphabet));
   writePairs(runDir, 'train', data.train);
   writePairs(runDir, 'heldout', data.heldOut);
   const runs = new RunSessions({ memoryBudgetBytes: 2 ** 30 });

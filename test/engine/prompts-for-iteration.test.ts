@@ -3,7 +3,7 @@
  * the training set per epoch, the same however often and in whatever order they are asked for.
  */
 import { describe, expect, it } from 'vitest';
-import { deriveRng } from '../../engine/rng.js';
+import { deriveRng } from '../../common/rng.js';
 import { promptsForIteration } from '../../engine/run-sessions.js';
 
 const train = Array.from({ length: 10 }, (_, i) => `example-${i}`);

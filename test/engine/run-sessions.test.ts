@@ -111,7 +111,7 @@ describe('RunSessions', () => {
     holding = true;
 
     const first = await sessions.computeRollout({ ...args, iteration: 1 }, noProgress);
-    expect(sessions.scoreRollout(first.result.rolloutFile)).toBe(true);
+    expect(sessions.scoreRollout({ ...args, iteration: 1 })).toBe(true);
     await sessions.computeUpdate({ ...args, iteration: 1 }, noProgress);
     await sessions.computeRollout({ ...args, iteration: 2 }, noProgress);
     expect(submitted).toEqual(['rollouts', 'rewards', 'version', 'rollouts']);
@@ -119,7 +119,7 @@ describe('RunSessions', () => {
     const again = await sessions.computeRollout({ ...args, iteration: 1 }, noProgress);
     expect(again.result).toEqual(first.result);
     expect(again.written).toBe(first.written);
-    expect(sessions.scoreRollout(first.result.rolloutFile)).toBe(true);
+    expect(sessions.scoreRollout({ ...args, iteration: 1 })).toBe(true);
     expect(submitted).toEqual(['rollouts', 'rewards', 'version', 'rollouts']); // nothing done twice
     await flush();
     expect(existsSync(first.result.rolloutFile)).toBe(true);

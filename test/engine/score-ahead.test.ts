@@ -3,20 +3,26 @@
  * each case, repeated cases included, and anything the host may not verify inline is left to the pool.
  */
 import { describe, expect, it } from 'vitest';
-import { scoreInline, verdictsInline } from '../../engine/score-ahead.js';
+import { scoreInline as scoreInlineMix, verdictsInline as verdictsInlineMix } from '../../engine/score-ahead.js';
 import { resolveSpec } from '../../rewards/index.js';
 import { verifyInline } from '../../rewards/inline.js';
+import { mixFromEntries } from '../../rewards/mix.js';
 import type { RolloutRecord } from '../../store/rollout-files.js';
 
-const record = (id: string, completion: string, answer: string, verifier = 'exact-integer'): RolloutRecord => ({
+/** The run's reward: the exact-integer check alone (the arithmetic generator's default). */
+const mix = mixFromEntries('sum', [{ verifier: 'exact-integer', weight: 1 }]);
+const scoreInline = (records: RolloutRecord[]) => scoreInlineMix(mix, records);
+const verdictsInline = (records: RolloutRecord[]) => verdictsInlineMix(mix, records);
+
+const record = (id: string, completion: string, answer: string, verifier = ''): RolloutRecord => ({
   id, promptId: `p-${answer}`, group: 0, prompt: 'q', answer, verifier, completion,
   promptTokens: [1], tokens: [2], logprobs: [-0.5], entropies: [0.1], finished: true,
 });
 
 /** What the verifier itself says of a record's case, without its id. */
 const verdictOf = ({ verifier, completion, answer }: RolloutRecord) => {
-  const v = verifyInline(resolveSpec(verifier), completion, answer)!;
-  return { status: v.status, score: v.score, reason: v.reason };
+  const v = verifyInline(resolveSpec(verifier || 'exact-integer'), completion, answer)!;
+  return { status: v.status, score: v.score, reason: v.reason, parts: [{ name: verifier || 'exact-integer', status: v.status, score: v.score }] };
 };
 
 describe('verdictsInline', () => {
@@ -53,8 +59,19 @@ describe('verdictsInline', () => {
     expect(scored.reason[scored.of[4]]).toBe(verdictOf(records[4]).reason);
   });
 
-  it('is null when a case needs the verifier pool or names an unknown verifier', () => {
+  it('is null when a case needs the verifier pool; a row naming an unknown verifier gets an error verdict naming it', () => {
     expect(verdictsInline([record('1-0-0', '38', '38'), record('1-0-1', 'x = 3/4', '3/4', 'math')])).toBeNull();
-    expect(verdictsInline([record('1-0-0', '38', '38', 'no-such-verifier')])).toBeNull();
+    const [unknown] = verdictsInline([record('1-0-0', '38', '38', 'no-such-verifier')])!;
+    expect(unknown).toMatchObject({ status: 'error', score: 0 });
+    expect(unknown.reason).toMatch(/unknown verifier "no-such-verifier"/);
+  });
+
+  it('a row\'s own verifier scores it instead of the mix, and a truncated completion is its own case', () => {
+    const [own, mixed] = verdictsInline([record('6-0-0', ' 38', '38', 'math'), record('6-0-0', ' 38', '38')])!;
+    // math reads the number: correct, where the mix's exact-integer refuses the space.
+    expect(own).toMatchObject({ status: 'correct', parts: [{ name: 'math', status: 'correct' }] });
+    expect(mixed).toMatchObject({ status: 'incorrect', parts: [{ name: 'exact-integer', status: 'incorrect' }] });
+    const cut = { ...record('6-0-1', '38', '38'), finished: false };
+    expect(verdictsInline([record('6-0-2', '38', '38'), cut])!.map((v) => v.status)).toEqual(['correct', 'correct']);
   });
 });

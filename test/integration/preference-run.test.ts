@@ -27,7 +27,7 @@ const fixture = loadConfigFile(join(PROJECT, 'test/fixtures/learning-tiny.yaml')
 function tinyPreference(objective: Record<string, unknown>, extra: Record<string, unknown> = {}): PreferenceConfig {
   return PreferenceExperimentSchema.parse({
     kind: 'preference', experiment: `it-pref-${objective.name}`, seed: fixture.seed,
-    task: fixture.task, model: fixture.model, warmStart: fixture.warmStart,
+    data: fixture.data, model: fixture.model, warmStart: fixture.warmStart,
     evaluation: { maxNewTokens: fixture.rollout.maxNewTokens },
     optimizer: { batchSize: 8, lr: 1e-3 },
     run: { steps: 3, evalEvery: 2, checkpointEvery: 2, keepCheckpoints: 2 },
@@ -109,9 +109,9 @@ describe('preferenceRun on a real Temporal dev server', () => {
     // The run also hands over to a fresh history.
     const config = PreferenceExperimentSchema.parse({
       kind: 'preference', experiment: 'it-pref-learning', seed: 4,
-      task: { name: 'arithmetic', maxDigits: 2, operations: ['+'], trainSize: 2000, evalSize: 300 },
+      data: { source: 'arithmetic', maxDigits: 2, operations: ['+'], trainSize: 2000, evalSize: 300 },
       warmStart: { steps: 600, untilAccuracy: 0.4 },
-      data: { source: 'arithmetic', pairsPerPrompt: 6 },
+      pairs: { source: 'generated', pairsPerPrompt: 6 },
       objective: { name: 'dpo', beta: 1 },
       optimizer: { lr: 3e-4, batchSize: 128 },
       run: { steps: 20, evalEvery: 10, checkpointEvery: 10, continueAsNewEvery: 10 },
@@ -157,11 +157,11 @@ describe('preferenceRun on a real Temporal dev server', () => {
     const dir = tempStateDir('pref-bad');
     const file = join(dir, 'pairs.jsonl');
     writeFileSync(file, '{"id":"a","prompt":"1+2=","chosen":"3","rejected":"4"}\n{"id":"b","prompt":"1+2=","chosen":"3"}\n');
-    const config = tinyPreference({ name: 'dpo' }, { data: { source: 'file', path: file } });
+    const config = tinyPreference({ name: 'dpo' }, { pairs: { source: 'file', path: file } });
 
     // The CLI validates before it connects (run in-process: it never reaches the server).
     const yaml = join(dir, 'bad.yaml');
-    writeFileSync(yaml, `kind: preference\nexperiment: it-pref-bad\ntask:\n  name: arithmetic\ndata:\n  source: file\n  path: pairs.jsonl\n`);
+    writeFileSync(yaml, `kind: preference\nexperiment: it-pref-bad\ndata:\n  source: arithmetic\npairs:\n  source: file\n  path: pairs.jsonl\n`);
     await expect(submitCommand([yaml, '--address', '127.0.0.1:1'])).rejects.toThrow(/line 2: rejected: required field is missing/);
 
     // A run started anyway fails in its first step, before the warm start.

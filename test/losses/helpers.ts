@@ -1,5 +1,5 @@
 // Shared helpers for test/losses (run: npx vitest run test/losses).
-import { Rng } from '../../engine/rng.js';
+import { Rng } from '../../common/rng.js';
 import * as tf from '@tensorflow/tfjs';
 
 export async function useCpu(): Promise<void> {

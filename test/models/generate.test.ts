@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deriveRng } from '../../engine/rng.js';
+import { deriveRng } from '../../common/rng.js';
 import { generate, sampleRow } from '../../models/generate.js';
 import { sequenceLogProbs } from '../../models/logprobs.js';
 import { EOS } from '../../models/tokenizer.js';

@@ -1,7 +1,7 @@
 /** Shared fixtures for the model tests: a tiny transformer on the wasm backend. */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../engine/backend.js';
-import { deriveRng } from '../../engine/rng.js';
+import { deriveRng } from '../../common/rng.js';
 import type { AdamW } from '../../models/optimizer.js';
 import { CharTokenizer } from '../../models/tokenizer.js';
 import { Transformer, type ModelConfig } from '../../models/transformer.js';

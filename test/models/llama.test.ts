@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveRng } from '../../engine/rng.js';
+import { deriveRng } from '../../common/rng.js';
 import { generate } from '../../models/generate.js';
 import { parseLlamaConfig, type LlamaConfig } from '../../models/llama/config.js';
 import { hfConfig, TOK, writeCheckpoint } from '../support/tiny-llama.js';

@@ -1,7 +1,7 @@
 /** Packed (padding-free) batches against right-padded ones. npx vitest run test/models/packing.test.ts */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deriveRng } from '../../engine/rng.js';
+import { deriveRng } from '../../common/rng.js';
 import type { CausalLM } from '../../models/causal-lm.js';
 import { generate } from '../../models/generate.js';
 import { sequenceLogProbs } from '../../models/logprobs.js';

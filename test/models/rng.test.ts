@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deriveRng, Rng } from '../../engine/rng.js';
+import { deriveRng, Rng } from '../../common/rng.js';
 
 describe('Rng (engine/rng.ts)', () => {
   it('is deterministic per seed and differs across seeds', () => {

@@ -1,6 +1,6 @@
 /** Top-k, top-p and stop strings in `generate`. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deriveRng } from '../../engine/rng.js';
+import { deriveRng } from '../../common/rng.js';
 import { allowedTokens, generate, sampleRow } from '../../models/generate.js';
 import { tinyModel, tok, useWasm } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deriveRng } from '../../engine/rng.js';
+import { deriveRng } from '../../common/rng.js';
 import { Transformer } from '../../models/transformer.js';
 import { TINY, tinyModel, useWasm } from './helpers.js';
 

@@ -1,7 +1,7 @@
 /** The built-in arithmetic task's verifier: the completion must be exactly the gold integer. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { shutdownVerifiers, verifyBatch } from '../../rewards/index.js';
-import { sampleArithmetic } from '../../tasks/arithmetic.js';
+import { ARITHMETIC_REWARD, sampleArithmetic } from '../../tasks/arithmetic.js';
 
 describe('exact-integer verifier', () => {
   afterAll(() => shutdownVerifiers());
@@ -19,10 +19,10 @@ describe('exact-integer verifier', () => {
     expect(verdict.score).toBe(status === 'correct' ? 1 : 0);
   });
 
-  it('is the verifier the arithmetic task names, and its demonstrations pass it', async () => {
+  it('is the arithmetic generator\'s default reward, and its demonstrations pass it', async () => {
     const examples = sampleArithmetic('train', 20, { splitSeed: 0, sampleSeed: 1 });
-    const verdicts = await verifyBatch(examples.map((e) => ({ id: e.id, verifier: e.verifier, completion: e.completion, gold: e.answer })));
-    expect(new Set(examples.map((e) => e.verifier))).toEqual(new Set(['exact-integer']));
+    expect(ARITHMETIC_REWARD).toBe('exact-integer');
+    const verdicts = await verifyBatch(examples.map((e) => ({ id: e.id, verifier: ARITHMETIC_REWARD, completion: e.completion, gold: e.answer })));
     expect(verdicts.every((v) => v.status === 'correct')).toBe(true);
   });
 });

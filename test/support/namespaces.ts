@@ -7,6 +7,7 @@ export const TEST_NAMESPACES = [
   'preference-run', // test/integration/preference-run.test.ts
   'cli-lifecycle', // test/cli/run-lifecycle.test.ts
   'tracking', // test/tracking/trackers.test.ts
+  'data-sets', // test/integration/data-sets.test.ts
 ] as const;
 
 export type TestNamespace = (typeof TEST_NAMESPACES)[number];

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deriveRng } from '../../engine/rng.js';
+import { deriveRng } from '../../common/rng.js';
 import { parseLlamaConfig, type LlamaConfig } from '../../models/llama/config.js';
 import { llamaParamShapes } from '../../models/llama/model.js';
 import { readSafetensors, writeSafetensors, type SafeDtype, type SafeTensor } from '../../models/llama/safetensors.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ARITHMETIC, isCorrect, isHeldOut, makeExample, sampleArithmetic } from '../../tasks/arithmetic.js';
+import { DEFAULT_ARITHMETIC, isHeldOut, makeExample, sampleArithmetic } from '../../tasks/arithmetic.js';
 
-describe('arithmetic task', () => {
+describe('arithmetic generator', () => {
   const opts = { splitSeed: 0, sampleSeed: 1 };
 
   it('draws deterministic, distinct, disjoint train and held-out sets', () => {
@@ -18,7 +18,7 @@ describe('arithmetic task', () => {
     expect(sampleArithmetic('train', 50, { splitSeed: 0, sampleSeed: 2 })).not.toEqual(train.slice(0, 50));
   });
 
-  it('writes correct, JSONL-able examples with non-negative answers', () => {
+  it('writes correct, JSONL-able rows with non-negative answers', () => {
     for (const e of sampleArithmetic('train', 500, opts)) {
       const m = /^(\d+)([+-])(\d+)=$/.exec(e.prompt)!;
       expect(m).not.toBeNull();
@@ -26,18 +26,10 @@ describe('arithmetic task', () => {
       expect(Number(e.answer)).toBe(m[2] === '+' ? a + b : a - b);
       expect(Number(e.answer)).toBeGreaterThanOrEqual(0);
       expect(e.completion).toBe(e.answer);
-      expect(e.verifier).toBe('exact-integer');
+      expect(e.verifier).toBeUndefined(); // scored by the run's rewards (default exact-integer)
       expect(JSON.parse(JSON.stringify(e))).toEqual(e);
     }
     expect(makeExample(57, '+', 68)).toMatchObject({ id: '57p68', prompt: '57+68=', answer: '125' });
-  });
-
-  it('checks exact answers', () => {
-    expect(isCorrect('125', '125')).toBe(true);
-    expect(isCorrect(' 125 ', '125')).toBe(true);
-    expect(isCorrect('0125', '125')).toBe(false);
-    expect(isCorrect('12', '125')).toBe(false);
-    expect(isCorrect('', '0')).toBe(false);
   });
 
   it('validates its spec and refuses impossible requests', () => {

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deriveRng } from '../../engine/rng.js';
+import { deriveRng } from '../../common/rng.js';
 import { trainStepAccumulated } from '../../models/train-step.js';
 import { sampleArithmetic } from '../../tasks/arithmetic.js';
 import { microBatchWeight, outcomeAdvantages, policyUpdate, rollout, sftSteps } from '../../tasks/recipe.js';

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deriveRng } from '../../engine/rng.js';
+import { deriveRng } from '../../common/rng.js';
 import { outcomeAdvantages, policyUpdate, rollout, type PolicyUpdateParams, type RolloutBatch, type TokenAdvantages } from '../../tasks/recipe.js';
 import { spoTokenAdvantages } from '../../tasks/spo.js';
 import { spoPpo } from '../../losses/index.js';
@@ -135,5 +135,23 @@ describe('policyUpdate uses the objective it names', () => {
     const withKl = policyUpdate(model, spyOptimizer().opt, batch, flat, { ...base, loss: 'ppo-clip', klCoef: 0.1, reference: model });
     expect(withKl.metrics.steps).toBe(1);
     expect(withKl.metrics.keptSequences).toBe(batch.items.filter((it) => it.tokens.length > 0).length);
+  });
+
+  it('masked completions (mask_truncated_completions) leave the loss; the rest train as without them', () => {
+    const adv = outcomeAdvantages(batch, rewards);
+    const masked = batch.items.map((_, i) => i % 2 === 1);
+    const full = step(adv, { loss: 'ppo-clip', skipZeroAdvantage: false });
+    const some = step(adv, { loss: 'ppo-clip', skipZeroAdvantage: false, masked });
+    expect(some.metrics.keptSequences).toBe(full.metrics.keptSequences - masked.filter(Boolean).length);
+    // The same step as on a batch without them, their advantages computed on the whole groups.
+    const kept = batch.items.map((_, i) => i).filter((i) => !masked[i]);
+    const spy = spyOptimizer();
+    policyUpdate(model, spy.opt, { ...batch, groupSize: batch.groupSize / 2, items: kept.map((i) => batch.items[i]) }, kept.map((i) => adv[i]), {
+      ...base, loss: 'ppo-clip', skipZeroAdvantage: false, rng: deriveRng(1, 'u'),
+    });
+    expect(maxAbsDiff(spy.steps[0], some.grads)).toBeLessThan(1e-6);
+    expect(maxAbsDiff(full.grads, some.grads)).toBeGreaterThan(1e-4);
+    const none = policyUpdate(model, spyOptimizer().opt, batch, adv, { ...base, loss: 'ppo-clip', skipZeroAdvantage: false, masked: batch.items.map(() => true) });
+    expect(none.metrics.steps).toBe(0);
   });
 });

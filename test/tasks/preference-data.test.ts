@@ -121,14 +121,14 @@ describe('arithmetic preference pairs', () => {
 
 describe('a run\'s preference data set', () => {
   const config = (extra: Record<string, unknown>) => {
-    const run = validateRunConfig({ kind: 'preference', experiment: 'x', task: { name: 'arithmetic', maxDigits: 1, trainSize: 60, evalSize: 20 }, ...extra });
+    const run = validateRunConfig({ kind: 'preference', experiment: 'x', data: { source: 'arithmetic', maxDigits: 1, trainSize: 60, evalSize: 20 }, ...extra });
     if (run.kind !== 'preference') throw new Error('not a preference config');
     return run.config;
   };
   const tok = new CharTokenizer();
 
   it('generated: training pairs from training problems, held-out pairs from held-out problems', () => {
-    const set = preferenceDataSet(config({ data: { source: 'arithmetic', pairsPerPrompt: 2 } }), tok);
+    const set = preferenceDataSet(config({ pairs: { source: 'generated', pairsPerPrompt: 2 } }), tok);
     expect(set.train).toHaveLength(120);
     expect(set.heldOut).toHaveLength(20);
     const trainPrompts = new Set(set.train.map((p) => p.prompt));
@@ -139,16 +139,16 @@ describe('a run\'s preference data set', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cf-pref-data-'));
     const path = join(dir, 'pairs.jsonl');
     writeFileSync(path, Array.from({ length: 40 }, (_, i) => `{"id":"p${i}","prompt":"${i % 10}+1=","chosen":"${(i % 10) + 1}","rejected":"0"}`).join('\n'));
-    const set = preferenceDataSet(config({ data: { source: 'file', path } }), tok);
+    const set = preferenceDataSet(config({ pairs: { source: 'file', path } }), tok);
     expect(set.train.length + set.heldOut.length).toBe(40);
     expect(set.heldOut.length).toBeGreaterThan(0);
-    expect(preferenceDataSet(config({ data: { source: 'file', path } }), tok)).toEqual(set);
+    expect(preferenceDataSet(config({ pairs: { source: 'file', path } }), tok)).toEqual(set);
     writeFileSync(path, '{"id":"a","prompt":"1+1=","chosen":"2","rejected":"3"}\n{"id":"b","prompt":"11=","chosen":"2","rejected":"3"}\n');
-    expect(() => preferenceDataSet(config({ data: { source: 'file', path }, objective: { name: 't-reg' } }), tok))
+    expect(() => preferenceDataSet(config({ pairs: { source: 'file', path }, objective: { name: 't-reg' } }), tok))
       .toThrow(/line 2: prompt "11=" is not of the form a\+b= or a-b=, which objective\.worsePrompt's \{a\} needs/);
   });
 
-  it('a task too small for its sizes is a data error', () => {
-    expect(() => preferenceDataSet(config({ task: { name: 'arithmetic', maxDigits: 1, trainSize: 500 } }), tok)).toThrow(/task: arithmetic: could not draw 500/);
+  it('data too small for its sizes is a data error', () => {
+    expect(() => preferenceDataSet(config({ data: { source: 'arithmetic', maxDigits: 1, trainSize: 500 } }), tok)).toThrow(/data: arithmetic: could not draw 500/);
   });
 });

@@ -5,7 +5,7 @@
  * npx vitest run test/tasks/spo.test.ts
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deriveRng } from '../../engine/rng.js';
+import { deriveRng } from '../../common/rng.js';
 import { spoCutpoints } from '../../losses/index.js';
 import { rollout } from '../../tasks/recipe.js';
 import { spoMonteCarloValues, spoTokenAdvantages, type SpoInput, type SpoValueOptions } from '../../tasks/spo.js';
