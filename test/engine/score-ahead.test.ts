@@ -72,6 +72,8 @@ describe('verdictsInline', () => {
     expect(own).toMatchObject({ status: 'correct', parts: [{ name: 'math', status: 'correct' }] });
     expect(mixed).toMatchObject({ status: 'incorrect', parts: [{ name: 'exact-integer', status: 'incorrect' }] });
     const cut = { ...record('6-0-1', '38', '38'), finished: false };
-    expect(verdictsInline([record('6-0-2', '38', '38'), cut])!.map((v) => v.status)).toEqual(['correct', 'correct']);
+    // Cut off by the length limit, "38" may be the start of "385": math scores an answer without a
+    // final-answer marker incorrect when truncated (rewards/math), so the two are not one case.
+    expect(verdictsInline([record('6-0-2', '38', '38'), cut])!.map((v) => v.status)).toEqual(['correct', 'incorrect']);
   });
 });
