@@ -19,6 +19,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv
   report: { summary: 'write a self-contained HTML report (plots, results table) for a run or a sweep', load: () => import('./commands/report.js') },
   export: { summary: 'write a run fine-tuned from a local checkpoint back as a Hugging Face-style folder', load: () => import('./commands/export.js') },
   verify: { summary: 'score JSONL cases with the reward verifiers (stdin or --input)', load: () => import('./commands/verify.js') },
+  ray: { summary: 'the Ray head runs are placed on and the jobs creditflow submitted there (ray status)', load: () => import('./commands/ray.js') },
 };
 
 function usage(): string {

@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import type { PreferenceLossName } from '../losses/index.js';
+import { ComputeSchema } from './compute-schema.js';
 import { ExperimentSchema, ModelSchema, TaskSchema, TimeoutsSchema, WarmStartSchema, type ExperimentConfig } from './schema.js';
 
 const positiveInt = () => z.number().int().positive();
@@ -129,6 +130,7 @@ export const PreferenceExperimentSchema = z.strictObject({
   run: PreferenceRunSchema.default(PreferenceRunSchema.parse({})),
   evaluation: EvaluationSchema.default(EvaluationSchema.parse({})),
   timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
+  compute: ComputeSchema.default(ComputeSchema.parse({})).describe('Where the model steps run: the worker (default) or a Ray cluster.'),
 }).superRefine((config, ctx) => {
   if (config.model.checkpoint !== undefined) {
     // The preference sessions (reference, cDPO's two models, SparsePO's hidden states) are built on

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ADVANTAGE_MODES, POLICY_LOSS_NAMES } from '../losses/index.js';
+import { ComputeSchema } from './compute-schema.js';
 import { LR_SCHEDULE_KINDS, type LrSchedule } from '../models/lr-schedule.js';
 
 const positiveInt = () => z.number().int().positive();
@@ -136,6 +137,7 @@ export const ExperimentSchema = z.strictObject({
   optimizer: OptimizerSchema.default(OptimizerSchema.parse({})),
   run: RunSchema.default(RunSchema.parse({})),
   timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
+  compute: ComputeSchema.default(ComputeSchema.parse({})).describe('Where the model steps run: the worker (default) or a Ray cluster.'),
 }).superRefine((config, ctx) => {
   checkpointRules(config.model, ctx);
   if (config.model.dModel % config.model.nHeads !== 0) {

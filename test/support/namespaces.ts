@@ -5,6 +5,7 @@
 export const TEST_NAMESPACES = [
   'training-run', 'worker-crash', 'heartbeat', 'cli', 'cli-submit', 'determinism', 'sweeps', 'report', 'browser', 'objectives', 'spare',
   'preference-run', // test/integration/preference-run.test.ts
+  'ray', // test/ray/ray-run.test.ts
 ] as const;
 
 export type TestNamespace = (typeof TEST_NAMESPACES)[number];
