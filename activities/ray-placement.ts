@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import type { HostOp } from '../engine/host-protocol.js';
 import type { ComputeConfig } from '../configs/compute-schema.js';
 import { PROJECT_ROOT } from '../store/paths.js';
-import { isTerminal, RayDuplicateSubmissionError, RayJobClient, RayUnreachableError, type JobDetails } from '../ray/client/index.js';
+import { isTerminal, RayBadRequestError, RayDuplicateSubmissionError, RayJobClient, RayUnauthorizedError, RayUnreachableError, type JobDetails } from '../ray/client/index.js';
 import { METADATA_MARK, readStepOutcome, requestFile, stepKey, writeStepRequest, type StepRequest } from '../ray/step-files.js';
 import { whileHeartbeating } from './heartbeat.js';
 
@@ -54,7 +54,8 @@ export class RayPlacement {
       throw ApplicationFailure.nonRetryable("compute.placement is 'ray' but neither compute.address nor the worker's RAY_ADDRESS names a Ray head (http://host:8265)", 'ConfigError');
     }
     let client = this.clients.get(address);
-    if (!client) this.clients.set(address, (client = new RayJobClient(address)));
+    // RAY_AUTH_TOKEN: the token of a head with token authentication, as Ray's own tools read it.
+    if (!client) this.clients.set(address, (client = new RayJobClient({ address, token: process.env.RAY_AUTH_TOKEN || undefined })));
     return client;
   }
 
@@ -149,7 +150,8 @@ export class RayPlacement {
         await this.stop(client, id);
         throw cancelled;
       }
-      delay = Math.min(delay * 1.5, 1000);
+      // Quick at first (short steps end within a second), then twice a second.
+      delay = Math.min(delay * 1.5, 500);
       try {
         const now = await client.findJob(id);
         waitHead.answered();
@@ -210,8 +212,14 @@ class HeadWait {
     this.since = null;
   }
 
-  /** An error from the head: rethrown unless it is unreachable and still within the limit (then a pause). */
+  /**
+   * An error from the head: rethrown unless it is unreachable and still within the limit (then a
+   * pause). A refused request will be refused again: that fails the activity for good.
+   */
   async failed(err: unknown, ctx: Context): Promise<void> {
+    if (err instanceof RayBadRequestError || err instanceof RayUnauthorizedError) {
+      throw ApplicationFailure.nonRetryable(`${err.message} (check compute.address and compute.resources)`, 'RayRequestRefused');
+    }
     if (!(err instanceof RayUnreachableError)) throw err;
     this.since ??= Date.now();
     if (Date.now() - this.since > this.limitSeconds * 1000) {

@@ -16,6 +16,7 @@ const SUITES: Record<string, { about: string; run: () => Promise<BenchRow[]> }> 
   native: { about: 'wasm vs native (tfjs-node) vs plain JS', run: async () => (await import('./native.js')).benchNative() },
   recipe: { about: 'the demo recipe over 3 seeds: SFT accuracy vs final accuracy', run: async () => (await import('./recipe.js')).benchRecipe() },
   orchestration: { about: 'share of a demo iteration spent outside model work', run: async () => (await import('./orchestration.js')).benchOrchestration() },
+  ray: { about: 'overhead per model step of Ray placement against a plain worker, on the demo', run: async () => (await import('./ray.js')).benchRay() },
 };
 
 function markdown(results: Record<string, BenchRow[] | { error: string }>): string {
