@@ -4,7 +4,7 @@
  * other in the same run, same backend (wasm, or CREDITFLOW_BACKEND).
  *
  * Wall = from the warm start's completion to the last evaluation's completion, from the workflow's
- * history (as bench/orchestration.ts), per iteration; the warm start is cut to 100 steps and the RL
+ * history (bench/orchestration.ts), per model step; the warm start is cut to 100 steps and the RL
  * phase to CREDITFLOW_BENCH_RAY_ITERATIONS iterations (default 10), evaluated and checkpointed at
  * the end. On Ray every model step is a job of its own: Ray starts a job supervisor (a Python
  * worker process), which starts `node bin/creditflow.mjs ray step`, which loads TensorFlow.js and
@@ -13,38 +13,15 @@
  * overhead is per step and does not grow with the model: it is what a step placed on Ray must be
  * long enough to amortise.
  */
-import type { Client } from '@temporalio/client';
 import { submitRun } from '../cli/submit-run.js';
 import { RayJobClient } from '../ray/client/index.js';
 import { readMetrics } from '../store/metrics-log.js';
 import { startLocalRayHead } from '../scripts/ray/local-head.js';
 import { demoConfig, withBenchStack } from './local-stack.js';
+import { rlPhaseBounds } from './orchestration.js';
 import type { BenchRow } from './row.js';
 
 interface Measured { wallPerIteration: number; modelPerIteration: number; stepsPerIteration: number; runId: string }
-
-const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
-
-/** Completion times (ms) of the warm start and of the last evaluation, and the model activities in between. */
-async function rlPhase(client: Client, workflowId: string): Promise<{ start: number; end: number; steps: number }> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
-  const typeOf = new Map<number, string>();
-  let start = NaN;
-  let end = NaN;
-  let steps = 0;
-  for (const e of history.events ?? []) {
-    const scheduled = e.activityTaskScheduledEventAttributes;
-    if (scheduled) typeOf.set(Number(e.eventId), scheduled.activityType?.name ?? '');
-    const completed = e.activityTaskCompletedEventAttributes;
-    if (!completed) continue;
-    const type = typeOf.get(Number(completed.scheduledEventId));
-    if (type === 'warmStart') start = ms(e.eventTime);
-    if (type === 'evaluate') end = ms(e.eventTime);
-    if (type === 'rollout' || type === 'update' || type === 'evaluate' || type === 'spoValues') steps++;
-  }
-  if (!Number.isFinite(start) || !Number.isFinite(end)) throw new Error(`workflow ${workflowId}: no warmStart or evaluate completion in its history`);
-  return { start, end, steps };
-}
 
 async function measure(backend: string, compute: Record<string, unknown>, runAhead = true): Promise<Measured> {
   const iterations = Number(process.env.CREDITFLOW_BENCH_RAY_ITERATIONS ?? 10);
@@ -54,12 +31,19 @@ async function measure(backend: string, compute: Record<string, unknown>, runAhe
   return withBenchStack(async ({ client }) => {
     const handle = await submitRun(client, config);
     const result = await handle.result();
-    const { start, end, steps } = await rlPhase(client, handle.workflowId);
+    const { start, end } = await rlPhaseBounds(client, handle.workflowId);
     let model = 0;
+    let steps = 0; // a rollout and an update an iteration, and each evaluation
     for (const line of readMetrics(result.runDir)) {
       const m = line.metrics;
-      if (line.phase === 'train') model += (m['perf/rolloutSeconds'] ?? 0) + (m['perf/updateSeconds'] ?? 0);
-      if (line.phase === 'eval') model += m['perf/evalSeconds'] ?? 0;
+      if (line.phase === 'train') {
+        model += (m['perf/rolloutSeconds'] ?? 0) + (m['perf/updateSeconds'] ?? 0);
+        steps += 2;
+      }
+      if (line.phase === 'eval') {
+        model += m['perf/evalSeconds'] ?? 0;
+        steps += 1;
+      }
     }
     return { wallPerIteration: (end - start) / 1000 / iterations, modelPerIteration: model / iterations, stepsPerIteration: steps / iterations, runId: handle.workflowId };
   }, { backend, runAhead });
