@@ -38,9 +38,12 @@ async function withHeartbeat<T>(host: ComputeHost, op: HostOp, args: unknown): P
 export function createComputeActivities(deps: ComputeDeps) {
   const dirOf = (runId: string) => runDir(runId, deps.stateDir);
   const ray = deps.ray ?? new RayPlacement();
-  /** The placement switch: a step runs on this worker's compute host, or as a Ray job (ray-placement.ts). */
+  /**
+   * The placement switch: a step runs on this worker's compute host, or as a Ray job (ray-placement.ts).
+   * A run started before configs had a `compute` section carries none: the worker.
+   */
   const step = <T,>(op: HostOp, args: { runId: string; runDir: string; config: ExperimentConfig } & Record<string, unknown>): Promise<T> =>
-    (args.config.compute.placement === 'ray' ? ray.run<T>(op, args) : withHeartbeat<T>(deps.host, op, args));
+    (args.config.compute?.placement === 'ray' ? ray.run<T>(op, args) : withHeartbeat<T>(deps.host, op, args));
   /**
    * A step whose output is already recorded (the host computed it ahead, or an earlier attempt did)
    * is answered here, without queueing behind the host's current step; the host hears of it so that

@@ -60,7 +60,7 @@ export function createPreferenceComputeActivities(deps: PreferenceComputeDeps) {
   const ray = deps.ray ?? new RayPlacement();
   const call = <T>(op: PreferenceHostOp, input: RunArgs & Record<string, unknown>): Promise<T> => {
     // The placement switch: this worker's compute host, or a Ray job.
-    if (input.config.compute.placement === 'ray') return ray.run<T>(op, { ...input, runDir: dirOf(input.runId) });
+    if (input.config.compute?.placement === 'ray') return ray.run<T>(op, { ...input, runDir: dirOf(input.runId) });
     let details: Record<string, number | string> = { op };
     return whileHeartbeating(deps.host.call<T>(op, { ...input, runDir: dirOf(input.runId) }, (d) => { details = { op, ...d }; }), () => details);
   };

@@ -12,7 +12,7 @@ import {
 import { RAY_VERSION } from '../../scripts/ray/provision.js';
 import { until, useRayHead } from './ray-head.js';
 
-const ray = useRayHead({ numCpus: 2 });
+const ray = useRayHead({ numCpus: 1 });
 const client = () => new RayJobClient(ray.head.address);
 const unique = (label: string) => `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 

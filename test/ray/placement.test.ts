@@ -19,7 +19,7 @@ import { runDir } from '../../store/paths.js';
 import { tempStateDir, tinyConfig, uniqueId } from '../support/harness.js';
 import { until, useRayHead } from './ray-head.js';
 
-const ray = useRayHead({ numCpus: 2 });
+const ray = useRayHead({ numCpus: 1 });
 const home = tempStateDir('ray-placement');
 const placement = new RayPlacement({ backend: 'cpu' });
 

@@ -26,8 +26,8 @@ const NS = 'ray';
 const home = tempStateDir('ray-run');
 
 // Updates take real optimizer steps (the learning fixture), or equal weights would prove nothing.
-const rlConfig = (placement: Record<string, unknown>): ExperimentConfig => learningTinyConfig({
-  experiment: 'it-ray', run: { iterations: 2, evalEvery: 2, checkpointEvery: 2 }, compute: placement,
+const rlConfig = (placement: Record<string, unknown>, overrides: Record<string, Record<string, unknown>> = {}): ExperimentConfig => learningTinyConfig({
+  experiment: 'it-ray', run: { iterations: 2, evalEvery: 2, checkpointEvery: 2 }, compute: placement, ...overrides,
 });
 
 const fixture = loadConfigFile(join(PROJECT, 'test/fixtures/learning-tiny.yaml'));
@@ -108,5 +108,20 @@ describe('runs placed on a real Ray head', () => {
     const after = (await jobsOf(id)).map((j) => j.metadata!.step);
     expect(after).toContain('update-1');
     expect(after).not.toContain('warmStart');
+  }, 600_000);
+
+  it('cancelling a run stops the Ray job of its step in flight', async () => {
+    const id = uniqueId('rl-cancel');
+    // A warm start long enough to be running when the cancellation comes.
+    const handle = await submitRun(client, rlConfig({ placement: 'ray', address: ray.head.address }, { warmStart: { steps: 20_000 } }), id);
+    await until('the warm start to run on Ray', async () => (await jobsOf(id)).some((j) => j.status === 'RUNNING'), 300_000);
+    await handle.cancel();
+    // The cancellation reaches the activity with its next heartbeat; it stops the job.
+    const [job] = await until('the job to stop', async () => {
+      const jobs = await jobsOf(id);
+      return jobs.every((j) => j.status === 'STOPPED') && jobs;
+    }, 60_000);
+    expect(job.metadata?.step).toBe('warmStart');
+    await expect(handle.result()).rejects.toThrow();
   }, 600_000);
 });
