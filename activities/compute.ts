@@ -60,8 +60,11 @@ export function createComputeActivities(deps: ComputeDeps) {
       return deps.pinnedQueue;
     },
 
+    /** The SFT warm start (version 0), recorded as metrics.jsonl's warm-start line: the first point of every accuracy curve. */
     async warmStart(input: { runId: string; config: ExperimentConfig }): Promise<WarmStartResult> {
-      return step('warmStart', { ...input, runDir: dirOf(input.runId) });
+      const result = await step<WarmStartResult>('warmStart', { ...input, runDir: dirOf(input.runId) });
+      appendMetricsOnce(dirOf(input.runId), 0, 'warm-start', result.metrics);
+      return result;
     },
 
     async rollout(input: { runId: string; config: ExperimentConfig; iteration: number }): Promise<RolloutResult> {

@@ -1,55 +1,61 @@
 /**
- * `creditflow <command>`: a thin dispatcher. Each command lives in `cli/commands/<name>.ts` and
- * exports `run(argv): Promise<number>` (the exit code); it is loaded only when used, so `verify`
- * does not start TensorFlow and `status` does not bundle workflows.
+ * `creditflow <command>`: parse the command line (cli/program.ts), then load and run the command.
+ * Exit codes: 0 done, 1 the command failed, 2 a usage error.
  */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
-  demo: { summary: 'start a dev server and a worker, run configs/demo.yaml, print the result', load: () => import('./commands/demo.js') },
-  dev: { summary: 'start the Temporal dev server (SQLite, Web UI on :8233) and a worker; Ctrl-C stops both', load: () => import('./commands/dev.js') },
-  worker: { summary: 'start a worker against a Temporal server', load: () => import('./commands/worker.js') },
-  submit: { summary: 'validate an experiment config and start a run', load: () => import('./commands/submit.js') },
-  watch: { summary: 'live progress of a run (or a sweep\'s trial table) until it ends', load: () => import('./commands/watch.js') },
-  status: { summary: 'one look at a run: status, iteration, metrics', load: () => import('./commands/status.js') },
-  list: { summary: 'list runs (optionally filtered by a Temporal list query)', load: () => import('./commands/list.js') },
-  pause: { summary: 'pause a run after its current iteration', load: () => import('./commands/control.js').then((m) => ({ run: m.pause })) },
-  resume: { summary: 'resume a paused run', load: () => import('./commands/control.js').then((m) => ({ run: m.resume })) },
-  stop: { summary: 'checkpoint, then finish a run cleanly', load: () => import('./commands/control.js').then((m) => ({ run: m.stop })) },
-  cancel: { summary: 'cancel a run now (no final checkpoint)', load: () => import('./commands/control.js').then((m) => ({ run: m.cancel })) },
-  sweep: { summary: 'validate a sweep file (every trial) and start the sweep', load: () => import('./commands/sweep.js') },
-  report: { summary: 'write a self-contained HTML report (plots, results table) for a run or a sweep', load: () => import('./commands/report.js') },
-  export: { summary: 'write a run fine-tuned from a local checkpoint back as a Hugging Face-style folder', load: () => import('./commands/export.js') },
-  verify: { summary: 'score JSONL cases with the reward verifiers (stdin or --input)', load: () => import('./commands/verify.js') },
-  ray: { summary: 'the Ray head runs are placed on and the jobs creditflow submitted there (ray status)', load: () => import('./commands/ray.js') },
+import { parseCommandLine, UsageError, type Options } from './program.js';
+
+type CommandModule = { execute(args: unknown[], options: Options): Promise<number> };
+
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  demo: () => import('./commands/demo.js'),
+  dev: () => import('./commands/dev.js'),
+  worker: () => import('./commands/worker.js'),
+  submit: () => import('./commands/submit.js'),
+  sweep: () => import('./commands/sweep.js'),
+  watch: () => import('./commands/watch.js'),
+  status: () => import('./commands/status.js'),
+  list: () => import('./commands/list.js'),
+  pause: () => import('./commands/control.js').then((m) => ({ execute: m.pause })),
+  resume: () => import('./commands/resume.js'),
+  stop: () => import('./commands/control.js').then((m) => ({ execute: m.stop })),
+  cancel: () => import('./commands/control.js').then((m) => ({ execute: m.cancel })),
+  report: () => import('./commands/report.js'),
+  export: () => import('./commands/export.js'),
+  verify: () => import('./commands/verify.js'),
+  config: () => import('./commands/config.js'),
+  ray: () => import('./commands/ray.js'),
 };
 
-function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
-  return [
-    'usage: creditflow <command> [options]',
-    '',
-    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
-    '',
-    'Connection: --address host:port, --namespace NAME, or TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE /',
-    'TEMPORAL_TLS_CA / TEMPORAL_TLS_CERT / TEMPORAL_TLS_KEY / TEMPORAL_API_KEY.',
-  ].join('\n');
+/**
+ * `creditflow status | head` closes the pipe early: end quietly, as other tools do, instead of an
+ * EPIPE stack trace.
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log(usage());
-    return name ? 0 : 2;
-  }
-  const command = COMMANDS[name];
-  if (!command) {
-    console.error(`creditflow: unknown command '${name}'\n\n${usage()}`);
+  quietOnClosedPipe();
+  let parsed;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`creditflow: ${err.message}`);
     return 2;
   }
+  if (!parsed) return 0;
   try {
-    return await (await command.load()).run(rest);
+    const command = await COMMANDS[parsed.name]();
+    return await command.execute(parsed.args, parsed.options);
   } catch (err) {
-    console.error(`creditflow ${name}: ${(err as Error).message}`);
+    console.error(`creditflow ${parsed.name}: ${(err as Error).message}`);
     if (process.env.CREDITFLOW_DEBUG) console.error((err as Error).stack);
-    return 1;
+    return err instanceof UsageError ? 2 : 1;
   }
 }

@@ -4,19 +4,19 @@ import type { Client } from '@temporalio/client';
 import { leaderboardQuery } from '../workflows/shared.js';
 import { paramsLabel, type SweepLeaderboard } from '../workflows/sweep-plan.js';
 import type { SweepResult } from '../workflows/sweep.js';
+import { formatMetric } from '../report/format.js';
 
 const bar = (done: number, total: number, width = 16) => {
   const filled = total ? Math.round((Math.min(done, total) / total) * width) : 0;
   return `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
 };
-const fmt = (x: number | null) => (x === null ? '–' : Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(4));
 
 export function leaderboardTable(b: SweepLeaderboard): string[] {
   const c = b.counts;
   const rows = [['#', 'TRIAL', 'PARAMS', 'PROGRESS', 'STATUS', b.metric]];
   for (const t of b.trials) {
     rows.push([t.rank === null ? '' : String(t.rank), t.id, paramsLabel(t.params),
-      `${bar(t.iteration, t.totalIterations)} ${t.iteration}/${t.totalIterations}`, t.status, fmt(t.metric)]);
+      `${bar(t.iteration, t.totalIterations)} ${t.iteration}/${t.totalIterations}`, t.status, formatMetric(b.metric, t.metric)]);
   }
   const widths = rows[0].map((_, k) => Math.max(...rows.map((r) => r[k].length)));
   return [

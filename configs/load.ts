@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
+import { applyOverrides, overrideAt, type ConfigOverride } from './overrides.js';
 import { PreferenceExperimentSchema, type PreferenceConfig } from './preference-schema.js';
 import { ExperimentSchema, type ExperimentConfig } from './schema.js';
 
@@ -22,19 +23,28 @@ export class ConfigError extends Error {
   }
 }
 
-function describeIssue(issue: z.core.$ZodIssue, lineOf: (path: PropertyKey[]) => number | undefined): string {
+/**
+ * Where a field came from: its YAML line (a number), or a label such as `override run.iterations=3`
+ * for a value given on the command line; undefined when unknown (a default).
+ */
+export type LineOf = (path: PropertyKey[]) => number | string | undefined;
+
+/** ` (line 5)`, ` (override run.iterations=3)`, or nothing. */
+export const whereSuffix = (where: number | string | undefined) =>
+  (where === undefined ? '' : typeof where === 'number' ? ` (line ${where})` : ` (${where})`);
+
+function describeIssue(issue: z.core.$ZodIssue, lineOf: LineOf): string {
   const path = issue.path.map(String).join('.') || '(root)';
-  const line = lineOf(issue.path);
-  const where = line === undefined ? path : `${path} (line ${line})`;
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => (issue.path.length ? `${path}.${k}` : k));
-    return `unknown key${keys.length > 1 ? 's' : ''} ${keys.join(', ')}${line === undefined ? '' : ` (line ${line})`}`;
+    // An override that added the key is named; in the file, the section's line is.
+    const byOverride = lineOf([...issue.path, issue.keys[0]]);
+    return `unknown key${keys.length > 1 ? 's' : ''} ${keys.join(', ')}${whereSuffix(typeof byOverride === 'string' ? byOverride : lineOf(issue.path))}`;
   }
+  const where = `${path}${whereSuffix(lineOf(issue.path))}`;
   if (issue.code === 'invalid_type' && issue.input === undefined) return `${where}: required field is missing`;
   return `${where}: ${issue.message}`;
 }
-
-type LineOf = (path: PropertyKey[]) => number | undefined;
 
 function validateWith<S extends z.ZodType>(schema: S, raw: unknown, source: string, lineOf: LineOf): z.infer<S> {
   const result = schema.safeParse(raw, { reportInput: true });
@@ -43,30 +53,34 @@ function validateWith<S extends z.ZodType>(schema: S, raw: unknown, source: stri
 }
 
 /** Validate a plain object (already parsed); `lineOf` maps a field path to its YAML line, when known. */
-export function validateConfig(
-  raw: unknown,
-  source = '<config>',
-  lineOf: (path: PropertyKey[]) => number | undefined = () => undefined,
-): ExperimentConfig {
+export function validateConfig(raw: unknown, source = '<config>', lineOf: LineOf = () => undefined): ExperimentConfig {
   if (kindOf(raw) === 'preference') {
     throw new ConfigError(source, [`kind${lineAt(lineOf, ['kind'])}: a preference config; \`creditflow submit\` runs it (this reader takes RL configs only)`]);
   }
   return validateWith(ExperimentSchema, raw, source, lineOf);
 }
 
-/** Parse and validate YAML text. */
-export function parseConfigYaml(text: string, source = '<config>'): ExperimentConfig {
-  const { raw, lineOf } = readYaml(text, source);
+/** Parse and validate YAML text (with command-line overrides written over it). */
+export function parseConfigYaml(text: string, source = '<config>', overrides: readonly ConfigOverride[] = []): ExperimentConfig {
+  const { raw, lineOf } = readYaml(text, source, overrides);
   return validateConfig(raw, source, lineOf);
 }
 
-function readYaml(text: string, source: string): { raw: unknown; lineOf: LineOf } {
+/**
+ * YAML text -> plain object, with `lineOf` for error messages. Overrides are written into the
+ * document first; a field an override set (or sits under) is named by the override, not a line.
+ */
+export function readYaml(text: string, source: string, overrides: readonly ConfigOverride[] = []): { raw: unknown; lineOf: LineOf } {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(source, doc.errors.map((e) => `YAML syntax (line ${e.linePos?.[0]?.line ?? '?'}): ${e.message.split('\n')[0]}`));
   }
-  const lineOf = (path: PropertyKey[]): number | undefined => {
+  const overrideProblems = applyOverrides(doc, overrides);
+  if (overrideProblems.length > 0) throw new ConfigError(source, overrideProblems);
+  const lineOf = (path: PropertyKey[]): number | string | undefined => {
+    const override = overrideAt(overrides, path);
+    if (override) return `override ${override.text}`;
     for (let n = path.length; n >= 1; n--) {
       const node = doc.getIn(path.slice(0, n) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
       if (node?.range) return lineCounter.linePos(node.range[0]).line;
@@ -76,7 +90,7 @@ function readYaml(text: string, source: string): { raw: unknown; lineOf: LineOf 
   return { raw: doc.toJS() ?? {}, lineOf };
 }
 
-function readConfigText(path: string): string {
+export function readConfigText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (err) {
@@ -84,8 +98,8 @@ function readConfigText(path: string): string {
   }
 }
 
-export function loadConfigFile(path: string): ExperimentConfig {
-  return parseConfigYaml(readConfigText(path), path);
+export function loadConfigFile(path: string, overrides: readonly ConfigOverride[] = []): ExperimentConfig {
+  return parseConfigYaml(readConfigText(path), path, overrides);
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -97,10 +111,7 @@ export type RunConfig =
   | { kind: 'preference'; config: PreferenceConfig };
 
 const kindOf = (raw: unknown): unknown => (raw && typeof raw === 'object' && !Array.isArray(raw) ? (raw as Record<string, unknown>).kind : undefined);
-const lineAt = (lineOf: LineOf, path: PropertyKey[]) => {
-  const line = lineOf(path);
-  return line === undefined ? '' : ` (line ${line})`;
-};
+const lineAt = (lineOf: LineOf, path: PropertyKey[]) => whereSuffix(lineOf(path));
 
 /**
  * Validate an RL or a preference config, told apart by the top-level `kind`. A relative
@@ -123,14 +134,14 @@ export function validateRunConfig(raw: unknown, source = '<config>', lineOf: Lin
   throw new ConfigError(source, [`kind${lineAt(lineOf, ['kind'])}: expected 'rl' (or no kind) or 'preference', got ${JSON.stringify(kind)}`]);
 }
 
-export function parseRunConfigYaml(text: string, source = '<config>', baseDir = process.cwd()): RunConfig {
-  const { raw, lineOf } = readYaml(text, source);
+export function parseRunConfigYaml(text: string, source = '<config>', baseDir = process.cwd(), overrides: readonly ConfigOverride[] = []): RunConfig {
+  const { raw, lineOf } = readYaml(text, source, overrides);
   return validateRunConfig(raw, source, lineOf, baseDir);
 }
 
-/** Read an RL or a preference config file. */
-export function loadRunConfigFile(path: string): RunConfig {
-  return parseRunConfigYaml(readConfigText(path), path, dirname(resolve(path)));
+/** Read an RL or a preference config file, with command-line overrides written over it. */
+export function loadRunConfigFile(path: string, overrides: readonly ConfigOverride[] = []): RunConfig {
+  return parseRunConfigYaml(readConfigText(path), path, dirname(resolve(path)), overrides);
 }
 
 function deepFreeze<T>(value: T): T {

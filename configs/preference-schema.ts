@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import type { PreferenceLossName } from '../losses/index.js';
 import { ComputeSchema } from './compute-schema.js';
-import { ExperimentSchema, ModelSchema, TaskSchema, TimeoutsSchema, WarmStartSchema, type ExperimentConfig } from './schema.js';
+import { ExperimentSchema, ModelSchema, TaskSchema, TimeoutsSchema, TrackingSchema, WarmStartSchema, type ExperimentConfig } from './schema.js';
 
 const positiveInt = () => z.number().int().positive();
 
@@ -130,6 +130,7 @@ export const PreferenceExperimentSchema = z.strictObject({
   run: PreferenceRunSchema.default(PreferenceRunSchema.parse({})),
   evaluation: EvaluationSchema.default(EvaluationSchema.parse({})),
   timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
+  tracking: TrackingSchema,
   compute: ComputeSchema.default(ComputeSchema.parse({})).describe('Where the model steps run: the worker (default) or a Ray cluster.'),
 }).superRefine((config, ctx) => {
   if (config.model.checkpoint !== undefined) {

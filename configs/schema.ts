@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { ADVANTAGE_MODES, POLICY_LOSS_NAMES } from '../losses/index.js';
 import { ComputeSchema } from './compute-schema.js';
 import { LR_SCHEDULE_KINDS, type LrSchedule } from '../models/lr-schedule.js';
+import { TRACKER_NAMES } from '../tracking/names.js';
 
 const positiveInt = () => z.number().int().positive();
 
@@ -125,6 +126,10 @@ export const TimeoutsSchema = z.strictObject({
   activityMinutes: positiveInt().default(30).describe('Upper bound on one compute activity.'),
 });
 
+/** Where a run's metrics go besides metrics.jsonl (tracking/). Optional, so that a config without it keeps its hash. */
+export const TrackingSchema = z.array(z.enum(TRACKER_NAMES)).optional()
+  .describe('Experiment trackers the run reports to, like TRL\'s report_to: `tensorboard` (event files under <state>/tensorboard/<run-id>, or CREDITFLOW_TENSORBOARD_DIR), `mlflow` (the MLflow server at the worker\'s MLFLOW_TRACKING_URI: params, metrics per iteration, the checkpoint\'s folder). A tracker that is down never stops the run. Absent: the worker\'s default (`creditflow worker --tracking`, CREDITFLOW_TRACKING); [] = none.');
+
 export const ExperimentSchema = z.strictObject({
   experiment: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only')
     .describe('Experiment name; runs are listed and filtered by it in the Web UI.'),
@@ -137,6 +142,7 @@ export const ExperimentSchema = z.strictObject({
   optimizer: OptimizerSchema.default(OptimizerSchema.parse({})),
   run: RunSchema.default(RunSchema.parse({})),
   timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
+  tracking: TrackingSchema,
   compute: ComputeSchema.default(ComputeSchema.parse({})).describe('Where the model steps run: the worker (default) or a Ray cluster.'),
 }).superRefine((config, ctx) => {
   checkpointRules(config.model, ctx);

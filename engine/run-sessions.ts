@@ -21,6 +21,7 @@ import { packRollouts, packStrings, readRewards, readRollouts, rewardRecords, re
 import { readSpoValues, spoValuesFileFor, writeSpoValues, type SpoValuesFile } from '../store/spo-values.js';
 import { evaluationFile, recordedEvaluation, recordedRollout } from '../store/recorded-steps.js';
 import { readVersion, verifiedStateDir, versionDir } from '../store/weight-versions.js';
+import { initDir, readInitWeights } from '../store/init-weights.js';
 import { sampleArithmetic, type ArithmeticExample, type ArithmeticSpec } from '../tasks/arithmetic.js';
 import { evaluateAccuracy, outcomeAdvantages, policyUpdate, rollout, sftSteps, type RolloutBatch } from '../tasks/recipe.js';
 import { spoMonteCarloValues, spoTokenAdvantages } from '../tasks/spo.js';
@@ -303,11 +304,15 @@ export class RunSessions {
 
     const session = await this.newSession(config);
     const started = performance.now();
+    // Started from another run's weights (`submit --from`): they replace the SFT phase.
+    const init = readInitWeights(runDir);
+    if (init) await loadWeights(initDir(runDir), session.model);
     // One optimizer for the warm start and the RL updates (its moments carry over, as in the tuned
     // recipe); each phase passes its own learning rate per step.
     const rng = deriveRng(config.seed, 'sft');
     const demos = session.train.map((e) => ({ prompt: e.prompt, completion: e.completion }));
-    const { steps: total, warmupSteps, batchSize, lr, untilAccuracy } = config.warmStart;
+    const { warmupSteps, batchSize, lr, untilAccuracy } = config.warmStart;
+    const total = init ? 0 : config.warmStart.steps;
     // The early-stop check uses training prompts, never the held-out set the run is judged on.
     const probe = session.train.slice(0, 200);
     const probeEvery = 50;
@@ -338,6 +343,7 @@ export class RunSessions {
       metrics: {
         'eval/accuracy': evaluation.accuracy, 'sft/loss': lastLoss, 'sft/steps': step,
         ...(untilAccuracy === undefined ? {} : { 'sft/trainAccuracy': probeAccuracy }),
+        ...(init ? { 'init/fromVersion': Number(init.meta.fromVersion) } : {}),
         'perf/warmStartSeconds': (performance.now() - started) / 1000,
       },
     };

@@ -8,12 +8,14 @@ import { readMetrics, type MetricsLine } from '../store/metrics-log.js';
 import { runDir as defaultRunDir, stateDir } from '../store/paths.js';
 import { summarizeRunMetrics } from '../sweeps/run-metrics.js';
 import { leaderboardQuery, progressQuery, type Metrics } from '../workflows/shared.js';
-import type { SweepLeaderboard, TrialParams, TrialStatus } from '../workflows/sweep-plan.js';
+import { paramsLabel, type SweepLeaderboard, type TrialParams, type TrialStatus } from '../workflows/sweep-plan.js';
 
 export interface ReportRun {
   id: string;
   /** Short series name in plots (`t003` for a trial, the run id otherwise). */
   label: string;
+  /** The trial's configuration: its parameters other than the seed (`lr=0.001 · clipHigh=0.2`); trials that differ only by seed share it. */
+  group: string;
   params: TrialParams;
   status: string;
   rank: number | null;
@@ -31,9 +33,29 @@ export interface ReportData {
   runs: ReportRun[];
 }
 
+/** The configuration a trial belongs to: its parameters without the seed. */
+export function configurationOf(params: TrialParams): string {
+  const { seed: _seed, ...rest } = params;
+  return Object.keys(rest).length ? paramsLabel(rest) : 'base config';
+}
+
+/**
+ * A run's summary for the tables: the last train metrics, the last and best held-out accuracy, the
+ * warm-start accuracy, and the last evaluation's other metrics (held-out pair accuracy, margin).
+ */
+export function reportSummary(lines: MetricsLine[]): Metrics {
+  const summary = summarizeRunMetrics(lines);
+  const warm = lines.find((l) => l.phase === 'warm-start')?.metrics['eval/accuracy'];
+  if (warm !== undefined && Number.isFinite(warm)) summary['eval/warmStartAccuracy'] = warm;
+  const lastEval = lines.filter((l) => l.phase === 'eval').at(-1);
+  for (const [k, v] of Object.entries(lastEval?.metrics ?? {})) if (k.startsWith('eval/') && !(k in summary)) summary[k] = v;
+  return summary;
+}
+
 function runFrom(id: string, label: string, dir: string, extra: { params?: TrialParams; status: string; rank?: number | null }): ReportRun {
   const lines = readMetrics(dir);
-  return { id, label, params: extra.params ?? {}, status: extra.status, rank: extra.rank ?? null, runDir: dir, lines, summary: summarizeRunMetrics(lines) };
+  const params = extra.params ?? {};
+  return { id, label, group: configurationOf(params), params, status: extra.status, rank: extra.rank ?? null, runDir: dir, lines, summary: reportSummary(lines) };
 }
 
 export async function collectReport(client: Client, id: string, home = stateDir()): Promise<ReportData> {

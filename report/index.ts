@@ -1,4 +1,5 @@
-/** Reports: gather a run's or a sweep's metrics, render one self-contained HTML page. */
-export { collectReport, type ReportData, type ReportRun } from './collect.js';
-export { CURVES } from './charts.js';
-export { renderReport, TABLE_COLUMNS } from './html.js';
+/** Reports: gather a run's or a sweep's metrics, choose the plots that carry information, render one self-contained HTML page. */
+export { collectReport, configurationOf, reportSummary, type ReportData, type ReportRun } from './collect.js';
+export { choosePanels, flatness, type Panel } from './panels.js';
+export { configurationRows, renderReport, TABLE_COLUMNS } from './html.js';
+export { formatMetric, formatNumber, formatPercent } from './format.js';

@@ -7,10 +7,9 @@
  * error names the field and the YAML line that caused it, and the trials it breaks:
  * `sweep.grid.optimizer.lr (line 14): optimizer.lr: Too small: expected number to be >0 (trials t003, t004)`.
  */
-import { readFileSync } from 'node:fs';
-import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError, validateConfig } from '../configs/load.js';
+import { ConfigError, readConfigText, readYaml, validateConfig, whereSuffix, type LineOf } from '../configs/load.js';
+import type { ConfigOverride } from '../configs/overrides.js';
 import { ExperimentSchema, type ExperimentConfig } from '../configs/schema.js';
 import { SweepSchema, type SweepSection } from '../configs/sweep-schema.js';
 import { applyParams, paramsLabel, type SweepSettings, type TrialParams } from '../workflows/sweep-plan.js';
@@ -25,8 +24,7 @@ export interface LoadedSweep {
   params: TrialParams[];
 }
 
-type LineOf = (path: PropertyKey[]) => number | undefined;
-const at = (where: string, line: number | undefined) => (line === undefined ? where : `${where} (line ${line})`);
+const at = (where: string, line: number | string | undefined) => `${where}${whereSuffix(line)}`;
 
 function describe(issue: z.core.$ZodIssue, prefix: string[], lineOf: LineOf): string {
   const path = [...prefix, ...issue.path.map(String)];
@@ -58,20 +56,11 @@ function culprit(issue: z.core.$ZodIssue, params: TrialParams): string | undefin
   return best?.key;
 }
 
-export function parseSweepYaml(text: string, source = '<sweep>'): LoadedSweep {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(source, doc.errors.map((e) => `YAML syntax (line ${e.linePos?.[0]?.line ?? '?'}): ${e.message.split('\n')[0]}`));
-  }
-  const lineOf: LineOf = (path) => {
-    for (let n = path.length; n >= 1; n--) {
-      const node = doc.getIn(path.slice(0, n) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
-      if (node?.range) return lineCounter.linePos(node.range[0]).line;
-    }
-    return undefined;
-  };
-  const raw = (doc.toJS() ?? {}) as Record<string, unknown>;
+/** A sweep file's text -> its validated trials; `overrides` (command line) are written over the file first. */
+export function parseSweepYaml(text: string, source = '<sweep>', overrides: readonly ConfigOverride[] = []): LoadedSweep {
+  const read = readYaml(text, source, overrides);
+  const lineOf: LineOf = read.lineOf;
+  const raw = read.raw as Record<string, unknown>;
   if (typeof raw !== 'object' || raw === null || !('sweep' in raw)) {
     throw new ConfigError(source, ['sweep: required section is missing (a sweep file is an experiment config plus a `sweep:` section)']);
   }
@@ -124,12 +113,6 @@ export function parseSweepYaml(text: string, source = '<sweep>'): LoadedSweep {
   return { source, base, section, settings: { metric, direction, concurrency, pollSeconds, continueAsNewEvery, earlyStop }, params };
 }
 
-export function loadSweepFile(path: string): LoadedSweep {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new ConfigError(path, [`cannot read file: ${(err as Error).message}`]);
-  }
-  return parseSweepYaml(text, path);
+export function loadSweepFile(path: string, overrides: readonly ConfigOverride[] = []): LoadedSweep {
+  return parseSweepYaml(readConfigText(path), path, overrides);
 }

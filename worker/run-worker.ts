@@ -15,6 +15,7 @@ import { sharedPool, shutdownVerifiers } from '../rewards/index.js';
 import { stateDir } from '../store/paths.js';
 import { createSweepActivities } from '../sweeps/activities.js';
 import { activityMetrics, CreditflowMetrics, freeLoopbackPort, metricsPortFrom, startMetricsEndpoint } from '../monitoring/index.js';
+import { parseTrackerList, trackingInterceptor, TrackingHub, type TrackerName } from '../tracking/index.js';
 import { pinnedQueueName, TASK_QUEUES } from '../workflows/shared.js';
 import type { TemporalTarget } from './connection.js';
 
@@ -37,6 +38,8 @@ export interface WorkerOptionsIn {
   log?: (line: string) => void;
   /** Serve Prometheus metrics on this port (default: CREDITFLOW_METRICS_PORT; unset = off). */
   metricsPort?: number;
+  /** Experiment trackers for runs whose config has no `tracking` (default: CREDITFLOW_TRACKING, e.g. `tensorboard,mlflow`). */
+  defaultTracking?: TrackerName[];
 }
 
 export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -84,7 +87,10 @@ export async function startWorker(options: WorkerOptionsIn): Promise<RunningWork
   // an unreachable server): otherwise its threads keep the process alive after the error.
   let host: ComputeHost | undefined;
   let connection: NativeConnection | undefined;
+  const defaultTracking = options.defaultTracking?.length ? options.defaultTracking : parseTrackerList(process.env.CREDITFLOW_TRACKING);
+  const tracking = new TrackingHub({ home, defaultTracking, log });
   const release = async () => {
+    await tracking.close();
     await host?.close();
     await shutdownVerifiers();
     await connection?.close();
@@ -104,6 +110,9 @@ export async function startWorker(options: WorkerOptionsIn): Promise<RunningWork
     });
     const common: Partial<WorkerOptions> = {
       connection, namespace: options.target.namespace, identity, interceptors: monitor ? { activity: [activityMetrics(monitor)] } : undefined,
+      // Heartbeat details reach the server at least this often: `creditflow watch` shows the warm
+      // start's SFT steps from them (by default the SDK sends them at most every 0.8 × heartbeat timeout).
+      maxHeartbeatThrottleInterval: '2 seconds',
     };
     // Steps of runs placed on Ray run there on the backend this worker was told to use, if any.
     const ray = new RayPlacement({ backend: options.backend });
@@ -126,6 +135,8 @@ export async function startWorker(options: WorkerOptionsIn): Promise<RunningWork
       activities: { ...compute, ...createPreferenceComputeActivities({ host, stateDir: home, ray }) },
       // One compute host thread: model activities queue behind each other there anyway.
       maxConcurrentActivityTaskExecutions: 4,
+      // Every model step of a run comes here: its trackers hear of it after each one.
+      interceptors: { activity: [...(monitor ? [activityMetrics(monitor)] : []), trackingInterceptor(tracking)] },
     } as WorkerOptions);
     const workers = [cpuWorker, claimWorker, pinnedWorker];
     log(`worker ${identity} polling ${TASK_QUEUES.cpu}, ${TASK_QUEUES.compute}, ${pinnedQueue} on ${options.target.address}/${options.target.namespace}`);

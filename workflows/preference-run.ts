@@ -12,7 +12,7 @@
  * resume and stop signals, the `progress` query, search attributes and a markdown summary; the loop
  * hands over to a fresh history every `continueAsNewEvery` steps (or when the server suggests it).
  */
-import { ContinueAsNew, continueAsNew, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ContinueAsNew, continueAsNew, isCancellation, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createCpuActivities } from '../activities/index.js';
 import type { createPreferenceComputeActivities, createPreferenceCpuActivities } from '../activities/preference.js';
 import type { PreferenceConfig } from '../configs/preference-schema.js';
@@ -129,8 +129,8 @@ export async function preferenceRun(input: PreferenceRunInput): Promise<Preferen
       release: () => host.onPinned((a) => a.releasePreferenceRun({ runId })),
     });
   } catch (err) {
-    // continueAsNew ends this execution by throwing; only a real failure or a cancellation is 'failed'.
-    if (!(err instanceof ContinueAsNew)) publish('failed');
+    // continueAsNew ends this execution by throwing; a cancellation is shown as such, anything else as 'failed'.
+    if (!(err instanceof ContinueAsNew)) publish(isCancellation(err) ? 'cancelled' : 'failed');
     throw err;
   }
 }

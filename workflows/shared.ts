@@ -33,7 +33,7 @@ export const SEARCH_ATTRIBUTES = {
   seed: defineSearchAttributeKey('Seed', 'INT'),
 } as const;
 
-export type RunStatus = 'starting' | 'warm-start' | 'running' | 'paused' | 'stopping' | 'completed' | 'failed';
+export type RunStatus = 'starting' | 'warm-start' | 'running' | 'paused' | 'stopping' | 'completed' | 'failed' | 'cancelled';
 
 /** Metrics travel as flat name -> number records (never tensors). */
 export type Metrics = Record<string, number>;

@@ -11,7 +11,7 @@
  * step twice. The loop hands over to a fresh history (continue-as-new) every `continueAsNewEvery`
  * iterations or when the server suggests it.
  */
-import { ContinueAsNew, continueAsNew, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ContinueAsNew, continueAsNew, isCancellation, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createComputeActivities, createCpuActivities } from '../activities/index.js';
 import type { ExperimentConfig } from '../configs/schema.js';
 import { TASK_QUEUES, type Metrics, type RunProgress } from './shared.js';
@@ -133,8 +133,8 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
       release: () => placement.onPinned((a) => a.releaseRun({ runId })),
     });
   } catch (err) {
-    // continueAsNew ends this execution by throwing; only a real failure or a cancellation is 'failed'.
-    if (!(err instanceof ContinueAsNew)) publish('failed');
+    // continueAsNew ends this execution by throwing; a cancellation is shown as such, anything else as 'failed'.
+    if (!(err instanceof ContinueAsNew)) publish(isCancellation(err) ? 'cancelled' : 'failed');
     throw err;
   }
 }

@@ -1,24 +1,22 @@
 /** `creditflow list [--query "Experiment='demo'"] [--limit N]`: recent runs, newest first. */
 import { SEARCH_ATTRIBUTES } from '../../workflows/shared.js';
-import { connectClient, parse, targetFrom } from '../options.js';
+import { formatPercent } from '../../report/format.js';
+import { connectClient, targetFrom } from '../options.js';
+import type { Options } from '../program.js';
 
-export async function run(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { query: { type: 'string' }, limit: { type: 'string' } }, []);
-  if (values.help) {
-    console.log('usage: creditflow list [--query "<Temporal list filter>"] [--limit N]');
-    return 0;
-  }
-  const limit = Number(values.limit ?? 20);
-  if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit must be a positive integer, got ${values.limit}`);
-  const client = await connectClient(targetFrom(values));
+export async function execute(_args: unknown[], options: Options): Promise<number> {
+  const limit = options.limit as number;
+  const client = await connectClient(targetFrom(options));
   try {
-    const query = ["WorkflowType = 'trainingRun' OR WorkflowType = 'preferenceRun'", values.query].filter(Boolean).map((q) => `(${q})`).join(' AND ');
+    const query = ["WorkflowType = 'trainingRun' OR WorkflowType = 'preferenceRun'", options.query as string | undefined].filter(Boolean).map((q) => `(${q})`).join(' AND ');
     const rows: string[][] = [['RUN', 'STATUS', 'EXPERIMENT', 'OBJECTIVE', 'RUN STATUS', 'BEST ACC', 'STARTED']];
     for await (const wf of client.workflow.list({ query })) {
       const sa = wf.typedSearchAttributes;
       const best = sa.get(SEARCH_ATTRIBUTES.bestAccuracy);
+      // A terminated run could not say so itself: its last published status is stale.
+      const runStatus = wf.status.name === 'TERMINATED' ? 'terminated' : sa.get(SEARCH_ATTRIBUTES.runStatus) ?? '';
       rows.push([wf.workflowId, wf.status.name, sa.get(SEARCH_ATTRIBUTES.experiment) ?? '', sa.get(SEARCH_ATTRIBUTES.objective) ?? '',
-        sa.get(SEARCH_ATTRIBUTES.runStatus) ?? '', best === undefined ? '' : `${(100 * Number(best)).toFixed(1)}%`, wf.startTime.toISOString()]);
+        runStatus, best === undefined ? '' : formatPercent(Number(best)), wf.startTime.toISOString()]);
       if (rows.length > limit) break;
     }
     const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));

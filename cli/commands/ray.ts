@@ -8,47 +8,30 @@
  */
 import { RayJobClient, type JobDetails } from '../../ray/client/index.js';
 import { METADATA_MARK } from '../../ray/step-files.js';
-import { parse } from '../options.js';
+import { runWithArgv } from '../options.js';
+import { UsageError, type Options } from '../program.js';
 
-const USAGE = [
-  'usage: creditflow ray status [--ray-address http://host:8265] [--run RUN_ID] [--json]',
-  '       creditflow ray step <request file>     (the entrypoint of creditflow\'s Ray jobs)',
-  'The head defaults to RAY_ADDRESS, else http://127.0.0.1:8265.',
-].join('\n');
-
-export async function run(argv: string[]): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (sub === 'step') {
-    if (rest.length !== 1) {
-      console.error(USAGE);
-      return 2;
-    }
+export async function execute([action, requestFile]: unknown[], options: Options): Promise<number> {
+  if (action === 'step') {
+    if (typeof requestFile !== 'string') throw new UsageError('ray step needs the request file');
     // Loaded only here: it brings TensorFlow.js, which `ray status` does not need.
     const { runStepFile } = await import('../../ray/step-runner.js');
-    return runStepFile(rest[0]);
+    return runStepFile(requestFile);
   }
-  if (sub !== 'status') {
-    console.log(USAGE);
-    return sub === '--help' || sub === '-h' ? 0 : 2;
-  }
-  const { values } = parse(rest, { 'ray-address': { type: 'string' }, run: { type: 'string' }, json: { type: 'boolean' } }, []);
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const client = new RayJobClient(values['ray-address'] ?? process.env.RAY_ADDRESS ?? 'http://127.0.0.1:8265');
+  const client = new RayJobClient((options.rayAddress as string | undefined) ?? process.env.RAY_ADDRESS ?? 'http://127.0.0.1:8265');
+  const onlyRun = options.run as string | undefined;
   const version = await client.version();
   const jobs = (await client.listJobs())
-    .filter((j) => j.metadata?.[METADATA_MARK] === '1' && (!values.run || j.metadata.runId === values.run))
+    .filter((j) => j.metadata?.[METADATA_MARK] === '1' && (!onlyRun || j.metadata.runId === onlyRun))
     .sort((a, b) => (a.start_time ?? 0) - (b.start_time ?? 0));
   const runs = groupByRun(jobs);
-  if (values.json) {
+  if (options.json) {
     console.log(JSON.stringify({ address: client.address, rayVersion: version.ray_version, apiVersion: version.version, session: version.session_name, runs }, null, 2));
     return 0;
   }
   console.log(`Ray head ${client.address}: Ray ${version.ray_version} (job API ${version.version}), session ${version.session_name}`);
   if (runs.length === 0) {
-    console.log(values.run ? `no creditflow jobs of run ${values.run} on this head` : 'no creditflow jobs on this head');
+    console.log(onlyRun ? `no creditflow jobs of run ${onlyRun} on this head` : 'no creditflow jobs on this head');
     return 0;
   }
   for (const r of runs) {
@@ -61,6 +44,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   return 0;
 }
+
+export const run = (argv: string[]) => runWithArgv('ray', argv, execute);
 
 interface RunJobs {
   runId: string;

@@ -1,32 +1,81 @@
 /**
- * `creditflow submit <config.yaml> [--id ID] [--watch]`: validate first, then start the run. An RL config
- * starts a `trainingRun`, a `kind: preference` config a `preferenceRun` (its pairs are validated too).
+ * `creditflow submit <config.yaml> [key.path=value ...] [--set key.path=value] [--id ID] [--from RUN[@V]] [--watch] [--dry-run]`:
+ * validate first (overrides written over the file, then the schema; a preference config's pairs
+ * too), then start the run. An id already in use is refused; `--from` starts from another run's
+ * weights instead of the warm start.
  */
-import { loadRunConfigFile } from '../../configs/load.js';
+import { stringify } from 'yaml';
+import { loadRunConfigFile, parseRunConfigYaml, readConfigText } from '../../configs/load.js';
+import { parseOverride, type ConfigOverride } from '../../configs/overrides.js';
 import { CharTokenizer } from '../../models/tokenizer.js';
+import { runDir, stateDir } from '../../store/paths.js';
+import { seedInitWeights, sourceState } from '../../store/init-weights.js';
 import { preferenceDataSet } from '../../tasks/preference-data.js';
-import { connectClient, parse, targetFrom, uiLink } from '../options.js';
-import { submitAnyRun } from '../submit-run.js';
+import { connectClient, runWithArgv, targetFrom, uiLink, UsageError } from '../options.js';
+import type { Options } from '../program.js';
+import { newRunId, refuseUsedRunId, submitAnyRun } from '../submit-run.js';
 import { watchRun } from '../watch-run.js';
 
-export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { id: { type: 'string' }, watch: { type: 'boolean' } }, ['config.yaml']);
-  if (values.help) {
-    console.log('usage: creditflow submit <config.yaml> [--id RUN_ID] [--watch] [--address host:port] [--namespace NS]');
+/** Positional overrides and `--set` ones, in the order given (a later one wins). */
+export function overridesFrom(positional: string[], set: string[]): ConfigOverride[] {
+  return [...positional, ...set].map((arg) => {
+    if (!arg.includes('=')) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}: after the config file come overrides, key.path=value`);
+    return parseOverride(arg);
+  });
+}
+
+/** `run@7` -> run and version 7; `run` -> its newest checkpoint. */
+function parseFrom(from: string): { runId: string; version?: number } {
+  const at = from.lastIndexOf('@');
+  if (at < 0) return { runId: from };
+  const version = Number(from.slice(at + 1));
+  if (!Number.isInteger(version) || version < 0) throw new UsageError(`--from ${from}: the part after @ must be a weights version number`);
+  return { runId: from.slice(0, at), version };
+}
+
+/** The model sections must match, or the source's weights do not fit the new run's model. */
+function checkSameModel(fromRunDir: string, fromId: string, model: Record<string, unknown>): void {
+  const source = parseRunConfigYaml(readConfigText(`${fromRunDir}/config.yaml`), `${fromRunDir}/config.yaml`, fromRunDir).config.model as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(source), ...Object.keys(model)])];
+  const differ = keys.filter((k) => JSON.stringify(source[k]) !== JSON.stringify(model[k]));
+  if (differ.length > 0) {
+    throw new UsageError(`--from ${fromId}: its weights do not fit this config's model: ${differ.map((k) => `model.${k} is ${JSON.stringify(source[k])} there, ${JSON.stringify(model[k])} here`).join('; ')}`);
+  }
+}
+
+export async function execute([file, positional]: unknown[], options: Options): Promise<number> {
+  const overrides = overridesFrom(positional as string[], (options.set as string[] | undefined) ?? []);
+  // Validation happens before any connection: a bad config (or a bad line of its pairs) never reaches the server.
+  const runConfig = loadRunConfigFile(file as string, overrides);
+  if (runConfig.kind === 'preference') preferenceDataSet(runConfig.config, new CharTokenizer());
+  if (options.dryRun) {
+    process.stdout.write(`# ${file}${overrides.length ? ` with ${overrides.map((o) => o.text).join(' ')}` : ''}: valid; the config as it would run\n`);
+    process.stdout.write(stringify(runConfig.config));
     return 0;
   }
-  // Validation happens before any connection: a bad config (or a bad line of its pairs) never reaches the server.
-  const runConfig = loadRunConfigFile(positionals[0]);
-  if (runConfig.kind === 'preference') preferenceDataSet(runConfig.config, new CharTokenizer());
-  const target = targetFrom(values);
+  const home = stateDir();
+  const from = options.from === undefined ? undefined : parseFrom(options.from as string);
+  const source = from && (() => {
+    const dir = runDir(from.runId, home);
+    checkSameModel(dir, from.runId, runConfig.config.model as Record<string, unknown>);
+    return { runId: from.runId, ...sourceState(dir, from.version) };
+  })();
+  const target = targetFrom(options);
   const client = await connectClient(target);
   try {
-    const handle = await submitAnyRun(client, runConfig, values.id);
+    const runId = (options.id as string | undefined) ?? newRunId(runConfig.config);
+    await refuseUsedRunId(client, runId, home);
+    if (source) await seedInitWeights(source, runDir(runId, home));
+    const handle = await submitAnyRun(client, runConfig, runId);
     console.log(`started run ${handle.workflowId}`);
+    if (overrides.length) console.log(`  overrides: ${overrides.map((o) => o.text).join(' ')}`);
+    if (source) console.log(`  from: ${source.runId} weights version ${source.version} (instead of the warm start)`);
     console.log(`  Web UI: ${uiLink(target, handle.workflowId)}`);
-    if (values.watch) console.log(JSON.stringify(await watchRun(client, handle.workflowId), null, 2));
+    if (options.watch) console.log(JSON.stringify(await watchRun(client, handle.workflowId), null, 2));
     return 0;
   } finally {
     await client.connection.close();
   }
 }
+
+export const run = (argv: string[]) => runWithArgv('submit', argv, execute);

@@ -16,6 +16,7 @@ import { pathToFileURL } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { z } from 'zod';
 import { verifyBatch, shutdownVerifiers, probeIsolation, type VerifyCase } from '../../rewards/index.js';
+import { parseCommandLine, UsageError, type Options } from '../program.js';
 
 export interface VerifyIo {
   stdin: Readable;
@@ -36,38 +37,19 @@ const caseSchema = z.object({
   language: z.enum(['javascript', 'python']).optional(),
 });
 
-const USAGE = 'usage: creditflow verify [--input FILE] [--concurrency N] [--timeout MS] [--isolation]\n';
 const BLOCK = 2000;
 
-interface Args { input?: string; concurrency?: number; timeoutMs?: number; isolation: boolean }
+interface Args { input?: string; concurrency?: number; timeout?: number; isolation?: boolean }
 
-function parseArgs(argv: string[]): Args | string {
-  const a: Args = { isolation: false };
-  for (let k = 0; k < argv.length; k++) {
-    const flag = argv[k];
-    const value = () => {
-      const v = argv[++k];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    try {
-      if (flag === '--input' || flag === '-i') a.input = value();
-      else if (flag === '--concurrency') a.concurrency = positive(flag, value());
-      else if (flag === '--timeout') a.timeoutMs = positive(flag, value());
-      else if (flag === '--isolation') a.isolation = true;
-      else if (flag === '--help' || flag === '-h') return 'help';
-      else return `unknown argument ${flag}`;
-    } catch (e) {
-      return (e as Error).message;
-    }
+/** The command line, parsed by the `verify` definition in cli/program.ts; a usage error is a message. */
+function parseArgs(argv: string[], io: VerifyIo): Args | 'help' | string {
+  try {
+    const parsed = parseCommandLine(['verify', ...argv], { out: (s) => io.stdout.write(s), err: (s) => io.stderr.write(s) });
+    return parsed ? parsed.options as Args : 'help';
+  } catch (err) {
+    if (err instanceof UsageError) return err.message;
+    throw err;
   }
-  return a;
-}
-
-function positive(flag: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${flag} must be a positive number, got ${v}`);
-  return n;
 }
 
 type Entry = { line: number; case: VerifyCase } | { line: number; error: string };
@@ -87,10 +69,20 @@ function parseLine(text: string, line: number): Entry {
   return { line, case: r.data };
 }
 
-export async function run(argv: string[], io: VerifyIo = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  const args = parseArgs(argv);
-  if (args === 'help') { io.stdout.write(USAGE); return 0; }
-  if (typeof args === 'string') { io.stderr.write(`creditflow verify: ${args}\n${USAGE}`); return 64; }
+const processIo = (): VerifyIo => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+
+/** From a command line (tests; running this file by itself). */
+export async function run(argv: string[], io: VerifyIo = processIo()): Promise<number> {
+  const args = parseArgs(argv, io);
+  if (args === 'help') return 0;
+  if (typeof args === 'string') { io.stderr.write(`creditflow verify: ${args}\n`); return 64; }
+  return verify(args, io);
+}
+
+/** `creditflow verify`, its options parsed by cli/main.ts. */
+export const execute = (_args: unknown[], options: Options) => verify(options as Args, processIo());
+
+async function verify(args: Args, io: VerifyIo): Promise<number> {
   if (args.isolation) { io.stdout.write(`${JSON.stringify(probeIsolation(), null, 2)}\n`); return 0; }
 
   let input: Readable;
@@ -106,7 +98,7 @@ export async function run(argv: string[], io: VerifyIo = { stdin: process.stdin,
 
   const flush = async (entries: Entry[]) => {
     const cases = entries.flatMap((e) => ('case' in e ? [e.case] : []));
-    const results = await verifyBatch(cases, { concurrency: args.concurrency, timeoutMs: args.timeoutMs });
+    const results = await verifyBatch(cases, { concurrency: args.concurrency, timeoutMs: args.timeout });
     let k = 0;
     for (const e of entries) {
       if ('error' in e) {

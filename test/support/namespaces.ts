@@ -5,6 +5,8 @@
 export const TEST_NAMESPACES = [
   'training-run', 'worker-crash', 'heartbeat', 'cli', 'cli-submit', 'determinism', 'sweeps', 'report', 'browser', 'objectives', 'spare',
   'preference-run', // test/integration/preference-run.test.ts
+  'cli-lifecycle', // test/cli/run-lifecycle.test.ts
+  'tracking', // test/tracking/trackers.test.ts
   'ray', // test/ray/ray-run.test.ts
 ] as const;
 
