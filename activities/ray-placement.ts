@@ -28,14 +28,10 @@ import { METADATA_MARK, readStepOutcome, requestFile, stepKey, writeStepRequest,
 import { whileHeartbeating } from './heartbeat.js';
 
 export interface RayPlacementOptions {
-  /** The head used when a config names none (default: the worker's RAY_ADDRESS). */
-  defaultAddress?: string;
   /** The worker's forced backend, passed to every step so it computes as the worker would. */
   backend?: string;
   /** How long a head that does not answer is waited for before the attempt fails (default 180 s). */
   unreachableSeconds?: number;
-  /** Extra environment for every step's process. */
-  jobEnv?: Record<string, string>;
 }
 
 export type StepArgs = { runId: string; runDir: string; config: { compute: ComputeConfig } } & Record<string, unknown>;
@@ -49,7 +45,7 @@ export class RayPlacement {
   constructor(private readonly options: RayPlacementOptions = {}) {}
 
   private clientFor(compute: ComputeConfig): RayJobClient {
-    const address = compute.address ?? this.options.defaultAddress ?? process.env.RAY_ADDRESS;
+    const address = compute.address ?? process.env.RAY_ADDRESS;
     if (!address) {
       throw ApplicationFailure.nonRetryable("compute.placement is 'ray' but neither compute.address nor the worker's RAY_ADDRESS names a Ray head (http://host:8265)", 'ConfigError');
     }
@@ -114,7 +110,7 @@ export class RayPlacement {
     const path = requestFile(request.args.runDir, id);
     writeStepRequest(path, request);
     const projectDir = compute.projectDir ?? PROJECT_ROOT;
-    const env: Record<string, string> = { ...this.options.jobEnv };
+    const env: Record<string, string> = {};
     const backend = this.options.backend ?? process.env.CREDITFLOW_BACKEND;
     if (backend) env.CREDITFLOW_BACKEND = backend;
     const { workflowNamespace = '', workflowExecution } = ctx.info;
