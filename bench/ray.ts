@@ -9,9 +9,9 @@
  * the end. On Ray every model step is a job of its own: Ray starts a job supervisor (a Python
  * worker process), which starts `node bin/creditflow.mjs ray step`, which loads TensorFlow.js and
  * the run's newest weights from disk. The worker's compute host does none of that (it keeps the
- * model resident and, with run-ahead, computes the next steps before they are asked for), so the
- * overhead is per step and does not grow with the model: it is what a step placed on Ray must be
- * long enough to amortise.
+ * model resident and, with run-ahead, computes the next steps before they are asked for). Most of
+ * that overhead is fixed per step (loading the weights grows with the model): it is what a step
+ * placed on Ray must be long enough to amortise.
  */
 import { submitRun } from '../cli/submit-run.js';
 import { RayJobClient } from '../ray/client/index.js';

@@ -1,7 +1,9 @@
 /**
- * A real single-node Ray cluster on loopback for the tests and the bench: `ray start --head --block`
- * from the project's venv (provision.ts), every port chosen free, its own temp folder, a small
- * footprint (`--num-cpus`, no GPUs, a small object store, no log monitor).
+ * A real single-node Ray cluster for the tests and the bench: `ray start --head --block` from the
+ * project's venv (provision.ts), every port chosen free, its own temp folder, a small footprint
+ * (`--num-cpus`, no GPUs, a small object store, no log monitor). The job API (the dashboard) listens
+ * on loopback only; Ray's internal components use the machine's address whatever they are told (it
+ * replaces 127.0.0.1 with it, services.resolve_ip_for_localhost).
  *
  * Stopped by its own process, never by `ray stop` (which stops every Ray on the machine): SIGINT
  * makes `ray start --block` shut its processes down at once (SIGTERM would first drain for 30 s);
@@ -93,7 +95,7 @@ export async function startLocalRayHead(options: LocalRayHeadOptions = {}): Prom
   // Worker processes take ports from a range; two heads on one machine get disjoint ranges.
   const workerPorts = 20000 + (process.pid % 200) * 150;
   const args = [
-    'start', '--head', '--block', '--node-ip-address', '127.0.0.1', '--port', String(ports.gcs),
+    'start', '--head', '--block', '--port', String(ports.gcs),
     '--dashboard-host', '127.0.0.1', '--dashboard-port', String(ports.dashboard), '--include-dashboard', 'true',
     '--ray-client-server-port', String(ports.client), '--dashboard-agent-listen-port', String(ports.agentHttp),
     '--dashboard-agent-grpc-port', String(ports.agentGrpc), '--runtime-env-agent-port', String(ports.runtimeEnv),
