@@ -66,8 +66,9 @@ export class RayPlacement {
   }
 
   private async follow<T>(client: RayJobClient, request: StepRequest, base: string, state: { details: Record<string, string> }): Promise<T> {
-    const ctx = Context.current();
-    const waitHead = new HeadWait(client.address, this.options.unreachableSeconds ?? 180);
+    // Settles with the CancelledFailure once the activity is cancelled (or times out); never rejects.
+    const cancellation = Context.current().cancelled.then(() => undefined, (err: unknown) => err as Error);
+    const waitHead = new HeadWait(client.address, this.options.unreachableSeconds ?? 180, cancellation);
     const answered = (id: string, job: JobDetails) => job.status === 'SUCCEEDED' && this.outcome<T>(request, id, job) !== undefined;
     let unanswered = 0;
     for (;;) {
@@ -88,11 +89,11 @@ export class RayPlacement {
         }
         waitHead.answered();
       } catch (err) {
-        await waitHead.failed(err, ctx);
+        await waitHead.failed(err);
         continue;
       }
       state.details = { op: request.op, submissionId: id, status: job.status };
-      const ended = await this.poll(client, id, job, state, waitHead);
+      const ended = await this.poll(client, id, job, state, waitHead, cancellation);
       if (ended === null) continue; // the head forgot the job (it restarted): find or submit again
       const value = this.outcome<T>(request, id, ended);
       if (value !== undefined) return value.result;
@@ -136,12 +137,13 @@ export class RayPlacement {
   }
 
   /** Poll until the job ends; null if the head no longer knows it. Stops the job if the activity is cancelled. */
-  private async poll(client: RayJobClient, id: string, first: JobDetails, state: { details: Record<string, string> }, waitHead: HeadWait): Promise<JobDetails | null> {
-    const ctx = Context.current();
+  private async poll(
+    client: RayJobClient, id: string, first: JobDetails, state: { details: Record<string, string> }, waitHead: HeadWait, cancellation: Promise<Error | undefined>,
+  ): Promise<JobDetails | null> {
     let job = first;
     let delay = 100;
     while (!isTerminal(job.status)) {
-      const cancelled = await Promise.race([ctx.cancelled.then(() => null, (err: unknown) => err), sleep(delay).then(() => null)]);
+      const cancelled = await Promise.race([cancellation, sleep(delay)]);
       if (cancelled) {
         await this.stop(client, id);
         throw cancelled;
@@ -154,7 +156,7 @@ export class RayPlacement {
         if (!now) return null;
         job = now;
       } catch (err) {
-        await waitHead.failed(err, ctx);
+        await waitHead.failed(err);
         state.details = { ...state.details, status: 'head unreachable' };
         continue;
       }
@@ -202,7 +204,7 @@ export class RayPlacement {
 class HeadWait {
   private since: number | null = null;
 
-  constructor(private readonly address: string, private readonly limitSeconds: number) {}
+  constructor(private readonly address: string, private readonly limitSeconds: number, private readonly cancellation: Promise<Error | undefined>) {}
 
   answered(): void {
     this.since = null;
@@ -212,7 +214,7 @@ class HeadWait {
    * An error from the head: rethrown unless it is unreachable and still within the limit (then a
    * pause). A refused request will be refused again: that fails the activity for good.
    */
-  async failed(err: unknown, ctx: Context): Promise<void> {
+  async failed(err: unknown): Promise<void> {
     if (err instanceof RayBadRequestError || err instanceof RayUnauthorizedError) {
       throw ApplicationFailure.nonRetryable(`${err.message} (check compute.address and compute.resources)`, 'RayRequestRefused');
     }
@@ -221,7 +223,7 @@ class HeadWait {
     if (Date.now() - this.since > this.limitSeconds * 1000) {
       throw ApplicationFailure.retryable(`the Ray head at ${this.address} has not answered for ${this.limitSeconds} s: ${err.message}`, 'RayUnreachable');
     }
-    const cancelled = await Promise.race([ctx.cancelled.then(() => null, (e: unknown) => e), sleep(1000).then(() => null)]);
+    const cancelled = await Promise.race([this.cancellation, sleep(1000)]);
     if (cancelled) throw cancelled;
   }
 }
