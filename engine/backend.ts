@@ -16,13 +16,16 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
+import { describeGpu, firstVisibleGpu, type GpuDevice } from './gpu-devices.js';
 import { setNativeEnvDefaults } from './native-env.js';
 
 export interface BackendInfo {
   /** The active tfjs backend name: 'tensorflow' | 'wasm' | 'cpu' (or whatever was forced). */
   name: string;
-  /** Why this one: which better backends were skipped and why. */
+  /** Why this one: which better backends were skipped and why; on the GPU, the device (name, memory). */
   reason: string;
+  /** The GPU the CUDA backend runs on (TensorFlow's GPU:0), when that is the backend; null if it cannot be named. */
+  device?: GpuDevice | null;
 }
 
 /** Backend names accepted for forcing; 'node' and 'node-gpu' both mean tfjs-node's 'tensorflow'. */
@@ -33,6 +36,12 @@ const dynImport = (spec: string): Promise<unknown> => import(spec);
 function cudaVisible(): boolean {
   if (process.env.CUDA_VISIBLE_DEVICES === '' || process.env.CUDA_VISIBLE_DEVICES === '-1') return false;
   return existsSync('/dev/nvidiactl') || existsSync('/proc/driver/nvidia/version');
+}
+
+/** The device line of a worker on the CUDA backend: nvidia-smi's view of the first CUDA-visible GPU. */
+function gpuReport(): { device: GpuDevice | null; text: string } {
+  const device = firstVisibleGpu();
+  return { device, text: device ? `GPU 0: ${describeGpu(device)}` : 'GPU 0 (nvidia-smi could not name it)' };
 }
 
 async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-node'): Promise<string | null> {
@@ -94,11 +103,17 @@ export async function initBackend(forced?: string): Promise<BackendInfo> {
     const why = await activate(want);
     if (why !== null) throw new Error(`backend '${want}' was forced but is unavailable: ${why}`);
     await tf.ready();
-    return { name: tf.getBackend(), reason: `forced (${process.env.CREDITFLOW_BACKEND ? 'CREDITFLOW_BACKEND' : 'argument'})` };
+    const forcedBy = `forced (${process.env.CREDITFLOW_BACKEND ? 'CREDITFLOW_BACKEND' : 'argument'})`;
+    if (want !== 'node-gpu') return { name: tf.getBackend(), reason: forcedBy };
+    const gpu = gpuReport();
+    return { name: tf.getBackend(), reason: `${forcedBy}; ${gpu.text}`, device: gpu.device };
   }
   const skipped: string[] = [];
   const gpu = cudaVisible() ? await tryNative('@tensorflow/tfjs-node-gpu') : 'tfjs-node-gpu skipped: no CUDA device visible';
-  if (gpu === null) return done('native GPU (CUDA)', skipped);
+  if (gpu === null) {
+    const report = gpuReport();
+    return { ...(await done(`native GPU (CUDA), ${report.text}`, skipped)), device: report.device };
+  }
   skipped.push(gpu);
   const node = await tryNative('@tensorflow/tfjs-node');
   if (node === null) return done('native CPU', skipped);

@@ -58,7 +58,7 @@ interface Ctx {
 }
 
 async function evaluate(spec: VerifierSpec, c: VerifyCase, ctx: Ctx): Promise<Verdict> {
-  if (isSyncSpec(spec)) return verifyInline(spec, c.completion, c.gold) ?? ctx.pool().run(spec, c.completion, c.gold, ctx.mathTimeoutMs);
+  if (isSyncSpec(spec)) return verifyInline(spec, c.completion, c.gold, c.truncated) ?? ctx.pool().run(spec, c.completion, c.gold, ctx.mathTimeoutMs, c.truncated);
   if (spec.kind === 'code') {
     const limits = stripUndefined({ timeoutMs: ctx.codeTimeoutMs, memoryMb: spec.memoryMb, maxOutputBytes: spec.maxOutputBytes, maxProcs: spec.maxProcs });
     return ctx.codeSlot(() => verifyCode(c.completion, c.tests, c.language, limits));

@@ -4,8 +4,8 @@ export type {
   ExtractRule, CodeTest, IoTest, AssertTest, CodeLanguage,
 } from './types.js';
 export { VERIFY_STATUSES } from './types.js';
-export { verifyMath } from './math/verify.js';
-export { extractAnswer, DEFAULT_EXTRACT } from './math/extract.js';
+export { verifyMath, explainMath, type MathExplanation, type MathCase } from './math/verify.js';
+export { extractAnswer, DEFAULT_EXTRACT, LAST_NUMBER_EXTRACT } from './math/extract.js';
 export { latexToMathjs } from './math/latex.js';
 export { verifyFormat, verifyLength, combine, FORMAT_TEMPLATES } from './shaping.js';
 export { verifyCode, extractCode } from './code/verify-code.js';

@@ -32,11 +32,11 @@ function boundedLeaf(spec: VerifierSpec, completion: string, gold: string): spec
  * spec as `runSync` does, gate short-circuit included, so the verdict is the one `runSync` returns:
  * a gate that fails decides alone (only the gate had to be bounded); otherwise every part must be.
  */
-export function verifyInline(spec: VerifierSpec, completion: string, gold: string): Verdict | null {
-  if (spec.kind !== 'compose') return boundedLeaf(spec, completion, gold) ? runSync(spec, { completion, gold }) : null;
+export function verifyInline(spec: VerifierSpec, completion: string, gold: string, truncated?: boolean): Verdict | null {
+  if (spec.kind !== 'compose') return boundedLeaf(spec, completion, gold) ? runSync(spec, { completion, gold, truncated }) : null;
   const parts: Verdict[] = [];
   for (const [k, part] of spec.parts.entries()) {
-    const verdict = verifyInline(part.spec, completion, gold);
+    const verdict = verifyInline(part.spec, completion, gold, truncated);
     if (!verdict) return null;
     parts.push(verdict);
     if (k === 0 && spec.mode === 'gate' && verdict.status !== 'correct') break;

@@ -55,9 +55,9 @@ export function isSyncSpec(spec: VerifierSpec): spec is SyncSpec {
   return spec.kind === 'math' || spec.kind === 'format' || spec.kind === 'length';
 }
 
-export function runSync(spec: SyncSpec, c: Pick<VerifyCase, 'completion' | 'gold'>): Verdict {
+export function runSync(spec: SyncSpec, c: Pick<VerifyCase, 'completion' | 'gold' | 'truncated'>): Verdict {
   switch (spec.kind) {
-    case 'math': return verifyMath(c.completion, c.gold, spec);
+    case 'math': return verifyMath(c.completion, c.gold, spec, { truncated: c.truncated });
     case 'format': return verifyFormat(c.completion, spec.pattern, spec.flags);
     case 'length': return verifyLength(c.completion, spec);
     case 'compose': {

@@ -52,14 +52,31 @@ export interface VerifyCase {
   gold: string;
   tests?: CodeTest[];
   language?: CodeLanguage;
+  /** The completion was cut off by the length limit (no EOS). Math: without a final-answer marker it scores incorrect. */
+  truncated?: boolean;
 }
 
-/** Which answer markers to look for in a completion, in priority order. */
-export type ExtractRule = 'boxed' | 'hash' | 'answer' | 'last-number';
+/**
+ * Where a final answer may be read (rewards/math/extract.ts): the markers `boxed` (`\boxed{}`,
+ * `\fbox{}`), `answer-tag` (`<answer>…</answer>`), `hash` (`####`), `answer` ("the final answer is",
+ * `Answer:`, Minerva's final line), `equation-line` (a closing `x = …` line); then `whole` (the whole
+ * completion, when it is one short answer), `latex` (math spans), `last-number` (a bare number in prose).
+ */
+export type ExtractRule = 'boxed' | 'answer-tag' | 'hash' | 'answer' | 'equation-line' | 'whole' | 'latex' | 'last-number';
 
 export interface MathOptions {
-  /** Extraction priority; the first rule that finds something wins. Default: boxed, hash, answer, last-number. */
-  extract?: ExtractRule[];
+  /**
+   * Extraction tiers in order; the first tier that finds an answer decides. A tier is one rule or a
+   * list of rules, and inside a list the match that starts last in the text wins (the last final
+   * answer counts). Default: [[boxed, answer-tag, hash, answer, equation-line], whole, latex].
+   */
+  extract?: Array<ExtractRule | ExtractRule[]>;
+  /**
+   * Also read the last bare number in prose ("…so she has 12 apples."), competing by position with
+   * the math spans (default false: a cut-off or rambling completion is not rewarded for the last
+   * number it happened to write). Ignored when `extract` is given.
+   */
+  lastNumber?: boolean;
   /** Relative tolerance of numeric equality (default 1e-6); an absolute 1e-12 floor applies near zero. */
   rtol?: number;
   /**

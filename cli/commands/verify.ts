@@ -1,9 +1,12 @@
 /**
- * `creditflow verify [--input FILE] [--concurrency N] [--timeout MS] [--isolation]`
+ * `creditflow verify [--input FILE] [--concurrency N] [--timeout MS] [--explain] [--isolation]`
  *
  * Reads JSONL cases (from --input or stdin), one a line:
- *   {"id", "verifier": "math" | "code" | …, "completion", "gold", "tests"?, "language"?}
+ *   {"id", "verifier": "math" | "code" | …, "completion", "gold", "tests"?, "language"?, "truncated"?}
  * and writes one JSONL line per case to stdout, in input order: {"id", "status", "score", "reason"}.
+ * `--explain` adds, for every math check in the case's verifier, what was extracted by which rule,
+ * how both answers were read and how they were compared:
+ *   "explain": [{"part", "rule", "extracted", "answer", "gold", "goldRule", "comparison"}]
  * A malformed line yields {"id": null, "line": N, "status": "error", "reason": "line N: …"} and
  * the exit code 2; otherwise 0. A summary by status goes to stderr. `--isolation` prints what the
  * code sandbox can enforce on this machine and exits.
@@ -15,7 +18,7 @@ import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
 import { z } from 'zod';
-import { verifyBatch, shutdownVerifiers, probeIsolation, type VerifyCase } from '../../rewards/index.js';
+import { verifyBatch, shutdownVerifiers, probeIsolation, explainMath, resolveSpec, type VerifyCase, type VerifierSpec, type MathOptions } from '../../rewards/index.js';
 import { parseCommandLine, UsageError, type Options } from '../program.js';
 
 export interface VerifyIo {
@@ -35,11 +38,12 @@ const caseSchema = z.object({
   gold: z.string().default(''),
   tests: z.array(testSchema).optional(),
   language: z.enum(['javascript', 'python']).optional(),
+  truncated: z.boolean().optional(),
 });
 
 const BLOCK = 2000;
 
-interface Args { input?: string; concurrency?: number; timeout?: number; isolation?: boolean }
+interface Args { input?: string; concurrency?: number; timeout?: number; isolation?: boolean; explain?: boolean }
 
 /** The command line, parsed by the `verify` definition in cli/program.ts; a usage error is a message. */
 function parseArgs(argv: string[], io: VerifyIo): Args | 'help' | string {
@@ -53,6 +57,31 @@ function parseArgs(argv: string[], io: VerifyIo): Args | 'help' | string {
 }
 
 type Entry = { line: number; case: VerifyCase } | { line: number; error: string };
+
+/** Every math check inside a verifier spec, with where it sits (`math`, `part 2: math`). */
+function mathParts(spec: VerifierSpec, where = 'math'): Array<{ where: string; opts: MathOptions }> {
+  if (spec.kind === 'math') return [{ where, opts: spec }];
+  if (spec.kind !== 'compose') return [];
+  return spec.parts.flatMap((p, k) => mathParts(p.spec, `part ${k + 1}: ${p.spec.kind}`));
+}
+
+/** The audit trail of a case's math checks (run here, on this thread: the guards in equal.ts bound them). */
+function explain(c: VerifyCase): object[] {
+  let spec: VerifierSpec;
+  try { spec = resolveSpec(c.verifier); } catch { return []; }
+  return mathParts(spec).map(({ where, opts }) => {
+    const e = explainMath(c.completion, c.gold, opts, { truncated: c.truncated });
+    return {
+      part: where,
+      rule: e.answer?.rule ?? null,
+      extracted: e.answer?.text ?? null,
+      answer: e.answer?.parsed ?? null,
+      gold: e.gold.parsed ?? e.gold.text,
+      goldRule: e.gold.rule,
+      comparison: e.comparison,
+    };
+  });
+}
 
 function parseLine(text: string, line: number): Entry {
   let json: unknown;
@@ -109,7 +138,7 @@ async function verify(args: Args, io: VerifyIo): Promise<number> {
       }
       const r = results[k++];
       counts[r.status] = (counts[r.status] ?? 0) + 1;
-      await write({ id: r.id, status: r.status, score: r.score, reason: r.reason });
+      await write({ id: r.id, status: r.status, score: r.score, reason: r.reason, ...(args.explain && 'case' in e ? { explain: explain(e.case) } : {}) });
     }
   };
 

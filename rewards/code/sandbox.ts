@@ -17,6 +17,10 @@
  *
  * The parent enforces the wall clock (SIGKILL to the whole process group and cgroup) and the output
  * cap (stdout + stderr bytes; killed when exceeded).
+ *
+ * A run may carry a judge channel: fd 3 of the program is a socket on which the parent writes one
+ * request and closes its side, and from which it reads what the judge (code/harness.*) answers.
+ * The run ends as soon as `done(channel)` says the answer is complete.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile, rm, chown, chmod, readFile, mkdir, rmdir } from 'node:fs/promises';
@@ -58,7 +62,25 @@ export interface SandboxRun {
   ms: number;
   /** The memory cgroup recorded at least one allocation failure (OOM). */
   memoryLimitHit: boolean;
+  /** What arrived on fd 3 (runs with a judge channel only), at most 64 KB. */
+  channel?: string;
 }
+
+/** What to run: files written to the fresh folder, the one to start, and an optional judge channel. */
+export interface SandboxProgram {
+  language: CodeLanguage;
+  files: Record<string, string>;
+  entry: string;
+  stdin?: string;
+  /** Interpreter flags before the entry file (node: `--frozen-intrinsics`). */
+  flags?: string[];
+  /** Written to fd 3, which is then closed by the parent; fd 3 is not opened without it. */
+  request?: string;
+  /** The channel's content so far is a complete answer: stop the run. */
+  done?: (channel: string) => boolean;
+}
+
+const MAX_CHANNEL_BYTES = 1 << 16;
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 // /tmp last: once it is bound, the work folder's own path (under /tmp) no longer resolves.
@@ -73,40 +95,47 @@ function takeSlot(): number {
   return k;
 }
 
-function interpreter(language: CodeLanguage, file: string, dir: string, limits: SandboxLimits, python: string | null): string[] {
+function interpreter(language: CodeLanguage, file: string, dir: string, limits: SandboxLimits, python: string | null, flags: string[]): string[] {
   if (language === 'javascript') {
     const heap = Math.max(16, Math.floor(limits.memoryMb * 0.75));
     return [
       process.execPath, `--max-old-space-size=${heap}`, '--v8-pool-size=1', '--no-warnings',
-      '--experimental-permission', `--allow-fs-read=${dir}`, `--allow-fs-write=${dir}`, file,
+      '--experimental-permission', `--allow-fs-read=${dir}`, `--allow-fs-write=${dir}`, ...flags, file,
     ];
   }
   if (!python) throw new Error('python3 is not available to the sandbox');
-  return [python, '-I', '-B', file];
+  return [python, '-I', '-B', ...flags, file];
 }
 
 let runCounter = 0;
 
 /** Run `source` as a program of `language`, with `stdin`, under the limits. Never throws for program behaviour. */
-export async function runSandboxed(language: CodeLanguage, source: string, stdin: string, limits: SandboxLimits): Promise<SandboxRun> {
+export function runSandboxed(language: CodeLanguage, source: string, stdin: string, limits: SandboxLimits): Promise<SandboxRun> {
+  const file = language === 'javascript' ? 'main.js' : 'main.py';
+  return runProgram({ language, files: { [file]: source }, entry: file, stdin }, limits);
+}
+
+/** Run a {@link SandboxProgram} under the limits. Never throws for program behaviour. */
+export async function runProgram(program: SandboxProgram, limits: SandboxLimits): Promise<SandboxRun> {
+  const { language } = program;
   const iso = probeIsolation();
   const t0 = performance.now();
   const slot = takeSlot();
   const uid = SANDBOX_UID_BASE + slot;
   const dir = await mkdtemp(join(tmpdir(), 'creditflow-sbx-'));
-  const file = language === 'javascript' ? 'main.js' : 'main.py';
+  const file = program.entry;
   // Inside the mount namespace the folder is seen as /tmp; without namespaces, as itself.
   const seenDir = iso.namespaces ? '/tmp' : dir;
   let cgroups: string[] = [];
   try {
-    await writeFile(join(dir, file), source);
-    if (iso.dropUid) {
-      await chown(dir, uid, uid);
-      await chown(join(dir, file), uid, uid);
+    for (const [name, content] of Object.entries(program.files)) {
+      await writeFile(join(dir, name), content);
+      if (iso.dropUid) await chown(join(dir, name), uid, uid);
     }
+    if (iso.dropUid) await chown(dir, uid, uid);
     await chmod(dir, 0o700);
 
-    let argv = interpreter(language, join(seenDir, file), seenDir, limits, iso.python);
+    let argv = interpreter(language, join(seenDir, file), seenDir, limits, iso.python, program.flags ?? []);
     if (iso.dropUid) argv = ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--no-new-privs', '--inh-caps=-all', '--', ...argv];
     // Node reserves ~1 GB of address space up front; its heap flag is the real cap there.
     const asMb = language === 'javascript' ? limits.memoryMb + 1536 : limits.memoryMb + 64;
@@ -141,7 +170,7 @@ export async function runSandboxed(language: CodeLanguage, source: string, stdin
       await writeFile(join(mem, 'memory.limit_in_bytes'), String(limits.memoryMb << 20));
       argv = ['/bin/sh', '-c', 'echo $$ > "$1/cgroup.procs" && echo $$ > "$2/cgroup.procs" && shift 2 && exec "$@"', 'sh', pids, mem, ...argv];
     }
-    return await execute(argv, iso.namespaces ? '/' : dir, stdin, limits, cgroups, t0);
+    return await execute(argv, iso.namespaces ? '/' : dir, program, limits, cgroups, t0);
   } catch (e) {
     return { outcome: 'spawn-error', code: null, signal: null, stdout: '', stderr: String((e as Error).message), ms: performance.now() - t0, memoryLimitHit: false };
   } finally {
@@ -168,12 +197,13 @@ async function removeCgroup(cg: string): Promise<void> {
   }
 }
 
-function execute(argv: string[], cwd: string, stdin: string, limits: SandboxLimits, cgroups: string[], t0: number): Promise<SandboxRun> {
+function execute(argv: string[], cwd: string, program: SandboxProgram, limits: SandboxLimits, cgroups: string[], t0: number): Promise<SandboxRun> {
   return new Promise((resolvePromise) => {
+    const withChannel = program.request !== undefined;
     const child = spawn(argv[0], argv.slice(1), {
       cwd,
       detached: true, // own process group, so that a kill reaches every descendant
-      stdio: ['pipe', 'pipe', 'pipe'],
+      stdio: withChannel ? ['pipe', 'pipe', 'pipe', 'pipe'] : ['pipe', 'pipe', 'pipe'],
       env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: '/tmp', TMPDIR: '/tmp', LANG: 'C.UTF-8', PYTHONHASHSEED: '0', UV_THREADPOOL_SIZE: '1' },
     });
     const out: Buffer[] = [];
@@ -206,7 +236,23 @@ function execute(argv: string[], cwd: string, stdin: string, limits: SandboxLimi
     child.stdout.on('data', collect(out));
     child.stderr.on('data', collect(err));
     child.stdin.on('error', () => undefined); // EPIPE when the program does not read its input
-    child.stdin.end(stdin);
+    child.stdin.end(program.stdin ?? '');
+    let channel = '';
+    if (withChannel) {
+      const fd3 = child.stdio[3] as import('node:net').Socket;
+      fd3.on('error', () => undefined); // the program may close its end
+      fd3.on('data', (chunk: Buffer) => {
+        if (channel.length >= MAX_CHANNEL_BYTES) return;
+        channel += chunk.toString('utf8').slice(0, MAX_CHANNEL_BYTES - channel.length);
+        if (program.done?.(channel)) {
+          // The judge has answered: whatever the program still does (timers, handlers) is moot.
+          try { if (child.pid) process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
+          for (const cg of cgroups) void killCgroup(cg);
+          setTimeout(() => finish(), 2000).unref();
+        }
+      });
+      fd3.end(program.request ?? '');
+    }
 
     const finish = async () => {
       if (settled) return;
@@ -214,6 +260,7 @@ function execute(argv: string[], cwd: string, stdin: string, limits: SandboxLimi
       clearTimeout(timer);
       child.stdout.destroy();
       child.stderr.destroy();
+      (child.stdio[3] as import('node:net').Socket | undefined)?.destroy();
       let memoryLimitHit = false;
       const mem = cgroups.find((c) => c.includes('/memory/'));
       if (mem) memoryLimitHit = Number(await readFile(join(mem, 'memory.failcnt'), 'utf8').catch(() => '0')) > 0;
@@ -225,6 +272,7 @@ function execute(argv: string[], cwd: string, stdin: string, limits: SandboxLimi
         stderr: Buffer.concat(err).toString('utf8'),
         ms: performance.now() - t0,
         memoryLimitHit,
+        ...(withChannel ? { channel } : {}),
       });
     };
     child.on('exit', (code, signal) => { exit = { code, signal }; });

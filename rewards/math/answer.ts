@@ -1,98 +1,60 @@
 /**
- * From an extracted answer string to a structured {@link Answer}: normalisation, then structure.
+ * From an answer string to a structured {@link Answer}: `normalize` (normalize.ts), then structure.
+ * How each kind is judged is in compare.ts and rewards/README.md.
  *
- * Normalisation: `$…$`, `\(…\)`, `\[…\]`, `\displaystyle`, `\left`/`\right` and trailing periods go;
- * thousands separators go (`1,000`, `1{,}000`, `1\,000` — a comma counts as a thousands separator only
- * when the *whole* answer is one number of that shape, so `1,2` stays a list); units go (`\text{cm}`,
- * `^\circ`, `\$`, trailing unit words such as `dollars`); `\text{13}` becomes `13`; `%`/`\%` becomes a
- * percent flag; `\dfrac`/`\tfrac` become `\frac`.
- *
- * Structure, and how each kind is judged (documented in rewards/README.md):
- * - `set` `\{a, b\}`: unordered, duplicates ignored.
- * - `list` `a, b` / `a; b` / `a or b` / `a and b` / `a \pm b`: an unordered multiset of answers; a
- *   list and a set are compared as sets of their elements. A list never matches a single answer
- *   (hedging with several answers is wrong).
- * - `tuple` `(a, b)`, `[a, b)`…: ordered, and the bracket kinds must match. Intervals are tuples, so
- *   `(1, 2)` the interval and `(1, 2)` the point coincide; both sides read the same way.
+ * - `set` `\{a, b\}` (also a bare `{a, b}`): unordered, duplicates ignored; the written order is
+ *   kept for a comparison with an ordered tuple.
+ * - `list` `a, b` / `a; b` / `a or b` / `a and b` / `a \pm b`: an unordered multiset.
+ * - `assign` `p = 5, q = 2`: values keyed by distinct variable names.
+ * - `tuple` `(a, b)`, `[a, b)`…: ordered; the brackets must match (they also write intervals).
  * - `union` `A \cup B`: an unordered set of its pieces.
- * - `x = 3`: a *labelled* value; the label (a bare variable such as `x`, `y_1`, `f(x)`) is dropped,
- *   so `x = 3` equals `3`; if both sides carry labels they must be the same label. A chain `a = b = c`
- *   keeps its last member. An equation whose left side is not a bare variable (`x + y = 3`) is an
- *   `equation` and only equals another equation with proportional `lhs − rhs`.
- * - `text`: words (`Yes`, `Monday`, `x > 3`); compared as lower-case strings without spaces.
+ * - `matrix` `\begin{pmatrix}…\end{pmatrix}` (any bracket style, `array` too).
+ * - `relation` `x > 2`, `-2 \le x \le 7`, `x \ne 3`: a chain of comparisons.
+ * - `ratio` `7:32`, `12:00`.
+ * - `x = 3`: the label (a variable name, `f(x)`, `(p,q)`, `|AB|`, `\frac{NO}{BO}`) is dropped onto
+ *   the value; `x \in [a, b]` likewise. A chain `a = b = c` keeps its last member; an equation of
+ *   constants (`12+35=47`) is its right side; other equations (`x + y = 3`) are `equation`s.
+ * - `text`: words (`Yes`, `Evelyn`); compared as lower-case strings without spaces.
  */
 import { latexToMathjs, LatexError, KNOWN_NAMES } from './latex.js';
+import { normalize } from './normalize.js';
+
+export type Scalar = { kind: 'expr'; expr: string; percent: boolean; label?: string };
+export type RelOp = '<' | '<=' | '>' | '>=' | '!=';
 
 export type Answer =
-  | { kind: 'expr'; expr: string; percent: boolean; label?: string }
+  | Scalar
   | { kind: 'equation'; lhs: string; rhs: string }
-  | { kind: 'tuple'; open: string; close: string; items: Answer[] }
+  | { kind: 'tuple'; open: string; close: string; items: Answer[]; label?: string }
   | { kind: 'set' | 'list' | 'union'; items: Answer[] }
+  | { kind: 'assign'; entries: Array<{ label: string; value: Answer }> }
+  | { kind: 'matrix'; rows: Answer[][] }
+  | { kind: 'relation'; exprs: string[]; ops: RelOp[]; text: string }
+  | { kind: 'ratio'; parts: Answer[] }
   | { kind: 'text'; text: string };
 
 export class AnswerParseError extends Error {
   override name = 'AnswerParseError';
 }
 
-const UNIT_WORDS = new Set([
-  'dollar', 'dollars', 'cent', 'cents', 'usd', 'euro', 'euros', 'unit', 'units', 'degree', 'degrees',
-  'cm', 'mm', 'km', 'm', 'meter', 'meters', 'metre', 'metres', 'inch', 'inches', 'ft', 'feet', 'foot',
-  'mile', 'miles', 'yard', 'yards', 'kg', 'g', 'gram', 'grams', 'lb', 'lbs', 'pound', 'pounds', 'oz',
-  'ounce', 'ounces', 'l', 'ml', 'liter', 'liters', 'litre', 'litres', 'gallon', 'gallons', 's', 'sec',
-  'second', 'seconds', 'min', 'minute', 'minutes', 'h', 'hr', 'hrs', 'hour', 'hours', 'day', 'days',
-  'week', 'weeks', 'month', 'months', 'year', 'years', 'mph', 'kmh', 'percent', 'square', 'sq', 'cubic',
-  'people', 'students', 'apples', 'items', 'times', 'ways', 'points',
-]);
-
-const THOUSANDS_RE = /^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/;
-
-/** Strip presentation-only markup. Order matters: thin-space thousands before spacing commands go. */
-export function normalize(raw: string): string {
-  let s = raw.trim();
-  s = s.replace(/^\$+|\$+$/g, '').replace(/^\\\(|\\\)$/g, '').replace(/^\\\[|\\\]$/g, '');
-  s = s.replace(/\\(?:displaystyle|textstyle)/g, '');
-  s = s.replace(/\\[dtc]frac/g, '\\frac');
-  s = s.replace(/\\lbrace/g, '\\{').replace(/\\rbrace/g, '\\}');
-  s = s.replace(/(\d)\{,\}(?=\d{3})/g, '$1').replace(/(\d)\\,(?=\d{3}\b)/g, '$1');
-  s = s.replace(/\\left\s*\./g, '').replace(/\\right\s*\./g, '').replace(/\\left\s*/g, '').replace(/\\right\s*/g, '');
-  s = s.replace(/\^\s*\{?\\circ\}?|°/g, '');
-  s = s.replace(/\\\$/g, '').replace(/\$/g, '');
-  s = s.replace(/\\%/g, '%');
-  s = s.replace(/\\(?:[,;:! ]|quad|qquad)/g, ' ');
-  // \text{…}-like wrappers: numbers and maths are kept, connective words become commas, other words are units.
-  s = s.replace(/\\(?:text|textbf|textit|textrm|mathrm|mbox)\s*\{([^{}]*)\}/g, (_m, inner: string) => {
-    const t = inner.trim();
-    if (/^(?:or|and)$/i.test(t)) return ',';
-    if (/^[A-Za-z][A-Za-z .]*$/.test(t) && UNIT_WORDS.has(t.toLowerCase().replace(/\.$/, ''))) return ' \u0000';
-    return ` ${t} `;
-  });
-  // A dropped unit takes its exponent with it: `5 \text{cm}^2` is 5.
-  s = s.replace(/\u0000\s*(?:\^\s*(?:\{\s*\d+\s*\}|\d))?/g, '');
-  s = s.replace(/\s+/g, ' ').trim();
-  s = s.replace(/[.。]+$/, '').trim();
-  // Trailing unit words after a number: `47 dollars`, `12 cm^2`.
-  for (;;) {
-    const m = /^(.*[0-9)}%])\s*([A-Za-z]+)(?:\^\d)?$/.exec(s);
-    if (!m || !UNIT_WORDS.has(m[2].toLowerCase())) break;
-    s = m[1].trim();
-  }
-  if (THOUSANDS_RE.test(s)) s = s.replace(/,/g, '');
-  return s;
-}
-
-/** Positions of top-level occurrences of `sep` (outside (), [], {}, \{ \}). */
-function splitTop(s: string, seps: RegExp): string[] {
+/**
+ * Top-level pieces of `s` split where `sep` matches outside (), [], {}, \{ \} and environments;
+ * the separators themselves are pushed to `seps` when given.
+ */
+export function splitTop(s: string, sep: RegExp, seps?: string[]): string[] {
   const parts: string[] = [];
   let depth = 0;
   let start = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s[i];
     if (c === '\\') {
-      if (s[i + 1] === '{') depth++;
+      if (s.startsWith('\\begin', i)) depth++;
+      else if (s.startsWith('\\end', i)) depth--;
+      else if (s[i + 1] === '{') depth++;
       else if (s[i + 1] === '}') depth--;
       else if (depth === 0) {
-        const m = seps.exec(s.slice(i));
-        if (m && m.index === 0) { parts.push(s.slice(start, i)); i += m[0].length - 1; start = i + 1; continue; }
+        const m = sep.exec(s.slice(i, i + 12));
+        if (m && m.index === 0) { parts.push(s.slice(start, i)); seps?.push(m[0]); i += m[0].length - 1; start = i + 1; continue; }
       }
       i++;
       continue;
@@ -100,8 +62,8 @@ function splitTop(s: string, seps: RegExp): string[] {
     if (c === '(' || c === '[' || c === '{') depth++;
     else if (c === ')' || c === ']' || c === '}') depth--;
     else if (depth === 0) {
-      const m = seps.exec(s.slice(i, i + 8));
-      if (m && m.index === 0) { parts.push(s.slice(start, i)); i += m[0].length - 1; start = i + 1; }
+      const m = sep.exec(s.slice(i, i + 12));
+      if (m && m.index === 0) { parts.push(s.slice(start, i)); seps?.push(m[0]); i += m[0].length - 1; start = i + 1; }
     }
   }
   parts.push(s.slice(start));
@@ -120,20 +82,57 @@ function closingIndex(s: string): number {
   return -1;
 }
 
-const LABEL_RE = /^(?:[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?|[A-Za-z]\s*\(\s*[A-Za-z]\s*\))$/;
+/** Does the `\\{` that opens `s` close at its very end (`\\{1\\} \\cup \\{2\\}` does not)? */
+function closesAtEnd(s: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < s.length - 1; i++) {
+    if (s[i] !== '\\') continue;
+    if (s[i + 1] === '{') depth++;
+    else if (s[i + 1] === '}' && --depth === 0) return i === s.length - 2;
+    i++;
+  }
+  return false;
+}
+
+/** A plain variable name: `x`, `y_1`, `a_{37}`. */
+export const SIMPLE_LABEL = /^[A-Za-z](?:_\{?[A-Za-z0-9]+\}?)?$/;
+
+/**
+ * Is the left side of `=` a name for the value rather than an expression to solve? No digit outside
+ * subscripts and argument lists, no `+`/`-` at the top level, at least one letter: `x`, `f(x)`,
+ * `(p,q)`, `|AB|`, `S_{MBCN}:S`, `\frac{NO}{BO}`; not `2x`, `x + y`, `a^2 + b`.
+ */
+function isLabel(lhs: string): boolean {
+  const bare = lhs.replace(/_\{[^{}]*\}|_[A-Za-z0-9]/g, '').replace(/\([^()]*\)/g, (g) => (/\d/.test(g) ? '0' : 'v'));
+  if (!/[A-Za-z]/.test(bare) || /\d/.test(bare.replace(/\\[A-Za-z]+/g, ''))) return false;
+  return splitTop(lhs, /^[+\-=<>]/).length === 1 && !/\\(?:le|ge|lt|gt|ne)/.test(lhs);
+}
+
+function labelKey(s: string): string {
+  return s.replace(/[\s{}]/g, '');
+}
 
 /**
  * Words make a text answer: a run of 3+ letters that is not a LaTeX command or a function name.
  * Shorter runs are products of variables (`xy`), as in written math.
  */
 function isWordy(s: string): boolean {
-  const words = s.replace(/\\[A-Za-z]+/g, ' ').match(/[A-Za-z]{3,}/g) ?? [];
+  const words = s.replace(/\\(?:begin|end)\{[A-Za-z*]+\}|\\[A-Za-z]+/g, ' ').match(/[A-Za-z]{3,}/g) ?? [];
   return words.some((w) => !KNOWN_NAMES.has(w) && !/^(?:sqrt|log|exp|sin|cos|tan|sec|csc|cot)/.test(w));
 }
 
-function parseScalar(s: string): Answer {
+export function textKey(s: string): string {
+  return s.toLowerCase()
+    .replace(/\\text\{([^{}]*)\}/g, '$1')
+    .replace(/\\(?:leq|le)(?![a-z])/g, '≤').replace(/\\(?:geq|ge)(?![a-z])/g, '≥')
+    .replace(/\\(?:neq|ne)(?![a-z])/g, '≠').replace(/<=/g, '≤').replace(/>=/g, '≥').replace(/!=/g, '≠')
+    .replace(/\\lt(?![a-z])/g, '<').replace(/\\gt(?![a-z])/g, '>')
+    .replace(/[\s{}]/g, '');
+}
+
+function parseScalar(s: string): Scalar {
   let percent = false;
-  let body = s;
+  let body = s.trim();
   if (/%\s*$/.test(body)) { percent = true; body = body.replace(/%\s*$/, '').trim(); }
   if (body.includes('%')) throw new AnswerParseError('percent sign inside an expression');
   if (body === '') throw new AnswerParseError('empty answer');
@@ -145,66 +144,135 @@ function parseScalar(s: string): Answer {
   }
 }
 
+const REL_SPLIT = /^(?:\\(?:leq|le|geq|ge|lt|gt|neq|ne)(?![A-Za-z])|<=|>=|!=|[<>≤≥≠])/;
+const REL_OPS: Record<string, RelOp> = {
+  '\\le': '<=', '\\leq': '<=', '<=': '<=', '≤': '<=', '\\ge': '>=', '\\geq': '>=', '>=': '>=', '≥': '>=',
+  '\\lt': '<', '<': '<', '\\gt': '>', '>': '>', '\\ne': '!=', '\\neq': '!=', '!=': '!=', '≠': '!=',
+};
+
+function parseRelation(s: string): Answer {
+  const seps: string[] = [];
+  const exprs = splitTop(s, REL_SPLIT, seps);
+  // `f(x)` in a relation names one quantity: read it as one variable.
+  const asVar = (e: string) => (/^[A-Za-z]\s*\(\s*[A-Za-z]\s*\)$/.test(e) ? 'v_f' : e);
+  // `f(2) < f(1)` compares values of an unknown function, not a variable `f`: text only.
+  const applies = (e: string) => /(?<![A-Za-z])[A-Za-z]\s*\(/.test(e.replace(/\\[A-Za-z]+/g, ' '));
+  if (exprs.some((e) => asVar(e) === e && applies(e))) return { kind: 'text', text: textKey(s) };
+  try {
+    return { kind: 'relation', exprs: exprs.map((e) => latexToMathjs(asVar(e))), ops: seps.map((o) => REL_OPS[o]), text: textKey(s) };
+  } catch {
+    return { kind: 'text', text: textKey(s) }; // a relation between things we cannot evaluate: compared as text
+  }
+}
+
+function parseMatrix(s: string): Answer | null {
+  const m = /^\\begin\{([a-zA-Z]*matrix|array)\}(?:\{[^{}]*\})?([\s\S]*)\\end\{\1\}$/.exec(s.trim());
+  if (!m || /\\(?:begin|end)\{/.test(m[2])) return null; // several matrices: an expression (latex.ts)
+  const rows = m[2].split(/\\\\/).map((r) => r.trim()).filter((r) => r !== '' && r !== '\\hline');
+  return { kind: 'matrix', rows: rows.map((r) => r.split('&').map((cell) => parseScalar(cell))) };
+}
+
+function withLabel(a: Answer, label: string): Answer {
+  if (a.kind === 'expr') return { ...a, label };
+  if (a.kind === 'tuple') return { ...a, label };
+  return a;
+}
+
+/** Items of a list; distinct variable names make an `assign`, `±` pieces are flattened in. */
+function listOf(items: Answer[]): Answer {
+  const flat = items.flatMap((a) => (a.kind === 'list' ? a.items : [a]));
+  const labels = flat.map((a) => (a.kind === 'expr' ? a.label : undefined));
+  if (labels.every((l) => l !== undefined) && new Set(labels).size === labels.length && flat.length > 1) {
+    return { kind: 'assign', entries: flat.map((a, k) => ({ label: labels[k] as string, value: { ...(a as Scalar), label: undefined } })) };
+  }
+  return { kind: 'list', items: flat };
+}
+
+const LIST_SEP = /^(?:,\s*(?:and|or)\s+|,|\s+or\s+|\s+and\s+)/;
+
 /** Parse a normalised answer; throws {@link AnswerParseError} when it is not a readable answer. */
 export function parseStructure(s: string, depth = 0): Answer {
-  if (depth > 6) throw new AnswerParseError('answer nested too deeply');
+  if (depth > 8) throw new AnswerParseError('answer nested too deeply');
   s = s.trim();
   if (s === '') throw new AnswerParseError('empty answer');
 
-  const pieces = splitTop(s, /^\\cup\b/);
+  // An approximation adds nothing: `x = 1/3 \approx 0.33` is 1/3, `x \approx 11` is 11.
+  const approx = splitTop(s, /^(?:\\approx(?![A-Za-z])|≈)/);
+  if (approx.length > 1) return parseStructure(SIMPLE_LABEL.test(approx[0]) || approx[0] === '' ? approx[approx.length - 1] : approx[0], depth + 1);
+
+  const semis = splitTop(s, /^;/);
+  if (semis.length > 1) return listOf(semis.filter((p) => p !== '').map((p) => asItem(parseStructure(p, depth + 1))));
+
+  const list = splitTop(s, LIST_SEP);
+  if (list.length > 1) return listOf(list.filter((p) => p !== '').map((p) => parseStructure(p, depth + 1)));
+
+  const member = splitTop(s, /^\\in(?![A-Za-z])/);
+  if (member.length === 2 && isLabel(member[0])) return withLabel(parseStructure(member[1], depth + 1), labelKey(member[0]));
+
+  const pieces = splitTop(s, /^\\cup(?![A-Za-z])/);
   if (pieces.length > 1) return { kind: 'union', items: pieces.map((p) => parseStructure(p, depth + 1)) };
 
-  if (s.startsWith('\\{') && s.endsWith('\\}')) {
+  if (s.startsWith('\\{') && s.endsWith('\\}') && closesAtEnd(s)) {
     const inner = s.slice(2, -2).trim();
     return { kind: 'set', items: inner === '' ? [] : splitTop(inner, /^[,;]/).map((p) => parseStructure(p, depth + 1)) };
   }
+  if (s.startsWith('{') && s.endsWith('}') && closingIndex(s) === s.length - 1) {
+    const items = splitTop(s.slice(1, -1), /^[,;]/);
+    return items.length > 1 ? { kind: 'set', items: items.map((p) => parseStructure(p, depth + 1)) } : parseStructure(s.slice(1, -1), depth + 1);
+  }
 
-  const list = splitTop(s, /^(?:,|;|\s+or\s+|\s+and\s+|\\text\{\s*(?:or|and)\s*\})/);
-  if (list.length > 1) return { kind: 'list', items: list.filter((p) => p !== '').map((p) => parseStructure(p, depth + 1)) };
+  const matrix = parseMatrix(s);
+  if (matrix) return matrix;
 
   if ((s[0] === '(' || s[0] === '[') && (s.endsWith(')') || s.endsWith(']')) && closingIndex(s) === s.length - 1) {
     const inner = s.slice(1, -1);
-    const items = splitTop(inner, /^,/);
+    const items = splitTop(inner, /^[,;]/);
     if (items.length > 1) return { kind: 'tuple', open: s[0], close: s[s.length - 1], items: items.map((p) => parseStructure(p, depth + 1)) };
+    // `(C)`, `\left( \frac13 \right)`, a matrix in brackets: the brackets only group.
+    if ((s[0] === '(' && s.endsWith(')')) || inner.trimStart().startsWith('\\begin')) return parseStructure(inner, depth + 1);
   }
 
-  const pm = splitTop(s, /^\\pm/);
+  const pm = splitTop(s, /^\\(?:pm|mp)(?![A-Za-z])/);
   if (pm.length === 2) {
     // `a \pm b` is the two answers a+b and a-b; a bare `\pm b` is b and -b.
     const a = pm[0] === '' ? '0' : pm[0];
     return { kind: 'list', items: [parseScalar(`${a}+(${pm[1]})`), parseScalar(`${a}-(${pm[1]})`)] };
   }
+  // One `\pm` inside an expression (`\frac{-1 \pm \sqrt{13}}{4}`): the two expressions it stands for.
+  const inner = /\\(pm|mp)(?![A-Za-z])/.exec(s);
+  if (inner && s.indexOf('\\pm', inner.index + 3) < 0 && s.indexOf('\\mp', inner.index + 3) < 0 && !/[<>=]|\\(?:le|ge|ne)/.test(s)) {
+    const [first, second] = inner[1] === 'pm' ? ['+', '-'] : ['-', '+'];
+    const at = (op: string) => `${s.slice(0, inner.index)}${op}${s.slice(inner.index + inner[0].length)}`;
+    return { kind: 'list', items: [parseStructure(at(first), depth + 1), parseStructure(at(second), depth + 1)] };
+  }
 
-  if (/\\(?:le|ge|leq|geq|lt|gt|neq|ne)\b|[<>≤≥]/.test(s)) return { kind: 'text', text: textKey(s) };
+  if (splitTop(s, REL_SPLIT).length > 1) return parseRelation(s);
 
   const eq = splitTop(s, /^=/);
   if (eq.length > 1) {
     const lhs = eq[0];
     const value = eq[eq.length - 1];
-    if (LABEL_RE.test(lhs)) {
-      const inner = parseStructure(value, depth + 1);
-      if (inner.kind === 'expr') return { ...inner, label: lhs.replace(/[\s{}]/g, '') };
-      return inner;
-    }
-    if (eq.length === 2) {
+    if (isLabel(lhs)) return withLabel(parseStructure(value, depth + 1), labelKey(lhs));
+    if (eq.length === 2 && !isWordy(s)) {
       const l = parseScalar(lhs);
       const r = parseScalar(value);
-      if (l.kind === 'expr' && r.kind === 'expr' && !l.percent && !r.percent) return { kind: 'equation', lhs: l.expr, rhs: r.expr };
+      // Constants on both sides are a worked computation (`12+35=47`): its result is the answer.
+      if (!/[A-Za-z]/.test(`${l.expr}${r.expr}`.replace(/\b(?:pi|e|sqrt|nthRoot|log|log10|exp|sin|cos|tan|abs|combinations|Infinity)\b/g, ''))) return r;
+      if (!l.percent && !r.percent) return { kind: 'equation', lhs: l.expr, rhs: r.expr };
     }
-    // A worked chain such as `12+35=47`: the last member is the answer.
-    return parseStructure(value, depth + 1);
+    return parseStructure(value, depth + 1); // a chain such as `1 = \zzz = x = 0`: the last member
   }
+
+  const ratio = splitTop(s, /^:(?!=)/);
+  if (ratio.length === 2 && ratio.every((p) => p !== '')) return { kind: 'ratio', parts: ratio.map((p) => parseScalar(p)) };
 
   if (isWordy(s)) return { kind: 'text', text: textKey(s) };
   return parseScalar(s);
 }
 
-export function textKey(s: string): string {
-  return s.toLowerCase()
-    .replace(/\\text\{([^{}]*)\}/g, '$1')
-    .replace(/\\(?:leq|le)(?![a-z])/g, '≤').replace(/\\(?:geq|ge)(?![a-z])/g, '≥')
-    .replace(/\\(?:neq|ne)(?![a-z])/g, '≠').replace(/<=/g, '≤').replace(/>=/g, '≥')
-    .replace(/[\s{}]/g, '');
+/** Inside a `;` list, `p=5,q=2` is one solution: an assignment stays, a plain list becomes a tuple. */
+function asItem(a: Answer): Answer {
+  return a.kind === 'list' ? { kind: 'tuple', open: '(', close: ')', items: a.items } : a;
 }
 
 export function parseAnswer(raw: string): Answer {

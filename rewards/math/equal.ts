@@ -1,7 +1,8 @@
 /**
- * Equality of two parsed answers.
+ * Equality of two scalar expressions (mathjs syntax, from latex.ts), of two equations, and of two
+ * constant matrices. Structure (sets, tuples, relations…) is compared in compare.ts.
  *
- * Scalars, in order:
+ * In order:
  * 1. identical mathjs syntax trees → equal (also decides `9^9^9^9` against itself without evaluating);
  * 2. no free variables → both sides evaluated with 64-digit BigNumbers (mathjs/decimal.js), compared
  *    with relative tolerance `rtol`. 64 digits and exponents up to 9e15 keep `1/2004!` and `1/2006!`
@@ -16,12 +17,13 @@
  * definitions, no `import`); factorial and binomial arguments at most 5000; a value that overflows
  * even 64-digit BigNumbers (9e15-digit exponents), or is NaN, cannot be compared.
  * BigNumber precision bounds the cost of every operation, so `9^9^9` is cheap.
+ * A constant expression that evaluates to a matrix (`A + B`, `A B` of written matrices) is compared
+ * entry by entry at the same tolerance.
  */
 import { Rng } from '../../engine/rng.js';
 import { createRequire } from 'node:module';
 import type * as MathJs from 'mathjs';
 import type { MathNode, MathJsInstance } from 'mathjs';
-import type { Answer } from './answer.js';
 
 export type Decision = { equal: true; how: string } | { equal: false; why: string };
 
@@ -70,8 +72,33 @@ interface Compiled {
   vars: string[];
 }
 
-/** Parse, check against the whitelist and the size guards, and collect free variables. */
+/**
+ * Compiled expressions by source text. Gold answers repeat across the G completions of a prompt and
+ * a group's completions often agree, so most comparisons find one side, often both, here. A refusal
+ * (UndecidableError) is remembered too.
+ */
+const compiled = new Map<string, Compiled | UndecidableError>();
+const COMPILED_MAX = 4096;
+
+/** Parse, check against the whitelist and the size guards, and collect free variables (cached). */
 export function compile(expr: string): Compiled {
+  const hit = compiled.get(expr);
+  if (hit instanceof UndecidableError) throw hit;
+  if (hit) return hit;
+  let c: Compiled | UndecidableError;
+  try {
+    c = compileUncached(expr);
+  } catch (e) {
+    if (!(e instanceof UndecidableError)) throw e;
+    c = e;
+  }
+  if (compiled.size >= COMPILED_MAX) compiled.clear();
+  compiled.set(expr, c);
+  if (c instanceof UndecidableError) throw c;
+  return c;
+}
+
+function compileUncached(expr: string): Compiled {
   const { big, flt } = warmMath();
   let node: MathNode;
   try {
@@ -101,7 +128,7 @@ export function compile(expr: string): Compiled {
     } else if (t === 'ConstantNode') {
       const v = (n as unknown as { value: unknown }).value;
       if (typeof v === 'string' || typeof v === 'boolean' || v === null || v === undefined) throw new UndecidableError('non-numeric constant');
-    } else if (t !== 'ParenthesisNode') {
+    } else if (t !== 'ParenthesisNode' && t !== 'ArrayNode') {
       throw new UndecidableError(`${t} not allowed`);
     }
   });
@@ -121,8 +148,29 @@ export function compile(expr: string): Compiled {
   return { big: node, key: node.toString({ parenthesis: 'auto' }), vars: [...vars].sort() };
 }
 
-/** The BigNumber value of a constant expression as [re, im], or an UndecidableError. */
-function evalBig(c: Compiled): [import('mathjs').BigNumber, import('mathjs').BigNumber] {
+type BigNumber = import('mathjs').BigNumber;
+
+/** One evaluated value as [re, im]; a matrix value as rows of them. */
+type Value = { matrix: false; v: BigPair } | { matrix: true; rows: BigPair[][] };
+
+function toPair(v: unknown, key: string): BigPair {
+  const { big } = warmMath();
+  const B = big.bignumber;
+  let re: BigNumber;
+  let im: BigNumber;
+  if (big.isBigNumber(v)) { re = v; im = B(0); }
+  else if (big.isComplex(v)) { re = B((v as { re: number }).re); im = B((v as { im: number }).im); }
+  else if (typeof v === 'number') { re = B(v); im = B(0); }
+  else throw new UndecidableError(`${key} is not a number`);
+  for (const x of [re, im]) {
+    if (x.isNaN()) throw new UndecidableError(`${key} is not a number (NaN)`);
+    if (!x.isFinite()) throw new UndecidableError(`${key} overflows (too large to evaluate)`);
+  }
+  return [re, im];
+}
+
+/** The BigNumber value of a constant expression (a number or a matrix), or an UndecidableError. */
+function evalValue(c: Compiled): Value {
   const { big } = warmMath();
   let v: unknown;
   try {
@@ -130,18 +178,12 @@ function evalBig(c: Compiled): [import('mathjs').BigNumber, import('mathjs').Big
   } catch (e) {
     throw new UndecidableError(`cannot evaluate ${c.key}: ${(e as Error).message}`);
   }
-  const B = big.bignumber;
-  let re: import('mathjs').BigNumber;
-  let im: import('mathjs').BigNumber;
-  if (big.isBigNumber(v)) { re = v; im = B(0); }
-  else if (big.isComplex(v)) { re = B((v as { re: number }).re); im = B((v as { im: number }).im); }
-  else if (typeof v === 'number') { re = B(v); im = B(0); }
-  else throw new UndecidableError(`${c.key} is not a number`);
-  for (const x of [re, im]) {
-    if (x.isNaN()) throw new UndecidableError(`${c.key} is not a number (NaN)`);
-    if (!x.isFinite()) throw new UndecidableError(`${c.key} overflows (too large to evaluate)`);
+  if (big.isMatrix(v) || Array.isArray(v)) {
+    const arr = (big.isMatrix(v) ? (v as { toArray(): unknown[] }).toArray() : v) as unknown[];
+    const rows = arr.map((r) => (Array.isArray(r) ? r : [r]).map((x) => toPair(x, c.key)));
+    return { matrix: true, rows };
   }
-  return [re, im];
+  return { matrix: false, v: toPair(v, c.key) };
 }
 
 type BigPair = [import('mathjs').BigNumber, import('mathjs').BigNumber];
@@ -166,9 +208,9 @@ function closeBig(a: BigPair, b: BigPair, rtol: number, ca: Compiled, cb: Compil
 }
 
 
-type Fn = (scope: Record<string, number>) => { re: number; im: number } | null;
+export type Fn = (scope: Record<string, number>) => { re: number; im: number } | null;
 
-function floatFn(expr: string): Fn {
+export function floatFn(expr: string): Fn {
   const { flt } = warmMath();
   const code = flt.compile(expr);
   return (scope) => {
@@ -212,13 +254,14 @@ export function exprEqual(ea: string, eb: string, rtolApprox: number): Decision 
   if (a.key === b.key) return { equal: true, how: 'identical expressions' };
   const vars = [...new Set([...a.vars, ...b.vars])].sort();
   if (vars.length === 0) {
-    const va = evalBig(a);
-    const vb = evalBig(b);
+    const va = evalValue(a);
+    const vb = evalValue(b);
+    if (va.matrix || vb.matrix) return matrixValuesEqual(va, vb, rtol, a, b);
     // mathjs computes complex numbers in float64 even in BigNumber mode: float tolerance there.
-    const complex = !va[1].isZero() || !vb[1].isZero();
-    return closeBig(va, vb, complex ? Math.max(rtol, 1e-12) : rtol, a, b)
-      ? { equal: true, how: `equal values (${fmt(va)})` }
-      : { equal: false, why: `${fmt(va)} ≠ ${fmt(vb)}` };
+    const complex = !va.v[1].isZero() || !vb.v[1].isZero();
+    return closeBig(va.v, vb.v, complex ? Math.max(rtol, 1e-12) : rtol, a, b)
+      ? { equal: true, how: `equal values (${fmt(va.v)})` }
+      : { equal: false, why: `${fmt(va.v)} ≠ ${fmt(vb.v)}` };
   }
   const fa = floatFn(a.key);
   const fb = floatFn(b.key);
@@ -235,8 +278,19 @@ export function exprEqual(ea: string, eb: string, rtolApprox: number): Decision 
   return { equal: true, how: `agree on ${used} random points` };
 }
 
+function matrixValuesEqual(va: Value, vb: Value, rtol: number, a: Compiled, b: Compiled): Decision {
+  if (!va.matrix || !vb.matrix) return { equal: false, why: 'matrix vs number' };
+  if (va.rows.length !== vb.rows.length || va.rows.some((r, k) => r.length !== vb.rows[k].length)) return { equal: false, why: 'matrix shapes differ' };
+  for (let i = 0; i < va.rows.length; i++) {
+    for (let j = 0; j < va.rows[i].length; j++) {
+      if (!closeBig(va.rows[i][j], vb.rows[i][j], rtol, a, b)) return { equal: false, why: `entry (${i + 1},${j + 1}): ${fmt(va.rows[i][j])} ≠ ${fmt(vb.rows[i][j])}` };
+    }
+  }
+  return { equal: true, how: 'equal matrices' };
+}
+
 /** Equations are equal when lhs−rhs of one is a nonzero constant multiple of the other's. */
-function equationEqual(a: { lhs: string; rhs: string }, b: { lhs: string; rhs: string }): Decision {
+export function equationEqual(a: { lhs: string; rhs: string }, b: { lhs: string; rhs: string }): Decision {
   const da = compile(`(${a.lhs}) - (${a.rhs})`);
   const db = compile(`(${b.lhs}) - (${b.rhs})`);
   const vars = [...new Set([...da.vars, ...db.vars])].sort();
@@ -261,79 +315,7 @@ function equationEqual(a: { lhs: string; rhs: string }, b: { lhs: string; rhs: s
   return { equal: true, how: 'equivalent equations' };
 }
 
-function fmt(v: [import('mathjs').BigNumber, import('mathjs').BigNumber]): string {
+function fmt(v: BigPair): string {
   const re = v[0].toSignificantDigits(8).toString();
   return v[1].isZero() ? re : `${re}${v[1].isNeg() ? '-' : '+'}${v[1].abs().toSignificantDigits(8).toString()}i`;
-}
-
-export interface EqualOptions {
-  rtol: number;
-  percent: 'either' | 'fraction' | 'literal';
-}
-
-function scalarEqual(a: Extract<Answer, { kind: 'expr' }>, b: Extract<Answer, { kind: 'expr' }>, o: EqualOptions): Decision {
-  if (a.label && b.label && a.label !== b.label) return { equal: false, why: `different variables ${a.label} and ${b.label}` };
-  if (a.percent === b.percent || o.percent === 'literal') return exprEqual(a.expr, b.expr, o.rtol);
-  // Exactly one side carries `%`: read it as p/100 (and, in `either` mode, also as p).
-  const [pctExpr, other] = a.percent ? [a.expr, b.expr] : [b.expr, a.expr];
-  const asFraction = exprEqual(`(${pctExpr}) / 100`, other, o.rtol);
-  if (asFraction.equal || o.percent === 'fraction') return asFraction.equal ? { equal: true, how: `${asFraction.how} (percent as fraction)` } : asFraction;
-  const asNumber = exprEqual(pctExpr, other, o.rtol);
-  return asNumber.equal ? { equal: true, how: `${asNumber.how} (percent sign dropped)` } : asNumber;
-}
-
-function elements(a: Answer): Answer[] {
-  return a.kind === 'set' || a.kind === 'list' || a.kind === 'union' ? a.items : [a];
-}
-
-function tryEqual(a: Answer, b: Answer, o: EqualOptions): boolean {
-  try { return answersEqual(a, b, o).equal; } catch { return false; }
-}
-
-/** Structural comparison; see answer.ts for the rules of each kind. */
-export function answersEqual(a: Answer, b: Answer, o: EqualOptions): Decision {
-  if (a.kind === 'text' || b.kind === 'text') {
-    const ta = a.kind === 'text' ? a.text : null;
-    const tb = b.kind === 'text' ? b.text : null;
-    return ta !== null && ta === tb ? { equal: true, how: 'same text' } : { equal: false, why: 'text answers differ' };
-  }
-  const collA = a.kind === 'set' || a.kind === 'list' || a.kind === 'union';
-  const collB = b.kind === 'set' || b.kind === 'list' || b.kind === 'union';
-  if (collA || collB) {
-    const xs = elements(a);
-    const ys = elements(b);
-    if (a.kind === 'list' && b.kind === 'list') {
-      // Multisets: one-to-one matching.
-      if (xs.length !== ys.length) return { equal: false, why: `${xs.length} answers vs ${ys.length}` };
-      const used = new Array(ys.length).fill(false);
-      for (const x of xs) {
-        const j = ys.findIndex((y, k) => !used[k] && tryEqual(x, y, o));
-        if (j < 0) return { equal: false, why: 'lists differ' };
-        used[j] = true;
-      }
-      return { equal: true, how: 'same answers in any order' };
-    }
-    if ((xs.length === 1) !== (ys.length === 1)) return { equal: false, why: `${xs.length} answers vs ${ys.length}` };
-    const allIn = (p: Answer[], q: Answer[]) => p.every((x) => q.some((y) => tryEqual(x, y, o)));
-    return allIn(xs, ys) && allIn(ys, xs) ? { equal: true, how: 'same set' } : { equal: false, why: 'sets differ' };
-  }
-  if (a.kind === 'tuple' || b.kind === 'tuple') {
-    if (a.kind !== 'tuple' || b.kind !== 'tuple') return { equal: false, why: 'tuple/interval vs scalar' };
-    if (a.open !== b.open || a.close !== b.close) return { equal: false, why: `brackets ${a.open}${a.close} vs ${b.open}${b.close}` };
-    if (a.items.length !== b.items.length) return { equal: false, why: 'tuple lengths differ' };
-    for (let k = 0; k < a.items.length; k++) {
-      const d = answersEqual(a.items[k], b.items[k], o);
-      if (!d.equal) return { equal: false, why: `component ${k + 1}: ${d.why}` };
-    }
-    return { equal: true, how: 'same tuple/interval' };
-  }
-  if (a.kind === 'equation' || b.kind === 'equation') {
-    const asEq = (x: Answer) => x.kind === 'equation' ? x : x.kind === 'expr' && x.label ? { lhs: x.label.replace(/\(([A-Za-z])\)/, '_$1'), rhs: x.expr } : null;
-    const ea = asEq(a);
-    const eb = asEq(b);
-    if (!ea || !eb) return { equal: false, why: 'equation vs value' };
-    return equationEqual(ea, eb);
-  }
-  if (a.kind !== 'expr' || b.kind !== 'expr') return { equal: false, why: `${a.kind} vs ${b.kind}` };
-  return scalarEqual(a, b, o);
 }

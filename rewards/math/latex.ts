@@ -3,7 +3,9 @@
  * `\frac`/`\dfrac`/`\tfrac`/`\cfrac` (also the `\frac12` shorthand), `\sqrt{}`/`\sqrt[n]{}`, `^{}`,
  * `_{}` subscripts, `\pi`, `\infty`, `\cdot`/`\times`/`\div`, `\left`/`\right`, `\exp`, `\ln`, `\log`
  * (base 10; `\log_b` takes a base), trig functions with or without parentheses (`\sin^2 x`),
- * `\binom`, `\text{}`-like wrappers, and the unicode symbols × · − ÷ π √ ∞.
+ * `\binom`, `\text{}`-like wrappers, and the unicode symbols × · − ÷ π √ ∞; matrices
+ * (`\begin{pmatrix}…\end{pmatrix}`, any bracket style, `array`) as mathjs arrays, so that a sum or
+ * product of matrices evaluates; mixed numbers (`1\frac{1}{4}` is 5/4); numbers in a base (`204_5`).
  *
  * Anything else throws {@link LatexError}: an unknown command must never be silently dropped,
  * because dropping it can make two different answers look equal.
@@ -28,7 +30,7 @@ const SYMBOLS: Record<string, string> = {
   circ: '', degree: '', ',': ' ', ';': ' ', ':': ' ', '!': '', ' ': ' ', quad: ' ', qquad: ' ',
   '{': '(', '}': ')', lbrace: '(', rbrace: ')', lvert: 'abs(', rvert: ')', displaystyle: '', mathrm: '',
 };
-const WRAPPERS = new Set(['text', 'textbf', 'textit', 'textrm', 'mathrm', 'mathbf', 'mathit', 'mbox', 'operatorname', 'boxed']);
+const WRAPPERS = new Set(['text', 'textbf', 'textit', 'textrm', 'textnormal', 'mathrm', 'mathbf', 'mathit', 'mbox', 'operatorname', 'boxed', 'fbox']);
 const UNICODE: Record<string, string> = { '×': '*', '·': '*', '⋅': '*', '−': '-', '–': '-', '÷': '/', 'π': ' pi ', '∞': ' Infinity ' };
 
 /** Identifiers mathjs must see unsplit (what this converter emits plus what users type in plain text). */
@@ -134,6 +136,7 @@ function command(sc: Scanner): string {
     return ` combinations(${a}, ${b})`;
   }
   if (WRAPPERS.has(name)) return `(${convert(sc.rawGroup())})`;
+  if (name === 'begin') return environment(sc);
   if (name === 'left' || name === 'right' || name === 'big' || name === 'Big' || name === 'bigl' || name === 'bigr') {
     sc.skipSpace();
     if (sc.peek() === '.') sc.i++;
@@ -165,6 +168,42 @@ function command(sc: Scanner): string {
   throw new LatexError(`unsupported LaTeX command \\${name}`);
 }
 
+const MATRIX_ENVS = /^(?:[pbBvV]?matrix|smallmatrix|array)$/;
+
+/** `\begin{pmatrix} a & b \\ c & d \end{pmatrix}` → `[[a, b], [c, d]]` (a column vector is n×1). */
+function environment(sc: Scanner): string {
+  const env = sc.rawGroup();
+  if (!MATRIX_ENVS.test(env)) throw new LatexError(`unsupported environment ${env}`);
+  sc.skipSpace();
+  if (env === 'array' && sc.peek() === '{') sc.rawGroup(); // column spec
+  const endTag = `\\end{${env}}`;
+  const end = sc.s.indexOf(endTag, sc.i);
+  if (end < 0) throw new LatexError(`unclosed ${env}`);
+  const body = sc.s.slice(sc.i, end);
+  sc.i = end + endTag.length;
+  const rows = body.split('\\\\').map((r) => r.trim()).filter((r) => r !== '' && r !== '\\hline');
+  if (rows.length === 0) throw new LatexError('empty matrix');
+  const cells = rows.map((r) => r.split('&').map((c) => convert(c)));
+  if (cells.some((r) => r.length !== cells[0].length)) throw new LatexError('ragged matrix');
+  return ` [${cells.map((r) => `[${r.map((c) => `(${c})`).join(', ')}]`).join(', ')}] `;
+}
+
+/** `1\frac{1}{4}`: an integer written right before a fraction of integers is a mixed number. */
+const MIXED = /^\\frac\s*(?:\{\s*(\d+)\s*\}|(\d))\s*(?:\{\s*(\d+)\s*\}|(\d))/;
+const TRAILING_INT = /(^|[^A-Za-z0-9_.)\]])(\d+)$/;
+
+/** `204_5`: digits followed by a numeric subscript 2..36 are a number in that base. */
+function inBase(digits: string, base: number): string | null {
+  if (!(base >= 2 && base <= 36)) return null;
+  let v = 0n;
+  for (const ch of digits.toLowerCase()) {
+    const d = parseInt(ch, 36);
+    if (!(d < base)) return null;
+    v = v * BigInt(base) + BigInt(d);
+  }
+  return v.toString();
+}
+
 function splitIdentifiers(expr: string): string {
   return expr.replace(/[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)?/g, (id) => {
     if (KNOWN_NAMES.has(id) || /^[A-Za-z](?:_[A-Za-z0-9]+)?$/.test(id) || /^log10$/.test(id)) return id;
@@ -190,7 +229,18 @@ function convert(s: string): string {
   let out = '';
   while (!sc.done()) {
     const c = sc.peek();
-    if (c === '\\') out += command(sc);
+    if (c === '\\') {
+      const mixed = MIXED.exec(sc.s.slice(sc.i));
+      const whole = mixed ? TRAILING_INT.exec(out) : null;
+      if (mixed && whole) {
+        sc.i += mixed[0].length;
+        out = `${out.slice(0, out.length - whole[2].length)}(${whole[2]} + (${mixed[1] ?? mixed[2]})/(${mixed[3] ?? mixed[4]}))`;
+      } else {
+        const piece = command(sc);
+        // Two matrices side by side are a product (mathjs would read `[…] […]` as indexing).
+        out += piece.startsWith(' [') && /[\])\w]\s*$/.test(out) ? ` *${piece}` : piece;
+      }
+    }
     else if (c === '{') out += `(${convert(sc.balanced('{', '}'))})`;
     else if (c === '}') throw new LatexError('unbalanced }');
     else if (c === '^') {
@@ -202,9 +252,12 @@ function convert(s: string): string {
       else out += `^${arg(sc)}`;
     } else if (c === '_') {
       sc.i++;
-      const sub = sc.rawGroup();
+      const sub = sc.rawGroup().trim();
       if (!/^[A-Za-z0-9]+$/.test(sub)) throw new LatexError(`unsupported subscript ${sub}`);
-      out += `_${sub}`;
+      const num = TRAILING_INT.exec(out);
+      const based = num && /^\d+$/.test(sub) ? inBase(num[2], Number(sub)) : null;
+      if (num && /^\d+$/.test(sub) && based === null) throw new LatexError(`${num[2]} is not a number in base ${sub}`);
+      out = based !== null && num ? `${out.slice(0, out.length - num[2].length)}${based}` : `${out}_${sub}`;
     } else if (c in UNICODE) { out += UNICODE[c]; sc.i++; }
     else if (c === '√') { sc.i++; out += ` sqrt${funcArg(sc)}`; }
     else if (c === '[') { out += '('; sc.i++; }

@@ -72,11 +72,13 @@ export class VerifierPool {
     while (this.slots.length < Math.max(1, size)) this.slots.push(this.spawn());
   }
 
-  run(spec: SyncSpec, completion: string, gold: string, timeoutMs: number): Promise<Verdict> {
+  run(spec: SyncSpec, completion: string, gold: string, timeoutMs: number, truncated = false): Promise<Verdict> {
     if (this.closed) return Promise.resolve({ status: 'error', score: 0, reason: 'verifier pool closed', ms: 0 });
     if (this.broken) return Promise.resolve({ status: 'error', score: 0, reason: this.broken, ms: 0 });
     return new Promise((resolve) => {
-      this.queue.push({ task: { key: this.nextKey++, spec, completion, gold }, timeoutMs, resolve });
+      const task: PoolTask = { key: this.nextKey++, spec, completion, gold };
+      if (truncated) task.truncated = true;
+      this.queue.push({ task, timeoutMs, resolve });
       this.pump();
     });
   }

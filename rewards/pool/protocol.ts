@@ -7,6 +7,8 @@ export interface PoolTask {
   spec: SyncSpec;
   completion: string;
   gold: string;
+  /** The completion was cut off by the length limit (VerifyCase.truncated). */
+  truncated?: boolean;
 }
 export interface PoolRequest {
   tasks: PoolTask[];

@@ -49,13 +49,13 @@ export interface InstallResult {
 
 const t0 = () => performance.now();
 
-function log(p: NativePaths, msg: string): void {
+export function log(p: NativePaths, msg: string): void {
   mkdirSync(p.cacheDir, { recursive: true });
   appendFileSync(p.logFile, `[${new Date().toISOString()}] ${msg}\n`);
 }
 
 /** Run a command, log its output, throw NativeInstallError with `what` + the last stderr line on failure. */
-function sh(p: NativePaths, what: string, cmd: string, args: string[], opts: SpawnSyncOptions = {}): string {
+export function sh(p: NativePaths, what: string, cmd: string, args: string[], opts: SpawnSyncOptions = {}): string {
   log(p, `$ ${cmd} ${args.join(' ')}`);
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
   const out = `${r.stdout ?? ''}${r.stderr ?? ''}`;
@@ -76,14 +76,14 @@ function summarize(out: string): string {
   ).replace(/^gyp ERR! stack /, '');
 }
 
-function sha256(file: string): Promise<string> {
+export function sha256(file: string): Promise<string> {
   return new Promise((res, rej) => {
     const h = createHash('sha256');
     createReadStream(file).on('data', (d) => h.update(d)).on('end', () => res(h.digest('hex'))).on('error', rej);
   });
 }
 
-function python(): string {
+export function python(): string {
   for (const c of ['python3', 'python']) if (spawnSync(c, ['--version']).status === 0) return c;
   throw new NativeInstallError('no python3 found (needed for pip download and node-gyp)');
 }
@@ -152,7 +152,7 @@ function ensurePackage(p: NativePaths): boolean {
 }
 
 /** Hard-link (same filesystem) or copy a file tree. */
-function linkTree(src: string, dst: string): void {
+export function linkTree(src: string, dst: string): void {
   if (statSync(src).isDirectory()) {
     mkdirSync(dst, { recursive: true });
     for (const e of readdirSync(src)) linkTree(join(src, e), join(dst, e));
@@ -167,7 +167,7 @@ function linkTree(src: string, dst: string): void {
 }
 
 /** Step 3a: deps/{lib,include} laid out the way binding.gyp links (-ltensorflow -ltensorflow_framework, rpath ../../deps/lib). */
-function stageDeps(p: NativePaths): void {
+export function stageDeps(p: NativePaths): void {
   const deps = join(p.pkgDir, 'deps');
   rmSync(deps, { recursive: true, force: true });
   const lib = join(deps, 'lib');
@@ -205,7 +205,7 @@ function nodeDir(): string {
 }
 
 /** Step 3b: build lib/napi-v<N>/tfjs_binding.node from source. */
-function buildAddon(p: NativePaths): number {
+export function buildAddon(p: NativePaths, tfVersion: string = TF_VERSION): number {
   const pkg = JSON.parse(readFileSync(join(p.pkgDir, 'package.json'), 'utf8'));
   const napi = napiBuildVersion(pkg.binary?.napi_versions ?? []);
   if (napi === null) throw new NativeInstallError(`Node N-API ${process.versions.napi} is older than tfjs-node supports`);
@@ -221,7 +221,7 @@ function buildAddon(p: NativePaths): number {
   ];
   sh(p, 'building the tfjs-node addon (node-gyp)', nice ? 'nice' : gyp.cmd, nice ? ['-n', '10', gyp.cmd, ...args] : args, { cwd: p.pkgDir });
   rmSync(join(p.pkgDir, 'build'), { recursive: true, force: true }); // intermediates only; the addon is in lib/
-  checkSymbols(p, join(p.pkgDir, 'lib', `napi-v${napi}`, 'tfjs_binding.node'));
+  checkSymbols(p, join(p.pkgDir, 'lib', `napi-v${napi}`, 'tfjs_binding.node'), tfVersion);
   return napi;
 }
 
@@ -229,7 +229,7 @@ function buildAddon(p: NativePaths): number {
  * Every TF_* / TFE_* symbol the addon imports must be exported by the staged libtensorflow; a gap would
  * otherwise only show as "undefined symbol" at load time. Needs binutils' nm; skipped (logged) without it.
  */
-function checkSymbols(p: NativePaths, addon: string): void {
+function checkSymbols(p: NativePaths, addon: string, tfVersion: string): void {
   if (spawnSync('sh', ['-c', 'command -v nm']).status !== 0) {
     log(p, 'nm not found; symbol check skipped (the load test still runs)');
     return;
@@ -243,7 +243,7 @@ function checkSymbols(p: NativePaths, addon: string): void {
   );
   const missing = wanted.map((s) => s.replace(/@.*/, '')).filter((s) => !have.has(s));
   log(p, `symbol check: addon imports ${wanted.length} TF_/TFE_ symbols; missing ${missing.length}`);
-  if (missing.length) throw new NativeInstallError(`libtensorflow ${TF_VERSION} lacks ${missing.length} C API symbol(s) the addon needs: ${missing.slice(0, 5).join(', ')}`);
+  if (missing.length) throw new NativeInstallError(`libtensorflow ${tfVersion} lacks ${missing.length} C API symbol(s) the addon needs: ${missing.slice(0, 5).join(', ')}`);
 }
 
 const PROBE = `

@@ -11,6 +11,19 @@ const hung = (id: string): VerifyCase => ({ id, verifier: 'redos', completion: `
 const math = (id: string, completion: string, gold: string): VerifyCase => ({ id, verifier: 'math', completion, gold });
 
 describe('verifyBatch on the worker pool', () => {
+  it('passes truncation to the math verifier, on the pool and inline alike', async () => {
+    const cut = (id: string, completion: string, truncated: boolean): VerifyCase => ({ id, verifier: 'math', completion, gold: '7', truncated });
+    const r = await verifyBatch([
+      cut('span', 'so far $3 + 4 = 7$ and then', true), // pool: a math span, cut off → incorrect
+      cut('span-whole', 'so far $3 + 4 = 7$.', false), // the same span, complete → correct
+      cut('boxed', 'so $\\boxed{7}$ and then we chec', true), // a marker written before the cut counts
+      cut('int', '7', true), // inline fast path: a bare integer, cut off, may have gone on to 75
+      cut('int-whole', '7', false),
+    ], { pool });
+    expect(r.map((x) => x.status)).toEqual(['incorrect', 'correct', 'correct', 'incorrect', 'correct']);
+    expect(r[0].reason).toMatch(/truncated/);
+  });
+
   it('returns results in input order with ids', async () => {
     const cases = Array.from({ length: 200 }, (_, k) => math(`c${k}`, `${k}+1=${k + 1}`, String(k + (k % 3 === 0 ? 2 : 1))));
     const r = await verifyBatch(cases, { pool });

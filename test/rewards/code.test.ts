@@ -1,6 +1,6 @@
 // Run: npx vitest run test/rewards/code.test.ts
-// The hostile corpus: every case must end within its limit as `timeout` or `error` with a reason,
-// and a normal case verified right after it must still pass. Needs root for the full isolation
+// The hostile corpus: every case must end within its limit as `incorrect` with the reason (the
+// program's fault, not the sandbox's), and a normal case verified right after it must still pass. Needs root for the full isolation
 // (namespaces, cgroups, uid drop); the fork-bomb test refuses to run the bomb without a process cap.
 import { describe, it, expect } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -27,11 +27,11 @@ function sandboxProcesses(): number {
   return n;
 }
 
-async function hostile(language: CodeLanguage, code: string, want: Array<'timeout' | 'error'>, reason: RegExp, timeoutMs = LIMIT_MS) {
+async function hostile(language: CodeLanguage, code: string, reason: RegExp, timeoutMs = LIMIT_MS) {
   const t0 = performance.now();
   const v = await verifyCode(code, [{ stdout: 'never' }], language, { timeoutMs });
   const wall = performance.now() - t0;
-  expect(want, `${v.status}: ${v.reason}`).toContain(v.status);
+  expect(v.status, v.reason).toBe('incorrect');
   expect(v.score).toBe(0);
   expect(v.reason).toMatch(reason);
   expect(wall).toBeLessThan(timeoutMs + SLACK_MS);
@@ -63,35 +63,35 @@ describe('code verifier: normal behaviour', () => {
 });
 
 describe('hostile corpus (JavaScript)', () => {
-  it('infinite loop', () => hostile('javascript', 'for(;;){}', ['timeout'], /wall clock/));
+  it('infinite loop', () => hostile('javascript', 'for(;;){}', /timed out.*wall clock/));
   // V8's last-resort collections near the heap cap take a while on a loaded machine: a longer wall
   // clock here makes sure it is the memory cap, not the clock, that ends the bomb (seen in CI).
-  it('memory bomb', () => hostile('javascript', 'const a=[]; for(;;) a.push(new Array(1e6).fill(1.5));', ['error'], /SIG|memory|exit/, 8000));
-  it('deep recursion', () => hostile('javascript', 'function f(n){ return f(n+1)+1 } f(0)', ['error'], /Maximum call stack/));
-  it('100 MB of output', () => hostile('javascript', 'const s="x".repeat(1<<20); for(let i=0;i<100;i++) process.stdout.write(s)', ['error'], /output exceeded/));
-  it('child processes are denied', () => hostile('javascript', 'require("child_process").execSync("echo hi")', ['error'], /ERR_ACCESS_DENIED|Access to this API/));
+  it('memory bomb', () => hostile('javascript', 'const a=[]; for(;;) a.push(new Array(1e6).fill(1.5));', /SIG|memory|exit/, 8000));
+  it('deep recursion', () => hostile('javascript', 'function f(n){ return f(n+1)+1 } f(0)', /Maximum call stack/));
+  it('100 MB of output', () => hostile('javascript', 'const s="x".repeat(1<<20); for(let i=0;i<100;i++) process.stdout.write(s)', /output exceeded/));
+  it('child processes are denied', () => hostile('javascript', 'require("child_process").execSync("echo hi")', /ERR_ACCESS_DENIED|Access to this API/));
   it('writes outside its folder are denied', async () => {
-    await hostile('javascript', 'require("fs").writeFileSync("/var/tmp/creditflow-pwned-js", "x")', ['error'], /ERR_ACCESS_DENIED|Access to this API/);
+    await hostile('javascript', 'require("fs").writeFileSync("/var/tmp/creditflow-pwned-js", "x")', /ERR_ACCESS_DENIED|Access to this API/);
     expect(existsSync('/var/tmp/creditflow-pwned-js')).toBe(false);
   });
-  it('network is unreachable', () => hostile('javascript', 'require("net").connect(80, "1.1.1.1").on("error", e => { console.error(e.code); process.exit(3) })', ['error', 'timeout'], /ENETUNREACH|EACCES|ERR_ACCESS|exit 3|wall clock/));
+  it('network is unreachable', () => hostile('javascript', 'require("net").connect(80, "1.1.1.1").on("error", e => { console.error(e.code); process.exit(3) })', /ENETUNREACH|EACCES|ERR_ACCESS|exit 3|wall clock/));
 });
 
 describe('hostile corpus (Python)', () => {
   it('python3 is available to the sandbox', () => {
     expect(probeIsolation().python).not.toBeNull();
   });
-  it('infinite loop', () => hostile('python', 'while True:\n    pass', ['timeout'], /wall clock/));
-  it('memory bomb', () => hostile('python', 'x = []\nwhile True:\n    x.append(bytearray(10**7))', ['error'], /MemoryError|memory|SIG/, 8000));
-  it('deep recursion', () => hostile('python', 'import sys\nsys.setrecursionlimit(10**8)\ndef f(n):\n    return f(n + 1) + 1\nf(0)', ['error'], /SIGSEGV|RecursionError|memory|exit/));
-  it('100 MB of output', () => hostile('python', 'import sys\nsys.stdout.write("x" * 100_000_000)', ['error'], /output exceeded/));
+  it('infinite loop', () => hostile('python', 'while True:\n    pass', /timed out.*wall clock/));
+  it('memory bomb', () => hostile('python', 'x = []\nwhile True:\n    x.append(bytearray(10**7))', /MemoryError|memory|SIG/, 8000));
+  it('deep recursion', () => hostile('python', 'import sys\nsys.setrecursionlimit(10**8)\ndef f(n):\n    return f(n + 1) + 1\nf(0)', /SIGSEGV|RecursionError|memory|exit|timed out/));
+  it('100 MB of output', () => hostile('python', 'import sys\nsys.stdout.write("x" * 100_000_000)', /output exceeded/));
   it('writes outside its folder fail; /tmp is its own folder', async () => {
-    await hostile('python', 'open("/tmp/creditflow-pwned-py", "w").write("x")\nopen("/etc/creditflow-pwned", "w").write("x")', ['error'], /PermissionError|Read-only|exit 1/);
+    await hostile('python', 'open("/tmp/creditflow-pwned-py", "w").write("x")\nopen("/etc/creditflow-pwned", "w").write("x")', /PermissionError|Read-only|exit 1/);
     expect(existsSync('/tmp/creditflow-pwned-py')).toBe(false);
     expect(existsSync('/etc/creditflow-pwned')).toBe(false);
   });
-  it('the repository is hidden', () => hostile('python', 'import os\nprint(os.listdir("."))\nopen("' + process.cwd() + '/package.json").read()', ['error'], /FileNotFoundError|exit 1/));
-  it('network is unreachable', () => hostile('python', 'import socket\nsocket.create_connection(("1.1.1.1", 80), timeout=1)', ['error'], /unreachable|OSError|timed out/));
+  it('the repository is hidden', () => hostile('python', 'import os\nprint(os.listdir("."))\nopen("' + process.cwd() + '/package.json").read()', /FileNotFoundError|exit 1/));
+  it('network is unreachable', () => hostile('python', 'import socket\nsocket.create_connection(("1.1.1.1", 80), timeout=1)', /unreachable|OSError|timed out/));
   it('bounded "spawn many" is capped by the process limit', async () => {
     const code = 'import os, time\nn = 0\nfor i in range(200):\n    try:\n        if os.fork() == 0:\n            time.sleep(2)\n            os._exit(0)\n        n += 1\n    except OSError:\n        break\nprint(n)';
     const run = await runSandboxed('python', code, '', { ...DEFAULT_LIMITS, ...limits });
@@ -105,7 +105,7 @@ describe('hostile corpus (Python)', () => {
     const iso = probeIsolation();
     // Refuse to run a bomb without a cap on processes (root ignores RLIMIT_NPROC).
     expect(iso.cgroup !== null || iso.dropUid || process.getuid?.() !== 0).toBe(true);
-    await hostile('python', 'import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass', ['timeout', 'error'], /wall clock|SIG/);
+    await hostile('python', 'import os\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        pass', /wall clock|SIG/);
     // Killed processes are reaped asynchronously; none may survive for long.
     for (let k = 0; k < 30 && sandboxProcesses() > 0; k++) await new Promise((r) => setTimeout(r, 100));
     expect(sandboxProcesses()).toBe(0);

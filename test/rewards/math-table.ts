@@ -3,8 +3,12 @@
  * output (answer extraction included); expected values are the mathematical truth under the rules in
  * rewards/README.md, not outputs of the code.
  */
+import type { MathOptions } from '../../rewards/index.js';
+
 export type Expect = 'correct' | 'incorrect' | 'skipped' | 'error';
-export type Row = [completion: string, gold: string, expected: Expect, note?: string];
+export type Row = [completion: string, gold: string, expected: Expect, note?: string, opts?: MathOptions];
+
+const LAST_NUMBER: MathOptions = { lastNumber: true };
 
 const b = (s: string) => `The final answer is $\\boxed{${s}}$.`;
 
@@ -31,8 +35,13 @@ export const MATH_TABLE: Row[] = [
   [b('1,000'), '1000', 'correct'],
   [b('1{,}000'), '1000', 'correct'],
   [b('1\\,000'), '1000', 'correct'],
-  ['So the total is 1,000 dollars.', '1000', 'correct'],
+  ['So the total is 1,000 dollars.', '1000', 'correct', 'last number, opted in', LAST_NUMBER],
+  ['So the total is 1,000 dollars.', '1000', 'incorrect', 'prose without a marker: no answer by default'],
   [b('10,000'), '1000', 'incorrect'],
+  [b('1,22'), '1.22', 'incorrect', 'two roots as MATH writes them, not a decimal comma'],
+  [b('-1,12'), '12, -1', 'correct'],
+  [b('1000,99'), '1000.99', 'correct', 'a decimal comma no list reads the same'],
+  ['Soucis : 2,74 € a..', '2.74', 'correct', 'decimal comma in prose', LAST_NUMBER],
   [b('50\\%'), '0.5', 'correct', 'percent rule "either": p% = p/100'],
   [b('50\\%'), '50', 'correct', 'percent rule "either": p% = p'],
   [b('50%'), '0.5', 'correct'],
@@ -55,13 +64,14 @@ export const MATH_TABLE: Row[] = [
   ['\\boxed{\\frac{\\sqrt{3}}{2}}', '\\frac{\\sqrt3}{2}', 'correct', 'nested braces in box'],
   ['\\boxed{\\left\\{ 1, 2 \\right\\}}', '\\{1,2\\}', 'correct'],
   ['I do not know.', '5', 'incorrect', 'no answer'],
-  ['The value is 3.50', '3.5', 'correct'],
+  ['The value is 3.50', '3.5', 'correct', undefined, LAST_NUMBER],
   ['It costs $\\$12.50$', '12.5', 'correct'],
   ['x = 4, so the answer is 4', '4', 'correct'],
-  ['\\boxed{7} and the answer is 8', '7', 'correct', 'box has priority'],
+  ['\\boxed{7} and the answer is 8', '7', 'incorrect', 'the last final answer counts'],
+  ['\\boxed{7} and the answer is 8', '8', 'correct', 'the last final answer counts'],
   ['Answer: \\frac{3}{4}', '0.75', 'correct'],
-  ['The ratio is 3/4', '0.75', 'correct'],
-  ['The ratio is 3/4', '0.7', 'incorrect'],
+  ['The ratio is 3/4', '0.75', 'correct', undefined, LAST_NUMBER],
+  ['The ratio is 3/4', '0.7', 'incorrect', undefined, LAST_NUMBER],
   ['#### 1,234,567', '1234567', 'correct'],
   ['#### 1234567', '1,234,567', 'correct'],
   // --- numbers ---
@@ -119,7 +129,7 @@ export const MATH_TABLE: Row[] = [
   [b('45°'), '45', 'correct'],
   [b('5\\text{ cm}'), '5', 'correct'],
   [b('5 \\text{cm}^2'), '5', 'correct'],
-  ['The area is 12 square units.', '12', 'correct'],
+  ['The area is 12 square units.', '12', 'correct', undefined, LAST_NUMBER],
   ['#### 47 dollars', '47', 'correct'],
   [b('\\mathrm{12}'), '12', 'correct'],
   [b('\\textbf{12}'), '12', 'correct'],
@@ -166,7 +176,8 @@ export const MATH_TABLE: Row[] = [
   [b('\\{1,2\\}'), '1', 'incorrect', 'several vs one'],
   [b('1, 2'), '1', 'incorrect', 'hedging'],
   [b('1, 2'), '2, 1', 'correct'],
-  [b('1,2,2'), '1,2', 'incorrect', 'lists are multisets'],
+  [b('1,2,2'), '1,2', 'correct', 'lists compare as sets (as in math-verify)'],
+  [b('1,2,3'), '1,2', 'incorrect', 'an extra answer'],
   [b('x = 1 \\text{ or } x = 2'), '1, 2', 'correct'],
   [b('x=1, x=-1'), '\\pm 1', 'correct', 'a bare \\pm b is b and -b'],
   [b('x=1'), '\\pm 1', 'incorrect'],

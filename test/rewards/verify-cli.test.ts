@@ -57,6 +57,27 @@ describe('creditflow verify', () => {
     check(parse(out));
   });
 
+  it('--explain says, per math check, what was extracted by which rule and how it was compared', async () => {
+    const stdin = new PassThrough();
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (d) => { out += d; });
+    stdin.end([
+      JSON.stringify({ id: 'm', verifier: 'math', completion: 'First \\boxed{3}. Wait, the answer is $\\frac{10}{2}$.', gold: '5' }),
+      JSON.stringify({ id: 'g', verifier: 'math-think-answer', completion: '<think>2+2</think> <answer>4</answer>', gold: '4' }),
+      JSON.stringify({ id: 't', verifier: 'math', completion: 'so far $3+4=7$ and', gold: '7', truncated: true }),
+    ].join('\n'));
+    expect(await run(['--explain', '--concurrency', '1'], { stdin, stdout, stderr: new PassThrough() })).toBe(0);
+    const rows = out.trim().split('\n').map((l) => JSON.parse(l) as { id: string; status: string; explain: Array<Record<string, string>> });
+    expect(rows[0]).toMatchObject({ id: 'm', status: 'correct' });
+    expect(rows[0].explain).toEqual([expect.objectContaining({ part: 'math', rule: 'answer', extracted: '\\frac{10}{2}', gold: '5' })]);
+    expect(rows[0].explain[0].comparison).toMatch(/equal values \(5\)/);
+    expect(rows[1]).toMatchObject({ id: 'g', status: 'correct' });
+    expect(rows[1].explain).toEqual([expect.objectContaining({ part: 'part 2: math', rule: 'answer-tag', extracted: '4' })]);
+    expect(rows[2]).toMatchObject({ id: 't', status: 'incorrect' });
+    expect(rows[2].explain[0].comparison).toMatch(/truncated/);
+  });
+
   it('all-valid input exits 0; bad flags exit 64; a missing file is reported', async () => {
     const mk = () => { const s = new PassThrough(); let t = ''; s.on('data', (d) => { t += d; }); return { s, text: () => t }; };
     const o = mk();
