@@ -13,12 +13,15 @@ import { appendMetricsOnce } from '../store/metrics-log.js';
 import { recordedEvaluation, recordedRollout, recordedUpdate } from '../store/recorded-steps.js';
 import { runDir } from '../store/paths.js';
 import type { Metrics } from '../common/metrics.js';
+import { RayPlacement } from './ray-placement.js';
 
 export interface ComputeDeps {
   host: ComputeHost;
   /** This worker's own queue, handed to runs that claim it. */
   pinnedQueue: string;
   stateDir: string;
+  /** Runs the steps of runs with `compute.placement: ray` as Ray jobs (default: RAY_ADDRESS as the fallback head). */
+  ray?: RayPlacement;
 }
 
 export interface WarmStartResult { runDir: string; accuracy: number; metrics: Metrics }
@@ -34,6 +37,13 @@ async function withHeartbeat<T>(host: ComputeHost, op: HostOp, args: unknown): P
 
 export function createComputeActivities(deps: ComputeDeps) {
   const dirOf = (runId: string) => runDir(runId, deps.stateDir);
+  const ray = deps.ray ?? new RayPlacement();
+  /**
+   * The placement switch: a step runs on this worker's compute host, or as a Ray job (ray-placement.ts).
+   * A run started before configs had a `compute` section carries none: the worker.
+   */
+  const step = <T,>(op: HostOp, args: { runId: string; runDir: string; config: ExperimentConfig } & Record<string, unknown>): Promise<T> =>
+    (args.config.compute?.placement === 'ray' ? ray.run<T>(op, args) : withHeartbeat<T>(deps.host, op, args));
   /**
    * A step whose output is already recorded (the host computed it ahead, or an earlier attempt did)
    * is answered here, without queueing behind the host's current step; the host hears of it so that
@@ -52,14 +62,14 @@ export function createComputeActivities(deps: ComputeDeps) {
 
     /** The SFT warm start (version 0), recorded as metrics.jsonl's warm-start line: the first point of every accuracy curve. */
     async warmStart(input: { runId: string; config: ExperimentConfig }): Promise<WarmStartResult> {
-      const result = await withHeartbeat<WarmStartResult>(deps.host, 'warmStart', { ...input, runDir: dirOf(input.runId) });
+      const result = await step<WarmStartResult>('warmStart', { ...input, runDir: dirOf(input.runId) });
       appendMetricsOnce(dirOf(input.runId), 0, 'warm-start', result.metrics);
       return result;
     },
 
     async rollout(input: { runId: string; config: ExperimentConfig; iteration: number }): Promise<RolloutResult> {
       const args = { ...input, runDir: dirOf(input.runId) };
-      return answered('rollout', args, recordedRollout(args.runDir, input.iteration)) ?? withHeartbeat(deps.host, 'rollout', args);
+      return answered('rollout', args, recordedRollout(args.runDir, input.iteration)) ?? step('rollout', args);
     },
 
     /**
@@ -67,7 +77,7 @@ export function createComputeActivities(deps: ComputeDeps) {
      * `iteration`'s completions, written beside its rollout file. Idempotent: an existing file is returned.
      */
     async spoValues(input: { runId: string; config: ExperimentConfig; iteration: number }): Promise<SpoValuesResult> {
-      return withHeartbeat(deps.host, 'spoValues', { ...input, runDir: dirOf(input.runId) });
+      return step('spoValues', { ...input, runDir: dirOf(input.runId) });
     },
 
     /**
@@ -77,7 +87,7 @@ export function createComputeActivities(deps: ComputeDeps) {
     async update(input: { runId: string; config: ExperimentConfig; iteration: number; iterationMetrics: Metrics }): Promise<UpdateResult> {
       const { iterationMetrics, ...rest } = input;
       const args = { ...rest, runDir: dirOf(input.runId) };
-      const result = answered('update', args, recordedUpdate(args.runDir, input.iteration)) ?? await withHeartbeat<UpdateResult>(deps.host, 'update', args);
+      const result = answered('update', args, recordedUpdate(args.runDir, input.iteration)) ?? await step<UpdateResult>('update', args);
       const metrics = { ...result.metrics, 'update/attempt': attempt() };
       appendMetricsOnce(dirOf(input.runId), input.iteration, 'train', { ...iterationMetrics, ...metrics });
       return { ...result, metrics };
@@ -86,7 +96,7 @@ export function createComputeActivities(deps: ComputeDeps) {
     /** Held-out accuracy of weights version `iteration`, recorded as the iteration's eval line. */
     async evaluate(input: { runId: string; config: ExperimentConfig; iteration: number }): Promise<EvaluateResult> {
       const args = { ...input, runDir: dirOf(input.runId) };
-      const result = answered('evaluate', args, recordedEvaluation(args.runDir, input.iteration)) ?? await withHeartbeat<EvaluateResult>(deps.host, 'evaluate', args);
+      const result = answered('evaluate', args, recordedEvaluation(args.runDir, input.iteration)) ?? await step<EvaluateResult>('evaluate', args);
       appendMetricsOnce(dirOf(input.runId), input.iteration, 'eval', result.metrics);
       return result;
     },

@@ -22,10 +22,13 @@ import { PreferenceDataError } from '../tasks/preference-pairs.js';
 import type { Metrics } from '../common/metrics.js';
 import { prepareData } from './cpu.js';
 import { whileHeartbeating } from './heartbeat.js';
+import { RayPlacement } from './ray-placement.js';
 
 export interface PreferenceComputeDeps {
   host: ComputeHost;
   stateDir: string;
+  /** Runs the steps of runs with `compute.placement: ray` as Ray jobs (ray-placement.ts). */
+  ray?: RayPlacement;
 }
 
 export interface PreparedData { runDir: string; metrics: Metrics }
@@ -60,7 +63,10 @@ export function createPreferenceCpuActivities(deps: { stateDir: string }) {
 
 export function createPreferenceComputeActivities(deps: PreferenceComputeDeps) {
   const dirOf = (runId: string) => runDir(runId, deps.stateDir);
-  const call = <T>(op: PreferenceHostOp, input: { runId: string } & Record<string, unknown>): Promise<T> => {
+  const ray = deps.ray ?? new RayPlacement();
+  const call = <T>(op: PreferenceHostOp, input: RunArgs & Record<string, unknown>): Promise<T> => {
+    // The placement switch: this worker's compute host, or a Ray job.
+    if (input.config.compute?.placement === 'ray') return ray.run<T>(op, { ...input, runDir: dirOf(input.runId) });
     let details: Record<string, number | string> = { op };
     return whileHeartbeating(deps.host.call<T>(op, { ...input, runDir: dirOf(input.runId) }, (d) => { details = { op, ...d }; }), () => details);
   };

@@ -33,7 +33,7 @@ import type { BenchRow } from './row.js';
 interface Measured { wall: number; model: number; iterations: number; backend: string }
 
 /** Completion times (ms) of the run's warmStart and of its last evaluate activity, from its history. */
-async function rlPhaseBounds(client: Client, workflowId: string): Promise<{ start: number; end: number }> {
+export async function rlPhaseBounds(client: Client, workflowId: string): Promise<{ start: number; end: number }> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
   const typeOf = new Map<number, string>();

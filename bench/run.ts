@@ -21,6 +21,7 @@ const SUITES: Record<string, { about: string; run: () => Promise<BenchRow[]> }> 
     run: async () => (await import('./recipe.js')).benchRecipe([1, 2, 3], () => {}, 'configs/word-problems.yaml'),
   },
   orchestration: { about: 'share of a demo iteration spent outside model work', run: async () => (await import('./orchestration.js')).benchOrchestration() },
+  ray: { about: 'overhead per model step of Ray placement against a plain worker, on the demo', run: async () => (await import('./ray.js')).benchRay() },
 };
 
 function markdown(results: Record<string, BenchRow[] | { error: string }>): string {

@@ -23,6 +23,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   export: () => import('./commands/export.js'),
   verify: () => import('./commands/verify.js'),
   config: () => import('./commands/config.js'),
+  ray: () => import('./commands/ray.js'),
 };
 
 /**

@@ -4,7 +4,7 @@
  * `cli/commands/<name>.ts` (`execute(args, options)`), loaded only when that command runs, so
  * `verify` does not start TensorFlow and `status` does not bundle workflows.
  */
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 
 export type Options = Record<string, unknown>;
 export interface ParsedCommand { name: string; args: unknown[]; options: Options }
@@ -144,6 +144,12 @@ export function buildProgram(chosen: (c: ParsedCommand) => void): Command {
   add('config', 'every config field with its type, default and description (from the schema)')
     .argument('[section]', 'one section (e.g. optimizer, objective.spo), or all')
     .addOption(new Option('--kind <kind>', 'which schema').choices(['rl', 'preference', 'sweep']).default('rl'));
+  add('ray', 'the Ray head runs are placed on and the jobs creditflow submitted there, by run (compute.placement: ray)')
+    .addArgument(new Argument('<action>', 'status: the head and creditflow\'s jobs; step: run one model step (the entrypoint of those jobs)').choices(['status', 'step']))
+    .argument('[request-file]', 'step: the request file of the job')
+    .option('--ray-address <url>', 'the head\'s dashboard (default: RAY_ADDRESS, else http://127.0.0.1:8265)')
+    .option('--run <run-id>', 'status: only this run\'s jobs')
+    .option('--json', 'status: machine-readable output');
   return program;
 }
 

@@ -13,6 +13,7 @@
  */
 import { z } from 'zod';
 import type { PreferenceLossName } from '../losses/index.js';
+import { ComputeSchema } from './compute-schema.js';
 import { DataSchema, longestGeneratedPrompt } from './data-schema.js';
 import { ExperimentSchema, ModelSchema, TimeoutsSchema, TrackingSchema, WarmStartSchema, type ExperimentConfig } from './schema.js';
 
@@ -136,6 +137,7 @@ export const PreferenceExperimentSchema = z.strictObject({
   evaluation: EvaluationSchema.default(EvaluationSchema.parse({})),
   timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
   tracking: TrackingSchema,
+  compute: ComputeSchema.default(ComputeSchema.parse({})).describe('Where the model steps run: the worker (default) or a Ray cluster.'),
 }).superRefine((config, ctx) => {
   if (config.model.checkpoint !== undefined) {
     // The preference sessions (reference, cDPO's two models, SparsePO's hidden states) are built on

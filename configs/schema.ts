@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ADVANTAGE_MODES, POLICY_LOSS_NAMES } from '../losses/index.js';
+import { ComputeSchema } from './compute-schema.js';
 import { LR_SCHEDULE_KINDS, type LrSchedule } from '../models/lr-schedule.js';
 import { TRACKER_NAMES } from '../tracking/names.js';
 import { DataSchema, DEFAULT_ALPHABET_OF, DEFAULT_REWARD, EvaluationSchema, longestGeneratedPrompt, RewardsSchema, type RewardsConfig } from './data-schema.js';
@@ -141,6 +142,7 @@ export const ExperimentSchema = z.strictObject({
   run: RunSchema.default(RunSchema.parse({})),
   timeouts: TimeoutsSchema.default(TimeoutsSchema.parse({})),
   tracking: TrackingSchema,
+  compute: ComputeSchema.default(ComputeSchema.parse({})).describe('Where the model steps run: the worker (default) or a Ray cluster.'),
 }).superRefine((config, ctx) => {
   checkpointRules(config.model, ctx);
   if (config.model.dModel % config.model.nHeads !== 0) {

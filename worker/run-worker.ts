@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import { createComputeActivities, createCpuActivities } from '../activities/index.js';
 import { createPreferenceComputeActivities, createPreferenceCpuActivities } from '../activities/preference.js';
+import { RayPlacement } from '../activities/ray-placement.js';
 import { ComputeHost } from '../engine/compute-host.js';
 import { sharedPool, shutdownVerifiers } from '../rewards/index.js';
 import { stateDir } from '../store/paths.js';
@@ -113,7 +114,9 @@ export async function startWorker(options: WorkerOptionsIn): Promise<RunningWork
       // start's SFT steps from them (by default the SDK sends them at most every 0.8 × heartbeat timeout).
       maxHeartbeatThrottleInterval: '2 seconds',
     };
-    const compute = createComputeActivities({ host, pinnedQueue, stateDir: home });
+    // Steps of runs placed on Ray run there on the backend this worker was told to use, if any.
+    const ray = new RayPlacement({ backend: options.backend });
+    const compute = createComputeActivities({ host, pinnedQueue, stateDir: home, ray });
     const cpuWorker = await Worker.create({
       ...common,
       taskQueue: TASK_QUEUES.cpu,
@@ -129,7 +132,7 @@ export async function startWorker(options: WorkerOptionsIn): Promise<RunningWork
     const pinnedWorker = await Worker.create({
       ...common,
       taskQueue: pinnedQueue,
-      activities: { ...compute, ...createPreferenceComputeActivities({ host, stateDir: home }) },
+      activities: { ...compute, ...createPreferenceComputeActivities({ host, stateDir: home, ray }) },
       // One compute host thread: model activities queue behind each other there anyway.
       maxConcurrentActivityTaskExecutions: 4,
       // Every model step of a run comes here: its trackers hear of it after each one.

@@ -8,6 +8,7 @@ export const TEST_NAMESPACES = [
   'cli-lifecycle', // test/cli/run-lifecycle.test.ts
   'tracking', // test/tracking/trackers.test.ts
   'data-sets', // test/integration/data-sets.test.ts
+  'ray', // test/ray/ray-run.test.ts
 ] as const;
 
 export type TestNamespace = (typeof TEST_NAMESPACES)[number];
