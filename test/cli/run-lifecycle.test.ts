@@ -18,7 +18,7 @@ import { runDir } from '../../store/paths.js';
 import { checkpointDir } from '../../store/weight-versions.js';
 import { submitPreferenceRun } from '../../cli/submit-run.js';
 import { startWorker, type RunningWorker } from '../../worker/run-worker.js';
-import { progressQuery, SEARCH_ATTRIBUTES } from '../../workflows/shared.js';
+import { pauseSignal, progressQuery, SEARCH_ATTRIBUTES } from '../../workflows/shared.js';
 import { PROJECT, tempStateDir, testAddress, testClient, testTarget, uniqueId } from '../support/harness.js';
 
 const NS = 'cli-lifecycle';
@@ -94,11 +94,15 @@ describe('creditflow run lifecycle', () => {
     expect((await cli('submit', file, '--id', id)).status).toBe(0);
     const handle = client.workflow.getHandle(id);
     // Pause once the first iteration is in, then cancel: the run is left between checkpoints or on one.
+    // The pause goes straight to the workflow: a CLI process takes seconds to start on a loaded machine,
+    // long enough for this tiny run to finish. The CLI's pause is then sent to the paused run (it must
+    // still answer 0), and cancel and status go through the CLI.
     for (let k = 0; k < 600; k++) {
       const p = await handle.query(progressQuery).catch(() => null);
       if (p && p.iteration >= 1) break;
       await sleep(100);
     }
+    await handle.signal(pauseSignal);
     expect((await cli('pause', id)).status).toBe(0);
     for (let k = 0; k < 600 && (await handle.query(progressQuery)).status !== 'paused'; k++) await sleep(100);
     expect((await cli('cancel', id)).status).toBe(0);

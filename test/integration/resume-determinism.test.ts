@@ -65,6 +65,6 @@ describe('bit-exact resume after SIGKILL', () => {
       expect(resumed.killed, `${failpoint} was reached`).toBe(true);
       expect(resumed.weights, `weights after a kill at ${failpoint} (verdicts correct/timeout/error: ${resumed.verdicts} vs ${baseline.verdicts})`).toEqual(baseline.weights);
     }
-  }, 400_000);
+  }, 900_000); // two whole runs with real processes: minutes on two loaded cores
 });
 
