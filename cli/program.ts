@@ -101,6 +101,7 @@ export function buildProgram(chosen: (c: ParsedCommand) => void): Command {
     .option('--from <run-id[@version]>', 'start from another run\'s weights (its newest checkpoint, or weights version N) instead of the warm start')
     .option('--watch', 'follow the run with a progress bar until it ends')
     .option('--dry-run', 'validate and print the resolved config; start nothing')
+    .addOption(new Option('--memory-budget-mb <mb>', 'refuse a run whose estimated memory exceeds this (the budget of the workers that will run it)').argParser(positiveInt).default(2048))
     .addHelpText('after', OVERRIDES_HELP);
 
   connection(add('sweep', 'validate a sweep file (every trial) and start the sweep')

@@ -5,7 +5,8 @@
  * weights instead of the warm start.
  */
 import { stringify } from 'yaml';
-import { loadRunConfigFile, parseRunConfigYaml, readConfigText } from '../../configs/load.js';
+import { ConfigError, loadRunConfigFile, parseRunConfigYaml, readConfigText } from '../../configs/load.js';
+import { DEFAULT_MEMORY_BUDGET_MB, memoryProblems } from '../../configs/memory-estimate.js';
 import { parseOverride, type ConfigOverride } from '../../configs/overrides.js';
 import { warmStartConfigOf } from '../../configs/preference-schema.js';
 import { runTokenizer } from '../../engine/run-tokenizer.js';
@@ -15,7 +16,7 @@ import { loadRunData } from '../../tasks/data-set.js';
 import { preferenceDataSet } from '../../tasks/preference-data.js';
 import { connectClient, runWithArgv, targetFrom, uiLink, UsageError } from '../options.js';
 import type { Options } from '../program.js';
-import { newRunId, refuseUsedRunId, submitAnyRun } from '../submit-run.js';
+import { newRunId, refuseUsedRunId, submitAnyRun, temporalStringProblems } from '../submit-run.js';
 import { watchRun } from '../watch-run.js';
 
 /** Positional overrides and `--set` ones, in the order given (a later one wins). */
@@ -49,6 +50,13 @@ export async function execute([file, positional]: unknown[], options: Options): 
   const overrides = overridesFrom(positional as string[], (options.set as string[] | undefined) ?? []);
   // Validation happens before any connection: a bad config (or a bad line of its data or pairs) never reaches the server.
   const runConfig = loadRunConfigFile(file as string, overrides);
+  // What the worker cannot hold, and names Temporal would refuse, are config errors too: caught here, before any row is read.
+  const runId = (options.id as string | undefined) ?? newRunId(runConfig.config);
+  const refused = [
+    ...memoryProblems(runConfig, (options.memoryBudgetMb as number | undefined) ?? DEFAULT_MEMORY_BUDGET_MB),
+    ...temporalStringProblems(runId, runConfig.config, options.id === undefined ? 'experiment (the run id starts with it)' : '--id'),
+  ];
+  if (refused.length > 0) throw new ConfigError(file as string, refused);
   const rowsConfig = runConfig.kind === 'preference' ? warmStartConfigOf(runConfig.config) : runConfig.config;
   const tokenizer = runTokenizer(rowsConfig);
   loadRunData(rowsConfig, tokenizer);
@@ -68,7 +76,6 @@ export async function execute([file, positional]: unknown[], options: Options): 
   const target = targetFrom(options);
   const client = await connectClient(target);
   try {
-    const runId = (options.id as string | undefined) ?? newRunId(runConfig.config);
     await refuseUsedRunId(client, runId, home);
     if (source) await seedInitWeights(source, runDir(runId, home));
     const handle = await submitAnyRun(client, runConfig, runId);
