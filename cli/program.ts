@@ -127,6 +127,12 @@ export function buildProgram(chosen: (c: ParsedCommand) => void): Command {
   connection(add('cancel', 'cancel a run now (no final checkpoint; `resume` continues it from the last one)').argument('<id>', 'run or sweep id'));
   connection(add('report', 'write a self-contained HTML report (plots, results table) for a run or a sweep').argument('<id>', 'run or sweep id'))
     .option('--out <file>', 'where to write it (default: <state>/reports/<id>.html)');
+  add('check', 'verify every file of a run folder against its manifest; --repair rebuilds what the seeded steps can recompute')
+    .argument('<run-id>', 'run id')
+    .option('--repair', 'rebuild damaged weights versions, checkpoints, rollouts and rewards (only when bit for bit the recorded ones)')
+    .option('--backend <name>', 'compute backend for the rebuild: the one the run used (default: CREDITFLOW_BACKEND, else the best present)')
+    .option('--json', 'machine-readable output');
+
   add('export', 'write a run fine-tuned from a local checkpoint back as a Hugging Face-style folder')
     .argument('<run-id>', 'run id')
     .requiredOption('--out <dir>', 'output folder')

@@ -1,0 +1,172 @@
+/**
+ * `creditflow check --repair`: rebuild what a run folder lost that the seeded steps can recompute —
+ * weights versions, checkpoints, and the rollout and rewards files of finished iterations — and put
+ * it back only when it is the lost file bit for bit (its sha256 equals the one its manifest recorded).
+ *
+ * The work happens in a scratch copy of the run folder (`.repair-<pid>`): the immutable weights files
+ * of the good states are hard-linked in (nothing writes to them in place), everything else is copied,
+ * and the damaged items are left out. A fresh {@link RunSessions} then recomputes the lost states
+ * from the newest good one before each (every step is seeded by (seed, iteration)), exactly as a
+ * worker rebuilds a torn version. Only states older than the oldest damaged one go into the scratch,
+ * so the versions it writes are always its newest and are never pruned before they are installed.
+ */
+import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { parseRunConfigYaml } from '../configs/load.js';
+import type { ExperimentConfig } from '../configs/schema.js';
+import { scoreCases } from '../rewards/mix.js';
+import { MANIFEST, readVerifiedManifest, writeAtomicDir, writeFileAtomic, type Manifest } from '../store/atomic-dir.js';
+import { readRollouts, rewardCaseOf, rewardsFileFor, rolloutFile, writeRewards } from '../store/rollout-files.js';
+import { checkRunFolder, type CheckedItem, type RunCheck } from '../store/run-check.js';
+import { checkpointDir, readVersion, versionDir } from '../store/weight-versions.js';
+import { mixOf } from './run-rows.js';
+import { RunSessions } from './run-sessions.js';
+
+export interface RepairOutcome {
+  path: string;
+  repaired: boolean;
+  /** What was done, or why not. */
+  note: string;
+}
+
+/** Folders whose files are immutable weights: linked into the scratch copy, never copied. */
+const LINKED = new Set(['versions', 'checkpoints', 'reference', 'init', 'critical']);
+
+/** Copy (or hard-link) `from` into `to`, recursively, skipping names `skip` refuses. */
+function mirror(from: string, to: string, link: boolean, skip: (rel: string) => boolean, root = from): void {
+  mkdirSync(to, { recursive: true });
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const source = join(from, entry.name);
+    const rel = relative(root, source);
+    if (skip(rel)) continue;
+    if (entry.isDirectory()) mirror(source, join(to, entry.name), link || LINKED.has(rel.split('/')[0]), skip, root);
+    else if (entry.isFile()) (link || LINKED.has(rel.split('/')[0]) ? linkSync : copyFileSync)(source, join(to, entry.name));
+  }
+}
+
+/** The manifest an item recorded, when it can still be read (a torn manifest records nothing). */
+function recordedManifest(dir: string): Manifest | null {
+  try {
+    return JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as Manifest;
+  } catch {
+    return null;
+  }
+}
+
+/** Recompute weights version `v` in the scratch folder, as a worker rebuilds a lost version. */
+async function rebuildVersion(sessions: RunSessions, config: ExperimentConfig, scratch: string, v: number): Promise<Manifest> {
+  const args = { runId: 'repair', config, runDir: scratch };
+  const none = () => undefined;
+  if (v === 0) await sessions.warmStart(args, none);
+  else {
+    await rebuildRecords(sessions, config, scratch, v);
+    await sessions.update({ ...args, iteration: v }, none);
+  }
+  const manifest = readVersion(scratch, v);
+  if (!manifest) throw new Error(`weights version ${v} was not rebuilt`);
+  return manifest;
+}
+
+/** The rollout, rewards (and SPO values) of iteration `i` in the scratch folder. */
+async function rebuildRecords(sessions: RunSessions, config: ExperimentConfig, scratch: string, i: number): Promise<void> {
+  const args = { runId: 'repair', config, runDir: scratch, iteration: i };
+  const { rolloutFile: file } = await sessions.rollout(args, () => undefined);
+  if (!existsSync(rewardsFileFor(file))) {
+    const records = readRollouts(file);
+    const verdicts = await scoreCases(mixOf(config), records.map(rewardCaseOf));
+    writeRewards(file, verdicts.map((v, k) => ({ id: records[k].id, status: v.status, score: v.score, reason: v.reason, parts: v.parts })));
+  }
+  if (config.objective.name === 'spo') await sessions.spoValues(args, () => undefined);
+}
+
+/** Same files, same sha256: the rebuilt state is the lost one bit for bit. */
+function sameFiles(rebuilt: Manifest, recorded: Manifest): string | null {
+  const names = new Set([...Object.keys(rebuilt.files), ...Object.keys(recorded.files)]);
+  for (const name of names) {
+    if (rebuilt.files[name]?.sha256 !== recorded.files[name]?.sha256) return `${name} rebuilt differs from the recorded sha256`;
+  }
+  return null;
+}
+
+/**
+ * Repair what `check` found damaged and can be rebuilt; the rest is reported as not repaired.
+ * `check` is re-run by the caller to show the result.
+ */
+export async function repairRun(runDir: string, check: RunCheck = checkRunFolder(runDir)): Promise<RepairOutcome[]> {
+  const rebuildable = check.damaged.filter((d) => d.rebuild === 'seeded');
+  const outcomes: RepairOutcome[] = check.damaged.filter((d) => d.rebuild !== 'seeded')
+    .map((d) => ({ path: d.path, repaired: false, note: 'not rebuildable by the seeded steps; restore it from a copy' }));
+  if (rebuildable.length === 0) return outcomes;
+  const configText = readFileSync(join(runDir, 'config.yaml'), 'utf8');
+  const run = parseRunConfigYaml(configText, join(runDir, 'config.yaml'), runDir);
+  if (run.kind !== 'rl') {
+    return [...outcomes, ...rebuildable.map((d) => ({ path: d.path, repaired: false, note: 'repair of preference runs is not supported yet' }))];
+  }
+  const config = run.config;
+  const states = rebuildable.filter((d) => d.kind === 'version' || d.kind === 'checkpoint');
+  const records = rebuildable.filter((d) => d.kind === 'rollout' || d.kind === 'rewards');
+  const damagedPaths = new Set(rebuildable.map((d) => d.path));
+  // Only good states older than the first damaged step go into the scratch: every version the repair
+  // writes there is then its newest, never pruned before it is installed.
+  const cutoff = Math.min(...rebuildable.map((d) => d.step!));
+  const scratch = join(runDir, `.repair-${process.pid}`);
+  rmSync(scratch, { recursive: true, force: true });
+  try {
+    mirror(runDir, scratch, false, (rel) => {
+      const [top, name] = rel.split('/');
+      if (top.startsWith('.') || damagedPaths.has(rel)) return true;
+      if ((top === 'versions' || top === 'checkpoints') && name !== undefined && rel === `${top}/${name}`) {
+        return !(Number(name) < cutoff) || readVerifiedManifest(join(runDir, top, name)) === null;
+      }
+      return false;
+    });
+    const sessions = new RunSessions({ memoryBudgetBytes: 2 ** 31 });
+    for (const item of [...states].sort((a, b) => a.step! - b.step!)) outcomes.push(await repairState(sessions, config, runDir, scratch, item));
+    for (const item of [...records].sort((a, b) => a.step! - b.step!)) outcomes.push(await repairRecord(sessions, config, runDir, scratch, item));
+    sessions.release('repair');
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  return outcomes;
+}
+
+async function repairState(sessions: RunSessions, config: ExperimentConfig, runDir: string, scratch: string, item: CheckedItem): Promise<RepairOutcome> {
+  const v = item.step!;
+  const dir = item.kind === 'checkpoint' ? checkpointDir(runDir, v) : versionDir(runDir, v);
+  // What to compare with: this item's manifest, else the other copy of state v (version or checkpoint).
+  const twin = item.kind === 'checkpoint' ? versionDir(runDir, v) : checkpointDir(runDir, v);
+  const recorded = recordedManifest(dir) ?? recordedManifest(twin);
+  const rebuilt = readVersion(scratch, v) ?? await rebuildVersion(sessions, config, scratch, v);
+  if (recorded) {
+    const differs = sameFiles(rebuilt, recorded);
+    if (differs) return { path: item.path, repaired: false, note: `${differs}; left as it is (was the run on another backend?)` };
+  }
+  await writeAtomicDir(dir, (tmp) => {
+    for (const rel of Object.keys(rebuilt.files)) {
+      mkdirSync(join(tmp, rel, '..'), { recursive: true });
+      linkSync(join(versionDir(scratch, v), rel), join(tmp, rel));
+    }
+  }, recorded?.meta ?? rebuilt.meta, { durable: item.kind === 'checkpoint' });
+  return { path: item.path, repaired: true, note: recorded ? 'rebuilt; every file matches its recorded sha256' : 'rebuilt (its manifest was torn: nothing recorded to compare with)' };
+}
+
+async function repairRecord(sessions: RunSessions, config: ExperimentConfig, runDir: string, scratch: string, item: CheckedItem): Promise<RepairOutcome> {
+  const i = item.step!;
+  await rebuildRecords(sessions, config, scratch, i);
+  const from = item.kind === 'rollout' ? rolloutFile(scratch, i) : rewardsFileFor(rolloutFile(scratch, i));
+  const to = join(runDir, item.path);
+  if (item.kind === 'rollout') {
+    const metricsFile = (p: string) => p.replace(/\.jsonl$/, '.metrics.json');
+    let recordedBytes: number | undefined;
+    try {
+      recordedBytes = (JSON.parse(readFileSync(metricsFile(to), 'utf8')) as { bytes?: number }).bytes;
+    } catch { /* the sidecar is gone too: nothing recorded to compare with */ }
+    if (recordedBytes !== undefined && statSync(from).size !== recordedBytes) {
+      return { path: item.path, repaired: false, note: `rebuilt rollout is ${statSync(from).size} bytes, recorded ${recordedBytes}; left as it is` };
+    }
+    writeFileAtomic(metricsFile(to), readFileSync(metricsFile(from), 'utf8'), { durable: false });
+  }
+  writeFileAtomic(to, readFileSync(from, 'utf8'), { durable: false });
+  return { path: item.path, repaired: true, note: item.kind === 'rollout' ? 'rebuilt from its weights version (seeded sampling)' : 'rescored from its rollout' };
+}
+
