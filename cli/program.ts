@@ -111,6 +111,7 @@ export function buildProgram(chosen: (c: ParsedCommand) => void): Command {
     .option('--id <sweep-id>', 'the sweep id (default: <experiment>-sweep-<time>-<random>)')
     .option('--watch', 'show the live table of trials until the sweep ends')
     .option('--dry-run', 'list the trials; start nothing')
+    .addOption(new Option('--memory-budget-mb <mb>', 'refuse trials whose estimated memory exceeds this (the budget of the workers that will run them)').argParser(positiveInt).default(2048))
     .addHelpText('after', OVERRIDES_HELP);
 
   connection(add('watch', 'live progress of a run (or a sweep\'s trial table) until it ends').argument('<id>', 'run or sweep id'));

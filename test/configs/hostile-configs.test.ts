@@ -5,10 +5,11 @@
  * Temporal would refuse, and YAML that expands without end. The address is a closed port, so a
  * config that got past validation would fail with a connection error instead of the expected one.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execute } from '../../cli/commands/submit.js';
+import { execute as executeSweep } from '../../cli/commands/sweep.js';
 import { parseCommandLine } from '../../cli/program.js';
 import { tempStateDir } from '../support/harness.js';
 
@@ -116,4 +117,23 @@ describe('hostile configs are refused at submit, naming the field', () => {
     const parsed = parseCommandLine(['submit', '/dev/zero', '--address', '127.0.0.1:1'])!;
     await expect(execute(parsed.args, parsed.options)).rejects.toThrow(/\/dev\/zero: is a character device, not a regular file/);
   });
+
+  it('estimates a model.checkpoint from its config.json and refuses one no worker holds', async () => {
+    const checkpoint = join(dir, 'seven-b');
+    mkdirSync(checkpoint);
+    writeFileSync(join(checkpoint, 'config.json'), JSON.stringify({
+      model_type: 'llama', vocab_size: 32000, hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32, max_position_embeddings: 4096,
+    }));
+    writeFileSync(join(checkpoint, 'tokenizer.json'), '{}');
+    const yaml = BASE.replace(/model:\n(  .*\n)+/, `model:\n  checkpoint: ${checkpoint}\n  maxSeqLen: 16\n`);
+    expect(await refusal(yaml)).toMatch(/weights, gradients and AdamW moments [\d,]+ MiB \(from model\.checkpoint \(32 layers × hidden_size 4096, 6738M parameters\)\)/);
+  });
+
+  it('refuses a sweep whose one trial no worker can hold, naming the trial', async () => {
+    const file = join(dir, 'sweep.yaml');
+    writeFileSync(file, `${BASE}sweep:\n  grid:\n    model.dModel: [16, 65536]\n    model.nLayers: [1, 1000]\n`);
+    const parsed = parseCommandLine(['sweep', file, '--address', '127.0.0.1:1'])!;
+    await expect(executeSweep(parsed.args, parsed.options)).rejects.toThrow(/trial 4 \(.*dModel=65536.*nLayers=1000.*\): the run needs an estimated/);
+  });
 });
+
