@@ -11,8 +11,9 @@
  *    the logits (with their softmax and gradient) at vocabulary width;
  *  - the KV cache of sampling: 2 × layers × sequences × T × (key/value width).
  * The peak is the resident state plus the largest of the passes (they run one at a time). It is an
- * estimate, meant to be of the right size (measured runs sit within a factor of two); the single
- * largest tensor is also checked against what a typed array can hold.
+ * estimate by formula, meant to get the order of magnitude right (not yet calibrated against measured
+ * peaks): it refuses runs that cannot fit, not runs that are close. The single largest tensor is also
+ * checked against what a typed array can hold.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -90,7 +90,8 @@ function sameFiles(rebuilt: Manifest, recorded: Manifest): string | null {
 
 /**
  * Repair what `check` found damaged and can be rebuilt; the rest is reported as not repaired.
- * `check` is re-run by the caller to show the result.
+ * `check` is re-run by the caller to show the result. Meant for a run that is not running (ended,
+ * failed, cancelled or paused): a live worker writing the same folders would race the install.
  */
 export async function repairRun(runDir: string, check: RunCheck = checkRunFolder(runDir)): Promise<RepairOutcome[]> {
   const rebuildable = check.damaged.filter((d) => d.rebuild === 'seeded');
@@ -109,8 +110,9 @@ export async function repairRun(runDir: string, check: RunCheck = checkRunFolder
   // Only good states older than the first damaged step go into the scratch: every version the repair
   // writes there is then its newest, never pruned before it is installed.
   const cutoff = Math.min(...rebuildable.map((d) => d.step!));
+  // A repair killed midway leaves its scratch behind: clear every one (repairs of one run do not overlap).
+  for (const name of readdirSync(runDir)) if (name.startsWith('.repair-')) rmSync(join(runDir, name), { recursive: true, force: true });
   const scratch = join(runDir, `.repair-${process.pid}`);
-  rmSync(scratch, { recursive: true, force: true });
   try {
     mirror(runDir, scratch, false, (rel) => {
       const [top, name] = rel.split('/');
