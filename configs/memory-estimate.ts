@@ -11,8 +11,10 @@
  *    the logits (with their softmax and gradient) at vocabulary width;
  *  - the KV cache of sampling: 2 × layers × sequences × T × (key/value width).
  * The peak is the resident state plus the largest of the passes (they run one at a time). It is an
- * estimate by formula, meant to get the order of magnitude right (not yet calibrated against measured
- * peaks): it refuses runs that cannot fit, not runs that are close. The single largest tensor is also
+ * estimate by formula, meant to get the order of magnitude right: it refuses runs that cannot fit,
+ * not runs that are close. One measured point (2026-12-07, CPU backend, dModel 128, 2 layers,
+ * maxSeqLen 32, 64 × 8 sequences): 293 MiB of update activations estimated, the update raised the
+ * process's peak RSS by 224 MiB over a warm-start-only run. The single largest tensor is also
  * checked against what a typed array can hold.
  */
 import { readFileSync } from 'node:fs';
