@@ -18,6 +18,7 @@ import { scoreCases } from '../rewards/mix.js';
 import { MANIFEST, readVerifiedManifest, writeAtomicDir, writeFileAtomic, type Manifest } from '../store/atomic-dir.js';
 import { readRollouts, rewardCaseOf, rewardsFileFor, rolloutFile, writeRewards } from '../store/rollout-files.js';
 import { checkRunFolder, type CheckedItem, type RunCheck } from '../store/run-check.js';
+import { spoValuesFileFor } from '../store/spo-values.js';
 import { checkpointDir, readVersion, versionDir } from '../store/weight-versions.js';
 import { mixOf } from './run-rows.js';
 import { RunSessions } from './run-sessions.js';
@@ -105,7 +106,7 @@ export async function repairRun(runDir: string, check: RunCheck = checkRunFolder
   }
   const config = run.config;
   const states = rebuildable.filter((d) => d.kind === 'version' || d.kind === 'checkpoint');
-  const records = rebuildable.filter((d) => d.kind === 'rollout' || d.kind === 'rewards');
+  const records = rebuildable.filter((d) => d.kind === 'rollout' || d.kind === 'rewards' || d.kind === 'spo-values');
   const damagedPaths = new Set(rebuildable.map((d) => d.path));
   // Only good states older than the first damaged step go into the scratch: every version the repair
   // writes there is then its newest, never pruned before it is installed.
@@ -155,7 +156,7 @@ async function repairState(sessions: RunSessions, config: ExperimentConfig, runD
 async function repairRecord(sessions: RunSessions, config: ExperimentConfig, runDir: string, scratch: string, item: CheckedItem): Promise<RepairOutcome> {
   const i = item.step!;
   await rebuildRecords(sessions, config, scratch, i);
-  const from = item.kind === 'rollout' ? rolloutFile(scratch, i) : rewardsFileFor(rolloutFile(scratch, i));
+  const from = item.kind === 'rollout' ? rolloutFile(scratch, i) : item.kind === 'rewards' ? rewardsFileFor(rolloutFile(scratch, i)) : spoValuesFileFor(rolloutFile(scratch, i));
   const to = join(runDir, item.path);
   if (item.kind === 'rollout') {
     const metricsFile = (p: string) => p.replace(/\.jsonl$/, '.metrics.json');
@@ -169,6 +170,7 @@ async function repairRecord(sessions: RunSessions, config: ExperimentConfig, run
     writeFileAtomic(metricsFile(to), readFileSync(metricsFile(from), 'utf8'), { durable: false });
   }
   writeFileAtomic(to, readFileSync(from, 'utf8'), { durable: false });
-  return { path: item.path, repaired: true, note: item.kind === 'rollout' ? 'rebuilt from its weights version (seeded sampling)' : 'rescored from its rollout' };
+  const how = { rollout: 'rebuilt from its weights version (seeded sampling)', rewards: 'rescored from its rollout', 'spo-values': 'resampled from its weights version (seeded continuations)' } as Record<string, string>;
+  return { path: item.path, repaired: true, note: how[item.kind] };
 }
 

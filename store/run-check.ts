@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { join, relative } from 'node:path';
 import { MANIFEST, sha256File, type Manifest } from './atomic-dir.js';
 import { rewardsFileFor, rolloutFile } from './rollout-files.js';
+import { spoValuesFileFor } from './spo-values.js';
 import { checkpointDir, checkpointsDir, listCheckpoints, versionDir, versionsDir } from './weight-versions.js';
 
 /** How a damaged item comes back: recomputed by the seeded steps, or not at all (restore it from a backup). */
@@ -21,7 +22,7 @@ export type Rebuild = 'seeded' | 'none';
 export interface CheckedItem {
   /** The item's path, relative to the run folder: `checkpoints/12`, `rollouts/3.jsonl`. */
   path: string;
-  kind: 'config' | 'data' | 'version' | 'checkpoint' | 'model' | 'rollout' | 'rewards';
+  kind: 'config' | 'data' | 'version' | 'checkpoint' | 'model' | 'rollout' | 'rewards' | 'spo-values';
   /** The weights version or iteration it belongs to, when it has one. */
   step?: number;
   ok: boolean;
@@ -64,7 +65,7 @@ export function manifestProblems(dir: string): string[] {
 const numbered = (parent: string) => (existsSync(parent) ? readdirSync(parent).filter((n) => /^\d+$/.test(n)).map(Number).sort((a, b) => a - b) : []);
 
 /** The rollout file of iteration i and its rewards: present, of the recorded length, parseable, one verdict per completion. */
-function rolloutItems(runDir: string, i: number): CheckedItem[] {
+function rolloutItems(runDir: string, i: number, spo: boolean): CheckedItem[] {
   const file = rolloutFile(runDir, i);
   const rel = relative(runDir, file);
   const rollout: CheckedItem = { path: rel, kind: 'rollout', step: i, ok: true, problems: [], rebuild: 'seeded' };
@@ -100,8 +101,23 @@ function rolloutItems(runDir: string, i: number): CheckedItem[] {
       rewards.problems.push('not JSON (torn)');
     }
   }
-  for (const item of [rollout, rewards]) item.ok = item.problems.length === 0;
-  return [rollout, rewards];
+  const items = [rollout, rewards];
+  // SPO's Monte Carlo values sit beside the rollout of an spo run (o.spo): present and JSON.
+  const spoPath = spoValuesFileFor(file);
+  if (spo) {
+    const values: CheckedItem = { path: relative(runDir, spoPath), kind: 'spo-values', step: i, ok: true, problems: [], rebuild: 'seeded' };
+    if (!existsSync(spoPath)) values.problems.push('missing');
+    else {
+      try {
+        JSON.parse(readFileSync(spoPath, 'utf8'));
+      } catch {
+        values.problems.push('not JSON (torn)');
+      }
+    }
+    items.push(values);
+  }
+  for (const item of items) item.ok = item.problems.length === 0;
+  return items;
 }
 
 /** The config as run against its recorded sha256. */
@@ -139,9 +155,13 @@ export function checkRunFolder(runDir: string, o: { finished?: number; rolloutsE
   const newest = Math.max(0, ...numbered(versionsDir(runDir)), ...numbered(checkpointsDir(runDir)));
   const finished = o.finished ?? newest;
   const rollouts = o.rolloutsExpected ?? existsSync(join(runDir, 'rollouts'));
-  if (rollouts) for (let i = 1; i <= finished; i++) items.push(...rolloutItems(runDir, i));
+  // An spo run is known by the values file of its first iteration's rollout, or by its config.
+  const spo = existsSync(spoValuesFileFor(rolloutFile(runDir, 1))) || /^\s*name:\s*spo\s*$/m.test(readIfExists(join(runDir, 'config.yaml')));
+  if (rollouts) for (let i = 1; i <= finished; i++) items.push(...rolloutItems(runDir, i, spo));
   return { runDir, items, damaged: items.filter((i) => !i.ok) };
 }
+
+const readIfExists = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
 
 /** The report, one line per damaged item and a last line that sums up. */
 export function formatRunCheck(check: RunCheck): string {

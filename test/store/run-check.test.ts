@@ -78,4 +78,28 @@ describe('creditflow check', () => {
     // The repaired checkpoint has its own bytes again: no longer the damaged inode of the version.
     expect(statSync(weights(versionDir(runDir, 2))).size).toBe(size);
   }, 300_000);
+
+  it('finds a lost SPO values file of a finished iteration and rebuilds it byte for byte', async () => {
+    const spoConfig = learningTinyConfig({ experiment: 'run-check-spo', run: { iterations: 2 }, objective: { name: 'spo', spo: { samples: 2, cutpointInterval: 1 } } });
+    const dir = join(home, 'runs', 'checked-spo');
+    const sessions = new RunSessions({ memoryBudgetBytes: 2 ** 30 });
+    const args = { runId: 'checked-spo', config: spoConfig, runDir: dir };
+    await sessions.warmStart(args, () => undefined);
+    for (let i = 1; i <= 2; i++) {
+      const { rolloutFile: file } = await sessions.rollout({ ...args, iteration: i }, () => undefined);
+      expect(scoreAhead(file)).toBeTruthy();
+      await sessions.spoValues({ ...args, iteration: i }, () => undefined);
+      await sessions.update({ ...args, iteration: i }, () => undefined);
+    }
+    sessions.release('checked-spo');
+    const values = join(dir, 'rollouts', '1.spo.json');
+    const bytes = readFileSync(values);
+    rmSync(values);
+    expect(checkRunFolder(dir).damaged.map((d) => `${d.path}: ${d.problems.join('; ')}`)).toEqual(['rollouts/1.spo.json: missing']);
+    const repaired = creditflow('check', 'checked-spo', '--repair', '--backend', 'cpu');
+    expect(repaired.status, repaired.stdout + repaired.stderr).toBe(0);
+    expect(repaired.stdout).toContain('REPAIRED rollouts/1.spo.json: resampled from its weights version');
+    expect(readFileSync(values).equals(bytes)).toBe(true);
+  }, 300_000);
 });
+
