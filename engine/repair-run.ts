@@ -1,7 +1,8 @@
 /**
  * `creditflow check --repair`: rebuild what a run folder lost that the seeded steps can recompute —
- * weights versions, checkpoints, and the rollout and rewards files of finished iterations — and put
- * it back only when it is the lost file bit for bit (its sha256 equals the one its manifest recorded).
+ * weights versions and checkpoints (RL and preference runs), and the rollout, rewards and SPO values
+ * files of an RL run's finished iterations — and put a state back only when it is the lost one bit
+ * for bit (every file's sha256 equals the one its manifest recorded).
  *
  * The work happens in a scratch copy of the run folder (`.repair-<pid>`): the immutable weights files
  * of the good states are hard-linked in (nothing writes to them in place), everything else is copied,
@@ -13,6 +14,7 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { parseRunConfigYaml } from '../configs/load.js';
+import { warmStartConfigOf, type PreferenceConfig } from '../configs/preference-schema.js';
 import type { ExperimentConfig } from '../configs/schema.js';
 import { scoreCases } from '../rewards/mix.js';
 import { MANIFEST, readVerifiedManifest, writeAtomicDir, writeFileAtomic, type Manifest } from '../store/atomic-dir.js';
@@ -21,6 +23,7 @@ import { checkRunFolder, type CheckedItem, type RunCheck } from '../store/run-ch
 import { spoValuesFileFor } from '../store/spo-values.js';
 import { checkpointDir, readVersion, versionDir } from '../store/weight-versions.js';
 import { mixOf } from './run-rows.js';
+import { PreferenceSessions } from './preference-sessions.js';
 import { RunSessions } from './run-sessions.js';
 
 export interface RepairOutcome {
@@ -54,15 +57,43 @@ function recordedManifest(dir: string): Manifest | null {
   }
 }
 
-/** Recompute weights version `v` in the scratch folder, as a worker rebuilds a lost version. */
-async function rebuildVersion(sessions: RunSessions, config: ExperimentConfig, scratch: string, v: number): Promise<Manifest> {
+/** How the run's kind recomputes a weights version in the scratch folder, as its worker would. */
+interface Rebuilder {
+  version(v: number): Promise<void>;
+  release(): void;
+}
+
+function rlRebuilder(sessions: RunSessions, config: ExperimentConfig, scratch: string): Rebuilder {
   const args = { runId: 'repair', config, runDir: scratch };
-  const none = () => undefined;
-  if (v === 0) await sessions.warmStart(args, none);
-  else {
-    await rebuildRecords(sessions, config, scratch, v);
-    await sessions.update({ ...args, iteration: v }, none);
-  }
+  return {
+    async version(v) {
+      if (v === 0) await sessions.warmStart(args, () => undefined);
+      else {
+        await rebuildRecords(sessions, config, scratch, v);
+        await sessions.update({ ...args, iteration: v }, () => undefined);
+      }
+    },
+    release: () => sessions.release('repair'),
+  };
+}
+
+/** A preference run: the RL warm start for version 0, else the preference update of that step (recursively from the newest good state). */
+function preferenceRebuilder(runs: RunSessions, config: PreferenceConfig, scratch: string): Rebuilder {
+  const sessions = new PreferenceSessions({ runs, memoryBudgetBytes: 2 ** 31 });
+  return {
+    async version(v) {
+      if (v === 0) await runs.warmStart({ runId: 'repair', config: warmStartConfigOf(config), runDir: scratch }, () => undefined);
+      else await sessions.update({ runId: 'repair', config, runDir: scratch, step: v }, () => undefined);
+    },
+    release: () => {
+      sessions.release('repair');
+      runs.release('repair');
+    },
+  };
+}
+
+async function rebuildVersion(rebuilder: Rebuilder, scratch: string, v: number): Promise<Manifest> {
+  await rebuilder.version(v);
   const manifest = readVersion(scratch, v);
   if (!manifest) throw new Error(`weights version ${v} was not rebuilt`);
   return manifest;
@@ -101,10 +132,6 @@ export async function repairRun(runDir: string, check: RunCheck = checkRunFolder
   if (rebuildable.length === 0) return outcomes;
   const configText = readFileSync(join(runDir, 'config.yaml'), 'utf8');
   const run = parseRunConfigYaml(configText, join(runDir, 'config.yaml'), runDir);
-  if (run.kind !== 'rl') {
-    return [...outcomes, ...rebuildable.map((d) => ({ path: d.path, repaired: false, note: 'repair of preference runs is not supported yet' }))];
-  }
-  const config = run.config;
   const states = rebuildable.filter((d) => d.kind === 'version' || d.kind === 'checkpoint');
   const records = rebuildable.filter((d) => d.kind === 'rollout' || d.kind === 'rewards' || d.kind === 'spo-values');
   const damagedPaths = new Set(rebuildable.map((d) => d.path));
@@ -124,22 +151,24 @@ export async function repairRun(runDir: string, check: RunCheck = checkRunFolder
       return false;
     });
     const sessions = new RunSessions({ memoryBudgetBytes: 2 ** 31 });
-    for (const item of [...states].sort((a, b) => a.step! - b.step!)) outcomes.push(await repairState(sessions, config, runDir, scratch, item));
-    for (const item of [...records].sort((a, b) => a.step! - b.step!)) outcomes.push(await repairRecord(sessions, config, runDir, scratch, item));
-    sessions.release('repair');
+    const rebuilder = run.kind === 'rl' ? rlRebuilder(sessions, run.config, scratch) : preferenceRebuilder(sessions, run.config, scratch);
+    for (const item of [...states].sort((a, b) => a.step! - b.step!)) outcomes.push(await repairState(rebuilder, runDir, scratch, item));
+    // Rollouts exist only in RL runs.
+    if (run.kind === 'rl') for (const item of [...records].sort((a, b) => a.step! - b.step!)) outcomes.push(await repairRecord(sessions, run.config, runDir, scratch, item));
+    rebuilder.release();
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
   return outcomes;
 }
 
-async function repairState(sessions: RunSessions, config: ExperimentConfig, runDir: string, scratch: string, item: CheckedItem): Promise<RepairOutcome> {
+async function repairState(rebuilder: Rebuilder, runDir: string, scratch: string, item: CheckedItem): Promise<RepairOutcome> {
   const v = item.step!;
   const dir = item.kind === 'checkpoint' ? checkpointDir(runDir, v) : versionDir(runDir, v);
   // What to compare with: this item's manifest, else the other copy of state v (version or checkpoint).
   const twin = item.kind === 'checkpoint' ? versionDir(runDir, v) : checkpointDir(runDir, v);
   const recorded = recordedManifest(dir) ?? recordedManifest(twin);
-  const rebuilt = readVersion(scratch, v) ?? await rebuildVersion(sessions, config, scratch, v);
+  const rebuilt = readVersion(scratch, v) ?? await rebuildVersion(rebuilder, scratch, v);
   if (recorded) {
     const differs = sameFiles(rebuilt, recorded);
     if (differs) return { path: item.path, repaired: false, note: `${differs}; left as it is (was the run on another backend?)` };

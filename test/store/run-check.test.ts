@@ -11,7 +11,12 @@ import { readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { PreferenceExperimentSchema } from '../../configs/preference-schema.js';
+import { PreferenceSessions } from '../../engine/preference-sessions.js';
 import { RunSessions } from '../../engine/run-sessions.js';
+import { CharTokenizer } from '../../models/index.js';
+import { writePairs } from '../../store/preference-files.js';
+import { preferenceDataSet } from '../../tasks/preference-data.js';
 import { checkRunFolder } from '../../store/run-check.js';
 import { rewardsFileFor, rolloutFile } from '../../store/rollout-files.js';
 import { checkpointDir, checkpointVersion, versionDir } from '../../store/weight-versions.js';
@@ -100,6 +105,33 @@ describe('creditflow check', () => {
     expect(repaired.status, repaired.stdout + repaired.stderr).toBe(0);
     expect(repaired.stdout).toContain('REPAIRED rollouts/1.spo.json: resampled from its weights version');
     expect(readFileSync(values).equals(bytes)).toBe(true);
+  }, 300_000);
+
+  it('repairs a preference run\'s checkpoint damaged in place, bit for bit', async () => {
+    const fixture = learningTinyConfig();
+    const prefConfig = PreferenceExperimentSchema.parse({
+      kind: 'preference', experiment: 'run-check-pref', seed: fixture.seed, data: fixture.data, model: fixture.model,
+      warmStart: { ...fixture.warmStart, steps: 10 }, optimizer: { batchSize: 16, lr: 1e-3 }, objective: { name: 'dpo' },
+    });
+    const dir = join(home, 'runs', 'checked-pref');
+    const pairs = preferenceDataSet(prefConfig, new CharTokenizer(fixture.model.alphabet));
+    writePairs(dir, 'train', pairs.train);
+    writePairs(dir, 'heldout', pairs.heldOut);
+    const runs = new RunSessions({ memoryBudgetBytes: 2 ** 30 });
+    const sessions = new PreferenceSessions({ runs, memoryBudgetBytes: 2 ** 30 });
+    const args = { runId: 'checked-pref', config: prefConfig, runDir: dir };
+    await sessions.warmStart(args, () => undefined);
+    for (let step = 1; step <= 3; step++) await sessions.update({ ...args, step }, () => undefined);
+    await checkpointVersion(dir, 2, 2);
+    sessions.release('checked-pref');
+    const file = weights(checkpointDir(dir, 2));
+    const bytes = readFileSync(file);
+    truncateSync(file, 1000);
+    expect(checkRunFolder(dir).damaged.map((d) => d.path).sort()).toEqual(['checkpoints/2', 'versions/2']);
+    const repaired = creditflow('check', 'checked-pref', '--repair', '--backend', 'cpu');
+    expect(repaired.status, repaired.stdout + repaired.stderr).toBe(0);
+    expect(repaired.stdout).toContain('REPAIRED checkpoints/2: rebuilt; every file matches its recorded sha256');
+    expect(readFileSync(file).equals(bytes)).toBe(true);
   }, 300_000);
 });
 
