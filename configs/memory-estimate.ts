@@ -17,8 +17,9 @@
  * process's peak RSS by 224 MiB over a warm-start-only run. The single largest tensor is also
  * checked against what a typed array can hold.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { readGgufHeader } from '../models/gguf/gguf-file.js';
 import { parseLlamaConfig } from '../models/llama/config.js';
 import type { PreferenceConfig } from './preference-schema.js';
 import type { ExperimentConfig } from './schema.js';
@@ -69,7 +70,7 @@ function modelDims(model: ExperimentConfig['model']): ModelDims | null {
     const params = V * d + T * d + L * (4 * d * d + 2 * d * F + 9 * d + F) + 2 * d;
     return { vocab: V, width: d, layers: L, heads: H, ffn: F, kvWidth: d, params, fields: ['model.dModel', 'model.nLayers', 'model.dFf'] };
   }
-  if (model.checkpoint.toLowerCase().endsWith('.gguf')) return null; // sizes live in the GGUF header; not estimated here
+  if (model.checkpoint.toLowerCase().endsWith('.gguf')) return ggufDims(model.checkpoint);
   const where = join(model.checkpoint, 'config.json');
   const c = parseLlamaConfig(JSON.parse(readFileSync(where, 'utf8')) as Record<string, unknown>, where);
   const h = c.hiddenSize;
@@ -79,6 +80,42 @@ function modelDims(model: ExperimentConfig['model']): ModelDims | null {
   return {
     vocab: c.vocabSize, width: h, layers: c.numLayers, heads: c.numHeads, ffn: c.intermediateSize, kvWidth: kv, params,
     fields: [`model.checkpoint (${c.numLayers} layers × hidden_size ${h}, ${(params / 1e6).toFixed(0)}M parameters)`],
+  };
+}
+
+/** How much of a GGUF file is read for its header (metadata, tokenizer vocabulary, tensor infos). */
+const GGUF_HEADER_BYTES = 64 * 2 ** 20;
+
+/**
+ * A GGUF checkpoint's sizes from its header: parameters are counted from the tensor infos (the
+ * loader dequantizes every tensor to float32, so a 4-bit file still needs 4 bytes a weight); null
+ * when the header does not fit in the first 64 MiB or the file cannot be read (the schema reports it).
+ */
+function ggufDims(path: string): ModelDims | null {
+  let header;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const buf = Buffer.alloc(Math.min(fstatSync(fd).size, GGUF_HEADER_BYTES));
+      readSync(fd, buf, 0, buf.length, 0);
+      header = readGgufHeader(buf, path);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+  const meta = (key: string) => Number(header.metadata.get(`llama.${key}`) ?? 0);
+  const params = header.tensors.reduce((sum, t) => sum + t.dims.reduce((a, b) => a * b, 1), 0);
+  const width = meta('embedding_length');
+  const heads = meta('attention.head_count') || 1;
+  const kvHeads = meta('attention.head_count_kv') || heads;
+  const tokens = header.metadata.get('tokenizer.ggml.tokens');
+  const vocab = Array.isArray(tokens) ? tokens.length : 0;
+  const layers = meta('block_count');
+  return {
+    vocab, width, layers, heads, ffn: meta('feed_forward_length'), kvWidth: (width / heads) * kvHeads, params,
+    fields: [`model.checkpoint (${layers} layers × embedding_length ${width}, ${(params / 1e6).toFixed(0)}M parameters)`],
   };
 }
 
@@ -96,7 +133,7 @@ function trainBatch(run: AnyConfig): { sequences: number; fields: string[] } {
   return { sequences: batch, fields: ['rollout.promptsPerIteration', 'rollout.groupSize'] };
 }
 
-/** The run's estimated peak memory on its worker; null when the model's sizes are not known here (a GGUF file). */
+/** The run's estimated peak memory on its worker; null when the model's sizes cannot be read (a GGUF header past 64 MiB). */
 export function estimateRunMemory(run: AnyConfig): MemoryEstimate | null {
   const dims = modelDims(run.config.model);
   if (!dims) return null;

@@ -135,5 +135,31 @@ describe('hostile configs are refused at submit, naming the field', () => {
     const parsed = parseCommandLine(['sweep', file, '--address', '127.0.0.1:1'])!;
     await expect(executeSweep(parsed.args, parsed.options)).rejects.toThrow(/trial 4 \(.*dModel=65536.*nLayers=1000.*\): the run needs an estimated/);
   });
+
+  it('estimates a .gguf checkpoint from its header: a 4-bit file still loads as float32', async () => {
+    // A GGUF header only (no tensor data): llama metadata and the tensor infos of a 7B model.
+    const parts: number[] = [];
+    const u32 = (v: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(v); parts.push(...b); };
+    const u64 = (v: number) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); parts.push(...b); };
+    const str = (t: string) => { u64(Buffer.byteLength(t)); parts.push(...Buffer.from(t)); };
+    const tensors: [string, number[]][] = [['token_embd.weight', [4096, 32000]], ['output.weight', [4096, 32000]]];
+    for (let l = 0; l < 32; l++) {
+      for (const [name, dims] of [['attn_q', [4096, 4096]], ['attn_k', [4096, 4096]], ['attn_v', [4096, 4096]], ['attn_output', [4096, 4096]], ['ffn_gate', [4096, 11008]], ['ffn_up', [4096, 11008]], ['ffn_down', [11008, 4096]]] as const) {
+        tensors.push([`blk.${l}.${name}.weight`, [...dims]]);
+      }
+    }
+    parts.push(...Buffer.from('GGUF'));
+    u32(3); u64(tensors.length); u64(5);
+    str('general.architecture'); u32(8); str('llama');
+    str('llama.block_count'); u32(4); u32(32);
+    str('llama.embedding_length'); u32(4); u32(4096);
+    str('llama.feed_forward_length'); u32(4); u32(11008);
+    str('llama.attention.head_count'); u32(4); u32(32);
+    for (const [name, dims] of tensors) { str(name); u32(dims.length); for (const d of dims) u64(d); u32(2); u64(0); }
+    const file = join(dir, 'seven-b.gguf');
+    writeFileSync(file, Buffer.from(parts));
+    const yaml = BASE.replace(/model:\n(  .*\n)+/, `model:\n  checkpoint: ${file}\n  maxSeqLen: 16\n`);
+    expect(await refusal(yaml)).toMatch(/weights, gradients and AdamW moments [\d,]+ MiB \(from model\.checkpoint \(32 layers × embedding_length 4096, 6738M parameters\)\)/);
+  });
 });
 
