@@ -2,6 +2,8 @@
  * A real run on the real dev server: a worker in this process (with its compute host thread),
  * the tiny config, every phase of the loop, search attributes, the progress query and the files.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -13,7 +15,7 @@ import { listCheckpoints, checkpointDir } from '../../store/weight-versions.js';
 import { readVerifiedManifest } from '../../store/atomic-dir.js';
 import { startWorker, type RunningWorker } from '../../worker/run-worker.js';
 import { progressQuery, SEARCH_ATTRIBUTES, pauseSignal, resumeSignal, stopSignal, type RunProgress } from '../../workflows/shared.js';
-import { tempStateDir, testTarget, testClient, tinyConfig, uniqueId } from '../support/harness.js';
+import { PROJECT, tempStateDir, testAddress, testTarget, testClient, tinyConfig, uniqueId } from '../support/harness.js';
 
 describe('trainingRun on a real Temporal dev server', () => {
   let client: Client;
@@ -121,6 +123,9 @@ describe('trainingRun on a real Temporal dev server', () => {
     const progress = await handle.query(progressQuery);
     expect(progress.status).toBe('completed');
     expect(progress.damage).toEqual(result.damage);
+    // Asynchronously: the worker that answers the status command's query lives in this process.
+    const status = await promisify(execFile)(process.execPath, [join(PROJECT, 'bin/creditflow.mjs'), 'status', id, '--address', testAddress(), '--namespace', 'training-run']);
+    expect(status.stdout, status.stderr).toContain(`  DAMAGED ${result.damage![0]}`);
     // The other retained checkpoints were checked too, and pass.
     expect(listCheckpoints(result.runDir).filter((v) => v !== damagedAt).every((v) => readVerifiedManifest(checkpointDir(result.runDir, v)) !== null)).toBe(true);
   }, 240_000);
