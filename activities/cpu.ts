@@ -13,7 +13,8 @@ import { runTokenizer } from '../engine/run-tokenizer.js';
 import { mixFromEntries, scoreCases } from '../rewards/mix.js';
 import { rewardMetrics } from '../rewards/reward-stats.js';
 import { runDir } from '../store/paths.js';
-import { checkpointVersion } from '../store/weight-versions.js';
+import { checkpointDir, checkpointVersion, listCheckpoints } from '../store/weight-versions.js';
+import { manifestProblems } from '../store/run-check.js';
 import { readRewards, readRollouts, rewardCaseOf, rewardsFileFor, writeRewards } from '../store/rollout-files.js';
 import { DataError } from '../tasks/data-error.js';
 
@@ -71,6 +72,20 @@ export function createCpuActivities(deps: CpuDeps) {
         throw ApplicationFailure.nonRetryable((err as Error).message, 'CheckpointError');
       }
       return { version: input.version };
+    },
+
+    /**
+     * The run's end: every retained checkpoint checked against its manifest (their files share bytes
+     * with weights versions, which are not fsync'd and could have been damaged since). The damaged
+     * ones are returned, one line each, for the run's status; nothing is changed.
+     */
+    async verifyCheckpoints(input: { runId: string }): Promise<{ damaged: string[] }> {
+      const dir = dirOf(input.runId);
+      const damaged = listCheckpoints(dir).flatMap((v) => {
+        const problems = manifestProblems(checkpointDir(dir, v));
+        return problems.length ? [`checkpoints/${v}: ${problems.join('; ')} (creditflow check --repair ${input.runId} rebuilds it)`] : [];
+      });
+      return { damaged };
     },
   };
 }

@@ -16,7 +16,7 @@ import type { PreferenceHostOp } from '../engine/host-protocol.js';
 import { runTokenizer } from '../engine/run-tokenizer.js';
 import { appendMetricsOnce } from '../store/metrics-log.js';
 import { runDir } from '../store/paths.js';
-import { writePairs, type CriticalModelRole } from '../store/preference-files.js';
+import { readPairs, verifiedPairsCopy, writePairs, type CriticalModelRole } from '../store/preference-files.js';
 import { preferenceDataSet } from '../tasks/preference-data.js';
 import { PreferenceDataError } from '../tasks/preference-pairs.js';
 import type { Metrics } from '../common/metrics.js';
@@ -49,9 +49,17 @@ export function createPreferenceCpuActivities(deps: { stateDir: string }) {
       const rowsConfig = warmStartConfigOf(input.config);
       const rows = prepareData(rowsConfig, dir);
       try {
-        const data = preferenceDataSet(input.config, runTokenizer(rowsConfig));
-        writePairs(dir, 'train', data.train);
-        writePairs(dir, 'heldout', data.heldOut);
+        // Submit copied the validated pairs into the run folder (store/preference-files.ts); only a
+        // run started without it (a sweep trial, an older submit) reads the config's path here.
+        const copied = verifiedPairsCopy(dir);
+        const limits = { tokenizer: runTokenizer(rowsConfig), maxSeqLen: input.config.model.maxSeqLen };
+        const data = copied
+          ? { train: readPairs(dir, 'train', limits), heldOut: readPairs(dir, 'heldout', limits) }
+          : preferenceDataSet(input.config, limits.tokenizer);
+        if (!copied) {
+          writePairs(dir, 'train', data.train);
+          writePairs(dir, 'heldout', data.heldOut);
+        }
         return { runDir: dir, metrics: { ...rows.metrics, 'data/trainPairs': data.train.length, 'data/heldOutPairs': data.heldOut.length } };
       } catch (err) {
         if (err instanceof PreferenceDataError) throw ApplicationFailure.nonRetryable(err.message, 'DataError');

@@ -21,6 +21,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   cancel: () => import('./commands/control.js').then((m) => ({ execute: m.cancel })),
   report: () => import('./commands/report.js'),
   export: () => import('./commands/export.js'),
+  check: () => import('./commands/check.js'),
   verify: () => import('./commands/verify.js'),
   config: () => import('./commands/config.js'),
   ray: () => import('./commands/ray.js'),

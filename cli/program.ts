@@ -101,6 +101,7 @@ export function buildProgram(chosen: (c: ParsedCommand) => void): Command {
     .option('--from <run-id[@version]>', 'start from another run\'s weights (its newest checkpoint, or weights version N) instead of the warm start')
     .option('--watch', 'follow the run with a progress bar until it ends')
     .option('--dry-run', 'validate and print the resolved config; start nothing')
+    .addOption(new Option('--memory-budget-mb <mb>', 'refuse a run whose estimated memory exceeds this (the budget of the workers that will run it)').argParser(positiveInt).default(2048))
     .addHelpText('after', OVERRIDES_HELP);
 
   connection(add('sweep', 'validate a sweep file (every trial) and start the sweep')
@@ -110,6 +111,7 @@ export function buildProgram(chosen: (c: ParsedCommand) => void): Command {
     .option('--id <sweep-id>', 'the sweep id (default: <experiment>-sweep-<time>-<random>)')
     .option('--watch', 'show the live table of trials until the sweep ends')
     .option('--dry-run', 'list the trials; start nothing')
+    .addOption(new Option('--memory-budget-mb <mb>', 'refuse trials whose estimated memory exceeds this (the budget of the workers that will run them)').argParser(positiveInt).default(2048))
     .addHelpText('after', OVERRIDES_HELP);
 
   connection(add('watch', 'live progress of a run (or a sweep\'s trial table) until it ends').argument('<id>', 'run or sweep id'));
@@ -126,6 +128,12 @@ export function buildProgram(chosen: (c: ParsedCommand) => void): Command {
   connection(add('cancel', 'cancel a run now (no final checkpoint; `resume` continues it from the last one)').argument('<id>', 'run or sweep id'));
   connection(add('report', 'write a self-contained HTML report (plots, results table) for a run or a sweep').argument('<id>', 'run or sweep id'))
     .option('--out <file>', 'where to write it (default: <state>/reports/<id>.html)');
+  add('check', 'verify every file of a run folder against its manifest; --repair rebuilds what the seeded steps can recompute')
+    .argument('<run-id>', 'run id')
+    .option('--repair', 'rebuild damaged weights versions, checkpoints, rollouts and rewards (only when bit for bit the recorded ones)')
+    .option('--backend <name>', 'compute backend for the rebuild: the one the run used (default: CREDITFLOW_BACKEND, else the best present)')
+    .option('--json', 'machine-readable output');
+
   add('export', 'write a run fine-tuned from a local checkpoint back as a Hugging Face-style folder')
     .argument('<run-id>', 'run id')
     .requiredOption('--out <dir>', 'output folder')

@@ -11,6 +11,29 @@ import { SEARCH_ATTRIBUTES, TASK_QUEUES } from '../workflows/shared.js';
 import { runDir } from '../store/paths.js';
 import { UsageError } from './program.js';
 
+/**
+ * Limits of the strings a run hands to Temporal and the file system, checked at submit so that a
+ * long name is refused with its field instead of the server's "Failed to start Workflow":
+ *  - the run id names the run's folder, one path component: 255 bytes on Linux (the stricter bound;
+ *    Temporal's own default limit on workflow ids, limit.maxIDLength, is 1000);
+ *  - the experiment name is a Keyword search attribute (the server's default value limit,
+ *    limit.searchAttributeValueSize, is 2 KiB) and starts the run id.
+ */
+export const TEMPORAL_LIMITS = { runIdBytes: 255, keywordBytes: 2048 } as const;
+
+/** Problems of the strings this run would hand to Temporal, each naming where it came from. */
+export function temporalStringProblems(runId: string, config: { experiment: string }, idFrom = '--id'): string[] {
+  const problems: string[] = [];
+  const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+  if (bytes(runId) > TEMPORAL_LIMITS.runIdBytes) {
+    problems.push(`${idFrom}: the run id is ${bytes(runId)} bytes, over ${TEMPORAL_LIMITS.runIdBytes} (it names the run's folder and its Temporal workflow)`);
+  }
+  if (bytes(config.experiment) > TEMPORAL_LIMITS.keywordBytes) {
+    problems.push(`experiment: ${bytes(config.experiment)} bytes, over the ${TEMPORAL_LIMITS.keywordBytes} of a Temporal keyword search attribute`);
+  }
+  return problems;
+}
+
 export function newRunId(config: { experiment: string }): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
   return `${config.experiment}-${stamp}-${randomBytes(2).toString('hex')}`;

@@ -8,9 +8,10 @@
  * offline preference config (`kind: preference`; preference-schema.ts). `loadRunConfigFile` reads
  * either and says which; `loadConfigFile` stays the RL-only reader (sweeps, the demo).
  */
-import { readFileSync } from 'node:fs';
+import { readBoundedText } from '../common/bounded-file.js';
+import { BOUNDS, tooBig } from './bounds.js';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { applyOverrides, overrideAt, type ConfigOverride } from './overrides.js';
 import { PreferenceExperimentSchema, type PreferenceConfig } from './preference-schema.js';
@@ -109,6 +110,8 @@ export function readYaml(text: string, source: string, overrides: readonly Confi
   if (doc.errors.length > 0) {
     throw new ConfigError(source, doc.errors.map((e) => `YAML syntax (line ${e.linePos?.[0]?.line ?? '?'}): ${e.message.split('\n')[0]}`));
   }
+  const expansion = aliasExpansionProblem(doc, lineCounter);
+  if (expansion) throw new ConfigError(source, [expansion]);
   const overrideProblems = applyOverrides(doc, overrides);
   if (overrideProblems.length > 0) throw new ConfigError(source, overrideProblems);
   const lineOf = (path: PropertyKey[]): number | string | undefined => {
@@ -120,12 +123,56 @@ export function readYaml(text: string, source: string, overrides: readonly Confi
     }
     return undefined;
   };
-  return { raw: doc.toJS() ?? {}, lineOf };
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: -1 }) ?? {};
+  } catch (err) {
+    throw new ConfigError(source, [`YAML: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  return { raw, lineOf };
+}
+
+/**
+ * A config whose aliases expand it past {@link BOUNDS.yamlNodes} values ("billion laughs": each
+ * level an alias list of the one before), named by the line of its largest alias; null when it fits.
+ * Sizes are counted on the parsed document, memoised per node, so the check itself stays small.
+ */
+function aliasExpansionProblem(doc: Document, lines: LineCounter): string | null {
+  const sizes = new Map<unknown, number>();
+  const open = new Set<unknown>();
+  const sizeOf = (node: unknown): number => {
+    if (node === null || node === undefined) return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    if (open.has(node)) return Infinity; // an alias inside the node it names: endless when expanded
+    open.add(node);
+    let size = 1;
+    if (isAlias(node)) size = sizeOf(node.resolve(doc));
+    else if (isMap(node) || isSeq(node)) for (const item of node.items) size += isPair(item) ? sizeOf(item.key) + sizeOf(item.value) : sizeOf(item);
+    else if (!isScalar(node)) size = 1;
+    open.delete(node);
+    sizes.set(node, size);
+    return size;
+  };
+  const total = sizeOf(doc.contents);
+  if (total <= BOUNDS.yamlNodes.max) return null;
+  let largest: { node: Node; size: number } | null = null;
+  visit(doc, {
+    Alias(_, node) {
+      const size = sizeOf(node);
+      if (!largest || size > largest.size) largest = { node, size };
+    },
+  });
+  const found = largest as { node: Node; size: number } | null;
+  const line = found?.node.range ? lines.linePos(found.node.range[0]).line : undefined;
+  const count = (n: number) => (Number.isFinite(n) ? n.toLocaleString('en-US') : 'endless');
+  const alias = found ? `; the alias *${(found.node as unknown as { source: string }).source}${whereSuffix(line)} alone expands to ${count(found.size)} values` : '';
+  return `YAML: the config expands to ${count(total)} values, ${tooBig(BOUNDS.yamlNodes)}${alias}`;
 }
 
 export function readConfigText(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readBoundedText(path, BOUNDS.configFileBytes.max, 'config file');
   } catch (err) {
     throw new ConfigError(path, [`cannot read file: ${(err as Error).message}`]);
   }

@@ -15,9 +15,9 @@ import { z } from 'zod';
 import type { PreferenceLossName } from '../losses/index.js';
 import { ComputeSchema } from './compute-schema.js';
 import { DataSchema, longestGeneratedPrompt } from './data-schema.js';
-import { ExperimentSchema, ModelSchema, TimeoutsSchema, TrackingSchema, WarmStartSchema, type ExperimentConfig } from './schema.js';
+import { boundedCount, boundedInt, boundedString } from './bounds.js';
+import { ExperimentSchema, experimentName, ModelSchema, TimeoutsSchema, TrackingSchema, WarmStartSchema, type ExperimentConfig } from './schema.js';
 
-const positiveInt = () => z.number().int().positive();
 
 // Measured on the built-in arithmetic task (2 digits, default model): β = 0.1 lowered held-out
 // accuracy, 0.5–2 raised it; the library default of TRL (0.1) suits large pretrained models.
@@ -27,15 +27,15 @@ const labelSmoothing = () => z.number().min(0).lt(0.5).default(0)
   .describe('Label smoothing ε ∈ [0, 0.5): −(1−ε)logσ(h) − ε logσ(−h) (robust / "conservative" DPO); 0 = plain.');
 
 export const TREG_PLACEHOLDERS = ['prompt', 'a', 'b', 'op', 'otherOp'] as const;
-const template = (what: string, fallback: string) => z.string().min(1).default(fallback)
+const template = (what: string, fallback: string) => boundedString('promptTemplate').default(fallback)
   .refine((t) => [...t.matchAll(/\{([^}]*)\}/g)].every((m) => (TREG_PLACEHOLDERS as readonly string[]).includes(m[1])), {
     message: `unknown placeholder; use ${TREG_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`,
   })
   .describe(`${what} Placeholders: {prompt} the pair's prompt; for arithmetic prompts \`a op b =\` also {a}, {b}, {op} and {otherOp} (the other operator).`);
 
 export const AuxiliarySftSchema = z.strictObject({
-  steps: z.number().int().min(1).default(150).describe('SFT steps of each of the positive and negative models, from the warm start.'),
-  batchSize: positiveInt().default(32).describe('Responses per SFT step.'),
+  steps: boundedCount('optimizerSteps').default(150).describe('SFT steps of each of the positive and negative models, from the warm start.'),
+  batchSize: boundedCount('batch').default(32).describe('Responses per SFT step.'),
   lr: z.number().positive().default(2e-3).describe('SFT learning rate of the positive and negative models.'),
 });
 
@@ -94,10 +94,10 @@ export const PairsSchema = z.discriminatedUnion('source', [
   }),
   z.strictObject({
     source: z.literal('file').describe('Read pairs from a JSONL file, one {"id", "prompt", "chosen", "rejected"} a line.'),
-    path: z.string().min(1).describe('The JSONL file; a relative path is taken from the config file\'s folder.'),
+    path: boundedString('pathChars').describe('The JSONL file; a relative path is taken from the config file\'s folder.'),
     heldOut: z.strictObject({
       fraction: z.number().gt(0).lt(1).default(0.1).describe('Share of the pairs (chosen by a hash of the id) kept out of training for the held-out preference metrics.'),
-      seed: z.number().int().min(0).default(0).describe('Seed of that hash.'),
+      seed: boundedInt(0, 'seed').default(0).describe('Seed of that hash.'),
     }).default({ fraction: 0.1, seed: 0 }).describe('The held-out pairs, as an RL data file\'s `heldOut: { fraction, seed }`.'),
   }),
 ]);
@@ -107,26 +107,26 @@ export const PreferenceOptimizerSchema = z.strictObject({
   lr: z.number().positive().default(3e-4).describe('AdamW learning rate of the preference updates (a fresh optimizer; the warm start\'s moments are not carried over).'),
   weightDecay: z.number().min(0).default(0).describe('AdamW decoupled weight decay.'),
   maxGradNorm: z.number().positive().default(1).describe('Global gradient-norm clip.'),
-  batchSize: positiveInt().default(64).describe('Pairs per optimizer step (the data cursor advances by this much each step).'),
+  batchSize: boundedCount('batch').default(64).describe('Pairs per optimizer step (the data cursor advances by this much each step).'),
 });
 
 export const PreferenceRunSchema = z.strictObject({
-  steps: positiveInt().default(60).describe('Optimizer steps (one batch of pairs each).'),
-  evalEvery: positiveInt().default(20).describe('Evaluate every k steps (and at the end): greedy held-out accuracy and held-out pair metrics.'),
-  checkpointEvery: positiveInt().default(20).describe('Write a durable checkpoint every c steps (and at the end).'),
-  keepCheckpoints: positiveInt().default(3).describe('Checkpoints kept on disk (oldest deleted first).'),
-  continueAsNewEvery: positiveInt().default(100).describe('Start a fresh workflow history every N steps (also when the server suggests it).'),
+  steps: boundedCount('optimizerSteps').default(60).describe('Optimizer steps (one batch of pairs each).'),
+  evalEvery: boundedCount('everyN').default(20).describe('Evaluate every k steps (and at the end): greedy held-out accuracy and held-out pair metrics.'),
+  checkpointEvery: boundedCount('everyN').default(20).describe('Write a durable checkpoint every c steps (and at the end).'),
+  keepCheckpoints: boundedCount('keepCheckpoints').default(3).describe('Checkpoints kept on disk (oldest deleted first).'),
+  continueAsNewEvery: boundedCount('everyN').default(100).describe('Start a fresh workflow history every N steps (also when the server suggests it).'),
 });
 
 export const EvaluationSchema = z.strictObject({
-  maxNewTokens: positiveInt().default(5).describe('Longest greedy completion in tokens (EOS included) when measuring held-out accuracy.'),
+  maxNewTokens: boundedCount('tokens').default(5).describe('Longest greedy completion in tokens (EOS included) when measuring held-out accuracy.'),
 });
 
 export const PreferenceExperimentSchema = z.strictObject({
   kind: z.literal('preference').describe('Marks an offline preference run (an RL config has no `kind`, or `kind: rl`).'),
-  experiment: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only')
+  experiment: experimentName().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only')
     .describe('Experiment name; runs are listed and filtered by it in the Web UI.'),
-  seed: z.number().int().min(0).default(1).describe('Seeds every random stream (init, warm start, generated pairs, data order).'),
+  seed: boundedInt(0, 'seed').default(1).describe('Seeds every random stream (init, warm start, generated pairs, data order).'),
   data: DataSchema.describe('The rows, as in an RL config (required): the training rows feed the warm start (and generated pairs), the held-out rows the accuracy.'),
   pairs: PairsSchema.default({ source: 'generated', pairsPerPrompt: 1 }).describe('Where the preference pairs come from.'),
   model: ModelSchema.default(ModelSchema.parse({})),

@@ -13,43 +13,52 @@ import { ADVANTAGE_MODES, POLICY_LOSS_NAMES } from '../losses/index.js';
 import { ComputeSchema } from './compute-schema.js';
 import { LR_SCHEDULE_KINDS, type LrSchedule } from '../models/lr-schedule.js';
 import { TRACKER_NAMES } from '../tracking/names.js';
+import { BOUNDS, boundedArray, boundedCount, boundedInt, boundedString, tooBig } from './bounds.js';
 import { DataSchema, DEFAULT_ALPHABET_OF, DEFAULT_REWARD, EvaluationSchema, longestGeneratedPrompt, RewardsSchema, type RewardsConfig } from './data-schema.js';
 
-const positiveInt = () => z.number().int().positive();
+/**
+ * The experiment name: it becomes the first part of every run id, which names a workflow in
+ * Temporal, a keyword search attribute, and the run's folder (one path component, at most 255 bytes
+ * on Linux). 200 ASCII characters leave room for the id's stamp and a sweep's trial suffix.
+ */
+export const EXPERIMENT_NAME_MAX = 200;
+export const experimentName = () => z.string().min(1)
+  .max(EXPERIMENT_NAME_MAX, `must be at most ${EXPERIMENT_NAME_MAX} characters (it starts every run id, which names a Temporal workflow and a run folder; a folder name holds at most 255 bytes)`);
+
 
 export const ModelSchema = z.strictObject({
-  dModel: positiveInt().default(64).describe('Embedding width.'),
-  nLayers: positiveInt().default(2).describe('Transformer blocks.'),
-  nHeads: positiveInt().default(4).describe('Attention heads; must divide dModel.'),
-  dFf: positiveInt().default(256).describe('MLP hidden width.'),
-  maxSeqLen: positiveInt().default(16).describe('Longest prompt + completion in tokens.'),
-  checkpoint: z.string().min(1).transform((dir) => resolve(dir)).optional()
+  dModel: boundedCount('width').default(64).describe('Embedding width.'),
+  nLayers: boundedCount('layers').default(2).describe('Transformer blocks.'),
+  nHeads: boundedCount('heads').default(4).describe('Attention heads; must divide dModel.'),
+  dFf: boundedCount('width').default(256).describe('MLP hidden width.'),
+  maxSeqLen: boundedCount('tokens').default(16).describe('Longest prompt + completion in tokens.'),
+  checkpoint: boundedString('pathChars').transform((dir) => resolve(dir)).optional()
     .describe('Fine-tune a local Llama/Qwen2/Mistral-style checkpoint instead of the built-in transformer: a folder with config.json, *.safetensors and tokenizer.json, or a llama-architecture .gguf file (relative paths are resolved against the working directory). Its config.json sets the architecture, so dModel, nLayers, nHeads and dFf must be left out.'),
-  alphabet: z.string().min(1).optional()
+  alphabet: boundedString('alphabet').optional()
     .describe('The built-in model\'s characters (one token each, after PAD, BOS, EOS). Default: what the data source needs (arithmetic: digits and operators; word-problems: lower-case letters, digits, punctuation; file: printable ASCII, newline, tab).'),
 });
 
 export const WarmStartSchema = z.strictObject({
   // 800 x 64 lands near 25% held-out on the default task: just entering the fast-learning phase,
   // so the exact-answer reward has signal (1000 steps give ~50%, 1200 ~80%).
-  steps: z.number().int().min(0).default(800).describe('SFT steps on generated demonstrations before RL (0 = none).'),
-  batchSize: positiveInt().default(64).describe('Demonstrations per SFT step.'),
+  steps: boundedInt(0, 'optimizerSteps').default(800).describe('SFT steps on generated demonstrations before RL (0 = none).'),
+  batchSize: boundedCount('batch').default(64).describe('Demonstrations per SFT step.'),
   lr: z.number().positive().default(3e-3).describe('SFT learning rate.'),
-  warmupSteps: z.number().int().min(0).default(20).describe('Linear learning-rate warm-up steps of the SFT phase.'),
+  warmupSteps: boundedInt(0, 'optimizerSteps').default(20).describe('Linear learning-rate warm-up steps of the SFT phase.'),
   untilAccuracy: z.number().gt(0).max(1).optional()
     .describe('Stop the warm start early once greedy accuracy on 200 training prompts reaches this (checked every 50 steps); `steps` stays the upper bound. Absent: run all steps.'),
-  path: z.string().min(1).optional()
+  path: boundedString('pathChars').optional()
     .describe('A JSONL file of demonstrations, {"prompt" | "messages", "completion"} a line (column names as data.fields maps them; a relative path is taken from the config file\'s folder). Default: the training rows that have a `completion` (every generated row does). `steps: 0` (an instruct checkpoint) needs none.'),
 });
 
 export const RolloutSchema = z.strictObject({
-  promptsPerIteration: positiveInt().default(128).describe('Prompts sampled per iteration.'),
-  groupSize: z.number().int().min(2).default(8).describe('Completions per prompt (G in GRPO).'),
+  promptsPerIteration: boundedCount('batch').default(128).describe('Prompts sampled per iteration.'),
+  groupSize: boundedInt(2, 'groupSize').default(8).describe('Completions per prompt (G in GRPO).'),
   temperature: z.number().min(0).default(1).describe('Sampling temperature (0 = greedy).'),
-  maxNewTokens: positiveInt().default(5).describe('Longest completion in tokens (EOS included).'),
-  topK: z.number().int().min(0).default(0).describe('Sample only from the k most likely tokens (0 = no limit).'),
+  maxNewTokens: boundedCount('tokens').default(5).describe('Longest completion in tokens (EOS included).'),
+  topK: boundedInt(0, 'vocabulary').default(0).describe('Sample only from the k most likely tokens (0 = no limit).'),
   topP: z.number().gt(0).max(1).default(1).describe('Nucleus sampling: only the smallest token set with this much probability (1 = no limit).'),
-  stop: z.array(z.string().min(1)).default([]).describe('A completion ends when its text ends with one of these strings.'),
+  stop: boundedArray(boundedString('shortText'), 'stopStrings').default([]).describe('A completion ends when its text ends with one of these strings.'),
   maskTruncated: z.boolean().default(false)
     .describe('Leave completions cut off by maxNewTokens (no EOS) out of the loss, as TRL\'s mask_truncated_completions; their rewards still count in their group\'s baseline.'),
 });
@@ -64,9 +73,9 @@ export const ForkingSchema = z.strictObject({
 export const SpoSchema = z.strictObject({
   probThreshold: z.number().gt(0).max(1).default(0.9)
     .describe('Tokens whose rollout probability is below this are "risky": each defines a cutpoint just before it, and only these tokens enter the loss (SPO code: 0.9).'),
-  cutpointInterval: positiveInt().default(5)
+  cutpointInterval: boundedCount('cutpointInterval').default(5)
     .describe('Keep every k-th cutpoint of a completion (SPO code default 5, "int5"; 1 = all). Fewer cutpoints, fewer Monte Carlo continuations.'),
-  samples: positiveInt().default(9)
+  samples: boundedCount('monteCarlo').default(9)
     .describe('Monte Carlo continuations sampled from each kept cutpoint with the current policy; a cutpoint\'s value is their mean reward (SPO code: 9).'),
   whiten: z.boolean().default(true)
     .describe('Whiten the segment advantages (mean 0, unit variance) over the risky tokens of the whole iteration\'s batch, as the SPO code does.'),
@@ -97,30 +106,30 @@ export const OptimizerSchema = z.strictObject({
   lr: z.number().positive().default(6e-4).describe('AdamW peak learning rate for RL updates.'),
   weightDecay: z.number().min(0).default(0).describe('AdamW decoupled weight decay.'),
   maxGradNorm: z.number().positive().default(1).describe('Global gradient-norm clip.'),
-  epochsPerIteration: positiveInt().default(1).describe('Optimizer passes over each rollout batch (PPO epochs).'),
-  miniBatchSize: positiveInt().optional().describe('Sequences per optimizer step (default: the whole batch, one step per epoch).'),
-  microBatchSize: positiveInt().optional()
+  epochsPerIteration: boundedCount('epochs').default(1).describe('Optimizer passes over each rollout batch (PPO epochs).'),
+  miniBatchSize: boundedCount('completionsPerIteration').optional().describe('Sequences per optimizer step (default: the whole batch, one step per epoch).'),
+  microBatchSize: boundedCount('completionsPerIteration').optional()
     .describe('Sequences per forward/backward pass; the gradients of a step\'s micro-batches are summed (gradient accumulation). Changes memory, not the update. Default: the whole step at once.'),
   schedule: z.enum(LR_SCHEDULE_KINDS).default('constant')
     .describe('Learning-rate schedule over the run\'s RL optimizer steps: `constant`, `linear-warmup` (ramp over warmupSteps, then lr), `cosine` (the same ramp, then cosine decay to minLrRatio · lr at totalSteps).'),
-  warmupSteps: z.number().int().min(0).default(0).describe('Linear warm-up optimizer steps of the linear-warmup and cosine schedules.'),
-  totalSteps: positiveInt().optional()
+  warmupSteps: boundedInt(0, 'optimizerSteps').default(0).describe('Linear warm-up optimizer steps of the linear-warmup and cosine schedules.'),
+  totalSteps: boundedCount('optimizerSteps').optional()
     .describe('Cosine: the optimizer step where the decay reaches its floor. Default: the most steps the run can take, run.iterations × epochsPerIteration × ⌈promptsPerIteration · groupSize / miniBatchSize⌉ (dropped groups mean fewer steps, so the floor may not be reached).'),
   minLrRatio: z.number().min(0).max(1).default(0.1).describe('Cosine: the floor as a fraction of lr (nanoGPT: 0.1).'),
 });
 
 export const RunSchema = z.strictObject({
-  iterations: positiveInt().default(80).describe('RL iterations (rollout -> score -> update).'),
-  evalEvery: positiveInt().default(20).describe('Evaluate held-out accuracy every k iterations (and at the end).'),
-  checkpointEvery: positiveInt().default(20).describe('Write a durable checkpoint every c iterations (and at the end).'),
-  keepCheckpoints: positiveInt().default(3).describe('Checkpoints kept on disk (oldest deleted first).'),
-  continueAsNewEvery: positiveInt().default(100).describe('Start a fresh workflow history every N iterations (also when the server suggests it).'),
+  iterations: boundedCount('iterations').default(80).describe('RL iterations (rollout -> score -> update).'),
+  evalEvery: boundedCount('everyN').default(20).describe('Evaluate held-out accuracy every k iterations (and at the end).'),
+  checkpointEvery: boundedCount('everyN').default(20).describe('Write a durable checkpoint every c iterations (and at the end).'),
+  keepCheckpoints: boundedCount('keepCheckpoints').default(3).describe('Checkpoints kept on disk (oldest deleted first).'),
+  continueAsNewEvery: boundedCount('everyN').default(100).describe('Start a fresh workflow history every N iterations (also when the server suggests it).'),
 });
 
 export const TimeoutsSchema = z.strictObject({
-  heartbeatSeconds: positiveInt().default(20).describe('A compute activity that stops heartbeating this long is retried.'),
-  pinnedScheduleToStartSeconds: positiveInt().default(20).describe('How long work waits on a pinned worker before the run moves to another worker.'),
-  activityMinutes: positiveInt().default(30).describe('Upper bound on one compute activity.'),
+  heartbeatSeconds: boundedCount('heartbeatSeconds').default(20).describe('A compute activity that stops heartbeating this long is retried.'),
+  pinnedScheduleToStartSeconds: boundedCount('scheduleSeconds').default(20).describe('How long work waits on a pinned worker before the run moves to another worker.'),
+  activityMinutes: boundedCount('activityMinutes').default(30).describe('Upper bound on one compute activity.'),
 });
 
 /** Where a run's metrics go besides metrics.jsonl (tracking/). Optional, so that a config without it keeps its hash. */
@@ -128,9 +137,9 @@ export const TrackingSchema = z.array(z.enum(TRACKER_NAMES)).optional()
   .describe('Experiment trackers the run reports to, like TRL\'s report_to: `tensorboard` (event files under <state>/tensorboard/<run-id>, or CREDITFLOW_TENSORBOARD_DIR), `mlflow` (the MLflow server at the worker\'s MLFLOW_TRACKING_URI: params, metrics per iteration, the checkpoint\'s folder). A tracker that is down never stops the run. Absent: the worker\'s default (`creditflow worker --tracking`, CREDITFLOW_TRACKING); [] = none.');
 
 export const ExperimentSchema = z.strictObject({
-  experiment: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only')
+  experiment: experimentName().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, dot, dash and underscore only')
     .describe('Experiment name; runs are listed and filtered by it in the Web UI.'),
-  seed: z.number().int().min(0).default(1).describe('Seeds every random stream (init, data order, sampling).'),
+  seed: boundedInt(0, 'seed').default(1).describe('Seeds every random stream (init, data order, sampling).'),
   data: DataSchema.describe('Where the rows (prompts, answers, tests) come from: `source: arithmetic` or `word-problems` (built-in generators) or `file` (JSONL).'),
   rewards: RewardsSchema.optional().describe('The rewards and how they combine. Default: the data source\'s (arithmetic: exact-integer; word-problems and files: math), weight 1.'),
   evaluation: EvaluationSchema.default(EvaluationSchema.parse({})).describe('How held-out rows are judged (every run.evalEvery iterations).'),
@@ -149,6 +158,10 @@ export const ExperimentSchema = z.strictObject({
     ctx.addIssue({ code: 'custom', path: ['model', 'nHeads'], message: `must divide model.dModel (${config.model.dModel})` });
   }
   dataRules(config, ctx);
+  const completions = config.rollout.promptsPerIteration * config.rollout.groupSize;
+  if (completions > BOUNDS.completionsPerIteration.max) {
+    ctx.addIssue({ code: 'custom', path: ['rollout', 'promptsPerIteration'], message: `× rollout.groupSize (${config.rollout.groupSize}) = ${completions} completions per iteration ${tooBig(BOUNDS.completionsPerIteration)}` });
+  }
   objectiveRules(config, ctx);
   optimizerRules(config, ctx);
 }).transform((config) => ({

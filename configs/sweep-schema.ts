@@ -15,6 +15,7 @@
  * ```
  */
 import { z } from 'zod';
+import { boundedArray, boundedCount, boundedInt } from './bounds.js';
 import { EARLY_STOP_METRICS, SWEEP_METRICS } from '../workflows/sweep-plan.js';
 
 const DOTTED = /^[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)*$/;
@@ -26,32 +27,32 @@ export const DistributionSchema = z.union([
   z.strictObject({ uniform: range(z.number()).describe('Uniform on [low, high].') }),
   z.strictObject({ logUniform: range(z.number().positive()).describe('Log-uniform on [low, high] (learning rates).') }),
   z.strictObject({ intRange: range(z.number().int()).describe('Uniform integer in [low, high].') }),
-  z.strictObject({ choice: z.array(value).min(1).describe('One of these values, uniformly.') }),
+  z.strictObject({ choice: boundedArray(value, 'sweepValues').min(1).describe('One of these values, uniformly.') }),
 ]);
 
 export const SweepSchema = z.strictObject({
-  grid: z.record(path(), z.array(value).min(1)).default({})
+  grid: z.record(path(), boundedArray(value, 'sweepValues').min(1)).default({})
     .describe('Grid search: every combination of these values (first key varies slowest).'),
   random: z.strictObject({
-    samples: z.number().int().positive().describe('Random draws per grid point.'),
-    seed: z.number().int().min(0).default(0).describe('Seed of the draws (same seed, same trials).'),
+    samples: boundedCount('sweepTrials').describe('Random draws per grid point.'),
+    seed: boundedInt(0, 'seed').default(0).describe('Seed of the draws (same seed, same trials).'),
     params: z.record(path(), DistributionSchema).describe('Distribution of each sampled field.'),
   }).optional().describe('Random search over distributions, combined with the grid.'),
-  seeds: z.array(z.number().int().min(0)).min(1).optional()
+  seeds: boundedArray(boundedInt(0, 'seed'), 'sweepValues').min(1).optional()
     .describe('Run every point once per seed (the experiment `seed`): seeds are a dimension of the sweep.'),
   metric: z.enum(SWEEP_METRICS).default('eval/accuracy').describe('Metric that ranks the trials.'),
   direction: z.enum(['max', 'min']).default('max').describe('Whether a larger or a smaller metric is better.'),
-  concurrency: z.number().int().positive().default(2).describe('Most trials running at once.'),
+  concurrency: boundedCount('concurrency').default(2).describe('Most trials running at once.'),
   earlyStop: z.strictObject({
     rule: z.literal('median').default('median').describe('Median stopping: stop a trial worse than the median at iteration k.'),
-    atIteration: z.number().int().positive().describe('k: the iteration at which trials are compared.'),
+    atIteration: boundedCount('iterations').describe('k: the iteration at which trials are compared.'),
     metric: z.enum(EARLY_STOP_METRICS).default('reward/mean').describe('Per-iteration training metric compared at k.'),
     direction: z.enum(['max', 'min']).default('max').describe('Whether a larger or a smaller value is better.'),
-    minTrials: z.number().int().min(2).default(3).describe('Values at k needed before any trial is stopped.'),
+    minTrials: boundedInt(2, 'sweepTrials').default(3).describe('Values at k needed before any trial is stopped.'),
   }).optional().describe('Optional early stopping rule (applied through each trial\'s `stop` signal).'),
-  pollSeconds: z.number().int().positive().default(10).describe('How often the sweep looks at running trials (live leaderboard, early stop).'),
-  continueAsNewEvery: z.number().int().positive().default(50).describe('Trials per workflow history; the sweep then drains and continues as new.'),
-  maxTrials: z.number().int().positive().default(1000).describe('Refuse expansions larger than this (a typo in a grid multiplies fast).'),
+  pollSeconds: boundedCount('pollSeconds').default(10).describe('How often the sweep looks at running trials (live leaderboard, early stop).'),
+  continueAsNewEvery: boundedCount('sweepTrials').default(50).describe('Trials per workflow history; the sweep then drains and continues as new.'),
+  maxTrials: boundedCount('sweepTrials').default(1000).describe('Refuse expansions larger than this (a typo in a grid multiplies fast).'),
 }).superRefine((s, ctx) => {
   const random = Object.keys(s.random?.params ?? {});
   for (const key of Object.keys(s.grid)) {

@@ -4,6 +4,7 @@
  * child processes (hard kill per test); compositions combine their parts' verdicts here.
  * Results come back in input order, one per case; an unknown verifier is an `error` verdict.
  */
+import { capText } from './reason-cap.js';
 import { availableParallelism } from 'node:os';
 import type { BatchOptions, Verdict, VerifierSpec, VerifyCase, VerifyResult } from './types.js';
 import { resolveSpec, isSyncSpec, UnknownVerifierError } from './registry.js';
@@ -84,13 +85,14 @@ export async function verifyBatch(cases: VerifyCase[], opts: BatchOptions & { po
     try {
       spec = resolveSpec(c.verifier, opts.specs);
     } catch (e) {
-      if (e instanceof UnknownVerifierError) return { id: c.id, status: 'error', score: 0, reason: e.message, ms: 0 };
+      if (e instanceof UnknownVerifierError) return { id: c.id, status: 'error', score: 0, reason: capText(e.message), ms: 0 };
       throw e;
     }
     try {
-      return { id: c.id, ...(await evaluate(spec, c, ctx)) };
+      const verdict = await evaluate(spec, c, ctx);
+      return { id: c.id, ...verdict, reason: capText(verdict.reason) };
     } catch (e) {
-      return { id: c.id, status: 'error', score: 0, reason: `verifier failed: ${(e as Error).message}`, ms: 0 };
+      return { id: c.id, status: 'error', score: 0, reason: capText(`verifier failed: ${(e as Error).message}`), ms: 0 };
     }
   }));
 }

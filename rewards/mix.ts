@@ -8,6 +8,7 @@
  * correct, error and timeout rates can be reported; {@link combineTerms} then combines them. Under
  * `gate` the terms behind a failed gate are not run (and not counted in their rates).
  */
+import { capText } from './reason-cap.js';
 import { verifyBatch } from './batch.js';
 import { verifyInline } from './inline.js';
 import { resolveSpec, UnknownVerifierError } from './registry.js';
@@ -121,10 +122,10 @@ export function combineTerms(mode: MixMode, terms: RewardTerm[], verdicts: Verdi
   const parts = verdicts.map((v, k): PartVerdict => ({ name: terms[k].name, status: v.status, score: v.score }));
   if (terms.length === 1) {
     const v = verdicts[0];
-    return { status: v.status, score: decided(v.status) ? terms[0].weight * v.score : 0, reason: v.reason, parts };
+    return { status: v.status, score: decided(v.status) ? terms[0].weight * v.score : 0, reason: capText(v.reason), parts };
   }
   const skipped = verdicts.findIndex((v) => v.status === 'skipped');
-  if (skipped >= 0) return { status: 'skipped', score: 0, reason: `${terms[skipped].name}: ${verdicts[skipped].reason}`, parts };
+  if (skipped >= 0) return { status: 'skipped', score: 0, reason: capText(`${terms[skipped].name}: ${verdicts[skipped].reason}`), parts };
   const bad = verdicts.findIndex((v) => !decided(v.status));
   const reason = bad >= 0 ? `${terms[bad].name}: ${verdicts[bad].reason}` : `${mode}(${verdicts.map((v, k) => `${terms[k].name}:${v.status}`).join(' ')})`;
   const scoreOf = (k: number) => (decided(verdicts[k].status) ? verdicts[k].score : 0);
@@ -138,11 +139,11 @@ export function combineTerms(mode: MixMode, terms: RewardTerm[], verdicts: Verdi
     correct = verdicts.every((v) => v.status === 'correct');
     score = mode === 'min' ? Math.min(...verdicts.map((_, k) => scoreOf(k))) : verdicts.reduce((a, _, k) => a + terms[k].weight * scoreOf(k), 0);
   }
-  return { status: bad >= 0 ? verdicts[bad].status : correct ? 'correct' : 'incorrect', score, reason, parts };
+  return { status: bad >= 0 ? verdicts[bad].status : correct ? 'correct' : 'incorrect', score, reason: capText(reason), parts };
 }
 
 /** An unknown verifier on a row: an error verdict naming it, not a 0. */
-const unknownVerdict = (err: Error): MixVerdict => ({ status: 'error', score: 0, reason: err.message, parts: [] });
+const unknownVerdict = (err: Error): MixVerdict => ({ status: 'error', score: 0, reason: capText(err.message), parts: [] });
 
 /**
  * The verdict of one case on this thread, or null when some term needs the verifier pool or a

@@ -13,7 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePreferenceJsonl, toJsonl, type PairLimits, type PreferencePair } from '../tasks/preference-pairs.js';
 import type { Metrics } from '../common/metrics.js';
-import { writeFileAtomic } from './atomic-dir.js';
+import { readVerifiedManifest, writeAtomicDirFiles, writeFileAtomic, type Manifest } from './atomic-dir.js';
 
 export type CriticalModelRole = 'positive' | 'negative';
 export type TokenScoreKind = 'critical-tokens' | 'token-rewards';
@@ -28,6 +28,19 @@ export function writePairs(runDir: string, split: 'train' | 'heldout', pairs: re
   writeFileAtomic(path, toJsonl(pairs));
   return path;
 }
+
+export const pairsDir = (runDir: string) => join(runDir, 'data');
+
+/**
+ * Both splits at once, atomically, with a manifest of their sha256 (submit writes them this way, so
+ * the workers read the validated copy and never the path the config names).
+ */
+export function writePairsCopy(runDir: string, pairs: { train: readonly PreferencePair[]; heldOut: readonly PreferencePair[] }): Manifest {
+  return writeAtomicDirFiles(pairsDir(runDir), { 'train.jsonl': toJsonl(pairs.train), 'heldout.jsonl': toJsonl(pairs.heldOut) }, { copiedAt: 'submit' });
+}
+
+/** The manifest of the pairs copy submit made, when there is one and it verifies. */
+export const verifiedPairsCopy = (runDir: string): Manifest | null => readVerifiedManifest(pairsDir(runDir));
 
 /** The run's copy of its pairs, checked again (a file edited by hand fails here, with its line). */
 export function readPairs(runDir: string, split: 'train' | 'heldout', limits: PairLimits): PreferencePair[] {

@@ -10,9 +10,10 @@
  * ({@link encodePair}), the same layout as the SFT demonstrations, so a preference step trains
  * exactly the tokens greedy decoding produces.
  */
-import { readFileSync } from 'node:fs';
+import { readBoundedText } from '../common/bounded-file.js';
+import { BOUNDS } from '../configs/bounds.js';
 import type { TextTokenizer } from '../models/tokenizer.js';
-import { readJsonlObjects } from './jsonl-lines.js';
+import { quoteField, readJsonlObjects } from './jsonl-lines.js';
 
 export interface PreferencePair {
   id: string;
@@ -100,7 +101,7 @@ export function parsePreferenceJsonl(text: string, source: string, limits: PairL
     read: (record, line) => {
       const lineProblems: string[] = [];
       const extra = Object.keys(record).filter((k) => !(FIELDS as readonly string[]).includes(k));
-      if (extra.length) lineProblems.push(`unknown field${extra.length > 1 ? 's' : ''} ${extra.join(', ')} (expected id, prompt, chosen, rejected)`);
+      if (extra.length) lineProblems.push(`unknown field${extra.length > 1 ? 's' : ''} ${extra.slice(0, 5).map((k) => quoteField(k, 40)).join(', ')}${extra.length > 5 ? ` and ${extra.length - 5} more` : ''} (expected id, prompt, chosen, rejected)`);
       for (const field of FIELDS) {
         const v = record[field];
         if (v === undefined) lineProblems.push(`${field}: required field is missing`);
@@ -110,7 +111,7 @@ export function parsePreferenceJsonl(text: string, source: string, limits: PairL
       if (lineProblems.length) return { problems: lineProblems };
       const pair = { id: record.id, prompt: record.prompt, chosen: record.chosen, rejected: record.rejected } as PreferencePair;
       const seen = firstLine.get(pair.id);
-      if (seen !== undefined) lineProblems.push(`id ${JSON.stringify(pair.id)} is already used on line ${seen}`);
+      if (seen !== undefined) lineProblems.push(`id ${quoteField(pair.id)} is already used on line ${seen}`);
       else firstLine.set(pair.id, line);
       if (pair.chosen === pair.rejected) lineProblems.push('chosen and rejected are identical (no preference to learn)');
       lineProblems.push(...pairProblems(pair, limits));
@@ -127,9 +128,9 @@ export function parsePreferenceJsonl(text: string, source: string, limits: PairL
 export function loadPreferenceJsonl(path: string, limits: PairLimits, extraCheck?: PairCheck): PreferencePair[] {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readBoundedText(path, BOUNDS.dataFileBytes.max, 'data file');
   } catch (err) {
-    throw new PreferenceDataError(path, [`cannot read file: ${(err as Error).message}`]);
+    throw new PreferenceDataError(path, [(err as Error).message]);
   }
   return parsePreferenceJsonl(text, path, limits, extraCheck);
 }

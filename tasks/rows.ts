@@ -14,11 +14,12 @@
  * {@link parseRowsJsonl} reads every line and reports every bad one with its number (up to a cap),
  * so one pass over a file lists what to fix.
  */
-import { readFileSync } from 'node:fs';
+import { readBoundedText } from '../common/bounded-file.js';
+import { BOUNDS } from '../configs/bounds.js';
 import type { ChatMessage, PromptInput } from '../models/tokenizer.js';
 import type { CodeLanguage, CodeTest } from '../rewards/types.js';
 import { DataError } from './data-error.js';
-import { readJsonlObjects } from './jsonl-lines.js';
+import { quoteField, readJsonlObjects } from './jsonl-lines.js';
 
 export interface Row {
   id: string;
@@ -112,7 +113,7 @@ export function rowFromRecord(record: Record<string, unknown>, fields: FieldMap 
   const verifier = text('verifier');
   const completion = text('completion');
   const language = text('language');
-  if (language !== undefined && language !== 'python' && language !== 'javascript') problems.push(`${nameOf('language')}: expected python or javascript, got ${JSON.stringify(language)}`);
+  if (language !== undefined && language !== 'python' && language !== 'javascript') problems.push(`${nameOf('language')}: expected python or javascript, got ${quoteField(language)}`);
   const tests = get('tests');
   if (tests.found && tests.value !== null) {
     const problem = testsProblem(tests.value);
@@ -152,7 +153,7 @@ export function parseRowsJsonl(text: string, source: string, o: { fields?: Field
       const { row } = parsed;
       const lineProblems: string[] = [];
       const seen = firstLine.get(row.id);
-      if (seen !== undefined) lineProblems.push(`id ${JSON.stringify(row.id)} is already used on line ${seen}`);
+      if (seen !== undefined) lineProblems.push(`id ${quoteField(row.id)} is already used on line ${seen}`);
       else firstLine.set(row.id, line);
       lineProblems.push(...(o.check?.(row) ?? []));
       return lineProblems.length ? { problems: lineProblems } : { value: row };
@@ -167,9 +168,9 @@ export function parseRowsJsonl(text: string, source: string, o: { fields?: Field
 export function loadRowsJsonl(path: string, o: Parameters<typeof parseRowsJsonl>[2] = {}): Row[] {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readBoundedText(path, BOUNDS.dataFileBytes.max, 'data file');
   } catch (err) {
-    throw new DataError(path, [`cannot read file: ${(err as Error).message}`]);
+    throw new DataError(path, [(err as Error).message]);
   }
   return parseRowsJsonl(text, path, o);
 }

@@ -127,6 +127,7 @@ export async function preferenceRun(input: PreferenceRunInput): Promise<Preferen
     return await controls.finish(steps, {
       checkpoint: (version) => cpu.checkpoint({ runId, version, keep: config.run.keepCheckpoints }),
       release: () => host.onPinned((a) => a.releasePreferenceRun({ runId })),
+      verify: () => cpu.verifyCheckpoints({ runId }),
     });
   } catch (err) {
     // continueAsNew ends this execution by throwing; a cancellation is shown as such, anything else as 'failed'.

@@ -3,7 +3,7 @@
  * query, the pause/resume/stop signals, and `publish`, which sets the run's status in its progress,
  * its search attributes and its markdown summary in the Web UI.
  */
-import { condition, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, patched, setCurrentDetails, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   pauseSignal, progressQuery, resumeSignal, SEARCH_ATTRIBUTES, stopSignal, type RunProgress, type RunStatus,
@@ -18,6 +18,8 @@ export interface RunResult {
   finalAccuracy: number | null;
   bestAccuracy: number | null;
   stoppedEarly: boolean;
+  /** Retained checkpoints found damaged at the end, one line each (absent: none, or a run from before the check). */
+  damage?: string[];
 }
 
 export interface RunControls {
@@ -30,7 +32,11 @@ export interface RunControls {
    * The end of the loop: a run stopped early checkpoints its last step if it has no checkpoint yet
    * (`checkpoint(version)`), then frees its models (`release`), publishes 'completed' and reports.
    */
-  finish(totalSteps: number, end: { checkpoint: (version: number) => Promise<unknown>; release: () => Promise<void> }): Promise<RunResult>;
+  finish(totalSteps: number, end: {
+    checkpoint: (version: number) => Promise<unknown>; release: () => Promise<void>;
+    /** Checks the retained checkpoints; returns the damaged ones, one line each. */
+    verify?: () => Promise<{ damaged: string[] }>;
+  }): Promise<RunResult>;
 }
 
 export function runControls(
@@ -74,7 +80,7 @@ export function runControls(
       }
       return stopRequested;
     },
-    async finish(totalSteps, { checkpoint, release }) {
+    async finish(totalSteps, { checkpoint, release, verify }) {
       const stoppedEarly = progress.iteration < totalSteps;
       if (stoppedEarly && progress.lastCheckpoint !== progress.iteration) {
         publish('stopping');
@@ -82,8 +88,14 @@ export function runControls(
         progress.lastCheckpoint = progress.iteration;
       }
       await release();
+      // A new command at the end of the history: runs recorded before it replay without it.
+      if (verify && patched('verify-checkpoints-at-end')) {
+        const { damaged } = await verify();
+        if (damaged.length > 0) progress.damage = damaged;
+      }
       publish('completed');
       return {
+        ...(progress.damage ? { damage: progress.damage } : {}),
         runId: progress.runId, runDir: progress.runDir ?? '', iterations: progress.iteration,
         warmStartAccuracy: progress.warmStartAccuracy,
         finalAccuracy: progress.latestEvaluation?.accuracy ?? null,

@@ -59,6 +59,8 @@ export interface RunProgress {
   bestEvaluation: { iteration: number; accuracy: number } | null;
   lastCheckpoint: number | null;
   runDir: string | null;
+  /** Retained checkpoints found damaged when the run ended (its files fail their manifest). */
+  damage?: string[];
 }
 
 export const progressQuery = defineQuery<RunProgress>('progress');

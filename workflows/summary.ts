@@ -26,6 +26,7 @@ export function summaryMarkdown(p: RunProgress, config: ExperimentConfig): strin
     `| mean reward | ${reward === undefined ? '–' : reward.toFixed(3)} |`,
     ...rewardRows,
     `| last checkpoint | ${p.lastCheckpoint ?? '–'} |`,
+    ...(p.damage?.length ? [`| damaged checkpoints | ${p.damage.length} (\`creditflow check ${p.runId}\`) |`] : []),
     '',
     `data ${config.data.source} · rewards ${mix} · G=${config.rollout.groupSize} · lr ${config.optimizer.lr} · seed ${config.seed}`,
     p.runDir ? `run folder: \`${p.runDir}\`` : '',

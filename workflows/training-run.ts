@@ -148,6 +148,7 @@ export async function trainingRun(input: TrainingRunInput): Promise<TrainingRunR
     return await controls.finish(config.run.iterations, {
       checkpoint: (version) => cpuActs.checkpoint({ runId, version, keep: config.run.keepCheckpoints }),
       release: () => placement.onPinned((a) => a.releaseRun({ runId })),
+      verify: () => cpuActs.verifyCheckpoints({ runId }),
     });
   } catch (err) {
     // continueAsNew ends this execution by throwing; a cancellation is shown as such, anything else as 'failed'.

@@ -43,6 +43,7 @@ export async function execute([id]: unknown[], options: Options): Promise<number
       console.log(`  ${progressLine(progress, warmStartProgress(pending))}`);
       for (const [k, v] of Object.entries(progress.latestMetrics)) console.log(`  ${k.padEnd(28)} ${formatMetric(k, v)}`);
       if (progress.lastCheckpoint !== null) console.log(`  last checkpoint: ${progress.lastCheckpoint}`);
+      for (const line of progress.damage ?? []) console.log(`  DAMAGED ${line}`);
     }
     for (const line of trackingStatusLines(tracking)) console.log(`  ${line}`);
     if (existsSync(dir)) console.log(`  run folder: ${dir}`);

@@ -5,17 +5,21 @@
  * weights instead of the warm start.
  */
 import { stringify } from 'yaml';
-import { loadRunConfigFile, parseRunConfigYaml, readConfigText } from '../../configs/load.js';
+import { ConfigError, loadRunConfigFile, parseRunConfigYaml, readConfigText } from '../../configs/load.js';
+import { DEFAULT_MEMORY_BUDGET_MB, memoryProblems } from '../../configs/memory-estimate.js';
 import { parseOverride, type ConfigOverride } from '../../configs/overrides.js';
 import { warmStartConfigOf } from '../../configs/preference-schema.js';
 import { runTokenizer } from '../../engine/run-tokenizer.js';
 import { runDir, stateDir } from '../../store/paths.js';
 import { seedInitWeights, sourceState } from '../../store/init-weights.js';
 import { loadRunData } from '../../tasks/data-set.js';
+import { writeRunRows } from '../../store/run-rows.js';
+import { writePairsCopy } from '../../store/preference-files.js';
+import { existsSync, rmSync } from 'node:fs';
 import { preferenceDataSet } from '../../tasks/preference-data.js';
 import { connectClient, runWithArgv, targetFrom, uiLink, UsageError } from '../options.js';
 import type { Options } from '../program.js';
-import { newRunId, refuseUsedRunId, submitAnyRun } from '../submit-run.js';
+import { newRunId, refuseUsedRunId, submitAnyRun, temporalStringProblems } from '../submit-run.js';
 import { watchRun } from '../watch-run.js';
 
 /** Positional overrides and `--set` ones, in the order given (a later one wins). */
@@ -49,10 +53,17 @@ export async function execute([file, positional]: unknown[], options: Options): 
   const overrides = overridesFrom(positional as string[], (options.set as string[] | undefined) ?? []);
   // Validation happens before any connection: a bad config (or a bad line of its data or pairs) never reaches the server.
   const runConfig = loadRunConfigFile(file as string, overrides);
+  // What the worker cannot hold, and names Temporal would refuse, are config errors too: caught here, before any row is read.
+  const runId = (options.id as string | undefined) ?? newRunId(runConfig.config);
+  const refused = [
+    ...memoryProblems(runConfig, (options.memoryBudgetMb as number | undefined) ?? DEFAULT_MEMORY_BUDGET_MB),
+    ...temporalStringProblems(runId, runConfig.config, options.id === undefined ? 'experiment (the run id starts with it)' : '--id'),
+  ];
+  if (refused.length > 0) throw new ConfigError(file as string, refused);
   const rowsConfig = runConfig.kind === 'preference' ? warmStartConfigOf(runConfig.config) : runConfig.config;
   const tokenizer = runTokenizer(rowsConfig);
-  loadRunData(rowsConfig, tokenizer);
-  if (runConfig.kind === 'preference') preferenceDataSet(runConfig.config, tokenizer);
+  const rows = loadRunData(rowsConfig, tokenizer);
+  const pairs = runConfig.kind === 'preference' ? preferenceDataSet(runConfig.config, tokenizer) : undefined;
   if (options.dryRun) {
     process.stdout.write(`# ${file}${overrides.length ? ` with ${overrides.map((o) => o.text).join(' ')}` : ''}: valid; the config as it would run\n`);
     process.stdout.write(stringify(runConfig.config));
@@ -68,11 +79,22 @@ export async function execute([file, positional]: unknown[], options: Options): 
   const target = targetFrom(options);
   const client = await connectClient(target);
   try {
-    const runId = (options.id as string | undefined) ?? newRunId(runConfig.config);
     await refuseUsedRunId(client, runId, home);
-    if (source) await seedInitWeights(source, runDir(runId, home));
-    const handle = await submitAnyRun(client, runConfig, runId);
-    console.log(`started run ${handle.workflowId}`);
+    const dir = runDir(runId, home);
+    let handle;
+    try {
+      // The validated data, copied with its hashes: the workers read this copy, never the config's paths.
+      const copy = writeRunRows(dir, rows, { source: rowsConfig.data.source, copiedAt: 'submit' });
+      if (pairs) writePairsCopy(dir, pairs);
+      if (source) await seedInitWeights(source, dir);
+      handle = await submitAnyRun(client, runConfig, runId);
+      console.log(`started run ${handle.workflowId}`);
+      console.log(`  data: ${dir}/rows (train.jsonl sha256 ${copy.files['train.jsonl'].sha256.slice(0, 12)}…)`);
+    } catch (err) {
+      // Nothing started under this id: leave no folder that would make the id look used.
+      if (!handle && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
     if (overrides.length) console.log(`  overrides: ${overrides.map((o) => o.text).join(' ')}`);
     if (source) console.log(`  from: ${source.runId} weights version ${source.version} (instead of the warm start)`);
     console.log(`  Web UI: ${uiLink(target, handle.workflowId)}`);

@@ -1,7 +1,10 @@
 /** `creditflow sweep <sweep.yaml> [key.path=value ...] [--set ...] [--id ID] [--watch] [--dry-run]`: validate every trial, then start the sweep. */
+import { ConfigError } from '../../configs/load.js';
+import { DEFAULT_MEMORY_BUDGET_MB, memoryProblems } from '../../configs/memory-estimate.js';
+import { temporalStringProblems } from '../submit-run.js';
 import { loadSweepFile } from '../../sweeps/load.js';
 import { newSweepId, startSweep } from '../../sweeps/start.js';
-import { paramsLabel, trialId } from '../../workflows/sweep-plan.js';
+import { applyParams, paramsLabel, trialId } from '../../workflows/sweep-plan.js';
 import { connectClient, targetFrom, uiLink } from '../options.js';
 import type { Options } from '../program.js';
 import { watchSweep } from '../watch-sweep.js';
@@ -17,6 +20,13 @@ export async function execute([file, positional]: unknown[], options: Options): 
   // Every trial's config is validated before any connection: a bad sweep never reaches the server.
   const loaded = loadSweepFile(file as string, overrides);
   const sweepId = (options.id as string | undefined) ?? newSweepId(loaded.base.experiment);
+  // Each trial is a run: the same memory and name limits as submit, for the longest trial id and every trial's config.
+  const refused = [
+    ...temporalStringProblems(trialId(sweepId, loaded.params.length), loaded.base, options.id === undefined ? 'experiment (the sweep id starts with it)' : '--id'),
+    ...loaded.params.flatMap((p, k) => memoryProblems({ kind: 'rl', config: applyParams(loaded.base, p) }, (options.memoryBudgetMb as number | undefined) ?? DEFAULT_MEMORY_BUDGET_MB)
+      .map((problem) => `trial ${k + 1} (${paramsLabel(p)}): ${problem}`)),
+  ];
+  if (refused.length > 0) throw new ConfigError(file as string, [...new Set(refused)].slice(0, 20));
   if (options.dryRun) {
     console.log(`${loaded.params.length} trials, ranked by ${loaded.settings.metric} (${loaded.settings.direction}), ${loaded.settings.concurrency} at a time`
       + `${overrides.length ? `, with ${overrides.map((o) => o.text).join(' ')}` : ''}:`);

@@ -9,6 +9,7 @@
  *
  * @example verifyMath('so the answer is $\\frac{1}{2}$.', '0.5') // => { status: 'correct', score: 1, reason: 'equal values (0.5) (answer)', ms: 0.3 }
  */
+import { capText, MAX_REASON_CHARS, SHOWN_ANSWER_CHARS } from '../reason-cap.js';
 import type { ExtractRule, MathOptions, Verdict } from '../types.js';
 import { extractAnswer, DEFAULT_EXTRACT, LAST_NUMBER_EXTRACT, MARKER_RULES, isMarkerRule, type Extracted, type ExtractTier } from './extract.js';
 import { MAX_ANSWER_CHARS } from './spans.js';
@@ -31,14 +32,10 @@ export interface MathExplanation {
   comparison: string;
 }
 
-/** Reasons and extracted texts that are stored or printed stay short. */
-export const MAX_REASON_CHARS = 200;
-const SHOWN_ANSWER_CHARS = 60;
+/** Reasons and extracted texts that are stored or printed stay short, with their length said (reason-cap.ts). */
+export { MAX_REASON_CHARS };
 
-export function cap(s: string, n = SHOWN_ANSWER_CHARS): string {
-  const one = s.replace(/\s+/g, ' ').trim();
-  return one.length <= n ? one : `${one.slice(0, n - 1)}…`;
-}
+export const cap = (s: string, n = SHOWN_ANSWER_CHARS): string => capText(s, n);
 
 const GOLD_EXTRACT: readonly ExtractTier[] = [MARKER_RULES, 'latex', 'whole'];
 const PLAIN_NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)$/;

@@ -40,7 +40,8 @@ describe('creditflow help and config', () => {
       expect(text).toContain((field as { description?: string }).description!.replace(/\s+/g, ' '));
     }
     expect(out.stdout).toMatch(/optimizer\.lr: number > 0 = 0\.0006/);
-    expect(out.stdout).toMatch(/optimizer\.miniBatchSize: integer > 0 \(optional\)/);
+    // The bound from configs/bounds.ts is part of the type line.
+    expect(out.stdout).toMatch(/optimizer\.miniBatchSize: integer ≥ 1, ≤ 1048576 \(optional\)/);
     const all = cli('config');
     for (const key of Object.keys(RunSchema.shape)) expect(all.stdout).toContain(`run.${key}:`);
     expect(all.stdout).toMatch(/^data: .*\(required\)|^data:/m);

@@ -2,7 +2,9 @@
  * A real run on the real dev server: a worker in this process (with its compute host thread),
  * the tiny config, every phase of the loop, search attributes, the progress query and the files.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +15,7 @@ import { listCheckpoints, checkpointDir } from '../../store/weight-versions.js';
 import { readVerifiedManifest } from '../../store/atomic-dir.js';
 import { startWorker, type RunningWorker } from '../../worker/run-worker.js';
 import { progressQuery, SEARCH_ATTRIBUTES, pauseSignal, resumeSignal, stopSignal, type RunProgress } from '../../workflows/shared.js';
-import { tempStateDir, testTarget, testClient, tinyConfig, uniqueId } from '../support/harness.js';
+import { PROJECT, tempStateDir, testAddress, testTarget, testClient, tinyConfig, uniqueId } from '../support/harness.js';
 
 describe('trainingRun on a real Temporal dev server', () => {
   let client: Client;
@@ -92,4 +94,40 @@ describe('trainingRun on a real Temporal dev server', () => {
     expect(listCheckpoints(result.runDir)[0]).toBe(result.iterations);
     expect(readMetrics(result.runDir).filter((l) => l.phase === 'train')).toHaveLength(result.iterations);
   }, 240_000);
+
+  it('verifies its retained checkpoints when it ends and reports one damaged in place in its status', async () => {
+    const config = tinyConfig({ experiment: 'it-damage', run: { iterations: 50, evalEvery: 50, checkpointEvery: 1, keepCheckpoints: 50 } });
+    const id = uniqueId('damage');
+    const handle = await submitRun(client, config, id);
+    const waitFor = async (predicate: (p: RunProgress) => boolean): Promise<RunProgress> => {
+      for (let i = 0; i < 600; i++) {
+        const p: RunProgress | null = await handle.query(progressQuery).catch(() => null);
+        if (p && predicate(p)) return p;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      throw new Error('condition not reached');
+    };
+    await waitFor((p) => (p.lastCheckpoint ?? 0) >= 1);
+    await handle.signal(pauseSignal);
+    const paused = await waitFor((p) => p.status === 'paused');
+    // Damage in place, as a disk fault would: the checkpoint's file is the same inode as its version's.
+    const damagedAt = paused.lastCheckpoint!;
+    truncateSync(join(checkpointDir(runDir(id, home), damagedAt), 'weights.bin'), 1000);
+    await handle.signal(resumeSignal);
+    await waitFor((p) => p.iteration > paused.iteration);
+    await handle.signal(stopSignal);
+    const result = await handle.result();
+    const line = new RegExp(`^checkpoints/${damagedAt}: weights\\.bin: 1000 bytes, manifest says \\d+ \\(creditflow check --repair ${id} rebuilds it\\)$`);
+    expect(result.damage).toHaveLength(1);
+    expect(result.damage![0]).toMatch(line);
+    const progress = await handle.query(progressQuery);
+    expect(progress.status).toBe('completed');
+    expect(progress.damage).toEqual(result.damage);
+    // Asynchronously: the worker that answers the status command's query lives in this process.
+    const status = await promisify(execFile)(process.execPath, [join(PROJECT, 'bin/creditflow.mjs'), 'status', id, '--address', testAddress(), '--namespace', 'training-run']);
+    expect(status.stdout, status.stderr).toContain(`  DAMAGED ${result.damage![0]}`);
+    // The other retained checkpoints were checked too, and pass.
+    expect(listCheckpoints(result.runDir).filter((v) => v !== damagedAt).every((v) => readVerifiedManifest(checkpointDir(result.runDir, v)) !== null)).toBe(true);
+  }, 240_000);
 });
+

@@ -35,8 +35,9 @@ describe('explainMath', () => {
   it('caps what it prints', () => {
     const long = `\\boxed{${'x+'.repeat(150)}1}`;
     const e = explainMath(long, '1');
-    expect(e.answer!.text.length).toBeLessThanOrEqual(60);
-    expect(e.verdict.reason.length).toBeLessThanOrEqual(200);
+    // 60 characters kept, then the full length said (rewards/reason-cap.ts).
+    expect(e.answer!.text).toBe(`${'x+'.repeat(30)}… (301 characters)`);
+    expect(e.verdict.reason.length).toBeLessThanOrEqual(200 + '… (99,999 characters)'.length);
   });
   it('says when a cut-off completion had no final-answer marker', () => {
     const e = explainMath('we get $3 + 4 = 7$ and', '7', {}, { truncated: true });

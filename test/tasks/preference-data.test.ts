@@ -51,7 +51,7 @@ describe('preference JSONL', () => {
     expect(problems[1]).toMatch(/^line 3: expected an object/);
     expect(problems[2]).toBe('line 4: chosen: expected a string, got number');
     expect(problems[3]).toBe('line 5: rejected: required field is missing');
-    expect(problems[4]).toMatch(/^line 6: unknown field score/);
+    expect(problems[4]).toMatch(/^line 6: unknown field "score"/);
     expect(problems[5]).toBe('line 7: id "a" is already used on line 1');
     expect(problems[6]).toMatch(/^line 8: chosen and rejected are identical/);
     expect(problems[7]).toMatch(/^line 9: prompt: character "o" cannot be encoded/);
@@ -60,11 +60,19 @@ describe('preference JSONL', () => {
     expect(problems).toHaveLength(10);
   });
 
+  it('refuses a file that is not JSONL in one problem, quoting none of its content', () => {
+    const passwd = Array.from({ length: 40 }, (_, k) => `user${k}:x:${k}:${k}:secret-${k}:/home/u${k}:/bin/sh`).join('\n');
+    const problems = problemsOf(passwd);
+    expect(problems).toEqual(['not a JSONL file: none of its first 20 lines is JSON (lines 1-20); is the path right?']);
+    expect(problemsOf('{"id":"a",\nuser0:x:0:0:secret')).toEqual(['line 1: not valid JSON (at character 11)', 'line 2: not valid JSON']);
+  });
+
   it('caps the list and rejects an empty file', () => {
-    const many = Array.from({ length: 30 }, () => 'nope').join('\n');
+    // Line 1 is JSON, so the file reads as JSONL with bad lines (not as a file that is no JSONL at all).
+    const many = ['[1]', ...Array.from({ length: 30 }, () => 'nope')].join('\n');
     const problems = problemsOf(many);
     expect(problems).toHaveLength(21);
-    expect(problems[20]).toBe('… and 10 more problems');
+    expect(problems[20]).toBe('… and 11 more problems');
     expect(problemsOf('\n\n')).toEqual(['no pairs (the file is empty)']);
   });
 
