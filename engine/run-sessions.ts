@@ -495,6 +495,7 @@ export class RunSessions {
         loss: objective.name, epochs: o.epochsPerIteration, miniBatchSize: o.miniBatchSize, microBatchSize: o.microBatchSize,
         lr: o.lr, schedule: lrScheduleOf(config), stepOffset: session.rlSteps, maxGradNorm: o.maxGradNorm,
         clipLow: objective.clipLow, clipHigh: objective.clipHigh, aggregation: objective.aggregation,
+        maxCompletionLength: config.rollout.maxNewTokens,
         klCoef: objective.klCoef, reference, forking: objective.forking, spo: objective.spo,
         skipZeroAdvantage: objective.dropUniformGroups, rng: deriveRng(config.seed, 'update', iteration),
         ...(config.rollout.maskTruncated ? { masked: batch.items.map((it) => !it.finished) } : {}),

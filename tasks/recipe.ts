@@ -222,6 +222,13 @@ export interface PolicyUpdateParams {
   clipLow: number;
   clipHigh: number;
   aggregation: AggregationMode;
+  /**
+   * The rollout's completion budget (`rollout.maxNewTokens`): Dr.GRPO's constant L_max, the
+   * `seq-mean-token-sum-norm` normaliser B · L_max (Dr.GRPO arXiv 2503.20783 §3.2; TRL divides by
+   * `max_completion_length`). A constant, so the loss scale does not move with the longest
+   * completion of each step.
+   */
+  maxCompletionLength: number;
   /** β_KL of the k3 term to `reference` (default 0). */
   klCoef?: number;
   /** The frozen reference policy; required when klCoef > 0. */
@@ -252,7 +259,7 @@ export interface PolicyUpdateResult {
 /**
  * Weight of a micro-batch's aggregated loss in the whole step's loss: its share of the step's
  * normaliser (token-mean: tokens; seq-mean-token-mean: non-empty sequences; seq-mean-token-sum-norm:
- * sequences, with L_max fixed to the step's longest response). Σ weight_m · L_m = L_step.
+ * sequences, with L_max the run's constant maxCompletionLength). Σ weight_m · L_m = L_step.
  * `lens` count the tokens each sequence contributes to the denominator (SPO: its risky tokens).
  */
 export function microBatchWeight(mode: AggregationMode, microLens: number[], stepLens: number[]): number {
@@ -361,6 +368,9 @@ export function policyUpdate(model: CausalLM, opt: AdamW, batch: RolloutBatch, a
     throw new Error(`policyUpdate: advantages must give one value per token of each of the ${batch.items.length} completions`);
   }
   const lossFn = getPolicyLoss(p.loss);
+  if (!(Number.isInteger(p.maxCompletionLength) && p.maxCompletionLength > 0)) throw new Error(`policyUpdate: maxCompletionLength must be a positive integer, got ${p.maxCompletionLength}`);
+  const longest = Math.max(0, ...batch.items.map((it) => it.tokens.length));
+  if (longest > p.maxCompletionLength) throw new Error(`policyUpdate: a completion has ${longest} tokens, more than maxCompletionLength ${p.maxCompletionLength}`);
   const klCoef = p.klCoef ?? 0;
   if (klCoef > 0 && !p.reference) throw new Error('policyUpdate: klCoef > 0 needs a reference model');
   const G = batch.groupSize;
@@ -414,7 +424,6 @@ export function policyUpdate(model: CausalLM, opt: AdamW, batch: RolloutBatch, a
     for (let s = 0; s < order.length; s += mbs) {
       const idx = order.slice(s, s + mbs);
       const stepDenoms = idx.map(denomLen);
-      const maxLen = Math.max(...idx.map((i) => items[i].tokens.length));
       const parts: { metrics: Record<string, number>; weight: number }[] = [];
       const terms = chunks(idx, micro).map((mIdx) => () => {
         const weight = microBatchWeight(p.aggregation, mIdx.map(denomLen), stepDenoms);
@@ -428,8 +437,9 @@ export function policyUpdate(model: CausalLM, opt: AdamW, batch: RolloutBatch, a
             entropies: p.loss === 'forking-tokens',
           },
           {
-            // maxLen: the step's L_max, so seq-mean-token-sum-norm divides every micro-batch alike.
-            clipLow: p.clipLow, clipHigh: p.clipHigh, klCoef, aggregation: p.aggregation, maxLen,
+            // maxLen: the run's constant L_max, so seq-mean-token-sum-norm divides every micro-batch
+            // and every step alike.
+            clipLow: p.clipLow, clipHigh: p.clipHigh, klCoef, aggregation: p.aggregation, maxLen: p.maxCompletionLength,
             forkingRho, forkingSide, entropyThreshold,
             spoProbThreshold: probThreshold, spoWhiten: false,
           },
