@@ -61,7 +61,7 @@ export const OBJECTIVES = {
     beta: beta('γ, the margin scale (paper 1.0, official code β = 0.1).'),
     labelSmoothing: labelSmoothing(),
     betaCe: z.number().min(0).default(1).describe('β_ce of the contrastive score s_t = softmax((1+β_ce)·z_pos − β_ce·z_neg)[y_t] (paper and code: 1).'),
-    criticalSide: z.enum(['rejected', 'both']).default('rejected').describe('Weight the rejected response only (paper) or both responses.'),
+    criticalSide: z.enum(['rejected', 'both']).default('rejected').describe('Weight the rejected response only (paper, 1 − s_t) or both responses (the official code\'s two-sided mode: chosen tokens by s_t).'),
     auxiliary: AuxiliarySftSchema.default(AuxiliarySftSchema.parse({}))
       .describe('The positive (chosen responses) and negative (rejected responses) models: SFT from the warm start, one child workflow each.'),
   }),
