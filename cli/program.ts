@@ -126,6 +126,11 @@ export function buildProgram(chosen: (c: ParsedCommand) => void): Command {
   connection(add('cancel', 'cancel a run now (no final checkpoint; `resume` continues it from the last one)').argument('<id>', 'run or sweep id'));
   connection(add('report', 'write a self-contained HTML report (plots, results table) for a run or a sweep').argument('<id>', 'run or sweep id'))
     .option('--out <file>', 'where to write it (default: <state>/reports/<id>.html)');
+  add('inspect', 'write a self-contained HTML page of a run\'s responses token by token, coloured by each method\'s credit')
+    .argument('<run-id>', 'run id (read from its folder; no server needed)')
+    .addOption(new Option('--iteration <n>', 'RL: the iteration whose rollout to show (default: the last one)').argParser(positiveInt).conflicts('pair'))
+    .option('--pair <id>', 'preference: one training pair (default: the first 20)')
+    .option('--out <file>', 'where to write it (default: <state>/reports/<id>-inspect.html, which the report links to)');
   add('export', 'write a run fine-tuned from a local checkpoint back as a Hugging Face-style folder')
     .argument('<run-id>', 'run id')
     .requiredOption('--out <dir>', 'output folder')
