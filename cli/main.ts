@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   stop: () => import('./commands/control.js').then((m) => ({ execute: m.stop })),
   cancel: () => import('./commands/control.js').then((m) => ({ execute: m.cancel })),
   report: () => import('./commands/report.js'),
+  inspect: () => import('./commands/inspect.js'),
   export: () => import('./commands/export.js'),
   check: () => import('./commands/check.js'),
   verify: () => import('./commands/verify.js'),

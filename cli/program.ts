@@ -133,7 +133,11 @@ export function buildProgram(chosen: (c: ParsedCommand) => void): Command {
     .option('--repair', 'rebuild damaged weights versions, checkpoints, rollouts and rewards (only when bit for bit the recorded ones)')
     .option('--backend <name>', 'compute backend for the rebuild: the one the run used (default: CREDITFLOW_BACKEND, else the best present)')
     .option('--json', 'machine-readable output');
-
+  add('inspect', 'write a self-contained HTML page of a run\'s responses token by token, coloured by each method\'s credit')
+    .argument('<run-id>', 'run id (read from its folder; no server needed)')
+    .addOption(new Option('--iteration <n>', 'RL: the iteration whose rollout to show (default: the last one)').argParser(positiveInt).conflicts('pair'))
+    .option('--pair <id>', 'preference: one training pair (default: the first 20)')
+    .option('--out <file>', 'where to write it (default: <state>/reports/<id>-inspect.html, which the report links to)');
   add('export', 'write a run fine-tuned from a local checkpoint back as a Hugging Face-style folder')
     .argument('<run-id>', 'run id')
     .requiredOption('--out <dir>', 'output folder')

@@ -61,7 +61,7 @@ export const OBJECTIVES = {
     beta: beta('γ, the margin scale (paper 1.0, official code β = 0.1).'),
     labelSmoothing: labelSmoothing(),
     betaCe: z.number().min(0).default(1).describe('β_ce of the contrastive score s_t = softmax((1+β_ce)·z_pos − β_ce·z_neg)[y_t] (paper and code: 1).'),
-    criticalSide: z.enum(['rejected', 'both']).default('rejected').describe('Weight the rejected response only (paper) or both responses.'),
+    criticalSide: z.enum(['rejected', 'both']).default('rejected').describe('Weight the rejected response only (paper, 1 − s_t) or both responses (the official code\'s two-sided mode: chosen tokens by s_t).'),
     auxiliary: AuxiliarySftSchema.default(AuxiliarySftSchema.parse({}))
       .describe('The positive (chosen responses) and negative (rejected responses) models: SFT from the warm start, one child workflow each.'),
   }),
@@ -69,8 +69,11 @@ export const OBJECTIVES = {
     name: z.literal('sparse-po').describe('SparsePO (Christopoulou et al. 2024): TDPO-style reward and per-token KL(π_ref‖πθ) terms under a token mask.'),
     beta: beta(),
     labelSmoothing: labelSmoothing(),
-    mask: z.enum(['activations', 'none']).default('activations')
-      .describe('`activations`: the MaPO mask from the reference model\'s per-layer hidden states (mean over width, per-sequence min-max, averaged over layers); `none`: all ones (TDPO₁).'),
+    mask: z.enum(['activations', 'learned', 'none']).default('activations')
+      .describe('`activations`: the MaPO mask from the reference model\'s per-layer hidden states (mean over width, per-sequence min-max, averaged over layers); `learned`: SparsePO\'s mask head on those hidden states (one head for both terms, "sparse-common"), trained with the policy and saved in every weights version; `none`: all ones (TDPO₁).'),
+    maskDropout: z.number().min(0).max(0.9).default(0.01).describe('Dropout of the learned mask head (mask: learned; SparsePO code `mask_dropout`: 0.01).'),
+    maskL1: z.number().min(0).max(1).default(0)
+      .describe('λ: L1 penalty on the learned mask (mask: learned), counted once for the shared mask (SparsePO code `l1_norm_param_u/d`: 0; HH sparse-common: 0.001).'),
     klTerm: z.boolean().default(true).describe('Include the masked per-token KL term d (false: masked DPO).'),
   }),
   't-reg': z.strictObject({

@@ -79,6 +79,14 @@ export const SpoSchema = z.strictObject({
     .describe('Monte Carlo continuations sampled from each kept cutpoint with the current policy; a cutpoint\'s value is their mean reward (SPO code: 9).'),
   whiten: z.boolean().default(true)
     .describe('Whiten the segment advantages (mean 0, unit variance) over the risky tokens of the whole iteration\'s batch, as the SPO code does.'),
+  mode: z.enum(['chain', 'tree']).default('chain')
+    .describe('`chain` (paper §4.1): Monte Carlo values at the cutpoints of independent completions. `tree` (§4.2): completions sampled as a tree per prompt (spo.tree), node values the mean of their leaves\' rewards, A = V(child) − V(parent) per segment; no continuations are sampled.'),
+  tree: z.strictObject({
+    branching: z.array(z.number().int().min(1).max(64)).min(1).max(8).default([2, 2])
+      .describe('Children per node at each level; the list\'s length is the tree\'s depth (SPO code: 6-6-6). Their product is the leaves per prompt and must equal rollout.groupSize (the same number of completions as a chain or GRPO run).'),
+    segmentTokens: z.number().int().min(1).max(4096).default(4)
+      .describe('Tokens of each segment but the last (M; SPO code: 600 on MATH); the last level samples to the end of rollout.maxNewTokens.'),
+  }).default({ branching: [2, 2], segmentTokens: 4 }).describe('SPO-tree settings (spo.mode: tree).'),
 });
 
 export const ObjectiveSchema = z.strictObject({
@@ -97,7 +105,7 @@ export const ObjectiveSchema = z.strictObject({
   dropUniformGroups: z.boolean().default(true)
     .describe('Skip groups whose advantages are zero on every token (for ppo-clip and forking-tokens: all rewards equal) before the update; they carry no gradient, so this saves compute. Not applied when klCoef > 0, where such groups still carry the KL term.'),
   forking: ForkingSchema.default(ForkingSchema.parse({})).describe('Forking-token RLVR settings (objective.name: forking-tokens).'),
-  spo: SpoSchema.default(SpoSchema.parse({})).describe('SPO-chain settings (objective.name: spo).'),
+  spo: SpoSchema.default(SpoSchema.parse({})).describe('SPO settings (objective.name: spo): chain or tree.'),
 });
 
 export const OptimizerSchema = z.strictObject({
@@ -239,9 +247,11 @@ function objectiveRules(config: Parsed, ctx: Ctx): void {
   }
   if (o.name !== 'spo') {
     for (const key of Object.keys(SPO_DEFAULTS) as (keyof typeof SPO_DEFAULTS)[]) {
-      if (o.spo[key] !== SPO_DEFAULTS[key]) unused(['spo', key], "'spo'");
+      // JSON: spo.tree is an object, a fresh one per parse
+      if (JSON.stringify(o.spo[key]) !== JSON.stringify(SPO_DEFAULTS[key])) unused(['spo', key], "'spo'");
     }
   } else {
+    spoTreeRules(config, ctx);
     // SPO's advantages are segment values, not group-normalised rewards.
     if (o.advantage !== 'grpo') unused(['advantage'], "'ppo-clip' and 'forking-tokens'");
     if (o.advantageStd !== 'unbiased') unused(['advantageStd'], "'ppo-clip' and 'forking-tokens'");
@@ -251,6 +261,26 @@ function objectiveRules(config: Parsed, ctx: Ctx): void {
   }
   if (o.name !== 'spo' && o.advantage !== 'grpo' && o.advantageStd !== 'unbiased') {
     ctx.addIssue({ code: 'custom', path: ['objective', 'advantageStd'], message: `only applies to objective.advantage 'grpo' (here '${o.advantage}')` });
+  }
+}
+
+/** SPO-tree: as many leaves per prompt as a group has completions, and room for the last segment. */
+function spoTreeRules(config: Parsed, ctx: Ctx): void {
+  const spo = config.objective.spo;
+  if (spo.mode !== 'tree') {
+    if (JSON.stringify(spo.tree) !== JSON.stringify(SPO_DEFAULTS.tree)) ctx.addIssue({ code: 'custom', path: ['objective', 'spo', 'tree'], message: "is only used with objective.spo.mode 'tree'" });
+    return;
+  }
+  for (const key of ['cutpointInterval', 'samples'] as const) {
+    if (spo[key] !== SPO_DEFAULTS[key]) ctx.addIssue({ code: 'custom', path: ['objective', 'spo', key], message: "is not used by objective.spo.mode 'tree' (its values come from the tree's leaves)" });
+  }
+  const leaves = spo.tree.branching.reduce((a, b) => a * b, 1);
+  if (leaves !== config.rollout.groupSize) {
+    ctx.addIssue({ code: 'custom', path: ['objective', 'spo', 'tree', 'branching'], message: `has ${leaves} leaves per prompt; it must equal rollout.groupSize (${config.rollout.groupSize}), the completions sampled per prompt` });
+  }
+  const inner = spo.tree.segmentTokens * (spo.tree.branching.length - 1);
+  if (inner >= config.rollout.maxNewTokens) {
+    ctx.addIssue({ code: 'custom', path: ['objective', 'spo', 'tree', 'segmentTokens'], message: `× ${spo.tree.branching.length - 1} inner levels = ${inner} tokens leaves none of rollout.maxNewTokens (${config.rollout.maxNewTokens}) for the last level` });
   }
 }
 

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { PreferenceObjective } from '../configs/preference-schema.js';
-import { activationMask, klRefPolicyFromLogits, type PreferenceLossInputs, type PreferenceLossParams, type PreferenceSide } from '../losses/index.js';
+import { activationMask, klRefPolicyFromLogits, type PreferenceLossInputs, type PreferenceLossParams, type PreferenceSide, type SparseMaskHead } from '../losses/index.js';
 import type { TextTokenizer } from '../models/tokenizer.js';
 import type { TokenScores } from '../store/preference-files.js';
 import { encodePair, type PreferencePair } from '../tasks/preference-pairs.js';
@@ -77,12 +77,14 @@ export function lossParams(o: PreferenceObjective): PreferenceLossParams {
   if ('labelSmoothing' in o) params.labelSmoothing = o.labelSmoothing;
   if (o.name === 'critical-token-dpo') params.criticalSide = o.criticalSide;
   if (o.name === 't-reg') params.tregAlpha = o.alpha;
+  // the learned mask is shared by both terms: λ_u = λ_d = λ, which the loss counts once
+  if (o.name === 'sparse-po' && o.mask === 'learned') Object.assign(params, { sparseL1Reward: o.maskL1, sparseL1Kl: o.maskL1 });
   return params;
 }
 
 /** Whether the objective needs the full logits (KL) and the reference's hidden states (mask). */
 export function forwardNeeds(o: PreferenceObjective): { logits: boolean; hidden: boolean } {
-  return { logits: o.name === 'sparse-po' && o.klTerm, hidden: o.name === 'sparse-po' && o.mask === 'activations' };
+  return { logits: o.name === 'sparse-po' && o.klTerm, hidden: o.name === 'sparse-po' && (o.mask === 'activations' || o.mask === 'learned') };
 }
 
 /** Scores of each pair's side from a scores file (a missing pair is a broken file: fail loudly). */
@@ -119,6 +121,7 @@ export function sideConstants(
       return { chosen: { tokenRewards: r('chosen') }, rejected: { tokenRewards: r('rejected') } };
     }
     case 'sparse-po': {
+      // `learned`: the head's mask is made under the gradient tape (preference-sessions.ts), not here.
       if (o.mask !== 'activations') return { chosen: {}, rejected: {} };
       if (!reference.hidden) throw new Error('sparse-po: the reference pass returned no hidden states');
       const mask = (from: number) => tf.tidy(() => activationMask(reference.hidden!.map((h) => rowsOf(h, from, B)), rowsOf(reference.mask, from, B)));
@@ -133,6 +136,13 @@ export function sideConstants(
  * The loss inputs: policy log-probs (differentiable), reference log-probs and masks (constants),
  * the side constants, and for sparse-po the per-token KL from both models' logits.
  */
+/** The learned mask of each side from the reference's hidden states (differentiable in the head). */
+export function learnedMasks(head: SparseMaskHead, reference: ResponseForward, B: number, step: number): { chosen: Partial<PreferenceSide>; rejected: Partial<PreferenceSide> } {
+  if (!reference.hidden) throw new Error('sparse-po: the reference pass returned no hidden states');
+  const mask = (from: number) => head.apply(reference.hidden!.map((h) => rowsOf(h, from, B)), { training: true, step });
+  return { chosen: { sparseMaskReward: mask(0) }, rejected: { sparseMaskReward: mask(B) } };
+}
+
 export function lossInputs(
   o: PreferenceObjective,
   B: number,

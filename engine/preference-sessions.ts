@@ -38,7 +38,10 @@ import { sftSteps } from '../tasks/recipe.js';
 import type { Row } from '../tasks/rows.js';
 import { runRows } from './run-rows.js';
 import type { Metrics } from '../common/metrics.js';
-import { batchIndices, encodeBatch, forwardNeeds, lossInputs, lossParams, sideConstants } from './preference-batch.js';
+import { batchIndices, encodeBatch, forwardNeeds, learnedMasks, lossInputs, lossParams, sideConstants } from './preference-batch.js';
+import { newMaskHead, withMaskHead } from './sparse-mask-head.js';
+import type { SparseMaskHead } from '../losses/index.js';
+import type { CausalLM } from '../models/causal-lm.js';
 import { responseForward } from './preference-forward.js';
 import { heldOutPairMetrics } from './preference-eval.js';
 import { computeCriticalScores, computeTokenRewards } from './preference-scores.js';
@@ -69,6 +72,10 @@ interface Session {
   tokenizer: CharTokenizer;
   policy: Transformer;
   reference: Transformer;
+  /** SparsePO `mask: learned`: the mask head, trained and saved with the policy. */
+  maskHead?: SparseMaskHead;
+  /** What the optimizer steps and a version stores: the policy, plus the mask head when there is one. */
+  trainable: CausalLM;
   optimizer: AdamW;
   /** Weights version in `policy` (the step that produced it; 0 = warm start). */
   version: number;
@@ -120,6 +127,7 @@ export class PreferenceSessions {
   private static dispose(s: Session): void {
     s.policy.dispose();
     s.reference.dispose();
+    s.maskHead?.dispose();
     s.optimizer.dispose();
   }
 
@@ -144,9 +152,14 @@ export class PreferenceSessions {
     const limits = { tokenizer, maxSeqLen: config.model.maxSeqLen };
     const policy = newModel(config, tokenizer);
     const reference = newModel(config, tokenizer);
-    const optimizer = new AdamW(policy.params, { lr: config.optimizer.lr, weightDecay: config.optimizer.weightDecay });
+    const o = config.objective;
+    const maskHead = o.name === 'sparse-po' && o.mask === 'learned'
+      ? newMaskHead({ layers: config.model.nLayers, width: config.model.dModel, seed: deriveRng(config.seed, 'mask-head').int(2 ** 30), dropout: o.maskDropout })
+      : undefined;
+    const trainable = maskHead ? withMaskHead(policy, maskHead) : policy;
+    const optimizer = new AdamW(trainable.params, { lr: config.optimizer.lr, weightDecay: config.optimizer.weightDecay });
     const session: Session = {
-      config, tokenizer, policy, reference, optimizer, version,
+      config, tokenizer, policy, reference, maskHead, trainable, optimizer, version,
       train: readPairs(runDir, 'train', limits), heldOut: readPairs(runDir, 'heldout', limits),
       heldOutProblems: rows.heldOut, mix: rows.mix,
       files: { criticalTokens: readTokenScores(runDir, 'critical-tokens') ?? undefined, tokenRewards: readTokenScores(runDir, 'token-rewards') ?? undefined },
@@ -154,7 +167,8 @@ export class PreferenceSessions {
     try {
       await loadWeights(referenceDir(runDir), reference);
       // Version 0 is the warm start: its SFT moments stay behind (fresh optimizer for the preference phase).
-      await loadWeights(state.dir, policy, version === 0 ? undefined : optimizer);
+      // The head is in every version after 0, with its moments (engine/sparse-mask-head.ts).
+      await loadWeights(state.dir, version === 0 ? policy : trainable, version === 0 ? undefined : optimizer);
     } catch (err) {
       PreferenceSessions.dispose(session);
       throw err;
@@ -306,9 +320,11 @@ export class PreferenceSessions {
     const params = lossParams(o);
     try {
       let lossMetrics: Record<string, number> = {};
-      const r = trainStep(session.policy, session.optimizer, () => {
+      const r = trainStep(session.trainable, session.optimizer, () => {
         const policy = responseForward(session.policy, batch.seqs, batch.starts, { logits: needs.logits });
-        const out = loss(lossInputs(o, B, policy, reference, constants), params);
+        // A learned mask is made here, under the tape, so that the head gets its gradient.
+        const sides = session.maskHead ? learnedMasks(session.maskHead, reference, B, step) : constants;
+        const out = loss(lossInputs(o, B, policy, reference, sides), params);
         lossMetrics = out.metrics;
         return out.loss;
       }, { lr: config.optimizer.lr, maxGradNorm: config.optimizer.maxGradNorm });
@@ -320,7 +336,7 @@ export class PreferenceSessions {
       };
       const recorded = { version: step, metrics };
       writeVersion(runDir, step, {
-        ...serializeWeights(session.policy, session.optimizer),
+        ...serializeWeights(session.trainable, session.optimizer),
         'state.json': JSON.stringify({
           version: step, seed: config.seed, configSha256: sha256(JSON.stringify(config)), objective: o.name,
           // The data cursor: pairs consumed so far, in the per-epoch order of stream (seed, 'preference-order', epoch).

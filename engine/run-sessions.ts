@@ -26,6 +26,7 @@ import { evaluateRows } from '../tasks/evaluation.js';
 import { outcomeAdvantages, policyUpdate, rollout, sftSteps, type RolloutBatch } from '../tasks/recipe.js';
 import type { Row } from '../tasks/rows.js';
 import { spoMonteCarloValues, spoTokenAdvantages } from '../tasks/spo.js';
+import { isSpoTree, treeRollout, treeTokenKeep, treeValues, writeTreeOf } from './spo-tree-step.js';
 import { failpoint } from '../store/failpoints.js';
 import { InlineWriter, type StepWriter } from './background-writer.js';
 import type { Metrics } from '../common/metrics.js';
@@ -384,7 +385,9 @@ export class RunSessions {
     const examples = promptsForIteration(session.train, config.seed, iteration, config.rollout.promptsPerIteration);
     progress({ phase: 'rollout', prompts: examples.length });
     const started = performance.now();
-    const batch = rollout(session.model, examples.map((e) => e.prompt), {
+    // SPO-tree samples a tree per prompt (engine/spo-tree-step.ts); every other objective G completions.
+    const tree = isSpoTree(config) ? treeRollout(session.model, examples.map((e) => e.prompt), config, deriveRng(config.seed, 'rollout', iteration), session.tokenizer) : undefined;
+    const batch = tree?.batch ?? rollout(session.model, examples.map((e) => e.prompt), {
       groupSize: config.rollout.groupSize, temperature: config.rollout.temperature, maxNewTokens: config.rollout.maxNewTokens,
       topK: config.rollout.topK, topP: config.rollout.topP, stop: [...config.rollout.stop],
       rng: deriveRng(config.seed, 'rollout', iteration), tokenizer: session.tokenizer,
@@ -400,6 +403,7 @@ export class RunSessions {
       tokens: item.tokens, logprobs: item.logprobs, entropies: item.entropies, finished: item.finished,
     }, rowFields[item.promptIndex]));
     const metrics = rolloutMetrics(records, seconds);
+    if (tree) writeTreeOf(file, config, tree.leaves, records);
     const written = this.writer.submit({ op: 'rollouts', path: file, packed: packRollouts(records), metrics });
     const entry = { file, records };
     this.lastRollout = entry;
@@ -429,6 +433,12 @@ export class RunSessions {
     const records = this.cachedRollouts(rollouts) ?? readRollouts(rollouts);
     // Groups the update leaves out (a skipped verdict) need no values.
     const { kept, rewards: keptRewards } = keptRecords(records, rewards);
+    if (isSpoTree(config)) {
+      // Node values are the leaves' mean rewards: nothing to sample.
+      const out = treeValues(rollouts, iteration, config, kept, keptRewards);
+      writeSpoValues(file, out);
+      return { valuesFile: file, metrics: spoMetrics(out, 0) };
+    }
     const session = await this.sessionAt(args, iteration - 1);
     const { probThreshold, cutpointInterval, samples } = config.objective.spo;
     progress({ phase: 'spo', completions: kept.length });
@@ -478,11 +488,14 @@ export class RunSessions {
     const batch = toBatch(records, rewards, config.rollout.groupSize, config.rollout.temperature);
     const objective = config.objective;
     let advantages: number[][];
+    let tokenKeep: boolean[][] | undefined;
     if (objective.name === 'spo') {
       const valuesFile = spoValuesFileFor(file);
       const values = readSpoValues(valuesFile);
       if (!values) throw new DataError(`run ${args.runId}: objective spo but iteration ${iteration} has no SPO values file ${valuesFile}`);
-      advantages = spoTokenAdvantages(batch.items.map((it, k) => ({ id: batch.ids[k], tokens: it.tokens })), batch.rewards, new Map(values.records.map((r) => [r.id, r])));
+      const byId = new Map(values.records.map((r) => [r.id, r]));
+      advantages = spoTokenAdvantages(batch.items.map((it, k) => ({ id: batch.ids[k], tokens: it.tokens })), batch.rewards, byId);
+      if (isSpoTree(config)) tokenKeep = treeTokenKeep(batch.ids, advantages, byId);
     } else {
       advantages = outcomeAdvantages(batch, batch.rewards, objective.advantage, { std: objective.advantageStd });
     }
@@ -495,8 +508,9 @@ export class RunSessions {
         loss: objective.name, epochs: o.epochsPerIteration, miniBatchSize: o.miniBatchSize, microBatchSize: o.microBatchSize,
         lr: o.lr, schedule: lrScheduleOf(config), stepOffset: session.rlSteps, maxGradNorm: o.maxGradNorm,
         clipLow: objective.clipLow, clipHigh: objective.clipHigh, aggregation: objective.aggregation,
+        maxCompletionLength: config.rollout.maxNewTokens,
         klCoef: objective.klCoef, reference, forking: objective.forking, spo: objective.spo,
-        skipZeroAdvantage: objective.dropUniformGroups, rng: deriveRng(config.seed, 'update', iteration),
+        skipZeroAdvantage: objective.dropUniformGroups, rng: deriveRng(config.seed, 'update', iteration), tokenKeep,
         ...(config.rollout.maskTruncated ? { masked: batch.items.map((it) => !it.finished) } : {}),
       });
       const metrics: Metrics = {};

@@ -4,7 +4,8 @@
  *   log π(y_t) = z_t[y_t] − logsumexp(z_t)                 (z = logits / temperature)
  *   H_t        = logsumexp(z_t) − Σ_v softmax(z_t)_v · z_t[v]
  *
- * Both are numerically stable (logsumexp subtracts the row maximum). `takenLogProbs` never builds a
+ * Both are numerically stable: logsumexp subtracts the row maximum, and the entropy is computed on
+ * logits with the row maximum taken out, so it is never negative. `takenLogProbs` never builds a
  * [B, T, V] one-hot or log-softmax: it gathers B·T logits from the flattened tensor and subtracts the
  * [B, T] logsumexp. `entropyFromLogits` needs one [B, T, V] probability tensor (the entropy is a sum
  * over the vocabulary; nothing smaller can give it). The forking-token objective uses the entropy of
@@ -41,9 +42,13 @@ export function takenLogProbs(logits: tf.Tensor3D, ids: tf.Tensor2D, temperature
  */
 export function entropyFromLogits(logits: tf.Tensor3D, temperature = 1): tf.Tensor2D {
   return tf.tidy(() => {
+    // Take the row maximum out first (H is shift-invariant). Without it, H = lse − Σ p·z subtracts
+    // two nearly equal large float32 numbers: logits [64, 50] gave −3.8e-5. With z' = z − max z ≤ 0,
+    // lse' = log Σ exp z' ≥ 0 (one term is exp 0 = 1) and −Σ p·z' ≥ 0, so H ≥ 0 in float32 too.
     const z = scaled(logits, temperature);
-    const lse = tf.logSumExp(z, -1, true); // [B, T, 1]
-    const p = tf.exp(tf.sub(z, lse));
-    return tf.sub(tf.squeeze(lse, [-1]), tf.sum(tf.mul(p, z), -1)) as tf.Tensor2D;
+    const shifted = tf.sub(z, tf.max(z, -1, true)); // [B, T, V], ≤ 0
+    const lse = tf.logSumExp(shifted, -1, true); // [B, T, 1], ≥ 0
+    const p = tf.exp(tf.sub(shifted, lse));
+    return tf.sub(tf.squeeze(lse, [-1]), tf.sum(tf.mul(p, shifted), -1)) as tf.Tensor2D;
   });
 }

@@ -9,6 +9,7 @@ import { comparisonSvg, panelSvg, type PlotRun } from './charts.js';
 import type { ReportData, ReportRun } from './collect.js';
 import { formatMetric, formatNumber, formatPercent, isPercentMetric } from './format.js';
 import { choosePanels } from './panels.js';
+import { inspectFileName } from './inspect-html.js';
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
@@ -134,6 +135,8 @@ ${headline(data)}
 ${sweep && multiSeed ? `<h2>By configuration (mean ± std over seeds)</h2>\n${configurationTable(data)}` : ''}
 <h2>${sweep ? 'Trials' : 'Result'}</h2>
 ${resultsTable(data)}
+<h2>Token credit</h2>
+<p class="inspect">Which tokens each method credited, response by response: ${data.runs.map((r) => `<a class="inspect" href="${escape(inspectFileName(r.id))}">${escape(r.label)}</a>`).join(' · ')} (pages written beside this report by <code>creditflow inspect &lt;run-id&gt;</code>).</p>
 <h2>Plots</h2>
 <div class="charts">
 ${figures.join('\n')}

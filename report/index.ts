@@ -3,3 +3,5 @@ export { collectReport, configurationOf, reportSummary, type ReportData, type Re
 export { choosePanels, flatness, type Panel } from './panels.js';
 export { configurationRows, renderReport, TABLE_COLUMNS } from './html.js';
 export { formatMetric, formatNumber, formatPercent } from './format.js';
+export { collectInspect, type InspectData, type InspectResponse, type InspectToken } from './inspect-data.js';
+export { inspectFileName, renderInspect } from './inspect-html.js';

@@ -222,6 +222,13 @@ export interface PolicyUpdateParams {
   clipLow: number;
   clipHigh: number;
   aggregation: AggregationMode;
+  /**
+   * The rollout's completion budget (`rollout.maxNewTokens`): Dr.GRPO's constant L_max, the
+   * `seq-mean-token-sum-norm` normaliser B · L_max (Dr.GRPO arXiv 2503.20783 §3.2; TRL divides by
+   * `max_completion_length`). A constant, so the loss scale does not move with the longest
+   * completion of each step.
+   */
+  maxCompletionLength: number;
   /** β_KL of the k3 term to `reference` (default 0). */
   klCoef?: number;
   /** The frozen reference policy; required when klCoef > 0. */
@@ -230,6 +237,12 @@ export interface PolicyUpdateParams {
   forking?: { rho: number; side: 'top' | 'bottom' };
   /** spo: the risky-token probability threshold (default 0.9) and whitening (default true). */
   spo?: { probThreshold: number; whiten: boolean };
+  /**
+   * Per token of each item (indexed like the batch): whether it enters the loss and its
+   * denominators (SPO-tree: a segment shared by several leaves trains once, zero-advantage edges
+   * not at all). Default: every token.
+   */
+  tokenKeep?: readonly (readonly boolean[])[];
   /** Drop groups whose advantages are all zero (default true; never when klCoef > 0). */
   skipZeroAdvantage?: boolean;
   /**
@@ -252,7 +265,7 @@ export interface PolicyUpdateResult {
 /**
  * Weight of a micro-batch's aggregated loss in the whole step's loss: its share of the step's
  * normaliser (token-mean: tokens; seq-mean-token-mean: non-empty sequences; seq-mean-token-sum-norm:
- * sequences, with L_max fixed to the step's longest response). Σ weight_m · L_m = L_step.
+ * sequences, with L_max the run's constant maxCompletionLength). Σ weight_m · L_m = L_step.
  * `lens` count the tokens each sequence contributes to the denominator (SPO: its risky tokens).
  */
 export function microBatchWeight(mode: AggregationMode, microLens: number[], stepLens: number[]): number {
@@ -310,6 +323,8 @@ export interface PolicyTermRows {
   refLogp?: number[][];
   /** Feed the rollout's per-token entropies (forking-tokens). */
   entropies?: boolean;
+  /** Per token of each item: whether it enters the loss (SPO-tree: each edge once). Default all. */
+  tokenKeep?: (readonly boolean[])[];
 }
 
 /**
@@ -334,9 +349,15 @@ export function policyLossTerm(
   );
   const Tr = lp.logp.shape[1];
   const matrix = (row: (k: number) => number[]) => tf.tensor2d(items.map((_, k) => { const xs = row(k); return [...xs, ...Array(Tr - xs.length).fill(0)]; }), [items.length, Tr]);
+  let mask = lp.mask;
+  if (rows.tokenKeep) {
+    const keep = matrix((k) => rows.tokenKeep![k].map(Number));
+    mask = tf.mul(lp.mask, keep) as tf.Tensor2D;
+    tf.dispose([lp.mask, keep]);
+  }
   return lossFn(
     {
-      logp: lp.logp, oldLogp: matrix((k) => items[k].logprobs), advantages: matrix((k) => rows.advantages[k]), mask: lp.mask,
+      logp: lp.logp, oldLogp: matrix((k) => items[k].logprobs), advantages: matrix((k) => rows.advantages[k]), mask,
       ...(rows.refLogp ? { refLogp: matrix((k) => rows.refLogp![k]) } : {}),
       ...(rows.entropies ? { entropies: matrix((k) => items[k].entropies) } : {}),
     },
@@ -361,10 +382,13 @@ export function policyUpdate(model: CausalLM, opt: AdamW, batch: RolloutBatch, a
     throw new Error(`policyUpdate: advantages must give one value per token of each of the ${batch.items.length} completions`);
   }
   const lossFn = getPolicyLoss(p.loss);
+  if (!(Number.isInteger(p.maxCompletionLength) && p.maxCompletionLength > 0)) throw new Error(`policyUpdate: maxCompletionLength must be a positive integer, got ${p.maxCompletionLength}`);
+  const longest = Math.max(0, ...batch.items.map((it) => it.tokens.length));
+  if (longest > p.maxCompletionLength) throw new Error(`policyUpdate: a completion has ${longest} tokens, more than maxCompletionLength ${p.maxCompletionLength}`);
   const klCoef = p.klCoef ?? 0;
   if (klCoef > 0 && !p.reference) throw new Error('policyUpdate: klCoef > 0 needs a reference model');
   const G = batch.groupSize;
-  let keep = batch.items.map((_, i) => i).filter((i) => batch.items[i].tokens.length > 0 && !p.masked?.[i]);
+  let keep = batch.items.map((_, i) => i).filter((i) => batch.items[i].tokens.length > 0 && !p.masked?.[i] && (p.tokenKeep?.[i]?.some(Boolean) ?? true));
   if ((p.skipZeroAdvantage ?? true) && klCoef === 0) {
     // A group whose every token advantage is 0 has no gradient without the KL term.
     const live = new Set(keep.filter((i) => advantages[i].some((a) => a !== 0)).map((i) => Math.floor(i / G)));
@@ -394,10 +418,12 @@ export function policyUpdate(model: CausalLM, opt: AdamW, batch: RolloutBatch, a
   const probThreshold = p.spo?.probThreshold ?? 0.9;
   let tokenAdv = advantages;
   // Tokens each sequence adds to the loss's denominator: SPO divides by its risky tokens only.
-  let denomLen = (i: number) => items[i].tokens.length;
+  const kept = (i: number, t: number) => p.tokenKeep?.[i]?.[t] ?? true;
+  const keptCount = items.map((it, i) => it.tokens.filter((_, t) => kept(i, t)).length);
+  let denomLen = (i: number) => keptCount[i];
   if (p.loss === 'spo') {
     const logThreshold = Math.log(probThreshold);
-    const risky = items.map((it) => it.logprobs.map((lp) => Math.fround(lp) < logThreshold));
+    const risky = items.map((it, i) => it.logprobs.map((lp, t) => Math.fround(lp) < logThreshold && kept(i, t)));
     const riskyCount = risky.map((r) => r.filter(Boolean).length);
     denomLen = (i) => riskyCount[i];
     if (p.spo?.whiten ?? true) {
@@ -414,7 +440,6 @@ export function policyUpdate(model: CausalLM, opt: AdamW, batch: RolloutBatch, a
     for (let s = 0; s < order.length; s += mbs) {
       const idx = order.slice(s, s + mbs);
       const stepDenoms = idx.map(denomLen);
-      const maxLen = Math.max(...idx.map((i) => items[i].tokens.length));
       const parts: { metrics: Record<string, number>; weight: number }[] = [];
       const terms = chunks(idx, micro).map((mIdx) => () => {
         const weight = microBatchWeight(p.aggregation, mIdx.map(denomLen), stepDenoms);
@@ -426,10 +451,12 @@ export function policyUpdate(model: CausalLM, opt: AdamW, batch: RolloutBatch, a
             advantages: mIdx.map((i) => tokenAdv[i]),
             ...(klCoef > 0 ? { refLogp: mIdx.map((i) => refLogp[i]!) } : {}),
             entropies: p.loss === 'forking-tokens',
+            ...(p.tokenKeep ? { tokenKeep: mIdx.map((i) => p.tokenKeep![i]) } : {}),
           },
           {
-            // maxLen: the step's L_max, so seq-mean-token-sum-norm divides every micro-batch alike.
-            clipLow: p.clipLow, clipHigh: p.clipHigh, klCoef, aggregation: p.aggregation, maxLen,
+            // maxLen: the run's constant L_max, so seq-mean-token-sum-norm divides every micro-batch
+            // and every step alike.
+            clipLow: p.clipLow, clipHigh: p.clipHigh, klCoef, aggregation: p.aggregation, maxLen: p.maxCompletionLength,
             forkingRho, forkingSide, entropyThreshold,
             spoProbThreshold: probThreshold, spoWhiten: false,
           },

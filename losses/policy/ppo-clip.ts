@@ -10,7 +10,8 @@
  *
  * Departures from the papers / verl `compute_policy_loss_vanilla`:
  *  - the log-ratio is clamped to [−20, 20] (verl does the same), so a 1e4 log-prob gap (or finite
- *    garbage at padded positions) never yields Inf or NaN. Inputs must be finite everywhere,
+ *    garbage at padded positions) never yields Inf or NaN. Objectives built on this surrogate may
+ *    pass their own bound (`logRatioClamp`): SPO uses its official trainer's ±10 (losses/policy/spo.ts). Inputs must be finite everywhere,
  *    padding included (write 0, not −Inf, there): the aggregation multiplies by the mask;
  *  - no dual-clip (clip_ratio_c); the KL term goes through the same aggregation as the surrogate
  *    (GRPO eq. 3); token weights w multiply both terms but never the aggregation denominator.
@@ -26,7 +27,8 @@ import { k3 } from '../kl.js';
 import { LossInputError } from '../errors.js';
 import { constantWeights, greaterIndicator, readAndDispose, rowDot, tidyLoss, untaped } from '../tensor-utils.js';
 
-const LOG_RATIO_CLAMP = 20;
+/** verl's bound on the log importance ratio (`compute_policy_loss_vanilla`). */
+export const LOG_RATIO_CLAMP = 20;
 
 /** Checks shapes and parameters shared by every policy loss; throws `LossInputError`. */
 export function checkPolicyInputs(where: string, inputs: PolicyLossInputs, params: PolicyLossParams): void {
@@ -55,18 +57,20 @@ export function checkPolicyInputs(where: string, inputs: PolicyLossInputs, param
  * @param numerator [B, T] mask × per-token weights (undefined = `denomMask`): multiplies each token's
  *                  loss; the denominator still counts `denomMask`
  * @param denomMask [B, T] the mask the aggregation divides by (usually `inputs.mask`)
+ * @param logRatioClamp bound on |lp_θ − lp_old| before the exp (default ±20, verl)
  */
 export function clippedPolicyLoss(
   inputs: PolicyLossInputs,
   params: PolicyLossParams,
   numerator: tf.Tensor2D | undefined,
   denomMask: tf.Tensor2D,
+  logRatioClamp = LOG_RATIO_CLAMP,
 ): LossResult {
   const { logp, oldLogp, advantages, refLogp } = inputs;
   let metricsTensor: tf.Tensor1D | undefined;
   const loss = tf.tidy(() => {
     // Clamped log-ratio: finite values anywhere (padding included) give a finite ratio and gradient.
-    const logRatio = tf.clipByValue(tf.sub(logp, oldLogp), -LOG_RATIO_CLAMP, LOG_RATIO_CLAMP) as tf.Tensor2D;
+    const logRatio = tf.clipByValue(tf.sub(logp, oldLogp), -logRatioClamp, logRatioClamp) as tf.Tensor2D;
     const ratio: tf.Tensor2D = tf.exp(logRatio);
     const negAdv = tf.neg(advantages);
     const pgUnclipped = tf.mul(negAdv, ratio);

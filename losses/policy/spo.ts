@@ -30,6 +30,10 @@
  *    code; stated here so it can be checked).
  *  - The KL term, when used, goes through the same aggregation (the code sums k3 per sequence
  *    before averaging; not reproduced).
+ *  - The log importance ratio is clamped to ±10 before the exp, as the official trainer does
+ *    (`ppo_trainer.py`: `torch.clamp(log_ratio, -10, 10)`), not ±20 like ppo-clip (verl). The two
+ *    agree wherever the ratio is below e^10 ≈ 22026; beyond it SPO's surrogate (and its gradient,
+ *    zero where the clamp is active) is the official one. Decision: follow SPO's own code here.
  *  - A single segment spanning the response (no kept cutpoints) gives A = R − V(s_0) on every token:
  *    outcome-level PPO with a value baseline.
  * Shapes: policy-loss inputs [B, T]; advantages per token (broadcast segment advantages) [B, T].
@@ -39,6 +43,9 @@ import type { PolicyLossFn } from '../types.js';
 import { LossInputError } from '../errors.js';
 import { constantWeights, tidyLoss } from '../tensor-utils.js';
 import { checkPolicyInputs, clippedPolicyLoss } from './ppo-clip.js';
+
+/** The official SPO trainer's bound on the log importance ratio (`ppo_trainer.py`). */
+export const SPO_LOG_RATIO_CLAMP = 10;
 
 export interface SpoCutpointOptions {
   /** Tokens with old-policy probability below this define cutpoints. Default 0.9 (hard-coded in the code). */
@@ -205,7 +212,7 @@ export const spoPpo: PolicyLossFn = (inputs, params) => {
   const whiten = params.spoWhiten ?? true;
   return tidyLoss(() => {
     const { keep, advantages, kept, valid } = keepAndWhiten(inputs, threshold, whiten);
-    const r = clippedPolicyLoss({ ...inputs, advantages }, params, constantWeights([keep, inputs.tokenWeights]), keep);
+    const r = clippedPolicyLoss({ ...inputs, advantages }, params, constantWeights([keep, inputs.tokenWeights]), keep, SPO_LOG_RATIO_CLAMP);
     if (!params.skipMetrics) r.metrics.probMaskFraction = valid > 0 ? kept / valid : 0;
     return r;
   });

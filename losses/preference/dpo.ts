@@ -33,14 +33,18 @@ export interface ComplementWeights {
 }
 
 /**
- * DPO whose per-token weights are mask × `tokenWeights` × (1 − complement) on each side.
+ * DPO whose per-token weights are mask × `tokenWeights` × (1 − complement) × factor on each side.
  * Used by dpo, token-weighted DPO and critical-token DPO.
+ * @param factors constant [B, T] weights that multiply in as they are (cDPO's chosen side, s_t)
  */
-export function weightedDpoLoss(inputs: PreferenceLossInputs, params: PreferenceLossParams, complements: ComplementWeights = {}): LossResult {
+export function weightedDpoLoss(inputs: PreferenceLossInputs, params: PreferenceLossParams, complements: ComplementWeights = {}, factors: ComplementWeights = {}): LossResult {
   const { beta } = params;
   let sums: tf.Tensor2D | undefined;
   const loss = tf.tidy(() => {
-    const rows = [logRatioRow(inputs.chosen, { complements: [complements.chosen] }), logRatioRow(inputs.rejected, { complements: [complements.rejected] })];
+    const rows = [
+      logRatioRow(inputs.chosen, { complements: [complements.chosen], extra: [factors.chosen] }),
+      logRatioRow(inputs.rejected, { complements: [complements.rejected], extra: [factors.rejected] }),
+    ];
     // h = β Σ w (lp − ref)[y_w] − β Σ w (lp − ref)[y_l]
     const { out, detached } = weightedRowSums(rows, [[beta, -beta]], params.skipMetrics ? undefined : (S) => [S]);
     sums = detached?.[0] as tf.Tensor2D | undefined;

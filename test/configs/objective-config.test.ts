@@ -29,7 +29,7 @@ describe('objective and optimizer config', () => {
     });
     expect(lrScheduleOf(c)).toEqual({ kind: 'constant' });
     const spo = parse('objective:\n  name: spo\n  spo:\n    samples: 4\n    whiten: false\n');
-    expect(spo.objective.spo).toEqual({ probThreshold: 0.9, cutpointInterval: 5, samples: 4, whiten: false });
+    expect(spo.objective.spo).toEqual({ probThreshold: 0.9, cutpointInterval: 5, samples: 4, whiten: false, mode: 'chain', tree: { branching: [2, 2], segmentTokens: 4 } });
     expect(parse('objective:\n  name: forking-tokens\n  forking:\n    rho: 0.5\n    side: bottom\n').objective.forking).toEqual({ rho: 0.5, side: 'bottom' });
   });
 
@@ -39,6 +39,16 @@ describe('objective and optimizer config', () => {
     expect(problemsOf('objective:\n  name: spo\n  advantage: rloo\n')[0]).toMatch(/^objective\.advantage \(line 6\): is not used by objective\.name 'spo'/);
     expect(problemsOf('objective:\n  advantage: dr-grpo\n  advantageStd: population\n')[0]).toMatch(/^objective\.advantageStd \(line 6\): only applies to objective\.advantage 'grpo'/);
     expect(problemsOf('objective:\n  name: spo\nrollout:\n  temperature: 0\n')[0]).toMatch(/^rollout\.temperature \(line 7\): must be > 0 for objective\.name 'spo'/);
+  });
+
+  it('spo tree: Π branching leaves equal rollout.groupSize; room for the last level; chain-only settings refused', () => {
+    const tree = 'objective:\n  name: spo\n  spo:\n    mode: tree\n    tree:\n      branching: [2, 4]\n      segmentTokens: 2\n';
+    expect(parse(tree + 'rollout:\n  groupSize: 8\n').objective.spo.tree).toEqual({ branching: [2, 4], segmentTokens: 2 });
+    expect(problemsOf(tree + 'rollout:\n  groupSize: 6\n')[0]).toMatch(/^objective\.spo\.tree\.branching \(line 9\): has 8 leaves per prompt; it must equal rollout\.groupSize \(6\)/);
+    expect(problemsOf(tree + 'rollout:\n  groupSize: 8\n  maxNewTokens: 2\n')[0]).toMatch(/^objective\.spo\.tree\.segmentTokens \(line 10\): × 1 inner levels = 2 tokens leaves none/);
+    expect(problemsOf(tree + '    samples: 3\nrollout:\n  groupSize: 8\n')[0]).toMatch(/^objective\.spo\.samples \(line 11\): is not used by objective\.spo\.mode 'tree'/);
+    expect(problemsOf('objective:\n  name: spo\n  spo:\n    tree:\n      segmentTokens: 3\n')[0]).toMatch(/^objective\.spo\.tree \(line 8\): is only used with objective\.spo\.mode 'tree'/);
+    expect(problemsOf('objective:\n  spo:\n    mode: tree\n')[0]).toMatch(/^objective\.spo\.mode \(line 6\): is not used by objective\.name 'ppo-clip'/);
   });
 
   it('rejects out-of-range values with the field\'s path', () => {

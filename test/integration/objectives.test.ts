@@ -4,7 +4,7 @@
  * trains on its entropy mask and has no such step.
  * npx vitest run test/integration/objectives.test.ts
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,6 +51,25 @@ describe('objectives end to end', () => {
     }
     expect(train.reduce((a, l) => a + l.metrics['update/steps'], 0)).toBeGreaterThan(0);
     expect((await handle.describe()).typedSearchAttributes.get(SEARCH_ATTRIBUTES.objective)).toBe('spo');
+  }, 240_000);
+
+  it('spo tree: a tree of groupSize leaves per prompt, values from the leaves (no continuations), edges trained once', async () => {
+    const config = learningTinyConfig({ experiment: 'it-spo-tree', objective: { name: 'spo', spo: { mode: 'tree', tree: { branching: [2, 2], segmentTokens: 2 } } }, run });
+    const handle = await submitRun(client, config, uniqueId('spo-tree'));
+    const result = await handle.result();
+    expect(result.iterations).toBe(2);
+    const steps = (await activities(handle)).filter((a) => ['rollout', 'score', 'spoValues', 'update'].includes(a));
+    expect(steps).toEqual(['rollout', 'score', 'spoValues', 'update', 'rollout', 'score', 'spoValues', 'update']);
+    const train = readMetrics(result.runDir).filter((l) => l.phase === 'train');
+    for (const { iteration, metrics } of train) {
+      const tree = JSON.parse(readFileSync(join(result.runDir, 'rollouts', `${iteration}.spo-tree.json`), 'utf8')) as { leaves: { id: string; path: number[] }[] };
+      expect(tree.leaves).toHaveLength(4 * 4); // 4 prompts × Π branching
+      expect(tree.leaves.slice(0, 4).map((l) => l.path.join('.'))).toEqual(['0.0', '0.1', '1.0', '1.1']);
+      const values = JSON.parse(readFileSync(join(result.runDir, 'rollouts', `${iteration}.spo.json`), 'utf8')) as { records: { trainFrom: number }[] };
+      expect(values.records.every((r) => Number.isInteger(r.trainFrom))).toBe(true);
+      expect(metrics['spo/continuations']).toBe(0);
+    }
+    expect(train.reduce((a, l) => a + l.metrics['update/steps'], 0)).toBeGreaterThan(0);
   }, 240_000);
 
   it('forking-tokens: the update keeps the high-entropy fraction ρ of tokens; no SPO step', async () => {

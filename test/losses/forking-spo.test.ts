@@ -117,6 +117,12 @@ describe('SPO chain (§5.1)', () => {
     const ppo = run(ppoClip, spoParams, mk);
     expect(spo.loss).toBeCloseTo(ppo.loss, 6);
   });
+  it('clamps the log-ratio at ±10 like the official trainer; ppo-clip keeps verl\'s ±20', () => {
+    // One risky token (p_old = 0.5), log-ratio +15, A = −1: the unclipped branch wins, loss = ratio.
+    const mk = (): PolicyLossInputs => ({ logp: t2([[Math.log(0.5) + 15]]), oldLogp: t2([[Math.log(0.5)]]), advantages: t2([[-1]]), mask: t2([[1]]) });
+    expect(run(spoPpo, spoParams, mk).loss / Math.exp(10)).toBeCloseTo(1, 5);
+    expect(run(ppoClip, spoParams, mk).loss / Math.exp(15)).toBeCloseTo(1, 5);
+  });
 });
 
 describe('SPO tree (§5.2)', () => {

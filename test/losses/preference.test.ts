@@ -89,6 +89,23 @@ describe('critical-token DPO (§1)', () => {
     const h = 0.1 * (0.5 * 0.9 - -0.8);
     expect(both).toBeCloseTo(Math.log1p(Math.exp(-h)), 5);
   });
+  it("criticalSide 'both' weights chosen tokens by s_t, as the official two-sided mode (only_neg=False)", () => {
+    // chosen log-ratios [0.2, 0.1, 0.5, 0.1] (§0.1), rejected ones [0.1, −0.5, 0.1, −0.5]
+    const sw = [0.9, 0.1, 0.5, 0.3];
+    const got = lossOf(criticalTokenDpo, () => pair({ criticalScores: t2([sw]) }, { criticalScores: t2([[0, 0, 0, 0]]) }), { beta: 0.1, criticalSide: 'both' });
+    const h = 0.1 * (0.9 * 0.2 + 0.1 * 0.1 + 0.5 * 0.5 + 0.3 * 0.1 - -0.8); // Σ s_t · ratio_w, not Σ (1 − s_t) · ratio_w
+    expect(got).toBeCloseTo(Math.log1p(Math.exp(-h)), 5);
+  });
+  it('keeps the paper\'s sequence sums, not the official code\'s per-position −logσ (documented convention)', () => {
+    const rw = [0.2, 0.1, 0.5, 0.1];
+    const rl = [0.1, -0.5, 0.1, -0.5];
+    const softplus = (x: number) => Math.log1p(Math.exp(x));
+    const sequence = softplus(-0.1 * (rw.reduce((a, b) => a + b) - rl.reduce((a, r, t) => a + (1 - sSpec[t]) * r, 0)));
+    const perPosition = rw.reduce((a, r, t) => a + softplus(-0.1 * (r - (1 - sSpec[t]) * rl[t])), 0) / 4;
+    const got = lossOf(criticalTokenDpo, () => pair({}, { criticalScores: scores() }), { beta: 0.1 });
+    expect(got).toBeCloseTo(sequence, 5);
+    expect(Math.abs(got - perPosition)).toBeGreaterThan(0.02); // 0.6304 against 0.6771
+  });
   it('requires rejected scores', () => {
     expect(() => criticalTokenDpo(pair(), { beta: 0.1 })).toThrow(/criticalScores/);
   });

@@ -58,6 +58,17 @@ describe('token statistics from logits', () => {
     expect(v[0]).toBeCloseTo(-2e4, 0);
     expect(v[1]).toBeCloseTo(0, 6);
   });
+  it('entropy is never negative for large logits (row max taken out first: [64, 50] gave −3.8e-5)', () => {
+    const rows = [[64, 50], [1000, 990, 980], [88, 88, 70], [-300, -310]];
+    const got = tf.tidy(() => rows.map((row) => entropyFromLogits(tf.tensor3d([[row]])).dataSync()[0]));
+    const want = rows.map((row) => {
+      const ls = refLogSoftmax(row);
+      return -ls.reduce((s, l) => s + Math.exp(l) * l, 0);
+    });
+    for (const h of got) expect(h).toBeGreaterThanOrEqual(0);
+    // float64 reference: [64, 50] has H = 1.245e-5; relative error, since the values are tiny
+    got.forEach((h, i) => expect(Math.abs(h - want[i])).toBeLessThanOrEqual(1e-3 * want[i] + 1e-9));
+  });
   it('gradient of the taken log-prob matches finite differences', () => {
     const idsT = tf.tensor2d(ids, undefined, 'int32');
     const w = randMat(r, 2, 3, -1, 1);

@@ -120,6 +120,8 @@ sweep:
 
     // Self-contained: no scripts, nothing fetched from elsewhere.
     expect(html).not.toMatch(/<script|<link|src="http|href="http/);
+    // Every trial links to its token-credit page (creditflow inspect), written beside the report.
+    expect(html).toContain(`href="${sweepId}-t001-inspect.html"`);
     // One line per configuration (two seeds each, averaged, with a ±1 std band), labelled by its parameters.
     const reward = figure(html, 'reward');
     expect(count(reward, 'mark-line role-mark')).toBe(2);

@@ -52,7 +52,7 @@ describe('training batches', () => {
     for (const aggregation of modes) {
       const run = (packed: boolean, microBatchSize?: number) => {
         const spy = spyOptimizer();
-        const r = policyUpdate(m, spy.opt, batch, outcomeAdvantages(batch, rewards), { loss: 'ppo-clip', epochs: 1, lr: 1e-3, maxGradNorm: 0, clipLow: 0.2, clipHigh: 0.28, aggregation, rng: deriveRng(1, 'u'), packed, microBatchSize });
+        const r = policyUpdate(m, spy.opt, batch, outcomeAdvantages(batch, rewards), { loss: 'ppo-clip', epochs: 1, lr: 1e-3, maxGradNorm: 0, clipLow: 0.2, clipHigh: 0.28, aggregation, maxCompletionLength: 6, rng: deriveRng(1, 'u'), packed, microBatchSize });
         return { metrics: r.metrics, grads: spy.steps[0] };
       };
       const padded = run(false);

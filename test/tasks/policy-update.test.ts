@@ -24,7 +24,7 @@ let batch: RolloutBatch;
 let rewards: number[];
 /** The untrained model is unsure of every token; its median token probability splits them in two. */
 let medianProb: number;
-const base: Omit<PolicyUpdateParams, 'loss'> = { epochs: 1, lr: 1e-3, maxGradNorm: 0, clipLow: 0.2, clipHigh: 0.28, aggregation: 'token-mean', rng: deriveRng(1, 'u') };
+const base: Omit<PolicyUpdateParams, 'loss'> = { epochs: 1, lr: 1e-3, maxGradNorm: 0, clipLow: 0.2, clipHigh: 0.28, aggregation: 'token-mean', maxCompletionLength: 6, rng: deriveRng(1, 'u') };
 
 /** One step's gradients and metrics. */
 function step(advantages: TokenAdvantages, p: Partial<PolicyUpdateParams> & Pick<PolicyUpdateParams, 'loss'>) {
@@ -127,6 +127,22 @@ describe('policyUpdate uses the objective it names', () => {
     const micro = step(adv, { loss: 'ppo-clip', klCoef: 0.1, reference, microBatchSize: 5 });
     expect(maxAbsDiff(micro.grads, kl.grads)).toBeLessThan(1e-5);
     reference.dispose();
+  });
+
+  it('Dr.GRPO divides by B · maxCompletionLength, a constant, not by the step\'s longest completion', () => {
+    const adv = outcomeAdvantages(batch, rewards);
+    const tokenMean = step(adv, { loss: 'ppo-clip', skipZeroAdvantage: false });
+    const tokens = batch.items.reduce((a, it) => a + it.tokens.length, 0);
+    const kept = batch.items.filter((it) => it.tokens.length > 0).length;
+    const longest = Math.max(...batch.items.map((it) => it.tokens.length));
+    // Same surrogate sum, other normaliser: gradients scale by tokens / (B · L_max) exactly.
+    for (const maxCompletionLength of [longest, 3 * longest]) {
+      const dr = step(adv, { loss: 'ppo-clip', skipZeroAdvantage: false, aggregation: 'seq-mean-token-sum-norm', maxCompletionLength });
+      const scale = tokens / (kept * maxCompletionLength);
+      const g = Object.fromEntries(Object.entries(dr.grads).map(([k, v]) => [k, v.map((x) => x / scale)]));
+      expect(maxAbsDiff(g, tokenMean.grads)).toBeLessThan(1e-5 * Math.max(1, maxAbs(tokenMean.grads)));
+    }
+    expect(() => step(adv, { loss: 'ppo-clip', maxCompletionLength: longest - 1 })).toThrow(/more than maxCompletionLength/);
   });
 
   it('groups with all-zero advantages are dropped only without a KL term', () => {

@@ -50,7 +50,7 @@ describe('demo recipe functions', () => {
     // Reward completions that start with the token of the first item's first token.
     const target = batch.items[0].tokens[0];
     const rewards = batch.items.map((x) => (x.tokens[0] === target ? 1 : 0));
-    const params = { loss: 'ppo-clip' as const, epochs: 4, lr: 1e-2, maxGradNorm: 1, clipLow: 0.2, clipHigh: 0.2, aggregation: 'token-mean' as const, rng: deriveRng(1, 'u') };
+    const params = { loss: 'ppo-clip' as const, epochs: 4, lr: 1e-2, maxGradNorm: 1, clipLow: 0.2, clipHigh: 0.2, aggregation: 'token-mean' as const, maxCompletionLength: 3, rng: deriveRng(1, 'u') };
     const rewarded = batch.items.filter((_, i) => rewards[i] === 1);
     const meanLogp = () => {
       const o = sequenceLogProbs(m, rewarded.map((x) => [...x.promptTokens, ...x.tokens]), rewarded.map((x) => x.promptTokens.length));

@@ -1,0 +1,31 @@
+/**
+ * SPO-tree files: `rollouts/<iteration>.spo-tree.json` beside the rollout, where each completion
+ * sits in its prompt's tree (path and segment ends; tasks/spo-tree.ts). Written with the rollout
+ * by the same step and, like it, recomputable bit for bit, so not fsync'd: a torn file reads as
+ * absent, and the values step then fails clearly rather than valuing a chain.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-dir.js';
+import type { SpoTreeLeaf } from '../tasks/spo-tree.js';
+
+export interface SpoTreeFile {
+  branching: number[];
+  segmentTokens: number;
+  /** One per rollout record, by id. */
+  leaves: (SpoTreeLeaf & { id: string })[];
+}
+
+export const spoTreeFileFor = (rolloutPath: string) => rolloutPath.replace(/\.jsonl$/, '.spo-tree.json');
+
+export function writeSpoTree(path: string, tree: SpoTreeFile): void {
+  writeFileAtomic(path, JSON.stringify(tree), { durable: false });
+}
+
+export function readSpoTree(path: string): SpoTreeFile | null {
+  if (!existsSync(path)) return null;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as SpoTreeFile;
+  } catch {
+    return null;
+  }
+}
