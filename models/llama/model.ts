@@ -23,7 +23,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../common/rng.js';
 import { copyParams, countParams, disposeParams, type CausalLM, type KVCache } from '../causal-lm.js';
-import { causalBias, dense, embedLookup } from '../ops.js';
+import { causalBias, denseT, embedLookup } from '../ops.js';
 import type { LlamaConfig } from './config.js';
 import { ropeFrequencies } from './rope.js';
 
@@ -57,7 +57,7 @@ export function llamaParamShapes(c: LlamaConfig): [string, number[]][] {
 function linearT(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const shape = x.shape;
   const dIn = shape[shape.length - 1];
-  let y: tf.Tensor = dense(tf.reshape(x, [-1, dIn]) as tf.Tensor2D, tf.transpose(w) as tf.Tensor2D);
+  let y: tf.Tensor = denseT(tf.reshape(x, [-1, dIn]) as tf.Tensor2D, w as tf.Tensor2D);
   if (b) y = tf.add(y, b);
   return tf.reshape(y, [...shape.slice(0, -1), w.shape[0]]);
 }
@@ -201,26 +201,33 @@ export class LlamaModel implements CausalLM {
     let h: tf.Tensor = tf.reshape(embedLookup(Int32Array.from(ids), this.p('model.embed_tokens.weight') as tf.Tensor as tf.Tensor2D), [B, T, d]);
     const kv: KVCache = { k: [], v: [] };
     for (let l = 0; l < c.numLayers; l++) {
-      const p = `model.layers.${l}`;
-      const a = rmsNorm(h, this.p(`${p}.input_layernorm.weight`), eps);
-      const q = rope(heads(linearT(a, this.p(`${p}.self_attn.q_proj.weight`), this.pOpt(`${p}.self_attn.q_proj.bias`)), H));
-      const k0 = rope(heads(linearT(a, this.p(`${p}.self_attn.k_proj.weight`), this.pOpt(`${p}.self_attn.k_proj.bias`)), K));
-      const v0 = heads(linearT(a, this.p(`${p}.self_attn.v_proj.weight`), this.pOpt(`${p}.self_attn.v_proj.bias`)), K);
-      const k = (cache ? tf.concat([cache.k[l], k0], 2) : k0) as tf.Tensor4D;
-      const v = (cache ? tf.concat([cache.v[l], v0], 2) : v0) as tf.Tensor4D;
-      kv.k.push(k);
-      kv.v.push(v);
-      const Tk = k.shape[2];
-      // Queries regrouped by their key/value head: [B,H,T,hd] -> [B,K,g·T,hd].
-      const qg = tf.reshape(q, [B, K, g * T, hd]);
-      const scores = tf.add(tf.reshape(tf.mul(tf.matMul(qg, k, false, true), scale), [B, K, g, T, Tk]), biasG);
-      const att = tf.reshape(tf.softmax(scores), [B, K, g * T, Tk]);
-      const y = tf.reshape(tf.transpose(tf.reshape(tf.matMul(att, v), [B, H, T, hd]), [0, 2, 1, 3]), [B, T, H * hd]);
-      h = tf.add(h, linearT(y, this.p(`${p}.self_attn.o_proj.weight`), this.pOpt(`${p}.self_attn.o_proj.bias`)));
-      const m = rmsNorm(h, this.p(`${p}.post_attention_layernorm.weight`), eps);
-      const gate = linearT(m, this.p(`${p}.mlp.gate_proj.weight`), this.pOpt(`${p}.mlp.gate_proj.bias`));
-      const up = linearT(m, this.p(`${p}.mlp.up_proj.weight`), this.pOpt(`${p}.mlp.up_proj.bias`));
-      h = tf.add(h, linearT(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), this.p(`${p}.mlp.down_proj.weight`), this.pOpt(`${p}.mlp.down_proj.bias`)));
+      // One tidy per layer: without it a forward pass keeps every layer's temporaries until it
+      // returns (a 8 x 128-token prefill of SmolLM2-135M: ~2.5 GB; issue 17). The gradient tape
+      // keeps what the backward pass needs on its own.
+      const out = tf.tidy(() => {
+        const p = `model.layers.${l}`;
+        const a = rmsNorm(h, this.p(`${p}.input_layernorm.weight`), eps);
+        const q = rope(heads(linearT(a, this.p(`${p}.self_attn.q_proj.weight`), this.pOpt(`${p}.self_attn.q_proj.bias`)), H));
+        const k0 = rope(heads(linearT(a, this.p(`${p}.self_attn.k_proj.weight`), this.pOpt(`${p}.self_attn.k_proj.bias`)), K));
+        const v0 = heads(linearT(a, this.p(`${p}.self_attn.v_proj.weight`), this.pOpt(`${p}.self_attn.v_proj.bias`)), K);
+        const k = (cache ? tf.concat([cache.k[l], k0], 2) : k0) as tf.Tensor4D;
+        const v = (cache ? tf.concat([cache.v[l], v0], 2) : v0) as tf.Tensor4D;
+        const Tk = k.shape[2];
+        // Queries regrouped by their key/value head: [B,H,T,hd] -> [B,K,g·T,hd].
+        const qg = tf.reshape(q, [B, K, g * T, hd]);
+        const scores = tf.add(tf.reshape(tf.mul(tf.matMul(qg, k, false, true), scale), [B, K, g, T, Tk]), biasG);
+        const att = tf.reshape(tf.softmax(scores), [B, K, g * T, Tk]);
+        const y = tf.reshape(tf.transpose(tf.reshape(tf.matMul(att, v), [B, H, T, hd]), [0, 2, 1, 3]), [B, T, H * hd]);
+        const hAttn = tf.add(h, linearT(y, this.p(`${p}.self_attn.o_proj.weight`), this.pOpt(`${p}.self_attn.o_proj.bias`)));
+        const m = rmsNorm(hAttn, this.p(`${p}.post_attention_layernorm.weight`), eps);
+        const gate = linearT(m, this.p(`${p}.mlp.gate_proj.weight`), this.pOpt(`${p}.mlp.gate_proj.bias`));
+        const up = linearT(m, this.p(`${p}.mlp.up_proj.weight`), this.pOpt(`${p}.mlp.up_proj.bias`));
+        const hOut = tf.add(hAttn, linearT(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), this.p(`${p}.mlp.down_proj.weight`), this.pOpt(`${p}.mlp.down_proj.bias`)));
+        return { h: hOut, k, v };
+      });
+      h = out.h;
+      kv.k.push(out.k);
+      kv.v.push(out.v);
     }
     return { h, kv };
   }
