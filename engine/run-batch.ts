@@ -28,6 +28,6 @@ export function plannedShape(config: ExperimentConfig): DecoderShape | null {
   const params = llamaParamShapes(c).reduce((a, [, shape]) => a + shape.reduce((x, y) => x * y, 1), 0);
   return {
     params, vocab: c.vocabSize, layers: c.numLayers, hidden: c.hiddenSize, ffn: c.intermediateSize,
-    heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim,
+    heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim, recomputes: true,
   };
 }

@@ -7,13 +7,16 @@
  *  - weights 4P, AdamW's two moments 8P, and the frozen KL reference 4P when objective.klCoef > 0;
  *  - the update: every gradient (4P; 8P while a second micro-batch's are added to the first) plus
  *    one micro-batch's activations on the gradient tape: per layer and token about
- *    ACT_FLOATS_PER_TOKEN_LAYER(d, F) floats, plus the attention probabilities (heads × row²) and the
- *    output head's chunk (models/head-logprobs.ts);
+ *    LAYER_FLOATS_PER_TOKEN(d, F) floats plus the attention probabilities (heads × row²), and the
+ *    output head's chunk (models/head-logprobs.ts). A model that recomputes its layers in the
+ *    backward pass (Llama-style checkpoints: models/recompute.ts) keeps ~KEPT_FLOATS_PER_TOKEN(d)
+ *    per layer and token, and one layer's full set while that layer's backward runs;
  *  - the rollout: the KV cache of every sampled row (twice while a step extends it) and the
  *    prefill's logits over the prompt positions.
  * The run's peak is weights + moments + reference + the larger of the update and the rollout.
- * Calibrated against measured peaks of SmolLM2-135M on the native backend (bench/memory.ts); an
- * estimate, meant to be on the safe side, not an exact count.
+ * Calibrated on layers of SmolLM2-135M's shape on the native backend, 4 × 256 tokens: 229 MB per
+ * layer on the tape without recomputation, 17 MB with it (tf.memory() at the end of the forward,
+ * 2 against 6 layers). An estimate, meant to be on the safe side, not an exact count.
  */
 import type { CausalLM } from '../models/causal-lm.js';
 import { chunkRows } from '../models/head-logprobs.js';
@@ -31,6 +34,8 @@ export interface DecoderShape {
   heads: number;
   kvHeads: number;
   headDim: number;
+  /** Layers recomputed in the backward pass (the Llama-style model) rather than kept on the tape. */
+  recomputes: boolean;
 }
 
 /** The batch the run's config asks for: what the activations and the KV cache scale with. */
@@ -60,8 +65,10 @@ export interface RunMemoryNeed {
   total: number;
 }
 
-/** Floats kept on the gradient tape per token and layer (norms, projections, rope, MLP): fitted, see the header. */
-const ACT_FLOATS_PER_TOKEN_LAYER = (d: number, F: number) => 24 * d + 8 * F;
+/** Floats on the gradient tape per token of one layer (norms, projections, rope, MLP): fitted, see the header. */
+const LAYER_FLOATS_PER_TOKEN = (d: number, F: number) => 60 * d + 14 * F;
+/** Floats kept per token of a recomputed layer (its input, and the rotary and mask constants): fitted. */
+const KEPT_FLOATS_PER_TOKEN = (d: number) => 8 * d;
 
 export function decoderShape(model: CausalLM): DecoderShape {
   const c = model.config as Record<string, unknown>;
@@ -74,7 +81,7 @@ export function decoderShape(model: CausalLM): DecoderShape {
   return {
     params: model.numParams(), vocab: model.config.vocabSize, layers: num('numLayers', 'nLayers'), hidden,
     ffn: num('intermediateSize', 'dFf'), heads, kvHeads: typeof c.numKvHeads === 'number' ? c.numKvHeads : heads,
-    headDim: typeof c.headDim === 'number' ? c.headDim : hidden / heads,
+    headDim: typeof c.headDim === 'number' ? c.headDim : hidden / heads, recomputes: typeof c.numKvHeads === 'number',
   };
 }
 
@@ -85,11 +92,12 @@ export function runMemoryNeed(m: DecoderShape, b: RunBatch): RunMemoryNeed {
   const reference = b.reference ? weights : 0;
   const gradients = (b.accumulates ? 2 : 1) * weights;
   const tokens = b.microBatch * b.seqLen;
-  const perLayer = tokens * ACT_FLOATS_PER_TOKEN_LAYER(m.hidden, m.ffn) + 4 * b.microBatch * m.heads * b.seqLen * b.seqLen;
+  const fullLayer = tokens * LAYER_FLOATS_PER_TOKEN(m.hidden, m.ffn) + 4 * b.microBatch * m.heads * b.seqLen * b.seqLen;
+  const layers = m.recomputes ? m.layers * tokens * KEPT_FLOATS_PER_TOKEN(m.hidden) + fullLayer : m.layers * fullLayer;
   const head = 6 * Math.min(chunkRows(m.vocab), tokens) * m.vocab;
-  const activations = (m.layers * perLayer + head) * F32;
+  const activations = (layers + head) * F32;
   const cache = 2 * 2 * m.layers * m.kvHeads * m.headDim * b.rolloutRows * b.seqLen * F32;
-  const prefill = b.rolloutRows * b.promptLen * m.vocab * F32 + b.rolloutRows * b.promptLen * ACT_FLOATS_PER_TOKEN_LAYER(m.hidden, m.ffn) * F32;
+  const prefill = b.rolloutRows * b.promptLen * m.vocab * F32 + b.rolloutRows * b.promptLen * LAYER_FLOATS_PER_TOKEN(m.hidden, m.ffn) * F32;
   const rollout = cache + prefill;
   return { weights, optimizer, reference, gradients, activations, rollout, total: weights + optimizer + reference + Math.max(gradients + activations, rollout) };
 }

@@ -50,7 +50,7 @@ describe('a run the worker cannot hold', () => {
 
   it('needs more as the micro-batch grows, and counts the KL reference', () => {
     const config = learningTinyConfig({ experiment: 'sizes' });
-    const shape = { params: 135e6, vocab: 49152, layers: 30, hidden: 576, ffn: 1536, heads: 9, kvHeads: 3, headDim: 64 };
+    const shape = { params: 135e6, vocab: 49152, layers: 30, hidden: 576, ffn: 1536, heads: 9, kvHeads: 3, headDim: 64, recomputes: true };
     const small = runMemoryNeed(shape, { ...runBatchOf(config), microBatch: 1, seqLen: 256 });
     const large = runMemoryNeed(shape, { ...runBatchOf(config), microBatch: 8, seqLen: 256 });
     expect(large.activations).toBeGreaterThan(4 * small.activations);
