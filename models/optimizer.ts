@@ -108,6 +108,13 @@ export class AdamW {
     return { step: this.step, m: dump(this.m), v: dump(this.v) };
   }
 
+  /** One parameter's first ('m') or second ('v') moment, copied out. */
+  moment(which: 'm' | 'v', name: string): Float32Array {
+    const t = (which === 'm' ? this.m : this.v).get(name);
+    if (!t) throw new Error(`AdamW.moment: no parameter '${name}'`);
+    return t.dataSync() as Float32Array;
+  }
+
   importState(s: AdamWState): void {
     if (!Number.isInteger(s.step) || s.step < 0) throw new Error(`AdamW.importState: bad step ${s.step}`);
     for (const [which, moments] of [['m', this.m], ['v', this.v]] as const) {
