@@ -10,13 +10,16 @@
  *    LAYER_FLOATS_PER_TOKEN(d, F) floats plus the attention probabilities (heads × row²), and the
  *    output head's chunk (models/head-logprobs.ts). A model that recomputes its layers in the
  *    backward pass (Llama-style checkpoints: models/recompute.ts) keeps ~KEPT_FLOATS_PER_TOKEN(d)
- *    per layer and token, and one layer's full set while that layer's backward runs;
+ *    per layer and token, and one layer's full set while that layer's backward runs; then AdamW's
+ *    temporaries for its largest parameter (the [vocab, d] embedding);
  *  - the rollout: the KV cache of every sampled row (twice while a step extends it) and the
  *    prefill's logits over the prompt positions.
  * The run's peak is weights + moments + reference + the larger of the update and the rollout.
  * Calibrated on layers of SmolLM2-135M's shape on the native backend, 4 × 256 tokens: 229 MB per
  * layer on the tape without recomputation, 17 MB with it (tf.memory() at the end of the forward,
- * 2 against 6 layers). An estimate, meant to be on the safe side, not an exact count.
+ * 2 against 6 layers). For the memory bench's batch (bench/memory.ts) this gives 4.1 GB against a
+ * measured 4.0 GB (update peak less the process's RSS before loading the model). An estimate, meant
+ * to be on the safe side, not an exact count.
  */
 import type { CausalLM } from '../models/causal-lm.js';
 import { chunkRows } from '../models/head-logprobs.js';
@@ -95,7 +98,10 @@ export function runMemoryNeed(m: DecoderShape, b: RunBatch): RunMemoryNeed {
   const fullLayer = tokens * LAYER_FLOATS_PER_TOKEN(m.hidden, m.ffn) + 4 * b.microBatch * m.heads * b.seqLen * b.seqLen;
   const layers = m.recomputes ? m.layers * tokens * KEPT_FLOATS_PER_TOKEN(m.hidden) + fullLayer : m.layers * fullLayer;
   const head = 6 * Math.min(chunkRows(m.vocab), tokens) * m.vocab;
-  const activations = (layers + head) * F32;
+  // AdamW steps one parameter at a time, with ~6 temporaries of that parameter's size alive (scaled
+  // gradient, two moments, the update): the embedding [vocab, d] is the largest.
+  const optimizerStep = 6 * m.vocab * m.hidden;
+  const activations = (layers + head + optimizerStep) * F32;
   const cache = 2 * 2 * m.layers * m.kvHeads * m.headDim * b.rolloutRows * b.seqLen * F32;
   const prefill = b.rolloutRows * b.promptLen * m.vocab * F32 + b.rolloutRows * b.promptLen * LAYER_FLOATS_PER_TOKEN(m.hidden, m.ffn) * F32;
   const rollout = cache + prefill;
