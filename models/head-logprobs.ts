@@ -6,9 +6,8 @@
  *
  * Forward, per chunk of rows: z = head(h)/τ, log p = z − logsumexp(z), keep log p[target] and the
  * entropy H = −Σ p log p, drop the chunk's logits. Backward recomputes each chunk's softmax:
- *   ∂ log p[target] / ∂z = (onehot(target) − p) / τ
- * then dh = dz·W and dW += dzᵀ·h for a [V, d] head (dz·Wᵀ and hᵀ·dz for a [d, V] one). The
- * entropies get no gradient: every caller uses them as constants (forking-token masks, metrics).
+ *   ∂ log p[target] / ∂z_j = (onehot(target)_j − p_j) / τ,   ∂H / ∂z_j = −p_j (log p_j + H) / τ
+ * then dh = dz·W and dW += dzᵀ·h for a [V, d] head (dz·Wᵀ and hᵀ·dz for a [d, V] one).
  * Costs one extra head matmul per chunk in the backward pass (recomputation), as Liger-Kernel's
  * fused linear cross-entropy does.
  */
@@ -44,7 +43,7 @@ export function chunkRows(vocab: number): number {
 
 /**
  * [N, 2]: log p(target) and the entropy of softmax(head(h)/τ) for each row of `h` [N, d].
- * Differentiable in `h` and the head weight through the first column only.
+ * Differentiable in `h` and the head weight through both columns.
  */
 export function headLogProbs(h: tf.Tensor2D, head: OutputHead, targets: Int32Array, temperature: number, rowsPerChunk?: number): tf.Tensor2D {
   const N = h.shape[0];
@@ -84,7 +83,8 @@ export function headLogProbs(h: tf.Tensor2D, head: OutputHead, targets: Int32Arr
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const dLogp = tf.slice(dy, [0, 0], [N, 1]); // [N,1]; the entropy column carries no gradient
+        const dLogp = tf.slice(dy, [0, 0], [N, 1]); // [N,1]
+        const dEnt = tf.slice(dy, [0, 1], [N, 1]); // [N,1]
         const wdv = headDV(sw);
         const dxParts: tf.Tensor[] = [];
         let dw: tf.Tensor = tf.zerosLike(sw);
@@ -92,9 +92,13 @@ export function headLogProbs(h: tf.Tensor2D, head: OutputHead, targets: Int32Arr
           const n = Math.min(rows, N - at);
           const [dxc, dwc] = tf.tidy(() => {
             const xc = tf.slice(sx, [at, 0], [n, -1]) as tf.Tensor2D;
-            const p = tf.softmax(logits(xc, wdv));
+            const logSm = tf.logSoftmax(logits(xc, wdv));
+            const p = tf.exp(logSm);
             const oh = tf.oneHot(tf.tensor1d(targets.subarray(at, at + n), 'int32'), V);
-            let dz = tf.mul(tf.sub(oh, p), tf.slice(dLogp, [at, 0], [n, 1])) as tf.Tensor2D; // [n,V]
+            const H = tf.neg(tf.sum(tf.mul(p, logSm), -1, true)); // [n,1]
+            const dzLogp = tf.mul(tf.sub(oh, p), tf.slice(dLogp, [at, 0], [n, 1]));
+            const dzEnt = tf.mul(tf.neg(tf.mul(p, tf.add(logSm, H))), tf.slice(dEnt, [at, 0], [n, 1]));
+            let dz = tf.add(dzLogp, dzEnt) as tf.Tensor2D; // [n,V]
             if (temperature !== 1) dz = tf.div(dz, temperature);
             return head.vocabRows
               ? [tf.matMul(dz, sw), mm(dz, xc, true, false)] // dh [n,d], dW [V,d]
@@ -108,7 +112,7 @@ export function headLogProbs(h: tf.Tensor2D, head: OutputHead, targets: Int32Arr
         if (wdv.owned) wdv.m.dispose();
         const dx = dxParts.length === 1 ? dxParts[0] : tf.concat(dxParts, 0);
         if (dxParts.length > 1) tf.dispose(dxParts);
-        dLogp.dispose();
+        tf.dispose([dLogp, dEnt]);
         return [dx, dw];
       },
     };

@@ -13,8 +13,7 @@
  * a response token, and those rows are gathered back into the same [B, Tresp] layout, so the losses
  * cannot tell the two apart (same values to float rounding; tested). On that path the output head,
  * softmax and target pick run in row chunks with a hand-written gradient (models/head-logprobs.ts),
- * so the [N, vocab] logits of a micro-batch are never all alive at once; entropies are then
- * constants (no gradient), which is all their callers use them as.
+ * so the [N, vocab] logits of a micro-batch are never all alive at once.
  */
 import * as tf from '@tensorflow/tfjs';
 import { PAD } from './tokenizer.js';

@@ -1,6 +1,6 @@
 /**
  * The fused, chunked output head (models/head-logprobs.ts) against the plain ops it replaces:
- * same log-probs and entropies, same gradients for the hidden states and the head weight, on a
+ * same log-probs and entropies, same gradients (through both) for the hidden states and the head weight, on a
  * [V, d] head (tied embeddings) and a [d, V] head, over several chunks and a temperature.
  * npx vitest run test/models/head-logprobs.test.ts
  */
@@ -24,17 +24,17 @@ function plain(h: tf.Tensor2D, head: OutputHead, targets: Int32Array, temperatur
   return tf.stack([tok, ent], 1) as tf.Tensor2D;
 }
 
-/** Values and gradients (of Σ c_i · logp_i, c fixed) w.r.t. h and the head weight. */
+/** Values and gradients (of Σ c_i · logp_i + Σ e_i · H_i, c and e fixed) w.r.t. h and the head weight. */
 function run(f: typeof plain, head: OutputHead, N: number, d: number, temperature: number) {
   const V = head.weight.shape[head.vocabRows ? 0 : 1]!;
   const rng = deriveRng(3, 'head-test');
   const targets = Int32Array.from({ length: N }, () => Math.floor(rng.next() * V));
   const h = tf.randomNormal([N, d], 0, 1, 'float32', 5) as tf.Tensor2D;
-  const coef = tf.randomNormal([N], 0, 1, 'float32', 6);
+  const coef = tf.randomNormal([N, 2], 0, 1, 'float32', 6);
   const value = tf.tidy(() => f(h, head, targets, temperature).arraySync());
-  const { grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(tf.mul(tf.slice(f(h, head, targets, temperature), [0, 0], [N, 1]).reshape([N]), coef))) as tf.Scalar, [head.weight]);
+  const { grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(tf.mul(f(h, head, targets, temperature), coef))) as tf.Scalar, [head.weight]);
   const dW = Array.from(grads[head.weight.name].dataSync());
-  const dh = tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.slice(f(x as tf.Tensor2D, head, targets, temperature), [0, 0], [N, 1]).reshape([N]), coef)))(h).dataSync()));
+  const dh = tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => tf.sum(tf.mul(f(x as tf.Tensor2D, head, targets, temperature), coef)))(h).dataSync()));
   tf.dispose([h, coef, ...Object.values(grads)]);
   return { value, dW, dh };
 }
