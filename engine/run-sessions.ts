@@ -13,8 +13,9 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
-import { lrScheduleOf, type ExperimentConfig } from '../configs/schema.js';
+import { lrScheduleOf, weightsEveryOf, type ExperimentConfig } from '../configs/schema.js';
 import { AdamW, loadWeights, serializeWeights, type CausalLM, type TextTokenizer } from '../models/index.js';
+import { WEIGHTS_BIN } from '../models/weights-io.js';
 import { scoreCases, type RewardMix } from '../rewards/mix.js';
 import { readVerifiedManifest, writeAtomicDirFiles, writeFileAtomic } from '../store/atomic-dir.js';
 import { packRollouts, packStrings, readRewards, readRollouts, rewardCaseOf, rewardRecords, rewardsFileFor, rolloutFile, rolloutRecord, writeRewards, type RewardRecord, type RolloutRecord } from '../store/rollout-files.js';
@@ -31,6 +32,9 @@ import { failpoint } from '../store/failpoints.js';
 import { InlineWriter, type StepWriter } from './background-writer.js';
 import type { Metrics } from '../common/metrics.js';
 import { MemoryBudget, ResidentRuns } from './memory-budget.js';
+import { decoderShape, refuseOverBudget, runMemoryNeed } from './run-memory.js';
+import { plannedShape, runBatchOf } from './run-batch.js';
+import * as tf from '@tensorflow/tfjs';
 import { createPolicy, writePromptSample } from './policy.js';
 import { deriveRng } from '../common/rng.js';
 import { mixOf, runRows } from './run-rows.js';
@@ -75,6 +79,8 @@ interface Session {
   heldOut: Row[];
   demos: { prompt: Row['prompt']; completion: string }[];
   mix: RewardMix;
+  /** What this run's steps need on top of its resident bytes (engine/run-memory.ts). */
+  transientBytes: number;
 }
 
 /** The warm-start weights, kept apart from the pruned versions as the KL reference (klCoef > 0 only). */
@@ -146,6 +152,7 @@ export class RunSessions {
    */
   private readonly scoredFiles = new Set<string>();
   private readonly writer: StepWriter;
+  private readonly budget: MemoryBudget;
 
   /**
    * `budget`: shared with the host's other sessions; else one of `memoryBudgetBytes` (default 2 GiB).
@@ -153,7 +160,8 @@ export class RunSessions {
    */
   constructor(options: { memoryBudgetBytes?: number; budget?: MemoryBudget; writer?: StepWriter }) {
     const budget = options.budget ?? new MemoryBudget(options.memoryBudgetBytes ?? 2 ** 31);
-    this.resident = new ResidentRuns(budget, 'rl', RunSessions.bytesOf, RunSessions.dispose);
+    this.budget = budget;
+    this.resident = new ResidentRuns(budget, 'rl', RunSessions.bytesOf, RunSessions.dispose, (s) => s.transientBytes);
     this.writer = options.writer ?? new InlineWriter();
   }
 
@@ -162,13 +170,21 @@ export class RunSessions {
     return session.model.numParams() * 4 * 3 + (session.reference ? session.reference.numParams() * 4 : 0);
   }
 
-  private async newSession(config: ExperimentConfig, runDir: string): Promise<Session> {
+  private async newSession(config: ExperimentConfig, runDir: string, runId: string): Promise<Session> {
+    const batch = runBatchOf(config);
+    // Before loading: a checkpoint folder's config.json gives its parameter count, so a model the
+    // wasm heap cannot even hold is refused here, not by `RuntimeError: Aborted()` while loading.
+    const planned = plannedShape(config);
+    if (planned) refuseOverBudget(runId, runMemoryNeed(planned, batch), batch, this.budget.limitBytes, tf.getBackend());
     const { model, tokenizer } = await createPolicy(config);
     try {
+      const need = runMemoryNeed(decoderShape(model), batch);
+      refuseOverBudget(runId, need, batch, this.budget.limitBytes, tf.getBackend());
       return {
         config, tokenizer, model, version: -1, rlSteps: 0,
         optimizer: new AdamW(model.params, { lr: config.optimizer.lr, weightDecay: config.optimizer.weightDecay }),
         ...runRows(config, runDir, tokenizer),
+        transientBytes: Math.max(need.gradients + need.activations, need.rollout),
       };
     } catch (err) {
       model.dispose();
@@ -197,8 +213,9 @@ export class RunSessions {
     }
     await this.writer.settled(versionDir(runDir, version));
     const state = verifiedStateDir(runDir, version);
-    if (!state) return this.rebuild(args, version);
-    session ??= await this.newSession(config, runDir);
+    // A version that recorded its result only (run.weightsEvery) is recomputed like a lost one.
+    if (!state || !(WEIGHTS_BIN in state.manifest.files)) return this.rebuild(args, version);
+    session ??= await this.newSession(config, runDir, runId);
     await loadWeights(state.dir, session.model, session.optimizer);
     session.version = version;
     const saved = JSON.parse(readFileSync(join(state.dir, 'state.json'), 'utf8')) as { rlSteps?: number };
@@ -209,7 +226,8 @@ export class RunSessions {
 
   /**
    * Recompute weights version `version`, missing or failing its hashes (versions are not fsync'd, so
-   * a machine crash can tear them), from the newest good state before it: its rollout, rewards and
+   * a machine crash can tear them) or written without weights (run.weightsEvery), from the newest
+   * good state with weights before it: its rollout, rewards and
    * update are redone in order, recursively. Every step is seeded by (seed, iteration), so the result
    * is the lost version bit for bit; existing rollout and rewards files are reused.
    */
@@ -229,7 +247,8 @@ export class RunSessions {
       }
       if (config.objective.name === 'spo') await this.spoValues(at, () => undefined);
       this.madeUpdates.delete(`${runDir}#${version}`); // written by this process, lost since
-      await this.update(at, () => undefined);
+      // Stepped again even when the version records its result (one written without weights).
+      await (await this.computeUpdate(at, () => undefined, { redo: true })).written;
     }
     const session = this.resident.get(runId);
     if (!session || session.version !== version) throw new DataError(`run ${runId}: could not rebuild weights version ${version} in ${runDir}`);
@@ -294,7 +313,9 @@ export class RunSessions {
       dataCursor: version * config.rollout.promptsPerIteration,
       rlSteps: session.rlSteps,
     };
-    const files = { ...serializeWeights(session.model, session.optimizer), 'state.json': JSON.stringify(state, null, 2) };
+    const { checkpointEvery, iterations } = config.run;
+    const withWeights = version === 0 || version % weightsEveryOf(config) === 0 || version % checkpointEvery === 0 || version === iterations;
+    const files = { ...(withWeights ? serializeWeights(session.model, session.optimizer) : {}), 'state.json': JSON.stringify({ ...state, weights: withWeights }, null, 2) };
     return this.writer.submit({ op: 'version', runDir: args.runDir, version, files, result });
   }
 
@@ -308,7 +329,7 @@ export class RunSessions {
     writeFileAtomic(join(runDir, 'config.yaml'), yamlText);
     writeFileAtomic(join(runDir, 'config.yaml.sha256'), `${createHash('sha256').update(yamlText).digest('hex')}  config.yaml\n`);
 
-    const session = await this.newSession(config, runDir);
+    const session = await this.newSession(config, runDir, args.runId);
     writePromptSample(runDir, session.tokenizer, session.train[0].prompt);
     const started = performance.now();
     // Started from another run's weights (`submit --from`): they replace the SFT phase.
@@ -471,14 +492,14 @@ export class RunSessions {
   }
 
   /** The update of `args.iteration`, returned as soon as it is computed, while its version is being written. */
-  async computeUpdate(args: StepArgs, progress: Progress): Promise<ComputedStep<{ version: number; metrics: Metrics }>> {
+  async computeUpdate(args: StepArgs, progress: Progress, opts: { redo?: boolean } = {}): Promise<ComputedStep<{ version: number; metrics: Metrics }>> {
     const { config, iteration, runDir } = args;
     const key = `${runDir}#${iteration}`;
     const made = this.madeUpdates.get(key);
-    if (made) return { result: made.recorded, written: made.written };
+    if (made && !opts.redo) return { result: made.recorded, written: made.written };
     await this.writer.settled(versionDir(runDir, iteration));
     const done = readVersion(runDir, iteration);
-    if (done) return { result: done.meta.result as { version: number; metrics: Metrics }, written: Promise.resolve() };
+    if (done && !opts.redo) return { result: done.meta.result as { version: number; metrics: Metrics }, written: Promise.resolve() };
 
     const session = await this.sessionAt(args, iteration - 1);
     const file = rolloutFile(runDir, iteration);
@@ -519,9 +540,10 @@ export class RunSessions {
       metrics['perf/updateSeconds'] = (performance.now() - started) / 1000;
       metrics['update/droppedGroups'] = batch.droppedGroups;
       failpoint('update:stepped'); // gradients applied in memory, version not yet on disk
-      const recorded = { version: iteration, metrics };
+      const recorded = done ? (done.meta.result as { version: number; metrics: Metrics }) : { version: iteration, metrics };
       session.rlSteps += result.metrics.steps;
-      const written = this.saveVersion(args, session, iteration, recorded);
+      // Redone for its weights (rebuild): a recorded version keeps its files and its result.
+      const written = done ? Promise.resolve() : this.saveVersion(args, session, iteration, recorded);
       session.version = iteration;
       const entry = { recorded, written };
       keepRecent(this.madeUpdates.set(key, entry));

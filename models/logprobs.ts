@@ -11,13 +11,16 @@
  * With `packed: true` the sequences are bin-packed into rows instead (models/packing.ts: restarted
  * positions, block-diagonal causal mask), the output head runs only at the positions that predict
  * a response token, and those rows are gathered back into the same [B, Tresp] layout, so the losses
- * cannot tell the two apart (same values to float rounding; tested).
+ * cannot tell the two apart (same values to float rounding; tested). On that path the output head,
+ * softmax and target pick run in row chunks with a hand-written gradient (models/head-logprobs.ts),
+ * so the [N, vocab] logits of a micro-batch are never all alive at once.
  */
 import * as tf from '@tensorflow/tfjs';
 import { PAD } from './tokenizer.js';
 import type { CausalLM } from './causal-lm.js';
 import { selectRows } from './ops.js';
 import { packSequences } from './packing.js';
+import { headLogProbs, outputHeadOf } from './head-logprobs.js';
 
 export interface SequenceLogProbs {
   /** [B, Tresp] log p(response token j | prefix); 0 where mask is 0. Differentiable. */
@@ -124,12 +127,19 @@ function packedLogProbs(
     return tf.tidy(() => {
       const h = model.hiddenStates(packed.tokens, packed.positions, packed.attnBias); // [R,T,d]
       const d = h.shape[2];
-      let logits: tf.Tensor = model.logitsFromHidden(selectRows(tf.reshape(h, [layout.rows * T, d]), source)); // [N,V]
-      if (temperature !== 1) logits = tf.div(logits, temperature);
-      const logSm = tf.logSoftmax(logits);
-      const tokLogp = tf.sum(tf.mul(logSm, tf.oneHot(tf.tensor1d(targets, 'int32'), V)), -1); // [N]
-      const ent = tf.neg(tf.sum(tf.mul(tf.exp(logSm), logSm), -1)); // [N]
-      const out = selectRows(tf.stack([tokLogp, ent], 1) as tf.Tensor2D, dest); // [B*Tr, 2]
+      const hSel = selectRows(tf.reshape(h, [layout.rows * T, d]), source); // [N,d]
+      const head = outputHeadOf(model);
+      let pair: tf.Tensor2D; // [N,2]: log-prob of the target, entropy
+      if (head) pair = headLogProbs(hSel, head, targets, temperature);
+      else {
+        let logits: tf.Tensor = model.logitsFromHidden(hSel); // [N,V]
+        if (temperature !== 1) logits = tf.div(logits, temperature);
+        const logSm = tf.logSoftmax(logits);
+        const tokLogp = tf.sum(tf.mul(logSm, tf.oneHot(tf.tensor1d(targets, 'int32'), V)), -1); // [N]
+        const ent = tf.neg(tf.sum(tf.mul(tf.exp(logSm), logSm), -1)); // [N]
+        pair = tf.stack([tokLogp, ent], 1) as tf.Tensor2D;
+      }
+      const out = selectRows(pair, dest); // [B*Tr, 2]
       const col = (c: number) => tf.reshape(tf.slice(out, [0, c], [B * Tr, 1]), [B, Tr]) as tf.Tensor2D;
       return { logp: col(0), mask: tf.tensor2d(mask, [B, Tr]), entropies: col(1) };
     });

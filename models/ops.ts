@@ -27,6 +27,29 @@ export const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
   };
 }) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
+/**
+ * a [N,in] @ wᵀ for a weight stored [out, in] (Hugging Face's layout), without keeping a transposed
+ * copy of w: the forward transposes inside the op (wasm, whose transposed-operand matmul is slow;
+ * the copy is freed when the op returns) or uses matMul's flag (other backends), and only a and w
+ * are saved for the backward. Transposing w outside the op kept a full float32 copy of every
+ * weight matrix alive for the whole forward pass, and on the gradient tape until the backward
+ * (540 MB for SmolLM2-135M; issue 17).
+ */
+export const denseT = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [a, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+  save([a, w]);
+  const flags = tf.getBackend() !== 'wasm';
+  return {
+    value: flags ? tf.matMul(a, w, false, true) : tf.matMul(a, tf.transpose(w)),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sw] = saved as tf.Tensor2D[];
+      const g = dy as tf.Tensor2D;
+      // da = dy·w; dw = dyᵀ·a (dy is activation-sized, so its explicit transpose on wasm is cheap)
+      return [tf.matMul(g, sw), flags ? tf.matMul(g, sa, true, false) : tf.matMul(tf.transpose(g), sa)];
+    },
+  };
+}) as (a: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
+
 /** x [B,T,dIn] @ w [dIn,dOut] (+ b) -> [B,T,dOut], via one 2-D matmul. */
 export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const [B, T, dIn] = x.shape;

@@ -8,11 +8,12 @@
  * The decay λ applies only to matrices (rank >= 2), not to biases and layer-norm gains, as in
  * nanoGPT. State (step, m, v) exports to plain Float32Arrays for the checkpoint files.
  *
- * The update runs on all parameters at once: gradients and weights are concatenated into one
- * vector, m and v are stored that way, and the new weights are split back. Each rule above is
- * elementwise, so this computes the same numbers as a loop over parameters, in ~20 kernels instead
- * of ~17 per parameter. On the demo model (28 parameters, 102k weights) the step is bound by
- * kernel dispatch, not arithmetic: the loop was ~480 of an SFT step's ~1300 kernels.
+ * The update runs parameter by parameter, each inside its own `tf.tidy`, so the temporaries of
+ * one parameter (scaled gradient, new moments, the update) are freed before the next is touched.
+ * An earlier version concatenated every gradient, weight and moment into flat vectors and split
+ * the new weights back: fewer kernels on a tiny model, but for SmolLM2-135M each flat vector is
+ * 540 MB and about ten of them were alive at once (the 9 GB AdamW step of issue 17), and the
+ * concat/split copies cost as much time as the update itself (issue 25).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -43,30 +44,20 @@ export interface StepOptions {
 export class AdamW {
   readonly config: AdamWConfig;
   private readonly params: Map<string, tf.Variable>;
-  /** Parameter names in the order of the flat vectors, with their element counts. */
-  private readonly names: string[];
-  private readonly sizes: number[];
-  /**
-   * True where an element belongs to a matrix (decayed); null when λ = 0. A bool per weight: the
-   * parameters keep their order in the flat vectors, since the gradient norm sums in that order and
-   * reordering it changes a run's numbers.
-   */
-  private readonly decayMask: tf.Tensor1D | null;
-  /** First and second moments of every parameter, concatenated in `names` order. */
-  private readonly m: tf.Variable;
-  private readonly v: tf.Variable;
+  /** First and second moments, by parameter name, each in its parameter's shape. */
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
   /** Completed steps (t in the bias correction is step after increment). */
   step = 0;
 
   constructor(params: Map<string, tf.Variable>, config: Partial<AdamWConfig> = {}) {
     this.config = { ...ADAMW_DEFAULTS, ...config };
     this.params = params;
-    this.names = [...params.keys()];
-    this.sizes = this.names.map((n) => params.get(n)!.size);
-    this.decayMask = this.config.weightDecay > 0 ? tf.tidy(() => this.elementMask((n) => params.get(n)!.rank >= 2)) : null;
-    const total = this.sizes.reduce((a, b) => a + b, 0);
-    this.m = tf.variable(tf.zeros([total]), false);
-    this.v = tf.variable(tf.zeros([total]), false);
+    for (const [name, p] of params) {
+      // tidy frees the zeros once the variable holds its own reference to them.
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zeros(p.shape), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zeros(p.shape), false)));
+    }
   }
 
   /**
@@ -75,77 +66,75 @@ export class AdamW {
    * dispose `grads`.
    */
   applyGradients(grads: Record<string, tf.Tensor>, opts: StepOptions = {}): number {
-    const present = this.names.map((n) => grads[n] !== undefined);
-    if (!present.some(Boolean)) throw new Error('AdamW: no gradient for any parameter');
-    const g = tf.tidy(() => tf.concat(this.names.map((n, i) => (present[i] ? tf.reshape(grads[n], [-1]) : tf.zeros([this.sizes[i]])))));
-    try {
-      const normT = tf.tidy(() => tf.sqrt(tf.sum(tf.square(g))));
-      const gradNorm = normT.dataSync()[0];
-      normT.dispose();
-      if (!Number.isFinite(gradNorm)) throw new Error(`AdamW: non-finite gradient norm (${gradNorm})`);
-      const clip = opts.maxGradNorm && gradNorm > opts.maxGradNorm ? opts.maxGradNorm / (gradNorm + 1e-6) : 1;
-      const { beta1: b1, beta2: b2, eps, weightDecay } = this.config;
-      const lr = opts.lr ?? this.config.lr;
-      this.step += 1;
-      const bc1 = 1 - Math.pow(b1, this.step);
-      const bc2 = 1 - Math.pow(b2, this.step);
-      tf.tidy(() => {
-        const gc = clip === 1 ? g : tf.mul(g, clip);
-        let m: tf.Tensor = tf.add(tf.mul(this.m, b1), tf.mul(gc, 1 - b1));
-        let v: tf.Tensor = tf.add(tf.mul(this.v, b2), tf.mul(tf.square(gc), 1 - b2));
-        const p = tf.concat(this.names.map((n) => tf.reshape(this.params.get(n)!, [-1])));
-        let upd = tf.div(tf.div(m, bc1), tf.add(tf.sqrt(tf.div(v, bc2)), eps));
-        if (this.decayMask) upd = tf.where(this.decayMask, tf.add(upd, tf.mul(p, weightDecay)), upd);
-        let next = tf.sub(p, tf.mul(upd, lr));
-        if (!present.every(Boolean)) {
-          const mask = this.elementMask((_, i) => present[i]);
-          [m, v, next] = [tf.where(mask, m, this.m), tf.where(mask, v, this.v), tf.where(mask, next, p)];
-        }
-        this.m.assign(m);
-        this.v.assign(v);
-        const parts = tf.split(next, this.sizes);
-        this.names.forEach((n, i) => {
-          if (present[i]) this.params.get(n)!.assign(tf.reshape(parts[i], this.params.get(n)!.shape));
-        });
-      });
-      return gradNorm;
-    } finally {
-      g.dispose();
+    const names = [...this.params.keys()].filter((n) => grads[n] !== undefined);
+    if (names.length === 0) throw new Error('AdamW: no gradient for any parameter');
+    for (const n of names) {
+      const want = this.params.get(n)!.shape.join();
+      if (grads[n].shape.join() !== want) throw new Error(`AdamW: gradient of '${n}' has shape [${grads[n].shape}], its parameter [${want}]`);
     }
+    // One read-back for the global norm: Σ over parameters of Σ g², summed on the device.
+    const normT = tf.tidy(() => tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n]))))));
+    const gradNorm = normT.dataSync()[0];
+    normT.dispose();
+    if (!Number.isFinite(gradNorm)) throw new Error(`AdamW: non-finite gradient norm (${gradNorm})`);
+    const clip = opts.maxGradNorm && gradNorm > opts.maxGradNorm ? opts.maxGradNorm / (gradNorm + 1e-6) : 1;
+    const { beta1: b1, beta2: b2, eps, weightDecay } = this.config;
+    const lr = opts.lr ?? this.config.lr;
+    this.step += 1;
+    const bc1 = 1 - Math.pow(b1, this.step);
+    const bc2 = 1 - Math.pow(b2, this.step);
+    for (const n of names) {
+      const p = this.params.get(n)!;
+      const m = this.m.get(n)!;
+      const v = this.v.get(n)!;
+      tf.tidy(() => {
+        const g = clip === 1 ? grads[n] : tf.mul(grads[n], clip);
+        const mNext = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
+        const vNext = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
+        let upd = tf.div(tf.div(mNext, bc1), tf.add(tf.sqrt(tf.div(vNext, bc2)), eps));
+        // Decoupled decay on matrices only (rank >= 2), not on biases and norm gains.
+        if (weightDecay > 0 && p.rank >= 2) upd = tf.add(upd, tf.mul(p, weightDecay));
+        m.assign(mNext);
+        v.assign(vNext);
+        p.assign(tf.sub(p, tf.mul(upd, lr)));
+      });
+    }
+    return gradNorm;
   }
 
-  /** A bool per element of the flat vectors: true for the elements of parameters where `keep` holds. */
-  private elementMask(keep: (name: string, index: number) => boolean): tf.Tensor1D {
-    return tf.concat(this.names.map((n, i) => tf.fill([this.sizes[i]], keep(n, i) ? 1 : 0, 'bool'))) as tf.Tensor1D;
-  }
-
-  /** The moments, as views into each flat vector's data (never written in place: an update assigns new tensors). */
+  /** The moments, copied out of the tensors (one Float32Array per parameter and moment). */
   exportState(): AdamWState {
-    const dump = (flat: tf.Variable) => {
-      const all = flat.dataSync() as Float32Array;
-      let at = 0;
-      return Object.fromEntries(this.names.map((n, i) => [n, all.subarray(at, (at += this.sizes[i]))]));
-    };
+    const dump = (moments: Map<string, tf.Variable>) => Object.fromEntries([...moments].map(([n, t]) => [n, t.dataSync() as Float32Array]));
     return { step: this.step, m: dump(this.m), v: dump(this.v) };
+  }
+
+  /** One parameter's first ('m') or second ('v') moment, copied out. */
+  moment(which: 'm' | 'v', name: string): Float32Array {
+    const t = (which === 'm' ? this.m : this.v).get(name);
+    if (!t) throw new Error(`AdamW.moment: no parameter '${name}'`);
+    return t.dataSync() as Float32Array;
   }
 
   importState(s: AdamWState): void {
     if (!Number.isInteger(s.step) || s.step < 0) throw new Error(`AdamW.importState: bad step ${s.step}`);
-    for (const [which, flat] of [['m', this.m], ['v', this.v]] as const) {
-      const all = new Float32Array(flat.size);
-      let at = 0;
-      this.names.forEach((n, i) => {
+    for (const [which, moments] of [['m', this.m], ['v', this.v]] as const) {
+      for (const [n, t] of moments) {
         const data = s[which][n];
-        if (!data || data.length !== this.sizes[i]) throw new Error(`AdamW.importState: ${which}['${n}'] missing or of size ${data?.length} (want ${this.sizes[i]})`);
-        all.set(data, at);
-        at += this.sizes[i];
-      });
-      tf.tidy(() => flat.assign(tf.tensor1d(all)));
+        if (!data || data.length !== t.size) throw new Error(`AdamW.importState: ${which}['${n}'] missing or of size ${data?.length} (want ${t.size})`);
+      }
+      for (const [n, t] of moments) tf.tidy(() => t.assign(tf.tensor(s[which][n], t.shape, 'float32')));
     }
     this.step = s.step;
   }
 
+  /** Bytes of optimizer state (both moments, float32): what the memory budget counts. */
+  stateBytes(): number {
+    let n = 0;
+    for (const t of this.m.values()) n += t.size;
+    return n * 4 * 2;
+  }
+
   dispose(): void {
-    tf.dispose([this.m, this.v, ...(this.decayMask ? [this.decayMask] : [])]);
+    tf.dispose([...this.m.values(), ...this.v.values()]);
   }
 }

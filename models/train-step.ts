@@ -42,12 +42,18 @@ export function trainStepAccumulated(model: CausalLM, optimizer: AdamW, lossFns:
         if (!Number.isFinite(v)) throw new Error(`trainStep: non-finite loss (${v})`);
         loss += v;
         // variableGrads keys gradients by the variables' engine names; re-key by our parameter names.
+        // The first term's gradients are kept as they are (a clone would copy every weight's worth
+        // of gradient once more); later terms are added one parameter at a time.
         for (let i = 0; i < vars.length; i++) {
           const g = grads[vars[i].name];
           if (!g) continue;
           const prev = acc[names[i]];
-          acc[names[i]] = prev ? tf.add(prev, g) : tf.clone(g);
-          prev?.dispose();
+          if (prev) {
+            acc[names[i]] = tf.add(prev, g);
+            prev.dispose();
+            g.dispose();
+          } else acc[names[i]] = g;
+          delete grads[vars[i].name];
         }
       } finally {
         value.dispose();

@@ -42,27 +42,30 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('weigh
  * `weights.bin` owns its ArrayBuffer, so it can be transferred).
  */
 export function serializeWeights(model: CausalLM, optimizer?: AdamW): Record<string, Uint8Array | string> {
-  const arrays: { name: string; shape: number[]; data: Float32Array }[] = [];
-  for (const [n, v] of model.params) arrays.push({ name: `param/${n}`, shape: v.shape, data: v.dataSync() as Float32Array });
+  // Offsets first (from the shapes), then each tensor's data copied in and dropped: reading every
+  // tensor out before copying held the state twice over (3.2 GB for SmolLM2-135M with AdamW).
+  const entries: { name: string; shape: number[]; read: () => Float32Array }[] = [];
+  for (const [n, v] of model.params) entries.push({ name: `param/${n}`, shape: v.shape, read: () => v.dataSync() as Float32Array });
   let opt: WeightsManifest['optimizer'];
   if (optimizer) {
-    const st = optimizer.exportState();
-    opt = { step: st.step, config: optimizer.config };
+    opt = { step: optimizer.step, config: optimizer.config };
     for (const [n, v] of model.params) {
-      arrays.push({ name: `adam_m/${n}`, shape: v.shape, data: st.m[n] });
-      arrays.push({ name: `adam_v/${n}`, shape: v.shape, data: st.v[n] });
+      entries.push({ name: `adam_m/${n}`, shape: v.shape, read: () => optimizer.moment('m', n) });
+      entries.push({ name: `adam_v/${n}`, shape: v.shape, read: () => optimizer.moment('v', n) });
     }
   }
   const tensors: TensorEntry[] = [];
   let offset = 0;
-  for (const a of arrays) {
-    tensors.push({ name: a.name, shape: a.shape, dtype: 'float32', offset, byteLength: a.data.byteLength });
-    offset += a.data.byteLength;
+  for (const e of entries) {
+    const byteLength = e.shape.reduce((a, b) => a * b, 1) * 4;
+    tensors.push({ name: e.name, shape: e.shape, dtype: 'float32', offset, byteLength });
+    offset += byteLength;
   }
   // Not Buffer.alloc: a small Buffer may share Node's pool, which a transfer would detach.
   const bin = new Uint8Array(offset);
-  for (let i = 0; i < arrays.length; i++) {
-    const d = arrays[i].data;
+  for (let i = 0; i < entries.length; i++) {
+    const d = entries[i].read();
+    if (d.byteLength !== tensors[i].byteLength) throw new Error(`serializeWeights: ${entries[i].name} has ${d.byteLength} bytes, its shape says ${tensors[i].byteLength}`);
     bin.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), tensors[i].offset);
   }
   const manifest: WeightsManifest = { format: FORMAT, modelConfig: model.config, ...(opt ? { optimizer: opt } : {}), tensors };

@@ -23,9 +23,10 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../common/rng.js';
 import { copyParams, countParams, disposeParams, type CausalLM, type KVCache } from '../causal-lm.js';
-import { causalBias, dense, embedLookup } from '../ops.js';
+import { causalBias, denseT, embedLookup } from '../ops.js';
 import type { LlamaConfig } from './config.js';
 import { ropeFrequencies } from './rope.js';
+import { recomputed } from '../recompute.js';
 
 /** HF parameter names and shapes of a config, in checkpoint order (embeddings, layers, norm, head). */
 export function llamaParamShapes(c: LlamaConfig): [string, number[]][] {
@@ -57,7 +58,7 @@ export function llamaParamShapes(c: LlamaConfig): [string, number[]][] {
 function linearT(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const shape = x.shape;
   const dIn = shape[shape.length - 1];
-  let y: tf.Tensor = dense(tf.reshape(x, [-1, dIn]) as tf.Tensor2D, tf.transpose(w) as tf.Tensor2D);
+  let y: tf.Tensor = denseT(tf.reshape(x, [-1, dIn]) as tf.Tensor2D, w as tf.Tensor2D);
   if (b) y = tf.add(y, b);
   return tf.reshape(y, [...shape.slice(0, -1), w.shape[0]]);
 }
@@ -132,7 +133,7 @@ export class LlamaModel implements CausalLM {
       const [B, T] = tokens.shape;
       if (T > this.config.maxSeqLen) throw new Error(`LlamaModel.forward: sequence length ${T} > maxSeqLen ${this.config.maxSeqLen}`);
       const positions = tf.tile(tf.range(0, T, 1, 'int32').reshape([1, T]), [B, 1]) as tf.Tensor2D;
-      const { h } = this.blocks(tokens, positions, causalBias(T, 0), undefined);
+      const { h } = this.blocks(tokens, positions, causalBias(T, 0), undefined, true);
       const d = this.config.hiddenSize;
       return tf.reshape(this.logitsFromHidden(tf.reshape(this.finalNorm(h), [B * T, d]) as tf.Tensor2D), [B, T, this.config.vocabSize]) as tf.Tensor3D;
     });
@@ -153,7 +154,7 @@ export class LlamaModel implements CausalLM {
   }
 
   hiddenStates(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): tf.Tensor3D {
-    return tf.tidy(() => this.finalNorm(this.blocks(tokens, positions, attnBias, undefined).h) as tf.Tensor3D);
+    return tf.tidy(() => this.finalNorm(this.blocks(tokens, positions, attnBias, undefined, true).h) as tf.Tensor3D);
   }
 
   prefillPacked(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): { hidden: tf.Tensor3D; cache: KVCache } {
@@ -181,48 +182,68 @@ export class LlamaModel implements CausalLM {
     return [tf.mul(tf.cos(full), this.ropeScale), tf.mul(tf.sin(full), this.ropeScale)];
   }
 
-  /** tokens/positions [B,T]; bias broadcastable to [B,1,T,Tpast+T]. */
-  private blocks(tokens: tf.Tensor2D, positions: tf.Tensor2D, bias: tf.Tensor, cache: KVCache | undefined): { h: tf.Tensor; kv: KVCache } {
+  /**
+   * tokens/positions [B,T]; bias broadcastable to [B,1,T,Tpast+T]. With `recompute` (the training
+   * paths, no cache) each layer's activations are recomputed in the backward pass instead of kept
+   * (models/recompute.ts), and no keys/values are returned.
+   */
+  private blocks(tokens: tf.Tensor2D, positions: tf.Tensor2D, bias: tf.Tensor, cache: KVCache | undefined, recompute = false): { h: tf.Tensor; kv: KVCache } {
     const c = this.config;
     const [B, T] = tokens.shape;
-    const { numHeads: H, numKvHeads: K, headDim: hd, hiddenSize: d, rmsNormEps: eps } = c;
-    const g = H / K;
-    const scale = 1 / Math.sqrt(hd);
+    const d = c.hiddenSize;
     if (c.slidingWindow !== undefined) {
       // Within the window, sliding attention is plain causal attention; beyond it this code would differ.
       const last = Math.max(...(positions.dataSync() as Int32Array)) + 1;
       if (last > c.slidingWindow) throw new Error(`LlamaModel: a sequence of ${last} positions exceeds the sliding attention window (${c.slidingWindow}), which is not implemented`);
     }
     const [cos, sin] = this.rotary(positions);
-    const rope = (x: tf.Tensor) => tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin));
-    const heads = (t: tf.Tensor, n: number) => tf.transpose(tf.reshape(t, [B, T, n, hd]), [0, 2, 1, 3]); // [B,n,T,hd]
     const biasG = tf.reshape(bias, [bias.shape[0], 1, 1, bias.shape[2]!, bias.shape[3]!]); // broadcast over (kv head, group)
     const ids = tokens.dataSync() as Int32Array;
     let h: tf.Tensor = tf.reshape(embedLookup(Int32Array.from(ids), this.p('model.embed_tokens.weight') as tf.Tensor as tf.Tensor2D), [B, T, d]);
     const kv: KVCache = { k: [], v: [] };
     for (let l = 0; l < c.numLayers; l++) {
-      const p = `model.layers.${l}`;
-      const a = rmsNorm(h, this.p(`${p}.input_layernorm.weight`), eps);
-      const q = rope(heads(linearT(a, this.p(`${p}.self_attn.q_proj.weight`), this.pOpt(`${p}.self_attn.q_proj.bias`)), H));
-      const k0 = rope(heads(linearT(a, this.p(`${p}.self_attn.k_proj.weight`), this.pOpt(`${p}.self_attn.k_proj.bias`)), K));
-      const v0 = heads(linearT(a, this.p(`${p}.self_attn.v_proj.weight`), this.pOpt(`${p}.self_attn.v_proj.bias`)), K);
-      const k = (cache ? tf.concat([cache.k[l], k0], 2) : k0) as tf.Tensor4D;
-      const v = (cache ? tf.concat([cache.v[l], v0], 2) : v0) as tf.Tensor4D;
-      kv.k.push(k);
-      kv.v.push(v);
-      const Tk = k.shape[2];
-      // Queries regrouped by their key/value head: [B,H,T,hd] -> [B,K,g·T,hd].
-      const qg = tf.reshape(q, [B, K, g * T, hd]);
-      const scores = tf.add(tf.reshape(tf.mul(tf.matMul(qg, k, false, true), scale), [B, K, g, T, Tk]), biasG);
-      const att = tf.reshape(tf.softmax(scores), [B, K, g * T, Tk]);
-      const y = tf.reshape(tf.transpose(tf.reshape(tf.matMul(att, v), [B, H, T, hd]), [0, 2, 1, 3]), [B, T, H * hd]);
-      h = tf.add(h, linearT(y, this.p(`${p}.self_attn.o_proj.weight`), this.pOpt(`${p}.self_attn.o_proj.bias`)));
-      const m = rmsNorm(h, this.p(`${p}.post_attention_layernorm.weight`), eps);
-      const gate = linearT(m, this.p(`${p}.mlp.gate_proj.weight`), this.pOpt(`${p}.mlp.gate_proj.bias`));
-      const up = linearT(m, this.p(`${p}.mlp.up_proj.weight`), this.pOpt(`${p}.mlp.up_proj.bias`));
-      h = tf.add(h, linearT(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), this.p(`${p}.mlp.down_proj.weight`), this.pOpt(`${p}.mlp.down_proj.bias`)));
+      if (recompute) {
+        const weights = [...this.params].filter(([n]) => n.startsWith(`model.layers.${l}.`)).map(([, v]) => v);
+        h = recomputed((x, [cs, sn, bg]) => this.layer(l, x, cs, sn, bg, undefined).h, h, weights, [cos, sin, biasG]);
+        continue;
+      }
+      // One tidy per layer: without it a forward pass keeps every layer's temporaries until it
+      // returns (a 8 x 128-token prefill of SmolLM2-135M: ~2.5 GB; issue 17).
+      const out = tf.tidy(() => this.layer(l, h, cos, sin, biasG, cache?.k[l] && { k: cache.k[l], v: cache.v[l] }));
+      h = out.h;
+      kv.k.push(out.k);
+      kv.v.push(out.v);
     }
     return { h, kv };
+  }
+
+  /** Decoder layer l on h [B,T,d]; `past`: this layer's cached keys/values. */
+  private layer(l: number, h: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, biasG: tf.Tensor, past: { k: tf.Tensor4D; v: tf.Tensor4D } | undefined): { h: tf.Tensor; k: tf.Tensor4D; v: tf.Tensor4D } {
+    const { numHeads: H, numKvHeads: K, headDim: hd, rmsNormEps: eps } = this.config;
+    const [B, T] = h.shape;
+    const g = H / K;
+    const scale = 1 / Math.sqrt(hd);
+    const rope = (x: tf.Tensor) => tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin));
+    const heads = (t: tf.Tensor, n: number) => tf.transpose(tf.reshape(t, [B, T, n, hd]), [0, 2, 1, 3]); // [B,n,T,hd]
+    const p = `model.layers.${l}`;
+    const a = rmsNorm(h, this.p(`${p}.input_layernorm.weight`), eps);
+    const q = rope(heads(linearT(a, this.p(`${p}.self_attn.q_proj.weight`), this.pOpt(`${p}.self_attn.q_proj.bias`)), H));
+    const k0 = rope(heads(linearT(a, this.p(`${p}.self_attn.k_proj.weight`), this.pOpt(`${p}.self_attn.k_proj.bias`)), K));
+    const v0 = heads(linearT(a, this.p(`${p}.self_attn.v_proj.weight`), this.pOpt(`${p}.self_attn.v_proj.bias`)), K);
+    const k = (past ? tf.concat([past.k, k0], 2) : k0) as tf.Tensor4D;
+    const v = (past ? tf.concat([past.v, v0], 2) : v0) as tf.Tensor4D;
+    const Tk = k.shape[2];
+    // Queries regrouped by their key/value head: [B,H,T,hd] -> [B,K,g·T,hd].
+    const qg = tf.reshape(q, [B, K, g * T, hd]);
+    const scores = tf.add(tf.reshape(tf.mul(tf.matMul(qg, k, false, true), scale), [B, K, g, T, Tk]), biasG);
+    const att = tf.reshape(tf.softmax(scores), [B, K, g * T, Tk]);
+    const y = tf.reshape(tf.transpose(tf.reshape(tf.matMul(att, v), [B, H, T, hd]), [0, 2, 1, 3]), [B, T, H * hd]);
+    const hAttn = tf.add(h, linearT(y, this.p(`${p}.self_attn.o_proj.weight`), this.pOpt(`${p}.self_attn.o_proj.bias`)));
+    const m = rmsNorm(hAttn, this.p(`${p}.post_attention_layernorm.weight`), eps);
+    const gate = linearT(m, this.p(`${p}.mlp.gate_proj.weight`), this.pOpt(`${p}.mlp.gate_proj.bias`));
+    const up = linearT(m, this.p(`${p}.mlp.up_proj.weight`), this.pOpt(`${p}.mlp.up_proj.bias`));
+    const hOut = tf.add(hAttn, linearT(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), this.p(`${p}.mlp.down_proj.weight`), this.pOpt(`${p}.mlp.down_proj.bias`)));
+    return { h: hOut, k, v };
   }
 
   /** Copy every weight from `other` (same config), e.g. to freeze a reference policy. */

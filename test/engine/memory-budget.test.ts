@@ -19,4 +19,16 @@ describe('MemoryBudget', () => {
     budget.forget('rl:d');
     expect(budget.keys()).toEqual([]);
   });
+
+  it('counts the largest transient need of its entries once, on top of every resident size', () => {
+    const budget = new MemoryBudget(100);
+    const evicted: string[] = [];
+    const use = (key: string, bytes: number, transient: number) => budget.use(key, bytes, () => evicted.push(key), transient);
+    use('rl:a', 30, 30); // 60
+    use('rl:b', 30, 40); // 30 + 30 + 40 = 100: fits
+    expect(evicted).toEqual([]);
+    use('rl:c', 10, 50); // 70 + 50 = 120: a goes (40 + 50 = 90)
+    expect(evicted).toEqual(['rl:a']);
+    expect(budget.keys()).toEqual(['rl:b', 'rl:c']);
+  });
 });

@@ -9,6 +9,9 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InlineWriter, type StepWriter } from '../../engine/background-writer.js';
 import { RunSessions } from '../../engine/run-sessions.js';
+import { createPolicy } from '../../engine/policy.js';
+import { runBatchOf } from '../../engine/run-batch.js';
+import { decoderShape, runMemoryNeed } from '../../engine/run-memory.js';
 import { scoreAhead } from '../support/score-ahead.js';
 import { writeRewards } from '../../store/rollout-files.js';
 import { readVersion, versionDir } from '../../store/weight-versions.js';
@@ -127,7 +130,11 @@ describe('RunSessions', () => {
 
   it('evicts the least recently used run beyond the budget and reloads it exactly', async () => {
     const home = tempStateDir('sessions-lru');
-    const one = new RunSessions({ memoryBudgetBytes: 1 }); // room for the run in use only
+    // Room for one run (its resident weights and moments plus what its steps need), not two.
+    const { model } = await createPolicy(config);
+    const need = runMemoryNeed(decoderShape(model), runBatchOf(config));
+    model.dispose();
+    const one = new RunSessions({ memoryBudgetBytes: need.total + 1 });
     const a = { runId: 'a', config, runDir: join(home, 'a') };
     const b = { runId: 'b', config: { ...config, seed: 8 }, runDir: join(home, 'b') };
     await one.warmStart(a, noProgress);
@@ -150,7 +157,7 @@ describe('RunSessions', () => {
     await reference.update({ ...ref, iteration: 1 }, noProgress);
     expect(weightsBytes(ref.runDir, 1).equals(weightsBytes(a.runDir, 1))).toBe(true);
     expect(readVersion(a.runDir, 1)).not.toBeNull();
-  }, 60_000);
+  }, 120_000); // three warm starts: over a minute on a loaded 2-core machine
 
   it('refuses a rewards file whose verdicts are not in its rollout\'s order, and steps nothing', async () => {
     const sessions = new RunSessions({ memoryBudgetBytes: 2 ** 30 });

@@ -1,0 +1,61 @@
+/**
+ * The worker refuses a run it cannot hold before any compute (engine/run-memory.ts): over its
+ * --memory-budget-mb, with every part and the config fields that drive them; on wasm, a model past
+ * the 4 GiB heap, before its weights are loaded (not `RuntimeError: Aborted()`).
+ * npx vitest run test/engine/run-memory.test.ts
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from '../../engine/backend.js';
+import { RunSessions } from '../../engine/run-sessions.js';
+import { runBatchOf } from '../../engine/run-batch.js';
+import { runMemoryNeed } from '../../engine/run-memory.js';
+import { readVersion } from '../../store/weight-versions.js';
+import { learningTinyConfig, tempStateDir } from '../support/harness.js';
+import { hfConfig, tinyTokenizer } from '../support/tiny-llama.js';
+
+const noProgress = () => undefined;
+
+describe('a run the worker cannot hold', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  it('is refused at warm start, naming the budget, each part and the fields that drive it', async () => {
+    const config = learningTinyConfig({ experiment: 'over-budget' });
+    const runDir = join(tempStateDir('over-budget'), 'r');
+    const sessions = new RunSessions({ memoryBudgetBytes: 2 ** 20 });
+    const err = await sessions.warmStart({ runId: 'r', config, runDir }, noProgress).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).name).toBe('ConfigError'); // not retried by the workflow
+    expect((err as Error).message).toMatch(/run r needs about \d+ MB, over this worker's --memory-budget-mb 1: weights \d+ MB, AdamW moments \d+ MB, update .*optimizer\.microBatchSize \d+ × model\.maxSeqLen \d+ tokens.*rollout\.promptsPerIteration × rollout\.groupSize/);
+    expect(readVersion(runDir, 0)).toBeNull(); // nothing trained
+    expect(sessions.residentRuns()).toEqual([]);
+  });
+
+  it('on wasm, refuses a checkpoint past the 4 GiB heap from its config.json, before loading it', async () => {
+    const dir = join(tempStateDir('wasm-heap'), 'big-llama');
+    mkdirSync(dir, { recursive: true });
+    // A 7B-sized Llama config; no weights at all: the refusal must come before any load.
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(hfConfig({ hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 32, vocab_size: 32000, max_position_embeddings: 4096 })));
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(tinyTokenizer().json));
+    const base = learningTinyConfig({ experiment: 'wasm-heap' });
+    const config = { ...base, model: { ...base.model, checkpoint: dir } };
+    const sessions = new RunSessions({ memoryBudgetBytes: 2 ** 50 });
+    const err = await sessions.warmStart({ runId: 'big', config, runDir: join(dir, '..', 'run') }, noProgress).catch((e: Error) => e);
+    expect((err as Error).name).toBe('ConfigError');
+    expect((err as Error).message).toMatch(/run big needs about \d+ MB but the wasm backend's heap holds at most 4096 MB .*weights 2[0-9]{4} MB/);
+  });
+
+  it('needs more as the micro-batch grows, and counts the KL reference', () => {
+    const config = learningTinyConfig({ experiment: 'sizes' });
+    const shape = { params: 135e6, vocab: 49152, layers: 30, hidden: 576, ffn: 1536, heads: 9, kvHeads: 3, headDim: 64, recomputes: true };
+    const small = runMemoryNeed(shape, { ...runBatchOf(config), microBatch: 1, seqLen: 256 });
+    const large = runMemoryNeed(shape, { ...runBatchOf(config), microBatch: 8, seqLen: 256 });
+    // The tape's share grows with the tokens; AdamW's temporaries and the head's chunk do not.
+    const fixed = 6 * 49152 * 576 * 4;
+    expect(large.activations - fixed).toBeGreaterThan(4 * (small.activations - fixed));
+    expect(runMemoryNeed(shape, { ...runBatchOf(config), reference: true }).reference).toBe(135e6 * 4);
+  });
+});
