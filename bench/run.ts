@@ -17,6 +17,7 @@ const SUITES: Record<string, { about: string; run: () => Promise<BenchRow[]> }> 
     about: 'scale curve d=64..512, seq 32..512: training tokens/s against PyTorch, thread for thread, interleaved A/B',
     run: async () => (await import('./scale.js')).benchScale(),
   },
+  kernels: { about: 'kernels per training step and per cached decode step (tf.profile)', run: async () => (await import('./kernels.js')).benchKernels() },
   native: { about: 'wasm vs native (tfjs-node) vs plain JS', run: async () => (await import('./native.js')).benchNative() },
   gpu: { about: 'CUDA backend vs PyTorch CUDA: train and generation tokens/s (needs a GPU and npm run gpu)', run: async () => (await import('./gpu.js')).benchGpu() },
   recipe: { about: 'the demo recipe over 3 seeds: SFT accuracy vs final accuracy', run: async () => (await import('./recipe.js')).benchRecipe() },

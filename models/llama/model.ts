@@ -23,7 +23,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../../common/rng.js';
 import { copyParams, countParams, disposeParams, type CausalLM, type KVCache } from '../causal-lm.js';
-import { causalBias, dense, embedLookup } from '../ops.js';
+import { causalBias, denseTransposedWeight, embedLookup } from '../ops.js';
 import type { LlamaConfig } from './config.js';
 import { ropeFrequencies } from './rope.js';
 
@@ -57,7 +57,7 @@ export function llamaParamShapes(c: LlamaConfig): [string, number[]][] {
 function linearT(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const shape = x.shape;
   const dIn = shape[shape.length - 1];
-  let y: tf.Tensor = dense(tf.reshape(x, [-1, dIn]) as tf.Tensor2D, tf.transpose(w) as tf.Tensor2D);
+  let y: tf.Tensor = denseTransposedWeight(tf.reshape(x, [-1, dIn]) as tf.Tensor2D, w as tf.Tensor2D);
   if (b) y = tf.add(y, b);
   return tf.reshape(y, [...shape.slice(0, -1), w.shape[0]]);
 }
