@@ -7,6 +7,8 @@
  *   {"op": "train", "model": ModelConfig, "seqs": [[...]], "starts": [...], "steps": n}
  *       -> {"ms": [per-step ms], "tokens": n}   (model, optimizer and batch built once per point, one warm-up step)
  *   {"op": "kernels", same fields} -> {"kernels": n}   (kernels one training step runs, tf.profile)
+ *   {"op": "generate", "model": ModelConfig, "prompts": [[...]], "new": n} -> {"ms": total, "tokens": rows x new}
+ *       (generate(): greedy, KV cache, no EOS stop; one warm-up run per model)
  *   {"op": "info"} -> {"backend": name, "reason": why, "threads": TF_NUM_INTRAOP_THREADS}
  * The step is the trainer's: packed sequenceLogProbs, token-mean NLL of the response, trainStep
  * (backward, clip 1.0, AdamW).
@@ -15,6 +17,7 @@ import { createInterface } from 'node:readline';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../engine/backend.js';
 import { deriveRng } from '../common/rng.js';
+import { generate } from '../models/generate.js';
 import { sequenceLogProbs } from '../models/logprobs.js';
 import { AdamW } from '../models/optimizer.js';
 import { trainStep } from '../models/train-step.js';
@@ -63,6 +66,26 @@ class Point {
 
 const info = await initBackend();
 let point: { key: string; p: Point } | undefined;
+let decoder: { key: string; model: Transformer } | undefined;
+
+interface GenerateRequest {
+  op: 'generate';
+  model: ModelConfig;
+  prompts: number[][];
+  new: number;
+}
+
+function timeGeneration(req: GenerateRequest): { ms: number; tokens: number } {
+  const key = JSON.stringify(req.model);
+  if (decoder?.key !== key) {
+    decoder?.model.dispose();
+    decoder = { key, model: new Transformer(req.model, deriveRng(1, 'init')) };
+    generate(decoder.model, req.prompts, { maxNewTokens: 2, temperature: 0, eosId: -1 }); // warm-up
+  }
+  const t0 = performance.now();
+  generate(decoder.model, req.prompts, { maxNewTokens: req.new, temperature: 0, eosId: -1 });
+  return { ms: performance.now() - t0, tokens: req.prompts.length * req.new };
+}
 
 function pointFor(req: TrainRequest): Point {
   const key = JSON.stringify([req.model, req.seqs.length, req.seqs[0]?.length]);
@@ -75,7 +98,7 @@ function pointFor(req: TrainRequest): Point {
 
 for await (const line of createInterface({ input: process.stdin })) {
   if (!line.trim()) continue;
-  const req = JSON.parse(line) as TrainRequest | { op: 'info' };
+  const req = JSON.parse(line) as TrainRequest | GenerateRequest | { op: 'info' };
   let out: unknown;
   if (req.op === 'info') out = { backend: info.name, reason: info.reason, threads: process.env.TF_NUM_INTRAOP_THREADS ?? null };
   else if (req.op === 'train') {
@@ -91,6 +114,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     const p = pointFor(req);
     const prof = await tf.profile(() => p.step());
     out = { kernels: prof.kernels.length };
-  } else out = { error: `unknown op ${(req as { op: string }).op}` };
+  } else if (req.op === 'generate') out = timeGeneration(req);
+  else out = { error: `unknown op ${(req as { op: string }).op}` };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }

@@ -15,6 +15,8 @@
  * 2048 tokens a step (2048/seq sequences, the first token of each is the prompt, the rest the
  * response). Environment: CREDITFLOW_BENCH_POINTS ("64x32,512x512": d x seq), CREDITFLOW_BENCH_PAIRS
  * (default 3), CREDITFLOW_BENCH_THREADS ("1,2"), CREDITFLOW_BENCH_BACKEND (default tensorflow),
+ * CREDITFLOW_BENCH_GEN (widths of the generation points, "64,512"; 64 rows, 16-token prompts,
+ * CREDITFLOW_BENCH_GEN_TOKENS new tokens, default 32),
  * CREDITFLOW_TORCH_PYTHON (else the reference venv, else .venv-bench).
  *
  *   npm run bench -- scale
@@ -104,12 +106,51 @@ async function onePoint(ours: LineProcess, torch: LineProcess, d: number, seq: n
   ];
 }
 
+/**
+ * Greedy generation with the KV cache: 64 rows, 16-token prompts, GEN_TOKENS new tokens, the same
+ * model on both sides (PyTorch: a cache concatenated per step, as transformers' DynamicCache).
+ */
+async function oneGenerationPoint(ours: LineProcess, torch: LineProcess, d: number, pairs: number, threads: number, backend: string): Promise<BenchRow> {
+  const loadBefore = load1();
+  const NEW = Number(process.env.CREDITFLOW_BENCH_GEN_TOKENS ?? 32);
+  const rng = deriveRng(2, 'scale-prompts');
+  const prompts = Array.from({ length: 64 }, () => [1, ...Array.from({ length: 15 }, () => 3 + rng.int(VOCAB - 3))]);
+  const req = { op: 'generate', model: scaleModel(d, 16 + NEW), prompts, new: NEW };
+  const oursTps: number[] = [];
+  const torchTps: number[] = [];
+  const ratios: number[] = [];
+  const run = async (side: LineProcess) => {
+    const r = await side.request<{ ms: number; tokens: number }>(req);
+    return r.tokens / (r.ms / 1000);
+  };
+  for (let i = 0; i < pairs; i++) {
+    let a: number, b: number;
+    if (i % 2 === 0) {
+      a = await run(ours);
+      b = await run(torch);
+    } else {
+      b = await run(torch);
+      a = await run(ours);
+    }
+    oursTps.push(a);
+    torchTps.push(b);
+    ratios.push(a / b);
+  }
+  const r = spread(ratios);
+  return {
+    name: `d=${d} generation, 64 rows x ${NEW} new tokens, ${threads} thread${threads > 1 ? 's' : ''} each: ${backend} / PyTorch tokens/s`,
+    value: r.median,
+    unit: 'x',
+    note: `ratio ${formatSpread(r)}; ${backend} ${formatSpread(spread(oursTps))} tokens/s, PyTorch ${formatSpread(spread(torchTps))} tokens/s; greedy, KV cache, 16-token prompts; load ${loadBefore}-${load1()}, ${cpuModel()}`,
+  };
+}
+
 export async function benchScale(): Promise<BenchRow[]> {
   const python = torchPython();
   if (!python) return [{ name: 'scale curve', value: NaN, unit: 'x', note: 'skipped: no Python with torch (CREDITFLOW_TORCH_PYTHON, the reference venv or .venv-bench)' }];
   const backend = process.env.CREDITFLOW_BENCH_BACKEND ?? 'tensorflow';
   const pairs = Number(process.env.CREDITFLOW_BENCH_PAIRS ?? 3);
-  const points = (process.env.CREDITFLOW_BENCH_POINTS ?? DEFAULT_POINTS).split(',').map((p) => p.split('x').map(Number) as [number, number]);
+  const points = (process.env.CREDITFLOW_BENCH_POINTS ?? DEFAULT_POINTS).split(',').filter(Boolean).map((p) => p.split('x').map(Number) as [number, number]);
   const threadCounts = (process.env.CREDITFLOW_BENCH_THREADS ?? '1,2').split(',').map(Number).filter((t) => t <= availableParallelism());
   const rows: BenchRow[] = [];
   for (const threads of threadCounts) {
@@ -126,6 +167,10 @@ export async function benchScale(): Promise<BenchRow[]> {
         rows.push(...(await onePoint(ours, torch, d, seq, pairs, threads, oi.backend)));
         const last = rows[rows.length - 2];
         console.log(`  ${last.name}: ${last.value.toPrecision(3)}  (${last.note})`);
+      }
+      for (const d of (process.env.CREDITFLOW_BENCH_GEN ?? '64,512').split(',').filter(Boolean).map(Number)) {
+        rows.push(await oneGenerationPoint(ours, torch, d, pairs, threads, oi.backend));
+        console.log(`  ${rows[rows.length - 1].name}: ${rows[rows.length - 1].value.toPrecision(3)}  (${rows[rows.length - 1].note})`);
       }
     } finally {
       ours.close();
