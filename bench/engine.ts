@@ -160,20 +160,23 @@ function torchRows(cfg: ModelConfig, batch: { seqs: number[][]; starts: number[]
     const file = join(dir, 'batch.json');
     writeFileSync(file, JSON.stringify({ model: cfg, ...batch }));
     const rows: BenchRow[] = [];
-    let best = 0;
+    const torchPacked: Record<number, number> = {};
     for (const threads of [1, 2]) {
       const r = spawnSync(VENV_PYTHON, [TORCH_SCRIPT, file, '--threads', String(threads), '--steps', '5'], { encoding: 'utf8', timeout: 600_000 });
       if (r.status !== 0) return skipped(`train_step.py failed: ${(r.stderr || r.error?.message || '').trim().split('\n').pop()}`);
       const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { torch: string; threads: number; padded_ms: number; packed_ms: number; tokens: number };
       const tps = (ms: number) => out.tokens / (ms / 1000);
-      best = Math.max(best, tps(out.padded_ms), tps(out.packed_ms));
+      torchPacked[out.threads] = tps(out.packed_ms);
       const note = `torch ${out.torch}, ${out.threads} thread${out.threads > 1 ? 's' : ''}`;
       rows.push({ name: `PyTorch CPU ${out.threads}T: training step, padded`, value: tps(out.padded_ms), unit: 'tokens/s', note: `${out.padded_ms.toFixed(0)} ms/step; ${note}` });
       rows.push({ name: `PyTorch CPU ${out.threads}T: training step, packed`, value: tps(out.packed_ms), unit: 'tokens/s', note: `${out.packed_ms.toFixed(0)} ms/step; ${note}` });
     }
+    // Thread for thread: wasm runs on one thread; libtensorflow on TF_NUM_INTRAOP_THREADS (1 for this width).
+    const oursThreads = (backend: string) => (backend === 'wasm' ? 1 : Number(process.env.TF_NUM_INTRAOP_THREADS ?? 1));
     for (const [backend, tps] of Object.entries(ours)) {
-      const note = backend === 'wasm' ? 'the wasm backend runs on one thread' : 'libtensorflow uses every core';
-      rows.push({ name: `ours (${backend}, packed) / best PyTorch CPU, training tokens/s`, value: tps / best, unit: 'x', note: `same architecture, batch and step; ${note}` });
+      const t = oursThreads(backend);
+      if (!torchPacked[t]) continue;
+      rows.push({ name: `ours (${backend}, packed, ${t}T) / PyTorch CPU ${t}T, training tokens/s`, value: tps / torchPacked[t], unit: 'x', note: 'same architecture, batch and step; one timing each, not interleaved: `npm run bench -- scale` for A/B pairs' });
     }
     return rows;
   } finally {

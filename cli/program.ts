@@ -89,6 +89,7 @@ export function buildProgram(chosen: (c: ParsedCommand) => void): Command {
     .option('--backend <name>', 'compute backend: node, wasm or cpu (default: CREDITFLOW_BACKEND, else the best present)')
     .addOption(new Option('--memory-budget-mb <mb>', 'memory for resident runs; least recently used runs are evicted beyond it').argParser(positiveInt).default(2048))
     .addOption(new Option('--metrics-port <port>', 'serve Prometheus metrics on this port (default: CREDITFLOW_METRICS_PORT; off)').argParser((v) => (v === '0' ? 0 : port(v))))
+    .addOption(new Option('--model-width <d>', 'width (dModel) of the largest model this worker runs: picks the native backend\'s intra-op threads (TF_NUM_INTRAOP_THREADS overrides)').argParser(positiveInt))
     .option('--no-run-ahead', 'wait for each step\'s activity instead of computing the run\'s next steps early (same results, slower)')
     .option('--tracking <list>', 'experiment trackers for runs whose config has no `tracking` (default: CREDITFLOW_TRACKING; e.g. tensorboard,mlflow)')
     .addHelpText('after', '\nTrackers: TensorBoard event files under <state>/tensorboard/<run-id> (CREDITFLOW_TENSORBOARD_DIR moves them); MLflow at MLFLOW_TRACKING_URI.');

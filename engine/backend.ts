@@ -17,7 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { existsSync } from 'node:fs';
 import { describeGpu, firstVisibleGpu, type GpuDevice } from './gpu-devices.js';
-import { setNativeEnvDefaults } from './native-env.js';
+import { intraOpThreadsInEffect, lastNativeSetupFailure, setNativeEnvDefaults } from './native-env.js';
 
 export interface BackendInfo {
   /** The active tfjs backend name: 'tensorflow' | 'wasm' | 'cpu' (or whatever was forced). */
@@ -50,7 +50,9 @@ async function tryNative(pkg: '@tensorflow/tfjs-node-gpu' | '@tensorflow/tfjs-no
     await dynImport(pkg);
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
-    return /Cannot find (package|module)/.test(msg) ? `${pkg} not installed` : `${pkg} failed to load: ${msg.split('\n')[0]}`;
+    if (!/Cannot find (package|module)/.test(msg)) return `${pkg} failed to load: ${msg.split('\n')[0]}`;
+    const setup = pkg === '@tensorflow/tfjs-node' ? lastNativeSetupFailure() : null;
+    return `${pkg} not installed${setup ? ` (${setup})` : ''}`;
   }
   if (!(await tf.setBackend('tensorflow'))) return `${pkg} loaded but backend 'tensorflow' did not initialise`;
   return null;
@@ -104,6 +106,7 @@ export async function initBackend(forced?: string): Promise<BackendInfo> {
     if (why !== null) throw new Error(`backend '${want}' was forced but is unavailable: ${why}`);
     await tf.ready();
     const forcedBy = `forced (${process.env.CREDITFLOW_BACKEND ? 'CREDITFLOW_BACKEND' : 'argument'})`;
+    if (want === 'node' || want === 'tensorflow') return { name: tf.getBackend(), reason: `${forcedBy}; native CPU, ${intraOpThreadsInEffect()}` };
     if (want !== 'node-gpu') return { name: tf.getBackend(), reason: forcedBy };
     const gpu = gpuReport();
     return { name: tf.getBackend(), reason: `${forcedBy}; ${gpu.text}`, device: gpu.device };
@@ -116,7 +119,7 @@ export async function initBackend(forced?: string): Promise<BackendInfo> {
   }
   skipped.push(gpu);
   const node = await tryNative('@tensorflow/tfjs-node');
-  if (node === null) return done('native CPU', skipped);
+  if (node === null) return done(`native CPU, ${intraOpThreadsInEffect()}`, skipped);
   skipped.push(node);
   const wasm = await tryWasm();
   if (wasm === null) return done('WebAssembly (measured faster than cpu for our sizes)', skipped);

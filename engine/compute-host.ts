@@ -23,6 +23,8 @@ export interface ComputeHostOptions {
   backend?: string;
   /** Compute a run's next steps before the workflow asks for them (run-ahead.ts). Default true. */
   runAhead?: boolean;
+  /** Width (dModel) of the largest model this host will run: picks libtensorflow's intra-op threads (native-env.ts). */
+  modelWidth?: number;
 }
 
 interface Pending {
@@ -62,7 +64,7 @@ export class ComputeHost {
   private closed = false;
 
   constructor(options: ComputeHostOptions = {}) {
-    setNativeEnvDefaults();
+    setNativeEnvDefaults(options.modelWidth);
     setFlagsFromString(V8_FLAGS);
     this.worker = new Worker(new URL('./host-boot.mjs', import.meta.url), {
       workerData: { entry: new URL('./host-thread.ts', import.meta.url).href, options },

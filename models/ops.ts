@@ -1,21 +1,28 @@
 /**
- * Differentiable building blocks shared by the model classes, written around two limits of the
- * TensorFlow.js wasm backend:
- *  - its BatchMatMul is 20-40x slower with a transposed 2-D operand, so {@link dense} transposes
- *    explicitly in its backward pass (batched 4-D attention matmuls showed no such gap);
- *  - it has no kernel for `gather`'s gradient (UnsortedSegmentSum), so {@link selectRows} gathers
- *    rows whose indices never repeat and computes its gradient with a second gather.
+ * Differentiable building blocks shared by the model classes. Two limits of the TensorFlow.js wasm
+ * backend shape them, and only on wasm:
+ *  - its BatchMatMul is 20-40x slower with a transposed 2-D operand, so there {@link dense} transposes
+ *    explicitly in its backward pass (batched 4-D attention matmuls showed no such gap); libtensorflow
+ *    takes matMul's transpose flags at full speed, so elsewhere no transpose is materialised;
+ *  - it has no kernel for `gather`'s gradient (UnsortedSegmentSum), so there tokens are embedded with
+ *    a one-hot matmul and {@link selectRows} computes its gradient with a second gather; elsewhere
+ *    {@link embedRows} is a gather whose gradient runs on the backend.
  */
 import * as tf from '@tensorflow/tfjs';
 
 /** Additive mask value for keys a query must not see. */
 export const NEG_INF = -1e9;
 
+/** The wasm backend: slow with transposed matmul operands, no gather gradient (see the header). */
+export function onWasm(): boolean {
+  return tf.getBackend() === 'wasm';
+}
+
 /**
  * 2-D matmul whose backward pass transposes explicitly instead of using matMul's transpose flags:
- * ([704,256]ᵀ·[704,64] measured ~25 ms with the flag against ~0.7 ms transpose-then-multiply).
+ * on wasm, ([704,256]ᵀ·[704,64] measured ~25 ms with the flag against ~0.7 ms transpose-then-multiply).
  */
-export const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+const denseTransposing = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
   save([a, b]);
   return {
@@ -38,7 +45,7 @@ export const dense = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =>
 export const denseT = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   const [a, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
   save([a, w]);
-  const flags = tf.getBackend() !== 'wasm';
+  const flags = !onWasm();
   return {
     value: flags ? tf.matMul(a, w, false, true) : tf.matMul(a, tf.transpose(w)),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
@@ -50,6 +57,14 @@ export const denseT = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) =
   };
 }) as (a: tf.Tensor2D, w: tf.Tensor2D) => tf.Tensor2D;
 
+/**
+ * a [n,k] @ b [k,m]. On wasm the backward pass transposes explicitly (header); elsewhere matMul's own
+ * gradient, whose transposed products run as flags: two Transpose kernels fewer per use.
+ */
+export function dense(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return onWasm() ? denseTransposing(a, b) : tf.matMul(a, b);
+}
+
 /** x [B,T,dIn] @ w [dIn,dOut] (+ b) -> [B,T,dOut], via one 2-D matmul. */
 export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   const [B, T, dIn] = x.shape;
@@ -58,10 +73,14 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
   return tf.reshape(y, [B, T, w.shape[1]!]);
 }
 
-/** One-hot rows of `ids` (any shape, flattened) times `table` [n,d] -> [ids.size, d]; differentiable in `table`. */
+/**
+ * table[ids] (ids of any shape, flattened) -> [ids.size, d]; differentiable in `table`. A gather, whose
+ * gradient (UnsortedSegmentSum) runs on the backend; on wasm, which lacks that kernel, a one-hot matmul.
+ */
 export function embedRows(ids: tf.Tensor, table: tf.Tensor2D): tf.Tensor2D {
-  const oh = tf.oneHot(tf.reshape(tf.cast(ids, 'int32'), [ids.size]), table.shape[0]) as tf.Tensor2D;
-  return dense(oh, table);
+  const flat = tf.reshape(tf.cast(ids, 'int32'), [ids.size]);
+  if (!onWasm()) return tf.gather(table, flat);
+  return dense(tf.oneHot(flat, table.shape[0]) as tf.Tensor2D, table);
 }
 
 /**
@@ -104,7 +123,7 @@ export function causalBias(T: number, past: number): tf.Tensor4D {
 
 /**
  * table[ids] -> [ids.length, d], differentiable in `table`. The gradient is a scatter-add: done in
- * JS on host-memory backends (wasm has no UnsortedSegmentSum kernel), with the kernel elsewhere.
+ * JS on wasm (no UnsortedSegmentSum kernel) and plain JS, with the backend's kernel elsewhere.
  * Unlike {@link embedRows} it never builds an [N, vocab] one-hot, so it suits large vocabularies.
  */
 export function embedLookup(ids: Int32Array, table: tf.Tensor2D): tf.Tensor2D {
@@ -115,7 +134,8 @@ export function embedLookup(ids: Int32Array, table: tf.Tensor2D): tf.Tensor2D {
     return {
       value: tf.gather(t, tf.tensor1d(ids, 'int32')),
       gradFunc: (dy: tf.Tensor) => {
-        if (!['cpu', 'wasm', 'tensorflow'].includes(tf.getBackend())) return tf.unsortedSegmentSum(dy, tf.tensor1d(ids, 'int32'), V);
+        // On the backend where it has the kernel (libtensorflow, WebGL, CUDA): no round trip through JS.
+        if (!['cpu', 'wasm'].includes(tf.getBackend())) return tf.unsortedSegmentSum(dy, tf.tensor1d(ids, 'int32'), V);
         const g = dy.dataSync() as Float32Array;
         const out = new Float32Array(V * d);
         for (let i = 0; i < ids.length; i++) {

@@ -1,8 +1,8 @@
 /**
  * A small decoder-only transformer (GPT-2 layout) written directly on TensorFlow.js ops.
  *
- * - token embedding as a one-hot matmul (the wasm backend has no gradient kernel for `gather`),
- *   learned absolute positions, pre-layer-norm blocks of multi-head causal self-attention and a
+ * - token embedding as a gather (a one-hot matmul on wasm, which has no gradient kernel for
+ *   `gather`; ops.ts), learned absolute positions, pre-layer-norm blocks of multi-head causal self-attention and a
  *   GELU (tanh approximation) MLP, final layer norm, output head tied to the token embedding or not;
  * - weights are named `tf.Variable`s (`params`, in a fixed order) initialised deterministically from
  *   an {@link Rng}: N(0, 0.02), residual projections scaled by 1/sqrt(2·nLayers) as in GPT-2;
@@ -19,7 +19,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../common/rng.js';
 import { copyParams, countParams, disposeParams, type CausalLM, type KVCache } from './causal-lm.js';
-import { causalBias, dense, embedRows, linear } from './ops.js';
+import { causalBias, embedRows, linear } from './ops.js';
 
 export type { KVCache } from './causal-lm.js';
 
@@ -49,17 +49,72 @@ export function validateModelConfig(c: ModelConfig): void {
 
 const LN_EPS = 1e-5;
 
-function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  const mean = tf.mean(x, -1, true);
-  const xc = tf.sub(x, mean);
-  const variance = tf.mean(tf.square(xc), -1, true);
-  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(variance, LN_EPS))), g), b);
+/**
+ * Layer norm over the last axis with its gradient written out, instead of autograd through its nine
+ * forward ops (~20 kernels backward over [B,T,d] tensors). With x̂ = (x - mean)·rstd:
+ *   dx = rstd · (dx̂ - mean(dx̂) - x̂ · mean(dx̂ · x̂)),  dx̂ = dy · g,  dg = Σ dy · x̂,  db = Σ dy.
+ * The forward ops are the same, in the same order, as before (bit-identical values).
+ */
+const layerNormOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, g, b, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+  const xc = tf.sub(x, tf.mean(x, -1, true));
+  const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), LN_EPS));
+  const xhat = tf.mul(xc, rstd);
+  save([xhat, rstd, g]);
+  return {
+    value: tf.add(tf.mul(xhat, g), b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sxhat, srstd, sg] = saved;
+      const d = sg.shape[0];
+      const dxhat = tf.mul(dy, sg);
+      const centred = tf.sub(dxhat, tf.mean(dxhat, -1, true));
+      const dx = tf.mul(tf.sub(centred, tf.mul(sxhat, tf.mean(tf.mul(dxhat, sxhat), -1, true))), srstd);
+      const dg = tf.sum(tf.reshape(tf.mul(dy, sxhat), [-1, d]), 0);
+      const db = tf.sum(tf.reshape(dy, [-1, d]), 0);
+      return [dx, dg, db];
+    },
+  };
+}) as (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/** The same forward as layerNormOp, without its gradient's bookkeeping: for decoding, where nothing is differentiated. */
+function layerNormForward(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  const xc = tf.sub(x, tf.mean(x, -1, true));
+  return tf.add(tf.mul(tf.mul(xc, tf.rsqrt(tf.add(tf.mean(tf.square(xc), -1, true), LN_EPS))), g), b);
 }
 
-/** GELU, tanh approximation (GPT-2). */
-function gelu(x: tf.Tensor): tf.Tensor {
-  const inner = tf.mul(tf.add(x, tf.mul(tf.mul(x, tf.square(x)), 0.044715)), Math.sqrt(2 / Math.PI));
-  return tf.mul(tf.mul(x, 0.5), tf.add(tf.tanh(inner), 1));
+function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor, decoding = false): tf.Tensor {
+  return decoding ? layerNormForward(x, g, b) : layerNormOp(x, g, b);
+}
+
+const GELU_C = Math.sqrt(2 / Math.PI);
+const GELU_A = 0.044715;
+
+/**
+ * GELU, tanh approximation (GPT-2), with its gradient written out (autograd through its ten forward
+ * ops took ~25 kernels over the [B,T,4d] MLP activations). With t = tanh(c·(x + a·x³)):
+ *   y = x/2 · (1 + t),  dy/dx = (1 + t)/2 + x/2 · (1 - t²) · c · (1 + 3a·x²).
+ */
+const geluOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
+  const t = tf.tanh(tf.mul(tf.add(x, tf.mul(tf.mul(x, tf.square(x)), GELU_A)), GELU_C));
+  save([x, t]);
+  return {
+    value: tf.mul(tf.mul(x, 0.5), tf.add(t, 1)),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx, st] = saved;
+      const slope = tf.add(tf.mul(tf.square(sx), 3 * GELU_A), 1);
+      const sech2 = tf.sub(1, tf.square(st));
+      const d = tf.add(tf.mul(tf.add(st, 1), 0.5), tf.mul(tf.mul(sx, tf.mul(sech2, slope)), 0.5 * GELU_C));
+      return [tf.mul(dy, d)];
+    },
+  };
+}) as (x: tf.Tensor) => tf.Tensor;
+
+/** GELU, tanh approximation (GPT-2); `decoding`: the same forward without the gradient's bookkeeping. */
+function gelu(x: tf.Tensor, decoding = false): tf.Tensor {
+  if (!decoding) return geluOp(x);
+  const t = tf.tanh(tf.mul(tf.add(x, tf.mul(tf.mul(x, tf.square(x)), GELU_A)), GELU_C));
+  return tf.mul(tf.mul(x, 0.5), tf.add(t, 1));
 }
 
 export class Transformer implements CausalLM {
@@ -168,9 +223,11 @@ export class Transformer implements CausalLM {
       const pos = tf.gather(this.p('wpe'), positions); // [B,Tn,d]; no gradient needed when decoding
       const x = tf.add(this.embed(tokens), pos);
       // [B,1,Tn,Tpast+Tn]: causal over the buffer, plus per-row key padding.
-      const bias = tf.add(causalBias(Tn, past), tf.reshape(keyBias, [keyBias.shape[0], 1, 1, keyBias.shape[1]]));
-      const { h, kv } = this.blocks(x, bias, cache);
-      const logits = this.head(h);
+      // One new token sees the whole buffer: its causal part is all zeros, so only the key padding remains.
+      const padding = tf.reshape(keyBias, [keyBias.shape[0], 1, 1, keyBias.shape[1]]);
+      const bias = Tn === 1 ? padding : tf.add(causalBias(Tn, past), padding);
+      const { h, kv } = this.blocks(x, bias, cache, undefined, true);
+      const logits = this.head(h, true);
       return { logits: logits as tf.Tensor3D, k: kv.k, v: kv.v };
     });
     return { logits: out.logits, cache: { k: out.k, v: out.v } };
@@ -180,21 +237,20 @@ export class Transformer implements CausalLM {
   prefillPacked(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): { hidden: tf.Tensor3D; cache: KVCache } {
     const out = tf.tidy(() => {
       const x = tf.add(this.embed(tokens), tf.gather(this.p('wpe'), positions));
-      const { h, kv } = this.blocks(x, attnBias, undefined);
-      return { hidden: layerNorm(h, this.p('lnf.g'), this.p('lnf.b')) as tf.Tensor3D, k: kv.k, v: kv.v };
+      const { h, kv } = this.blocks(x, attnBias, undefined, undefined, true);
+      return { hidden: layerNorm(h, this.p('lnf.g'), this.p('lnf.b'), true) as tf.Tensor3D, k: kv.k, v: kv.v };
     });
     return { hidden: out.hidden, cache: { k: out.k, v: out.v } };
   }
 
   private embed(tokens: tf.Tensor2D): tf.Tensor {
     const [B, T] = tokens.shape;
-    const { vocabSize: V, dModel: d } = this.config;
-    const oh = tf.oneHot(tf.reshape(tf.cast(tokens, 'int32'), [B * T]), V) as tf.Tensor2D;
-    return tf.reshape(dense(oh, this.p('wte') as tf.Tensor as tf.Tensor2D), [B, T, d]);
+    const d = this.config.dModel;
+    return tf.reshape(embedRows(tokens, this.p('wte') as tf.Tensor as tf.Tensor2D), [B, T, d]);
   }
 
-  private head(h: tf.Tensor): tf.Tensor {
-    const x = layerNorm(h, this.p('lnf.g'), this.p('lnf.b'));
+  private head(h: tf.Tensor, decoding = false): tf.Tensor {
+    const x = layerNorm(h, this.p('lnf.g'), this.p('lnf.b'), decoding);
     const [B, T, d] = x.shape;
     return tf.reshape(this.logitsFromHidden(tf.reshape(x, [B * T, d])), [B, T, this.config.vocabSize]);
   }
@@ -220,26 +276,29 @@ export class Transformer implements CausalLM {
   }
 
   /** x [B,T,d]; bias broadcastable to [B,H,T,Tpast+T]. `layerOutputs`, when given, collects h after each block. */
-  private blocks(x: tf.Tensor, bias: tf.Tensor, cache: KVCache | undefined, layerOutputs?: tf.Tensor[]): { h: tf.Tensor; kv: KVCache } {
+  private blocks(x: tf.Tensor, bias: tf.Tensor, cache: KVCache | undefined, layerOutputs?: tf.Tensor[], decoding = false): { h: tf.Tensor; kv: KVCache } {
     const { nLayers: L, nHeads: H, dModel: d } = this.config;
     const [B, T] = x.shape;
     const hd = d / H;
     const scale = 1 / Math.sqrt(hd);
     const kv: KVCache = { k: [], v: [] };
-    const heads = (t: tf.Tensor) => tf.transpose(tf.reshape(t, [B, T, H, hd]), [0, 2, 1, 3]) as tf.Tensor4D; // [B,H,T,hd]
+    // [B,T,H,hd] <-> [B,H,T,hd]; with one position (a decode step) that is only a reshape, no data moves.
+    const heads = (t: tf.Tensor) => (T === 1 ? tf.reshape(t, [B, H, 1, hd]) : tf.transpose(tf.reshape(t, [B, T, H, hd]), [0, 2, 1, 3])) as tf.Tensor4D;
+    const merge = (t: tf.Tensor) => tf.reshape(T === 1 ? t : tf.transpose(t, [0, 2, 1, 3]), [B, T, d]);
     let h = x;
     for (let l = 0; l < L; l++) {
-      const a = layerNorm(h, this.p(`h${l}.ln1.g`), this.p(`h${l}.ln1.b`));
+      const a = layerNorm(h, this.p(`h${l}.ln1.g`), this.p(`h${l}.ln1.b`), decoding);
       const [q, k0, v0] = tf.split(linear(a, this.p(`h${l}.attn.wqkv`), this.p(`h${l}.attn.bqkv`)), 3, -1).map(heads);
       const k = cache ? tf.concat([cache.k[l], k0], 2) : k0;
       const v = cache ? tf.concat([cache.v[l], v0], 2) : v0;
       kv.k.push(k as tf.Tensor4D);
       kv.v.push(v as tf.Tensor4D);
-      const att = tf.softmax(tf.add(tf.mul(tf.matMul(q, k, false, true), scale), bias)); // [B,H,T,Tk]
-      const y = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B, T, d]);
+      // The scale on q ([B,H,T,hd]) rather than on the scores ([B,H,T,Tk]): fewer elements, once T > hd.
+      const att = tf.softmax(tf.add(tf.matMul(tf.mul(q, scale), k, false, true), bias)); // [B,H,T,Tk]
+      const y = merge(tf.matMul(att, v));
       h = tf.add(h, linear(y, this.p(`h${l}.attn.wo`), this.p(`h${l}.attn.bo`)));
-      const m = layerNorm(h, this.p(`h${l}.ln2.g`), this.p(`h${l}.ln2.b`));
-      h = tf.add(h, linear(gelu(linear(m, this.p(`h${l}.mlp.w1`), this.p(`h${l}.mlp.b1`))), this.p(`h${l}.mlp.w2`), this.p(`h${l}.mlp.b2`)));
+      const m = layerNorm(h, this.p(`h${l}.ln2.g`), this.p(`h${l}.ln2.b`), decoding);
+      h = tf.add(h, linear(gelu(linear(m, this.p(`h${l}.mlp.w1`), this.p(`h${l}.mlp.b1`)), decoding), this.p(`h${l}.mlp.w2`), this.p(`h${l}.mlp.b2`)));
       layerOutputs?.push(h);
     }
     return { h, kv };

@@ -35,6 +35,8 @@ export interface WorkerOptionsIn {
   memoryBudgetMb?: number;
   /** Let the compute host compute a run's next steps before they are asked for (default true). */
   runAhead?: boolean;
+  /** Width (dModel) of the largest model this worker will run; picks the native backend's intra-op threads. */
+  modelWidth?: number;
   log?: (line: string) => void;
   /** Serve Prometheus metrics on this port (default: CREDITFLOW_METRICS_PORT; unset = off). */
   metricsPort?: number;
@@ -99,7 +101,7 @@ export async function startWorker(options: WorkerOptionsIn): Promise<RunningWork
   try {
     // Start the verifier threads now (they load mathjs before reporting ready), not in the first score.
     sharedPool();
-    host = new ComputeHost({ backend: options.backend, memoryBudgetMb: options.memoryBudgetMb, runAhead: options.runAhead });
+    host = new ComputeHost({ backend: options.backend, memoryBudgetMb: options.memoryBudgetMb, runAhead: options.runAhead, modelWidth: options.modelWidth });
     const backend = await host.call<{ name: string; reason: string }>('backend', {});
     log(`compute backend: ${backend.name} (${backend.reason})`);
 

@@ -19,20 +19,20 @@ import { watchRun } from '../watch-run.js';
 const DEMO_CONFIG = fileURLToPath(new URL('../../configs/demo.yaml', import.meta.url));
 
 /** A dev server and a worker here, or only a worker when --address names a server to use. */
-async function startStack(options: Options) {
+async function startStack(options: Options, modelWidth: number) {
   if (options.address) {
     const target = targetFrom(options);
-    const worker = await startWorker({ target, stateDir: stateDir(), backend: options.backend as string | undefined });
+    const worker = await startWorker({ target, stateDir: stateDir(), backend: options.backend as string | undefined, modelWidth });
     return { target, backend: worker.backend.name, stop: () => worker.shutdown() };
   }
-  const stack = await startLocalStack({ port: options.port as number, uiPort: options.uiPort as number, backend: options.backend as string | undefined, command: 'creditflow demo' });
+  const stack = await startLocalStack({ port: options.port as number, uiPort: options.uiPort as number, backend: options.backend as string | undefined, modelWidth, command: 'creditflow demo' });
   return { target: { address: stack.server.address, namespace: stack.server.namespace }, backend: stack.worker.backend.name, stop: () => stack.stop() };
 }
 
 export async function execute(_args: unknown[], options: Options): Promise<number> {
   const config = loadConfigFile((options.config as string | undefined) ?? DEMO_CONFIG);
   const started = Date.now();
-  const stack = await startStack(options);
+  const stack = await startStack(options, config.model.dModel);
   const target = stack.target;
   try {
     const client = await connectClient(target);

@@ -17,6 +17,7 @@ export async function execute(_args: unknown[], options: Options): Promise<numbe
     metricsPort: metricsPortFrom(options.metricsPort as number | undefined),
     memoryBudgetMb: options.memoryBudgetMb as number,
     runAhead: options.runAhead as boolean,
+    modelWidth: options.modelWidth as number | undefined,
     defaultTracking: parseTrackerList(options.tracking as string | undefined),
   });
   const interrupted = untilInterrupted();

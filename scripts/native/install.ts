@@ -29,6 +29,7 @@ import {
   napiBuildVersion, nativePaths, type NativePaths,
 } from './config.js';
 import { detectNative } from './detect.js';
+import { NATIVE_SETUP_RESULT_FILE, type NativeSetupResult } from '../../engine/native-env.js';
 
 export class NativeInstallError extends Error {}
 
@@ -311,6 +312,17 @@ export async function installNative(opts: { force?: boolean; root?: string } = {
   }
 }
 
+/**
+ * Record a setup's outcome where engine/backend.ts reads it, so that a worker that falls back to wasm
+ * says why (the install's one line) instead of only "not installed".
+ */
+export function recordSetup(ok: boolean, line: string, file: string = NATIVE_SETUP_RESULT_FILE): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ ok, line, at: new Date().toISOString() } satisfies NativeSetupResult, null, 2));
+  } catch {} // a read-only checkout: the start-up line is then less specific, nothing else changes
+}
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const strict = argv.includes('--strict') || process.env.CREDITFLOW_NATIVE_STRICT === '1';
@@ -326,6 +338,7 @@ async function main(): Promise<void> {
     process.exit(pr.ok ? 0 : 1);
   }
   const r = await installNative({ force: argv.includes('--force') });
+  recordSetup(r.ok, r.line);
   if (r.ok) {
     console.log(`native: ${r.line}`);
     return;
