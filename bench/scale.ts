@@ -64,6 +64,30 @@ interface TrainReply {
 
 const median = (xs: number[]) => spread(xs).median;
 
+/**
+ * `pairs` A/B repetitions, alternating which side goes first (so a load change during a pair does not
+ * always favour the same side); each side's tokens/s and the ratio of every pair.
+ */
+async function interleavedPairs(pairs: number, oursTokensPerSecond: () => Promise<number>, torchTokensPerSecond: () => Promise<number>) {
+  const oursTps: number[] = [];
+  const torchTps: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    let a: number, b: number;
+    if (i % 2 === 0) {
+      a = await oursTokensPerSecond();
+      b = await torchTokensPerSecond();
+    } else {
+      b = await torchTokensPerSecond();
+      a = await oursTokensPerSecond();
+    }
+    oursTps.push(a);
+    torchTps.push(b);
+    ratios.push(a / b);
+  }
+  return { oursTps, torchTps, ratios };
+}
+
 async function onePoint(ours: LineProcess, torch: LineProcess, d: number, seq: number, pairs: number, threads: number, backend: string): Promise<BenchRow[]> {
   const loadBefore = load1();
   const req = { op: 'train', model: scaleModel(d, seq), ...scaleBatch(seq) };
@@ -71,26 +95,11 @@ async function onePoint(ours: LineProcess, torch: LineProcess, d: number, seq: n
   const first = await ours.request<TrainReply>({ ...req, steps: 1 });
   await torch.request<TrainReply>({ ...req, steps: 1 });
   const steps = Math.max(1, Math.min(10, Math.round(500 / first.ms[0])));
-  const oursTps: number[] = [];
-  const torchTps: number[] = [];
-  const ratios: number[] = [];
-  for (let i = 0; i < pairs; i++) {
-    const run = async (side: LineProcess) => {
-      const r = await side.request<TrainReply>({ ...req, steps });
-      return r.tokens / (median(r.ms) / 1000);
-    };
-    let a: number, b: number;
-    if (i % 2 === 0) {
-      a = await run(ours);
-      b = await run(torch);
-    } else {
-      b = await run(torch);
-      a = await run(ours);
-    }
-    oursTps.push(a);
-    torchTps.push(b);
-    ratios.push(a / b);
-  }
+  const run = async (side: LineProcess) => {
+    const r = await side.request<TrainReply>({ ...req, steps });
+    return r.tokens / (median(r.ms) / 1000);
+  };
+  const { oursTps, torchTps, ratios } = await interleavedPairs(pairs, () => run(ours), () => run(torch));
   const kernels = await ours.request<{ kernels: number }>({ ...req, op: 'kernels', steps: 1 });
   const where = `load ${loadBefore}-${load1()}, ${cpuModel()}`;
   const label = `d=${d} seq=${seq}, ${threads} thread${threads > 1 ? 's' : ''} each`;
@@ -116,26 +125,11 @@ async function oneGenerationPoint(ours: LineProcess, torch: LineProcess, d: numb
   const rng = deriveRng(2, 'scale-prompts');
   const prompts = Array.from({ length: 64 }, () => [1, ...Array.from({ length: 15 }, () => 3 + rng.int(VOCAB - 3))]);
   const req = { op: 'generate', model: scaleModel(d, 16 + NEW), prompts, new: NEW };
-  const oursTps: number[] = [];
-  const torchTps: number[] = [];
-  const ratios: number[] = [];
   const run = async (side: LineProcess) => {
     const r = await side.request<{ ms: number; tokens: number }>(req);
     return r.tokens / (r.ms / 1000);
   };
-  for (let i = 0; i < pairs; i++) {
-    let a: number, b: number;
-    if (i % 2 === 0) {
-      a = await run(ours);
-      b = await run(torch);
-    } else {
-      b = await run(torch);
-      a = await run(ours);
-    }
-    oursTps.push(a);
-    torchTps.push(b);
-    ratios.push(a / b);
-  }
+  const { oursTps, torchTps, ratios } = await interleavedPairs(pairs, () => run(ours), () => run(torch));
   const r = spread(ratios);
   return {
     name: `d=${d} generation, 64 rows x ${NEW} new tokens, ${threads} thread${threads > 1 ? 's' : ''} each: ${backend} / PyTorch tokens/s`,
