@@ -8,12 +8,14 @@
  * The decay λ applies only to matrices (rank >= 2), not to biases and layer-norm gains, as in
  * nanoGPT. State (step, m, v) exports to plain Float32Arrays for the checkpoint files.
  *
- * The update runs parameter by parameter, each inside its own `tf.tidy`, so the temporaries of
- * one parameter (scaled gradient, new moments, the update) are freed before the next is touched.
- * An earlier version concatenated every gradient, weight and moment into flat vectors and split
- * the new weights back: fewer kernels on a tiny model, but for SmolLM2-135M each flat vector is
- * 540 MB and about ten of them were alive at once (the 9 GB AdamW step of issue 17), and the
- * concat/split copies cost as much time as the update itself (issue 25).
+ * The update runs over groups of parameters, each group inside its own `tf.tidy`, so the
+ * temporaries of one group (scaled gradient, new moments, the update) are freed before the next is
+ * touched. Small parameters of the same kind (decayed or not) are concatenated into one group of at
+ * most GROUP_ELEMENTS values, so a small model pays a dozen kernels per group instead of per
+ * parameter (kernel dispatch is most of a small model's step: issue 25); a parameter that large
+ * is a group of its own and is never copied. An earlier version concatenated every parameter into
+ * flat vectors: for SmolLM2-135M each was 540 MB and about ten were alive at once (the 9 GB AdamW
+ * step of issue 17). The arithmetic is elementwise, so grouping does not change a single bit.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -24,6 +26,9 @@ export interface AdamWConfig {
   eps: number;
   weightDecay: number;
 }
+
+/** Most values of one concatenated group (16 MB of float32): bounds the update's temporaries. */
+const GROUP_ELEMENTS = 4 * 2 ** 20;
 
 export const ADAMW_DEFAULTS: AdamWConfig = { lr: 1e-3, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0.0 };
 
@@ -83,23 +88,64 @@ export class AdamW {
     this.step += 1;
     const bc1 = 1 - Math.pow(b1, this.step);
     const bc2 = 1 - Math.pow(b2, this.step);
-    for (const n of names) {
-      const p = this.params.get(n)!;
-      const m = this.m.get(n)!;
-      const v = this.v.get(n)!;
+    for (const group of this.groups(names)) {
+      const ps = group.map((n) => this.params.get(n)!);
+      const ms = group.map((n) => this.m.get(n)!);
+      const vs = group.map((n) => this.v.get(n)!);
+      const decay = weightDecay > 0 && ps[0].rank >= 2;
       tf.tidy(() => {
-        const g = clip === 1 ? grads[n] : tf.mul(grads[n], clip);
-        const mNext = tf.add(tf.mul(m, b1), tf.mul(g, 1 - b1));
-        const vNext = tf.add(tf.mul(v, b2), tf.mul(tf.square(g), 1 - b2));
+        // One parameter: its own tensors. Several: flat concatenations, split back after the update.
+        const flat = (ts: tf.Tensor[]) => (ts.length === 1 ? ts[0] : tf.concat(ts.map((t) => tf.reshape(t, [-1]))));
+        const gRaw = flat(group.map((n) => grads[n]));
+        const g = clip === 1 ? gRaw : tf.mul(gRaw, clip);
+        const p = flat(ps);
+        const mNext = tf.add(tf.mul(flat(ms), b1), tf.mul(g, 1 - b1));
+        const vNext = tf.add(tf.mul(flat(vs), b2), tf.mul(tf.square(g), 1 - b2));
         let upd = tf.div(tf.div(mNext, bc1), tf.add(tf.sqrt(tf.div(vNext, bc2)), eps));
         // Decoupled decay on matrices only (rank >= 2), not on biases and norm gains.
-        if (weightDecay > 0 && p.rank >= 2) upd = tf.add(upd, tf.mul(p, weightDecay));
-        m.assign(mNext);
-        v.assign(vNext);
-        p.assign(tf.sub(p, tf.mul(upd, lr)));
+        if (decay) upd = tf.add(upd, tf.mul(p, weightDecay));
+        const pNext = tf.sub(p, tf.mul(upd, lr));
+        if (group.length === 1) {
+          ms[0].assign(mNext);
+          vs[0].assign(vNext);
+          ps[0].assign(pNext);
+          return;
+        }
+        const sizes = ps.map((t) => t.size);
+        const back = (t: tf.Tensor, into: tf.Variable[]) => tf.split(t, sizes).forEach((piece, i) => into[i].assign(tf.reshape(piece, into[i].shape)));
+        back(mNext, ms);
+        back(vNext, vs);
+        back(pNext, ps);
       });
     }
     return gradNorm;
+  }
+
+  /**
+   * The parameters with a gradient this step in update groups: those with GROUP_ELEMENTS values or
+   * more alone, the others packed in order into groups of one kind (decayed matrices, undecayed
+   * vectors) up to GROUP_ELEMENTS values.
+   */
+  private groups(names: string[]): string[][] {
+    const groups: string[][] = [];
+    const open = new Map<boolean, { names: string[]; size: number }>();
+    for (const n of names) {
+      const p = this.params.get(n)!;
+      if (p.size >= GROUP_ELEMENTS) {
+        groups.push([n]);
+        continue;
+      }
+      const kind = p.rank >= 2;
+      let g = open.get(kind);
+      if (!g || g.size + p.size > GROUP_ELEMENTS) {
+        g = { names: [], size: 0 };
+        open.set(kind, g);
+        groups.push(g.names);
+      }
+      g.names.push(n);
+      g.size += p.size;
+    }
+    return groups;
   }
 
   /** The moments, copied out of the tensors (one Float32Array per parameter and moment). */

@@ -98,7 +98,33 @@ describe('AdamW', () => {
     joint.forEach((v, k) => {
       expect(v.shape).toEqual(shapes[k]);
       expect(Array.from(v.dataSync())).toEqual(Array.from(alone[k].dataSync()));
+      for (const which of ['m', 'v'] as const) expect(Array.from(optJoint.moment(which, `p${k}`))).toEqual(Array.from(optsAlone[k].moment(which, `p${k}`)));
     });
+    tf.dispose([...start, ...joint, ...alone]);
+    [optJoint, ...optsAlone].forEach((o) => o.dispose());
+  });
+
+  it('groups small parameters, leaves a large one alone and skips one without a gradient, bit for bit', () => {
+    // [2048, 2048] is 4 Mi values: a group of its own; the small ones are packed by kind around it.
+    const shapes: number[][] = [[3, 2], [2048, 2048], [4], [5, 3], [6]];
+    const start = shapes.map((s, k) => tf.randomNormal(s, 0, 1, 'float32', 11 + k));
+    const joint = start.map((t) => tf.variable(t.clone()));
+    const alone = start.map((t) => tf.variable(t.clone()));
+    const cfg = { lr: 0.05, weightDecay: 0.1 };
+    const optJoint = new AdamW(new Map(joint.map((v, k) => [`p${k}`, v])), cfg);
+    const optsAlone = alone.map((v, k) => new AdamW(new Map([[`p${k}`, v]]), cfg));
+    const withGradient = [0, 1, 2, 4]; // p3 gets none: untouched, moments included
+    for (let s = 0; s < 2; s++) {
+      const grads = withGradient.map((k) => [k, tf.randomNormal(shapes[k], 0, 1, 'float32', 50 * s + k)] as const);
+      optJoint.applyGradients(Object.fromEntries(grads.map(([k, g]) => [`p${k}`, g])));
+      grads.forEach(([k, g]) => optsAlone[k].applyGradients({ [`p${k}`]: g }));
+      tf.dispose(grads.map(([, g]) => g));
+    }
+    joint.forEach((v, k) => {
+      expect(Array.from(v.dataSync()), `p${k}`).toEqual(Array.from(alone[k].dataSync()));
+      for (const which of ['m', 'v'] as const) expect(Array.from(optJoint.moment(which, `p${k}`)), `${which} of p${k}`).toEqual(Array.from(optsAlone[k].moment(which, `p${k}`)));
+    });
+    expect(Array.from(joint[3].dataSync())).toEqual(Array.from(start[3].dataSync()));
     tf.dispose([...start, ...joint, ...alone]);
     [optJoint, ...optsAlone].forEach((o) => o.dispose());
   });
