@@ -28,7 +28,7 @@ export const BOUNDS = {
   batch: bound(65_536, 'sequences in one batch: every one of them is held in memory at once'),
   completionsPerIteration: bound(1_048_576, 'promptsPerIteration × groupSize completions are written to one rollout file and scored each iteration'),
   groupSize: bound(1_024, 'completions per prompt: more only repeats samples of the same prompt'),
-  epochs: bound(100, 'optimizer passes over one rollout batch; on-policy methods use a handful'),
+  epochs: bound(1_000, 'optimizer passes over one rollout batch; on-policy methods use a handful, and tests of long updates a few hundred'),
   tokens: bound(131_072, 'tokens in one sequence; attention memory grows with its square'),
   vocabulary: bound(1_000_000, 'the embedding and output layers grow with it'),
   width: bound(65_536, 'a layer\'s width; weight matrices grow with its square'),

@@ -66,7 +66,7 @@ describe('hostile configs are refused at submit, naming the field', () => {
     ['model.maxSeqLen=1e9', /model\.maxSeqLen .*must be at most 131,072/],
     ['run.keepCheckpoints=1e9', /run\.keepCheckpoints .*must be at most 1,000/],
     ['seed=1e12', /seed .*must be at most 4,294,967,295 \(seeds are 32-bit/],
-    ['optimizer.epochsPerIteration=1e6', /optimizer\.epochsPerIteration .*must be at most 100/],
+    ['optimizer.epochsPerIteration=1e6', /optimizer\.epochsPerIteration .*must be at most 1,000/],
     ['evaluation.samples=1e7', /evaluation\.samples .*must be at most 1,024/],
   ])('%s', async (override, message) => {
     expect(await withArgs(override)).toMatch(message);
