@@ -105,7 +105,7 @@ describe('AdamW', () => {
   });
 
   it('groups small parameters, leaves a large one alone and skips one without a gradient, bit for bit', () => {
-    // [2048, 2048] is 4 Mi values: a group of its own; the small ones are packed by kind around it.
+    // [2048, 2048] is 4 Mi values, over a group's 1 Mi: a group of its own; the small ones are packed by kind around it.
     const shapes: number[][] = [[3, 2], [2048, 2048], [4], [5, 3], [6]];
     const start = shapes.map((s, k) => tf.randomNormal(s, 0, 1, 'float32', 11 + k));
     const joint = start.map((t) => tf.variable(t.clone()));
