@@ -11,14 +11,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PreferenceExperimentSchema, type PreferenceConfig } from '../../configs/preference-schema.js';
 import { batchIndices, divergenceWeights } from '../../engine/preference-batch.js';
 import { responseForward } from '../../engine/preference-forward.js';
-import { PreferenceSessions } from '../../engine/preference-sessions.js';
 import { deriveRng } from '../../common/rng.js';
-import { RunSessions } from '../../engine/run-sessions.js';
 import { CharTokenizer, sequenceLogProbs, Transformer } from '../../models/index.js';
-import { writePairs } from '../../store/preference-files.js';
 import { versionDir } from '../../store/weight-versions.js';
-import { preferenceDataSet } from '../../tasks/preference-data.js';
-import { learningTinyConfig, tempStateDir } from '../support/harness.js';
+import { learningTinyConfig } from '../support/harness.js';
+import { preparedPreferenceRun } from '../support/preference-run.js';
 
 const fixture = learningTinyConfig();
 const config: PreferenceConfig = PreferenceExperimentSchema.parse({
@@ -27,14 +24,7 @@ const config: PreferenceConfig = PreferenceExperimentSchema.parse({
 });
 const noProgress = () => undefined;
 
-async function preparedRun(label: string) {
-  const runDir = join(tempStateDir(label), 'run');
-  const data = preferenceDataSet(config, new CharTokenizer(fixture.model.alphabet));
-  writePairs(runDir, 'train', data.train);
-  writePairs(runDir, 'heldout', data.heldOut);
-  const runs = new RunSessions({ memoryBudgetBytes: 2 ** 30 });
-  return { runDir, args: { runId: 'r', config, runDir }, sessions: new PreferenceSessions({ runs, memoryBudgetBytes: 2 ** 30 }) };
-}
+const preparedRun = (label: string) => preparedPreferenceRun(config, label);
 
 const weightsOf = (runDir: string, v: number) => readFileSync(join(versionDir(runDir, v), 'weights.bin'));
 

@@ -10,14 +10,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PreferenceExperimentSchema, type PreferenceConfig } from '../../configs/preference-schema.js';
-import { PreferenceSessions } from '../../engine/preference-sessions.js';
-import { RunSessions } from '../../engine/run-sessions.js';
 import { MASK_HEAD_PREFIX } from '../../engine/sparse-mask-head.js';
-import { CharTokenizer } from '../../models/index.js';
-import { writePairs } from '../../store/preference-files.js';
 import { versionDir } from '../../store/weight-versions.js';
-import { preferenceDataSet } from '../../tasks/preference-data.js';
-import { learningTinyConfig, tempStateDir } from '../support/harness.js';
+import { learningTinyConfig } from '../support/harness.js';
+import { preparedPreferenceRun } from '../support/preference-run.js';
 
 const fixture = learningTinyConfig();
 const config: PreferenceConfig = PreferenceExperimentSchema.parse({
@@ -27,14 +23,7 @@ const config: PreferenceConfig = PreferenceExperimentSchema.parse({
 });
 const noProgress = () => undefined;
 
-async function preparedRun(label: string) {
-  const runDir = join(tempStateDir(label), 'run');
-  const data = preferenceDataSet(config, new CharTokenizer(fixture.model.alphabet));
-  writePairs(runDir, 'train', data.train);
-  writePairs(runDir, 'heldout', data.heldOut);
-  const runs = new RunSessions({ memoryBudgetBytes: 2 ** 30 });
-  return { runDir, args: { runId: 'r', config, runDir }, sessions: new PreferenceSessions({ runs, memoryBudgetBytes: 2 ** 30 }) };
-}
+const preparedRun = (label: string) => preparedPreferenceRun(config, label);
 
 interface Tensors { tensors: { name: string; offset: number; byteLength: number }[] }
 
