@@ -26,23 +26,17 @@
 import type { Rng } from '../common/rng.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import { generate } from '../models/generate.js';
-import type { PromptInput, TextTokenizer } from '../models/tokenizer.js';
+import type { PromptInput } from '../models/tokenizer.js';
 import type { SpoValueRecord } from '../store/spo-values.js';
 import type { RolloutBatch, RolloutItem } from './recipe.js';
+import type { SpoSamplingOptions } from './spo.js';
 
-export interface SpoTreeOptions {
+/** The tree's shape; sampling as SPO-chain's (the last segment ends at maxNewTokens at the latest). */
+export interface SpoTreeOptions extends SpoSamplingOptions {
   /** Children per node at each level; its length is the depth D. */
   branching: readonly number[];
   /** Tokens of every segment but the last (M). */
   segmentTokens: number;
-  temperature: number;
-  /** The completion budget: the last segment ends there at the latest. */
-  maxNewTokens: number;
-  topK?: number;
-  topP?: number;
-  stop?: string[];
-  rng: Rng;
-  tokenizer: TextTokenizer;
 }
 
 /** Where a leaf sits in its prompt's tree. */

@@ -38,19 +38,23 @@ export interface SpoInput {
   reward: number;
 }
 
-export interface SpoValueOptions {
-  probThreshold: number;
-  cutpointInterval: number;
-  /** Continuations per kept cutpoint (N). */
-  samples: number;
+/** How SPO samples beyond a prefix, chain or tree: the rollout's own sampling settings. */
+export interface SpoSamplingOptions {
   temperature: number;
-  /** The rollout's completion budget: a continuation gets what the prefix left of it. */
+  /** The rollout's completion budget: no completion, prefix included, runs past it. */
   maxNewTokens: number;
   topK?: number;
   topP?: number;
   stop?: string[];
   rng: Rng;
   tokenizer: TextTokenizer;
+}
+
+export interface SpoValueOptions extends SpoSamplingOptions {
+  probThreshold: number;
+  cutpointInterval: number;
+  /** Continuations per kept cutpoint (N). */
+  samples: number;
   /** Rows generated per batch (default: every row of one budget at once). */
   batchSize?: number;
 }
