@@ -7,7 +7,7 @@
  * Atomic temp-folder + rename, fsync and sha256 manifests are the checkpoint store's job; these
  * functions only write/read the files and report which ones they wrote.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { AdamW, AdamWConfig, AdamWState } from './optimizer.js';
@@ -91,33 +91,49 @@ export async function readWeightsManifest(dir: string): Promise<WeightsManifest>
 
 /**
  * Load weights into `model` (and optimizer state into `optimizer`, if given; it is an error when
- * the folder has none). Every parameter must be present with the same shape.
+ * the folder has none). Every parameter must be present with the same shape. Tensors are read one
+ * at a time at their offsets, and each weight is assigned as soon as it is read: a 135M model's
+ * version (1.6 GB with its moments) is never held whole in memory beside its copies.
  */
 export async function loadWeights(dir: string, model: CausalLM, optimizer?: AdamW): Promise<WeightsManifest> {
   const manifest = await readWeightsManifest(dir);
-  const bin = await readFile(join(dir, WEIGHTS_BIN));
-  const byName = new Map(manifest.tensors.map((t) => [t.name, t]));
-  const read = (name: string, shape: number[]): Float32Array => {
-    const e = byName.get(name);
-    if (!e) throw new Error(`${dir}: tensor '${name}' missing from ${WEIGHTS_JSON}`);
-    if (e.shape.join() !== shape.join()) throw new Error(`${dir}: tensor '${name}' has shape [${e.shape}] but the model wants [${shape}]`);
-    if (e.offset + e.byteLength > bin.length || e.byteLength !== shape.reduce((a, b) => a * b, 1) * 4) throw new Error(`${dir}: tensor '${name}' out of bounds of ${WEIGHTS_BIN}`);
-    // Copy out: the Buffer's offset need not be 4-byte aligned.
-    const out = new Float32Array(e.byteLength / 4);
-    new Uint8Array(out.buffer).set(bin.subarray(e.offset, e.offset + e.byteLength));
-    return out;
-  };
-  const values = [...model.params].map(([n, v]) => [v, read(`param/${n}`, v.shape)] as const);
-  let optState: AdamWState | undefined;
-  if (optimizer) {
-    if (!manifest.optimizer) throw new Error(`${dir}: no optimizer state in ${WEIGHTS_JSON}`);
-    optState = { step: manifest.optimizer.step, m: {}, v: {} };
+  const file = await open(join(dir, WEIGHTS_BIN), 'r');
+  try {
+    const size = (await file.stat()).size;
+    const byName = new Map(manifest.tensors.map((t) => [t.name, t]));
+    /** The entry of tensor `name`, checked against the model's shape and the file's size. */
+    const locate = (name: string, shape: number[]) => {
+      const e = byName.get(name);
+      if (!e) throw new Error(`${dir}: tensor '${name}' missing from ${WEIGHTS_JSON}`);
+      if (e.shape.join() !== shape.join()) throw new Error(`${dir}: tensor '${name}' has shape [${e.shape}] but the model wants [${shape}]`);
+      if (e.offset + e.byteLength > size || e.byteLength !== shape.reduce((a, b) => a * b, 1) * 4) throw new Error(`${dir}: tensor '${name}' out of bounds of ${WEIGHTS_BIN}`);
+      return e;
+    };
+    const read = async (name: string, shape: number[]): Promise<Float32Array> => {
+      const e = locate(name, shape);
+      // A fresh buffer is 4-byte aligned; the tensor's offset in the file need not be.
+      const out = new Float32Array(e.byteLength / 4);
+      const { bytesRead } = await file.read(new Uint8Array(out.buffer), 0, e.byteLength, e.offset);
+      if (bytesRead !== e.byteLength) throw new Error(`${dir}: tensor '${name}' cut short in ${WEIGHTS_BIN}`);
+      return out;
+    };
+    if (optimizer && !manifest.optimizer) throw new Error(`${dir}: no optimizer state in ${WEIGHTS_JSON}`);
+    // Every tensor is checked before any weight changes, so a bad folder leaves the model as it was.
+    for (const [n, v] of model.params) for (const prefix of optimizer ? ['param', 'adam_m', 'adam_v'] : ['param']) locate(`${prefix}/${n}`, v.shape);
     for (const [n, v] of model.params) {
-      optState.m[n] = read(`adam_m/${n}`, v.shape);
-      optState.v[n] = read(`adam_v/${n}`, v.shape);
+      const data = await read(`param/${n}`, v.shape);
+      tf.tidy(() => v.assign(tf.tensor(data, v.shape, 'float32')));
     }
+    if (optimizer) {
+      const state: AdamWState = { step: manifest.optimizer!.step, m: {}, v: {} };
+      for (const [n, v] of model.params) {
+        state.m[n] = await read(`adam_m/${n}`, v.shape);
+        state.v[n] = await read(`adam_v/${n}`, v.shape);
+      }
+      optimizer.importState(state);
+    }
+    return manifest;
+  } finally {
+    await file.close();
   }
-  for (const [v, data] of values) tf.tidy(() => v.assign(tf.tensor(data, v.shape, 'float32')));
-  if (optimizer && optState) optimizer.importState(optState);
-  return manifest;
 }
