@@ -58,8 +58,8 @@ export function wrongAnswers(example: Pick<ArithmeticExample, 'prompt' | 'answer
 export function arithmeticPreferencePairs(
   examples: readonly ArithmeticExample[],
   opts: { seed: number; pairsPerPrompt: number; maxDigits: number },
-): PreferencePair[] {
-  const pairs: PreferencePair[] = [];
+): (PreferencePair & { prompt: string })[] {
+  const pairs: (PreferencePair & { prompt: string })[] = [];
   for (const ex of examples) {
     const rng = deriveRng(opts.seed, `preference-pairs/${ex.id}`);
     const pool = rng.shuffle(wrongAnswers(ex, opts.maxDigits));

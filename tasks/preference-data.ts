@@ -15,7 +15,7 @@
 import type { PreferenceConfig } from '../configs/preference-schema.js';
 import { renderTemplate } from '../configs/preference-schema.js';
 import { deriveRng } from '../common/rng.js';
-import type { TextTokenizer } from '../models/tokenizer.js';
+import type { PromptInput, TextTokenizer } from '../models/tokenizer.js';
 import type { ArithmeticExample } from './arithmetic.js';
 import { arithmeticPreferencePairs, parseArithmeticPrompt } from './arithmetic-preferences.js';
 import { DataError } from './data-error.js';
@@ -28,7 +28,8 @@ export interface PreferenceDataSet {
 }
 
 /** T-REG's better / worse prompts for a pair's prompt, or a reason they cannot be rendered. */
-export function contrastivePrompts(objective: { betterPrompt: string; worsePrompt: string }, prompt: string): { better: string; worse: string } | { problem: string } {
+export function contrastivePrompts(objective: { betterPrompt: string; worsePrompt: string }, prompt: PromptInput): { better: string; worse: string } | { problem: string } {
+  if (typeof prompt !== 'string') return { problem: 'the prompt is chat messages; T-REG\'s objective.betterPrompt and objective.worsePrompt templates take a text prompt' };
   const parsed = parseArithmeticPrompt(prompt);
   const values = {
     prompt,

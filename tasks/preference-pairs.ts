@@ -1,28 +1,33 @@
 /**
  * Preference data sets: JSONL, one pair a line, `{"id", "prompt", "chosen", "rejected"}` (DESIGN.md).
+ * `prompt` is text, or chat messages (`[{"role": "user", "content": ...}]`, TRL's conversational
+ * prompt) that the checkpoint's chat template renders; `chosen` and `rejected` are text.
  *
  * {@link parsePreferenceJsonl} checks every line before anything trains and reports each bad one
  * with its line number: not JSON, a missing / extra / non-string field, an empty or duplicate id,
  * chosen equal to rejected, a character the run's tokenizer cannot encode, a pair longer than the
  * model's context. All problems are collected (up to a cap), so one pass over the file lists them.
  *
- * Tokenisation is the run's: the prompt is BOS + its characters, a response its characters + EOS
+ * Tokenisation is the run's: the prompt as the tokenizer gives it (`encodePrompt`: BOS + characters
+ * for the built-in model; tokenizer(text) or apply_chat_template for a checkpoint), a response its
+ * tokens + EOS
  * ({@link encodePair}), the same layout as the SFT demonstrations, so a preference step trains
  * exactly the tokens greedy decoding produces.
  */
 import { readBoundedText } from '../common/bounded-file.js';
 import { BOUNDS } from '../configs/bounds.js';
-import type { TextTokenizer } from '../models/tokenizer.js';
+import type { PromptInput, TextTokenizer } from '../models/tokenizer.js';
+import { messagesProblem } from './rows.js';
 import { quoteField, readJsonlObjects } from './jsonl-lines.js';
 
 export interface PreferencePair {
   id: string;
-  prompt: string;
+  prompt: PromptInput;
   chosen: string;
   rejected: string;
 }
 
-/** A pair as token ids: prompt (BOS + text), each response (text + EOS). */
+/** A pair as token ids: the prompt as encoded, each response (text + EOS). */
 export interface EncodedPair {
   id: string;
   prompt: number[];
@@ -49,7 +54,7 @@ const MAX_PROBLEMS = 20;
 export function encodePair(tok: TextTokenizer, pair: PreferencePair): EncodedPair {
   return {
     id: pair.id,
-    prompt: tok.encode(pair.prompt),
+    prompt: tok.encodePrompt(pair.prompt),
     chosen: tok.encode(pair.chosen, { bos: false, eos: true }),
     rejected: tok.encode(pair.rejected, { bos: false, eos: true }),
   };
@@ -63,10 +68,16 @@ export function pairProblems(pair: PreferencePair, limits: PairLimits): string[]
   const problems: string[] = [];
   const lengths: Partial<Record<(typeof FIELDS)[number], number>> = {};
   for (const field of ['prompt', 'chosen', 'rejected'] as const) {
+    const value = pair[field];
     try {
-      lengths[field] = limits.tokenizer.encode(pair[field], { bos: field === 'prompt', eos: field !== 'prompt' }).length;
-    } catch {
-      const bad = [...pair[field]].find((c) => {
+      lengths[field] = (field === 'prompt' ? limits.tokenizer.encodePrompt(value) : limits.tokenizer.encode(value as string, { bos: false, eos: true })).length;
+    } catch (err) {
+      // Messages fail as a whole (no chat template, a template error); text names its first bad character.
+      if (typeof value !== 'string') {
+        problems.push(`${field}: ${(err as Error).message}`);
+        continue;
+      }
+      const bad = [...value].find((c) => {
         try {
           limits.tokenizer.encode(c, { bos: false });
           return false;
@@ -105,7 +116,11 @@ export function parsePreferenceJsonl(text: string, source: string, limits: PairL
       for (const field of FIELDS) {
         const v = record[field];
         if (v === undefined) lineProblems.push(`${field}: required field is missing`);
-        else if (typeof v !== 'string') lineProblems.push(`${field}: expected a string, got ${v === null ? 'null' : typeof v}`);
+        else if (field === 'prompt' && Array.isArray(v)) {
+          const problem = messagesProblem(v);
+          if (problem) lineProblems.push(`prompt: ${problem}`);
+        }
+        else if (typeof v !== 'string') lineProblems.push(`${field}: expected ${field === 'prompt' ? 'a string or a list of chat messages' : 'a string'}, got ${v === null ? 'null' : typeof v}`);
         else if (v.length === 0) lineProblems.push(`${field}: must not be empty`);
       }
       if (lineProblems.length) return { problems: lineProblems };

@@ -61,7 +61,8 @@ function column(record: Record<string, unknown>, name: string): { found: boolean
 
 const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v);
 
-function messagesProblem(v: unknown): string | null {
+/** Why `v` is not a list of chat messages, or null when it is one. */
+export function messagesProblem(v: unknown): string | null {
   if (!Array.isArray(v) || v.length === 0) return `expected a non-empty list of {"role", "content"} messages, got ${describe(v)}`;
   const bad = v.findIndex((m) => !m || typeof m !== 'object' || typeof m.role !== 'string' || typeof m.content !== 'string');
   return bad < 0 ? null : `message ${bad + 1} is not {"role": string, "content": string}`;

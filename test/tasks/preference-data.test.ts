@@ -7,7 +7,9 @@ import { validateRunConfig } from '../../configs/load.js';
 import { CharTokenizer, EOS } from '../../models/tokenizer.js';
 import { sampleArithmetic } from '../../tasks/arithmetic.js';
 import { arithmeticPreferencePairs, parseArithmeticPrompt, wrongAnswers } from '../../tasks/arithmetic-preferences.js';
-import { preferenceDataSet } from '../../tasks/preference-data.js';
+import { contrastivePrompts, preferenceDataSet } from '../../tasks/preference-data.js';
+import { loadHfCheckpoint } from '../../models/llama/checkpoint.js';
+import { FIXTURES, readExpected } from '../models/reference-checks.js';
 import { encodePair, parsePreferenceJsonl, PreferenceDataError, toJsonl } from '../../tasks/preference-pairs.js';
 
 const limits = { tokenizer: new CharTokenizer(), maxSeqLen: 12 };
@@ -82,6 +84,33 @@ describe('preference JSONL', () => {
     expect(e.prompt).toEqual(tok.encode('1+2='));
     expect(e.chosen).toEqual([...tok.encode('3', { bos: false }), EOS]);
     expect(e.rejected).toHaveLength(3);
+  });
+});
+
+describe('preference pairs with a chat prompt', () => {
+  it('are encoded through the checkpoint\'s chat template, as transformers\' apply_chat_template gives them', async () => {
+    const ck = await loadHfCheckpoint(join(FIXTURES, 'qwen2-tiny'));
+    ck.model.dispose();
+    const chat = readExpected('qwen2-tiny').chats[1];
+    const line = JSON.stringify({ id: 'c1', prompt: chat.messages, chosen: '4', rejected: '5' });
+    const [pair] = parsePreferenceJsonl(line, 'chat.jsonl', { tokenizer: ck.tokenizer!, maxSeqLen: 512 });
+    expect(pair.prompt).toEqual(chat.messages);
+    const encoded = encodePair(ck.tokenizer!, pair);
+    expect(encoded.prompt).toEqual(chat.ids);
+    expect(encoded.chosen).toEqual([...ck.tokenizer!.encode('4', { bos: false }), ck.tokenizer!.eos]);
+  });
+
+  it('are refused, naming the line, where the model has no chat template or the messages are malformed', () => {
+    const lines = [
+      JSON.stringify({ id: 'a', prompt: [{ role: 'user', content: '1+1=' }], chosen: '2', rejected: '3' }),
+      JSON.stringify({ id: 'b', prompt: [{ role: 'user' }], chosen: '2', rejected: '3' }),
+    ].join('\n');
+    expect(() => parsePreferenceJsonl(lines, 'chat.jsonl', { tokenizer: new CharTokenizer(), maxSeqLen: 32 })).toThrow(
+      /line 1: prompt: the built-in model has no chat template: give `prompt` text\n.*line 2: prompt: message 1 is not \{"role": string, "content": string\}/s,
+    );
+    expect(contrastivePrompts({ betterPrompt: '{prompt}', worsePrompt: '{prompt}' }, [{ role: 'user', content: '1+1=' }])).toEqual({
+      problem: 'the prompt is chat messages; T-REG\'s objective.betterPrompt and objective.worsePrompt templates take a text prompt',
+    });
   });
 });
 
