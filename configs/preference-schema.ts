@@ -16,7 +16,7 @@ import type { PreferenceLossName } from '../losses/index.js';
 import { ComputeSchema } from './compute-schema.js';
 import { DataSchema, longestGeneratedPrompt } from './data-schema.js';
 import { boundedCount, boundedInt, boundedString } from './bounds.js';
-import { ExperimentSchema, experimentName, ModelSchema, TimeoutsSchema, TrackingSchema, WarmStartSchema, type ExperimentConfig } from './schema.js';
+import { checkpointRules, ExperimentSchema, experimentName, ModelSchema, TimeoutsSchema, TrackingSchema, WarmStartSchema, weightsEveryRule, type ExperimentConfig } from './schema.js';
 
 
 // Measured on the built-in arithmetic task (2 digits, default model): β = 0.1 lowered held-out
@@ -118,6 +118,8 @@ export const PreferenceRunSchema = z.strictObject({
   evalEvery: boundedCount('everyN').default(20).describe('Evaluate every k steps (and at the end): greedy held-out accuracy and held-out pair metrics.'),
   checkpointEvery: boundedCount('everyN').default(20).describe('Write a durable checkpoint every c steps (and at the end).'),
   keepCheckpoints: boundedCount('keepCheckpoints').default(3).describe('Checkpoints kept on disk (oldest deleted first).'),
+  weightsEvery: boundedCount('everyN').optional()
+    .describe('Write the weights and optimizer state into the step\'s weights version every w steps (always at checkpoint steps and the last one); the other steps record their result only, and a worker that has lost the resident weights recomputes them, bit for bit, from the newest version or checkpoint that has them. Must divide run.checkpointEvery. Default: 1 (every step) for the built-in model; run.checkpointEvery for model.checkpoint, whose versions are large (1.6 GB for a 135M model).'),
   continueAsNewEvery: boundedCount('everyN').default(100).describe('Start a fresh workflow history every N steps (also when the server suggests it).'),
 });
 
@@ -142,14 +144,8 @@ export const PreferenceExperimentSchema = z.strictObject({
   tracking: TrackingSchema,
   compute: ComputeSchema.default(ComputeSchema.parse({})).describe('Where the model steps run: the worker (default) or a Ray cluster.'),
 }).superRefine((config, ctx) => {
-  if (config.model.checkpoint !== undefined) {
-    // The preference sessions (reference, cDPO's two models, SparsePO's hidden states) are built on
-    // the built-in transformer; RL runs take checkpoints.
-    ctx.addIssue({ code: 'custom', path: ['model', 'checkpoint'], message: 'is not supported by preference runs yet (RL runs take it)' });
-  }
-  if (config.model.dModel % config.model.nHeads !== 0) {
-    ctx.addIssue({ code: 'custom', path: ['model', 'nHeads'], message: `must divide model.dModel (${config.model.dModel})` });
-  }
+  checkpointRules(config.model, ctx);
+  weightsEveryRule(config.run, ctx);
   const { data } = config;
   if (data.source === 'arithmetic' && data.minDigits > data.maxDigits) {
     ctx.addIssue({ code: 'custom', path: ['data', 'minDigits'], message: `must not exceed data.maxDigits (${data.maxDigits})` });
@@ -199,7 +195,9 @@ export function warmStartConfigOf(config: PreferenceConfig): ExperimentConfig {
     data: config.data,
     model: config.model,
     warmStart: config.warmStart,
-    rollout: { maxNewTokens: config.evaluation.maxNewTokens },
+    // The warm start samples nothing but its greedy evaluation; a rollout of 2 × optimizer.batchSize
+    // rows sizes the worker's memory check (engine/run-memory.ts) as the preference step's pairs.
+    rollout: { maxNewTokens: config.evaluation.maxNewTokens, promptsPerIteration: config.optimizer.batchSize, groupSize: 2 },
     optimizer: { weightDecay: config.optimizer.weightDecay, maxGradNorm: config.optimizer.maxGradNorm },
     timeouts: config.timeouts,
   });

@@ -136,6 +136,13 @@ export const RunSchema = z.strictObject({
   continueAsNewEvery: boundedCount('everyN').default(100).describe('Start a fresh workflow history every N iterations (also when the server suggests it).'),
 });
 
+/** Checkpoints link a version's files, so every checkpoint step must be one that writes weights. */
+export function weightsEveryRule(run: { weightsEvery?: number; checkpointEvery: number }, ctx: z.core.$RefinementCtx<unknown>): void {
+  if (run.weightsEvery !== undefined && run.checkpointEvery % run.weightsEvery !== 0) {
+    ctx.addIssue({ code: 'custom', path: ['run', 'weightsEvery'], message: `must divide run.checkpointEvery (${run.checkpointEvery})` });
+  }
+}
+
 /** run.weightsEvery as resolved: its default depends on the model (see its description). */
 export function weightsEveryOf(config: { model: { checkpoint?: string }; run: { weightsEvery?: number; checkpointEvery: number } }): number {
   return config.run.weightsEvery ?? (config.model.checkpoint === undefined ? 1 : config.run.checkpointEvery);
@@ -169,9 +176,6 @@ export const ExperimentSchema = z.strictObject({
   compute: ComputeSchema.default(ComputeSchema.parse({})).describe('Where the model steps run: the worker (default) or a Ray cluster.'),
 }).superRefine((config, ctx) => {
   checkpointRules(config.model, ctx);
-  if (config.model.dModel % config.model.nHeads !== 0) {
-    ctx.addIssue({ code: 'custom', path: ['model', 'nHeads'], message: `must divide model.dModel (${config.model.dModel})` });
-  }
   dataRules(config, ctx);
   const completions = config.rollout.promptsPerIteration * config.rollout.groupSize;
   if (completions > BOUNDS.completionsPerIteration.max) {
@@ -179,11 +183,7 @@ export const ExperimentSchema = z.strictObject({
   }
   objectiveRules(config, ctx);
   optimizerRules(config, ctx);
-  const { weightsEvery, checkpointEvery } = config.run;
-  if (weightsEvery !== undefined && checkpointEvery % weightsEvery !== 0) {
-    // Checkpoints link a version's files, so every checkpoint iteration must be one that writes weights.
-    ctx.addIssue({ code: 'custom', path: ['run', 'weightsEvery'], message: `must divide run.checkpointEvery (${checkpointEvery})` });
-  }
+  weightsEveryRule(config.run, ctx);
 }).transform((config) => ({
   ...config,
   // Defaults that depend on the data source, filled in so that the resolved config says what ran.
@@ -208,9 +208,6 @@ function dataRules(config: DataParsed, ctx: z.core.$RefinementCtx<unknown>): voi
       message: `must hold the longest prompt (${longestPrompt} tokens) plus rollout.maxNewTokens (${config.rollout.maxNewTokens})`,
     });
   }
-  if (model.checkpoint !== undefined && model.alphabet !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['model', 'alphabet'], message: 'is not used with model.checkpoint (its tokenizer.json sets the vocabulary)' });
-  }
   const names = new Map<string, number>();
   config.rewards?.mix.forEach((entry, k) => {
     const name = (entry as { name?: string }).name ?? entry.verifier;
@@ -222,9 +219,18 @@ function dataRules(config: DataParsed, ctx: z.core.$RefinementCtx<unknown>): voi
 
 const MODEL_DEFAULTS = ModelSchema.parse({});
 
-/** A checkpoint folder must hold what the loader needs; the built-in model's sizes do not apply to it. */
-function checkpointRules(model: z.infer<typeof ModelSchema>, ctx: z.core.$RefinementCtx<unknown>): void {
-  if (model.checkpoint === undefined) return;
+/**
+ * A checkpoint folder must hold what the loader needs; the built-in model's sizes and alphabet do not
+ * apply to it. Without a checkpoint, the built-in model's heads must divide its width.
+ */
+export function checkpointRules(model: z.infer<typeof ModelSchema>, ctx: z.core.$RefinementCtx<unknown>): void {
+  if (model.checkpoint === undefined) {
+    if (model.dModel % model.nHeads !== 0) ctx.addIssue({ code: 'custom', path: ['model', 'nHeads'], message: `must divide model.dModel (${model.dModel})` });
+    return;
+  }
+  if (model.alphabet !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['model', 'alphabet'], message: 'is not used with model.checkpoint (its tokenizer.json sets the vocabulary)' });
+  }
   for (const key of ['dModel', 'nLayers', 'nHeads', 'dFf'] as const) {
     if (model[key] !== MODEL_DEFAULTS[key]) {
       ctx.addIssue({ code: 'custom', path: ['model', key], message: 'is not used with model.checkpoint (its config.json sets the architecture)' });

@@ -10,7 +10,8 @@ import type { ExperimentConfig } from '../configs/schema.js';
 import { CharTokenizer, Transformer, type CausalLM, type TextTokenizer } from '../models/index.js';
 import type { PromptInput } from '../models/tokenizer.js';
 import { writeFileAtomic } from '../store/atomic-dir.js';
-import { loadCheckpoint } from '../models/load-checkpoint.js';
+import { checkpointFrame, loadCheckpoint } from '../models/load-checkpoint.js';
+import type { LlamaModel } from '../models/llama/model.js';
 import { deriveRng } from '../common/rng.js';
 
 export class PolicyConfigError extends Error {
@@ -24,19 +25,38 @@ export async function createPolicy(config: ExperimentConfig): Promise<{ model: C
     return { model: new Transformer({ vocabSize: tokenizer.vocabSize, ...sizes }, deriveRng(config.seed, 'init')), tokenizer };
   }
   const loaded = await loadCheckpoint(checkpoint);
-  const fail = (why: string) => {
-    loaded.model.dispose();
-    throw new PolicyConfigError(`model.checkpoint: ${checkpoint}: ${why}`);
-  };
-  if (!loaded.tokenizer) fail('no tokenizer.json');
-  if (config.model.maxSeqLen > loaded.config.maxSeqLen) {
-    fail(`model.maxSeqLen ${config.model.maxSeqLen} exceeds the checkpoint's max_position_embeddings (${loaded.config.maxSeqLen})`);
-  }
-  const window = loaded.config.slidingWindow;
-  if (window !== undefined && config.model.maxSeqLen > window) {
-    fail(`model.maxSeqLen ${config.model.maxSeqLen} exceeds the checkpoint's sliding attention window (${window}), beyond which its attention is not implemented`);
-  }
+  if (!loaded.tokenizer) refuse(loaded.model, checkpoint, 'no tokenizer.json');
+  checkFits(config, checkpoint, loaded.model);
   return { model: loaded.model, tokenizer: loaded.tokenizer! };
+}
+
+/**
+ * A model of the run's architecture for a saved weights version to be loaded into: the built-in
+ * transformer at its seeded init, or `model.checkpoint`'s architecture with zero weights (its own
+ * weights are not read: the version replaces every one of them).
+ */
+export async function policyFrame(config: ExperimentConfig): Promise<CausalLM> {
+  const { checkpoint } = config.model;
+  if (checkpoint === undefined) return (await createPolicy(config)).model;
+  const model = await checkpointFrame(checkpoint);
+  checkFits(config, checkpoint, model);
+  return model;
+}
+
+function refuse(model: CausalLM, checkpoint: string, why: string): never {
+  model.dispose();
+  throw new PolicyConfigError(`model.checkpoint: ${checkpoint}: ${why}`);
+}
+
+/** The run's sequences must fit the checkpoint's context and, where it has one, its sliding attention window. */
+function checkFits(config: ExperimentConfig, checkpoint: string, model: LlamaModel): void {
+  if (config.model.maxSeqLen > model.config.maxSeqLen) {
+    refuse(model, checkpoint, `model.maxSeqLen ${config.model.maxSeqLen} exceeds the checkpoint's max_position_embeddings (${model.config.maxSeqLen})`);
+  }
+  const window = model.config.slidingWindow;
+  if (window !== undefined && config.model.maxSeqLen > window) {
+    refuse(model, checkpoint, `model.maxSeqLen ${config.model.maxSeqLen} exceeds the checkpoint's sliding attention window (${window}), beyond which its attention is not implemented`);
+  }
 }
 
 /** What the model is given for one training row, kept in the run folder so a user can see it (`creditflow status`). */

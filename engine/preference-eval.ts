@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { TextTokenizer } from '../models/tokenizer.js';
-import type { Transformer } from '../models/transformer.js';
+import type { CausalLM } from '../models/causal-lm.js';
 import type { PreferencePair } from '../tasks/preference-pairs.js';
 import type { Metrics } from '../common/metrics.js';
 import { encodeBatch } from './preference-batch.js';
@@ -14,7 +14,7 @@ import { responseForward } from './preference-forward.js';
 
 const CHUNK = 128;
 
-export function heldOutPairMetrics(policy: Transformer, reference: Transformer, tok: TextTokenizer, pairs: PreferencePair[], beta: number): Metrics {
+export function heldOutPairMetrics(policy: CausalLM, reference: CausalLM, tok: TextTokenizer, pairs: PreferencePair[], beta: number): Metrics {
   if (pairs.length === 0) return {};
   let wins = 0;
   let margin = 0;

@@ -3,16 +3,21 @@
  * read at the response tokens: per-token log-probs, optionally the full-vocabulary logits (KL,
  * contrastive scores) and the per-layer hidden states (SparsePO's activation mask).
  *
- * Layout: rows are right-padded to the longest sequence and run through `Transformer.forward`
- * (or `forwardWithHiddenStates`). Response token j of row b is predicted at position
- * start_b + j − 1; those rows are gathered into a [B, Tr] layout (Tr = longest response) with
- * `selectRows`, whose gradient works on every backend (wasm has no `gather` gradient). Padding slots
- * are zero rows: their logits are 0 (a uniform distribution), so every value there is finite, and
- * `mask` is 0. Hidden states are taken at the same predicting positions as the logits.
+ * Works on any {@link CausalLM}: the built-in transformer or a loaded checkpoint. Rows are
+ * right-padded to the longest sequence and run through `hiddenStates` (positions 0..T-1, causal
+ * mask; padding on the right is never seen by an earlier position). Response token j of row b is
+ * predicted at position start_b + j − 1; those rows of the final hidden states are gathered into a
+ * [B·Tr] layout (Tr = longest response) with `selectRows`, whose gradient works on every backend
+ * (wasm has no `gather` gradient), and only they go through the output head. Without `logits`, the
+ * head, log-softmax and target pick are the fused, chunked {@link headLogProbs}, so a checkpoint's
+ * [rows, vocab] logits (49152 wide for SmolLM2) never exist whole. Padding slots are zero rows:
+ * their logits are 0 (a uniform distribution), so every value there is finite, and `mask` is 0.
+ * Hidden states are taken at the same predicting positions as the logits.
  */
 import * as tf from '@tensorflow/tfjs';
-import { selectRows } from '../models/ops.js';
-import type { Transformer } from '../models/transformer.js';
+import type { CausalLM } from '../models/causal-lm.js';
+import { headLogProbs, outputHeadOf } from '../models/head-logprobs.js';
+import { causalBias, selectRows } from '../models/ops.js';
 
 export interface ResponseForward {
   /** [B, Tr] log π(y_t | prefix); differentiable in the model's weights. */
@@ -28,10 +33,10 @@ export interface ResponseForward {
 }
 
 /**
- * @param seqs  full sequences (BOS + prompt + response), one per row
+ * @param seqs  full sequences (prompt + response), one per row
  * @param start index of each row's first response token (≥ 1)
  */
-export function responseForward(model: Transformer, seqs: number[][], start: number[], opts: { logits?: boolean; hidden?: boolean; padId?: number } = {}): ResponseForward {
+export function responseForward(model: CausalLM, seqs: number[][], start: number[], opts: { logits?: boolean; hidden?: boolean; padId?: number } = {}): ResponseForward {
   const B = seqs.length;
   if (B === 0 || start.length !== B) throw new Error(`responseForward: ${B} sequences but ${start.length} response starts`);
   const respLen = seqs.map((s, b) => {
@@ -42,32 +47,46 @@ export function responseForward(model: Transformer, seqs: number[][], start: num
   const Tr = Math.max(1, ...respLen);
   const V = model.config.vocabSize;
   const tokens = new Int32Array(B * T).fill(opts.padId ?? 0);
+  const positions = new Int32Array(B * T);
   const source = new Int32Array(B * Tr).fill(-1);
   const ids = new Int32Array(B * Tr);
   const mask = new Float32Array(B * Tr);
   for (let b = 0; b < B; b++) {
     seqs[b].forEach((id, t) => { tokens[b * T + t] = id; });
+    for (let t = 0; t < T; t++) positions[b * T + t] = t;
     for (let j = 0; j < respLen[b]; j++) {
       source[b * Tr + j] = b * T + start[b] + j - 1;
       ids[b * Tr + j] = seqs[b][start[b] + j];
       mask[b * Tr + j] = 1;
     }
   }
+  const head = opts.logits ? null : outputHeadOf(model);
+  if (opts.hidden && !model.layerStates) throw new Error('responseForward: this model does not give per-layer hidden states');
   return tf.tidy(() => {
     const input = tf.tensor2d(tokens, [B, T], 'int32');
-    const out = opts.hidden ? model.forwardWithHiddenStates(input) : { logits: model.forward(input), hidden: undefined };
-    const pick = (x: tf.Tensor3D) => {
-      const d = x.shape[2];
-      return tf.reshape(selectRows(tf.reshape(x, [B * T, d]), source), [B, Tr, d]) as tf.Tensor3D;
-    };
-    const logits = pick(out.logits);
+    const pos = tf.tensor2d(positions, [B, T], 'int32');
+    const bias = causalBias(T, 0);
+    const out = opts.hidden ? model.layerStates!(input, pos, bias) : { hidden: model.hiddenStates(input, pos, bias), layers: undefined };
+    const pick = (x: tf.Tensor3D) => selectRows(tf.reshape(x, [B * T, x.shape[2]]), source);
+    const h = pick(out.hidden);
     const idsT = tf.tensor2d(ids, [B, Tr], 'int32');
-    const logp = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(idsT, V)), -1) as tf.Tensor2D;
+    const logits = head ? undefined : tf.reshape(model.logitsFromHidden(h), [B, Tr, V]) as tf.Tensor3D;
+    const logp = head
+      ? tf.reshape(tf.slice(headLogProbs(h, head, ids, 1), [0, 0], [B * Tr, 1]), [B, Tr]) as tf.Tensor2D
+      : tf.sum(tf.mul(tf.logSoftmax(logits!), tf.oneHot(idsT, V)), -1) as tf.Tensor2D;
     const result: ResponseForward = { logp, mask: tf.tensor2d(mask, [B, Tr]), ids: idsT };
     if (opts.logits) result.logits = logits;
-    if (out.hidden) result.hidden = out.hidden.map(pick);
+    if (out.layers) result.hidden = out.layers.map((x) => tf.reshape(pick(x), [B, Tr, x.shape[2]]) as tf.Tensor3D);
     return result as unknown as tf.TensorContainerObject;
   }) as unknown as ResponseForward;
+}
+
+/**
+ * Pairs per no-gradient scoring pass: 128, fewer where one side's [pairs, tokens, vocab] logits would
+ * pass 64 Mi floats (256 MB): a checkpoint's vocabulary is thousands of times the built-in model's.
+ */
+export function pairsPerPass(vocab: number, longestSequence: number): number {
+  return Math.max(1, Math.min(128, Math.floor(2 ** 26 / (vocab * Math.max(1, longestSequence)))));
 }
 
 /** Rows [from, from + n) of a [2B, …] tensor (chosen rows first, then rejected). */

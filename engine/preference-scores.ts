@@ -13,13 +13,12 @@ import * as tf from '@tensorflow/tfjs';
 import type { PreferenceObjective } from '../configs/preference-schema.js';
 import { contrastiveTokenRewards, criticalTokenScores } from '../losses/index.js';
 import type { TextTokenizer } from '../models/tokenizer.js';
-import type { Transformer } from '../models/transformer.js';
+import type { CausalLM } from '../models/causal-lm.js';
 import type { TokenScores } from '../store/preference-files.js';
 import { contrastivePrompts } from '../tasks/preference-data.js';
 import { encodePair, type PreferencePair } from '../tasks/preference-pairs.js';
-import { responseForward, unpadRows } from './preference-forward.js';
+import { pairsPerPass, responseForward, unpadRows } from './preference-forward.js';
 
-const CHUNK = 128;
 const SIDES = ['chosen', 'rejected'] as const;
 
 type Progress = (details: Record<string, number | string>) => void;
@@ -31,12 +30,15 @@ function mean(rows: number[][]): number {
 
 /** s_t on both responses of every pair. */
 export function computeCriticalScores(
-  positive: Transformer, negative: Transformer, tok: TextTokenizer, pairs: PreferencePair[], betaCe: number, progress: Progress,
+  positive: CausalLM, negative: CausalLM, tok: TextTokenizer, pairs: PreferencePair[], betaCe: number, progress: Progress,
 ): TokenScores {
   const scores: TokenScores['scores'] = {};
   const bySide: Record<(typeof SIDES)[number], number[][]> = { chosen: [], rejected: [] };
+  const encoded = pairs.map((p) => encodePair(tok, p));
+  // Both models' logits of a pass are held at once.
+  const CHUNK = pairsPerPass(positive.config.vocabSize, Math.max(...encoded.map((e) => e.prompt.length + Math.max(e.chosen.length, e.rejected.length))));
   for (let i = 0; i < pairs.length; i += CHUNK) {
-    const chunk = pairs.slice(i, i + CHUNK).map((p) => encodePair(tok, p));
+    const chunk = encoded.slice(i, i + CHUNK);
     for (const side of SIDES) {
       const seqs = chunk.map((e) => [...e.prompt, ...e[side]]);
       const starts = chunk.map((e) => e.prompt.length);
@@ -65,10 +67,11 @@ export function computeCriticalScores(
 
 /** r̂_t on both responses of every pair, from the evaluator under the objective's two prompts. */
 export function computeTokenRewards(
-  evaluator: Transformer, tok: TextTokenizer, pairs: PreferencePair[], objective: Extract<PreferenceObjective, { name: 't-reg' }>, progress: Progress,
+  evaluator: CausalLM, tok: TextTokenizer, pairs: PreferencePair[], objective: Extract<PreferenceObjective, { name: 't-reg' }>, progress: Progress,
 ): TokenScores {
   const scores: TokenScores['scores'] = {};
   const bySide: Record<(typeof SIDES)[number], number[][]> = { chosen: [], rejected: [] };
+  const CHUNK = 128; // log-probs only: the fused head never holds a pass's logits whole
   for (let i = 0; i < pairs.length; i += CHUNK) {
     const chunk = pairs.slice(i, i + CHUNK);
     const prompts = chunk.map((p) => {

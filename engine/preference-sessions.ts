@@ -21,9 +21,10 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { stringify } from 'yaml';
 import { warmStartConfigOf, type PreferenceConfig } from '../configs/preference-schema.js';
-import type { ExperimentConfig } from '../configs/schema.js';
+import { weightsEveryOf, type ExperimentConfig } from '../configs/schema.js';
 import { getPreferenceLoss } from '../losses/index.js';
-import { AdamW, CharTokenizer, loadWeights, serializeWeights, trainStep, Transformer } from '../models/index.js';
+import { AdamW, loadWeights, serializeWeights, trainStep, type TextTokenizer } from '../models/index.js';
+import { WEIGHTS_BIN } from '../models/weights-io.js';
 import { readVerifiedManifest, writeAtomicDirFiles, writeFileAtomic } from '../store/atomic-dir.js';
 import { failpoint } from '../store/failpoints.js';
 import { evaluationFile, recordedEvaluation } from '../store/recorded-steps.js';
@@ -43,6 +44,10 @@ import { newMaskHead, withMaskHead } from './sparse-mask-head.js';
 import type { SparseMaskHead } from '../losses/index.js';
 import type { CausalLM } from '../models/causal-lm.js';
 import { responseForward } from './preference-forward.js';
+import { policyFrame } from './policy.js';
+import { runTokenizer } from './run-tokenizer.js';
+import { plannedShape } from './run-batch.js';
+import { decoderShape, refuseOverBudget, runMemoryNeed, type DecoderShape, type RunBatch } from './run-memory.js';
 import { heldOutPairMetrics } from './preference-eval.js';
 import { computeCriticalScores, computeTokenRewards } from './preference-scores.js';
 import { MemoryBudget, ResidentRuns } from './memory-budget.js';
@@ -69,9 +74,9 @@ class DataError extends Error {
 
 interface Session {
   config: PreferenceConfig;
-  tokenizer: CharTokenizer;
-  policy: Transformer;
-  reference: Transformer;
+  tokenizer: TextTokenizer;
+  policy: CausalLM;
+  reference: CausalLM;
   /** SparsePO `mask: learned`: the mask head, trained and saved with the policy. */
   maskHead?: SparseMaskHead;
   /** What the optimizer steps and a version stores: the policy, plus the mask head when there is one. */
@@ -85,6 +90,8 @@ interface Session {
   heldOutProblems: Row[];
   mix: RewardMix;
   files: { criticalTokens?: TokenScores; tokenRewards?: TokenScores };
+  /** What this run's steps need on top of its resident bytes (engine/run-memory.ts). */
+  transientBytes: number;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -98,21 +105,46 @@ function writeRunConfig(runDir: string, config: PreferenceConfig): void {
   writeFileAtomic(join(runDir, 'config.yaml.sha256'), `${sha256(yamlText)}  config.yaml\n`);
 }
 
-/** The built-in model's tokenizer, over the alphabet the run's warm start used. */
-const tokenizerOf = (config: PreferenceConfig) => new CharTokenizer(warmStartConfigOf(config).model.alphabet);
+/** The run's tokenizer: the built-in model's over the warm start's alphabet, or the checkpoint's. */
+const tokenizerOf = (config: PreferenceConfig) => runTokenizer(warmStartConfigOf(config));
 
-function newModel(config: PreferenceConfig, tok: CharTokenizer): Transformer {
-  return new Transformer({ vocabSize: tok.vocabSize, ...config.model }, deriveRng(config.seed, 'init'));
+/** A model of the run's architecture, for the caller to load a weights folder into (engine/policy.ts). */
+const newModel = (config: PreferenceConfig): Promise<CausalLM> => policyFrame(warmStartConfigOf(config));
+
+/**
+ * The batch a preference step puts through one forward and backward pass: the chosen and the
+ * rejected response of every pair of `optimizer.batchSize`, in one pass, with the reference resident.
+ */
+function preferenceBatch(config: PreferenceConfig): RunBatch {
+  const rows = 2 * config.optimizer.batchSize;
+  const seqLen = config.model.maxSeqLen;
+  return { microBatch: rows, accumulates: false, rolloutRows: rows, seqLen, promptLen: Math.max(1, seqLen - config.evaluation.maxNewTokens), reference: true };
+}
+
+const PREFERENCE_FIELDS = {
+  update: '2 × optimizer.batchSize (chosen and rejected)',
+  sampling: 'the pairs scored at once',
+  fix: 'lower optimizer.batchSize or model.maxSeqLen',
+};
+
+/** Refuse a run this host cannot hold before it loads anything (checkpoint folders: from config.json), and again with the loaded model. */
+function refuseUnfit(runId: string, config: PreferenceConfig, shape: DecoderShape, limitBytes: number): number {
+  const batch = preferenceBatch(config);
+  const need = runMemoryNeed(shape, batch);
+  refuseOverBudget(runId, need, batch, limitBytes, tf.getBackend(), PREFERENCE_FIELDS);
+  return Math.max(need.gradients + need.activations, need.rollout);
 }
 
 export class PreferenceSessions {
   /** Resident runs, least recently used first. */
   private readonly resident: ResidentRuns<Session>;
 
+  private readonly budget: MemoryBudget;
+
   /** `budget`: shared with the host's RL sessions; else one of `memoryBudgetBytes` (default 2 GiB). */
   constructor(private readonly options: { runs: WarmStarter; memoryBudgetBytes?: number; budget?: MemoryBudget }) {
-    const budget = options.budget ?? new MemoryBudget(options.memoryBudgetBytes ?? 2 ** 31);
-    this.resident = new ResidentRuns(budget, 'pref', PreferenceSessions.bytesOf, PreferenceSessions.dispose);
+    this.budget = options.budget ?? new MemoryBudget(options.memoryBudgetBytes ?? 2 ** 31);
+    this.resident = new ResidentRuns(this.budget, 'pref', PreferenceSessions.bytesOf, PreferenceSessions.dispose, (s) => s.transientBytes);
   }
 
   residentRuns(): string[] {
@@ -145,16 +177,28 @@ export class PreferenceSessions {
     }
     if (resident) this.release(runId); // another version: reload, optimizer moments included
     const state = verifiedStateDir(runDir, version);
-    if (!state) return this.rebuild(args, version);
+    // A version that recorded its result only (run.weightsEvery) is recomputed like a lost one.
+    if (!state || !(WEIGHTS_BIN in state.manifest.files)) return this.rebuild(args, version);
     if (!readVerifiedManifest(referenceDir(runDir))) throw new DataError(`run ${runId}: the reference weights ${referenceDir(runDir)} are missing or fail their sha256 check`);
+    const planned = plannedShape(warmStartConfigOf(config));
+    if (planned) refuseUnfit(runId, config, planned, this.budget.limitBytes);
     const tokenizer = tokenizerOf(config);
     const rows = runRows(warmStartConfigOf(config), runDir, tokenizer);
     const limits = { tokenizer, maxSeqLen: config.model.maxSeqLen };
-    const policy = newModel(config, tokenizer);
-    const reference = newModel(config, tokenizer);
+    const policy = await newModel(config);
+    let reference: CausalLM;
+    let transientBytes: number;
+    try {
+      transientBytes = refuseUnfit(runId, config, decoderShape(policy), this.budget.limitBytes);
+      reference = await newModel(config);
+    } catch (err) {
+      policy.dispose();
+      throw err;
+    }
     const o = config.objective;
+    const shape = decoderShape(policy);
     const maskHead = o.name === 'sparse-po' && o.mask === 'learned'
-      ? newMaskHead({ layers: config.model.nLayers, width: config.model.dModel, seed: deriveRng(config.seed, 'mask-head').int(2 ** 30), dropout: o.maskDropout })
+      ? newMaskHead({ layers: shape.layers, width: shape.hidden, seed: deriveRng(config.seed, 'mask-head').int(2 ** 30), dropout: o.maskDropout })
       : undefined;
     const trainable = maskHead ? withMaskHead(policy, maskHead) : policy;
     const optimizer = new AdamW(trainable.params, { lr: config.optimizer.lr, weightDecay: config.optimizer.weightDecay });
@@ -163,6 +207,7 @@ export class PreferenceSessions {
       train: readPairs(runDir, 'train', limits), heldOut: readPairs(runDir, 'heldout', limits),
       heldOutProblems: rows.heldOut, mix: rows.mix,
       files: { criticalTokens: readTokenScores(runDir, 'critical-tokens') ?? undefined, tokenRewards: readTokenScores(runDir, 'token-rewards') ?? undefined },
+      transientBytes,
     };
     try {
       await loadWeights(referenceDir(runDir), reference);
@@ -179,8 +224,8 @@ export class PreferenceSessions {
 
   /**
    * Recompute weights version `version`, missing or failing its hashes (versions are not fsync'd, so
-   * a machine crash can tear them): the warm start for 0, else the update of that step from the
-   * newest good state before it, recursively. Every step is seeded, so it is the lost version bit for bit.
+   * a machine crash can tear them) or written without weights (run.weightsEvery): the warm start for
+   * 0, else the update of that step from the newest good state with weights before it, recursively. Every step is seeded, so it is the lost version bit for bit.
    */
   private async rebuild(args: PreferenceArgs, version: number): Promise<Session> {
     if (version === 0) {
@@ -190,7 +235,8 @@ export class PreferenceSessions {
       if (!verifiedStateDir(args.runDir, 0)) throw new DataError(`run ${args.runId}: could not rebuild the warm start in ${args.runDir}`);
       return this.sessionAt(args, 0);
     }
-    await this.update({ ...args, step: version }, () => undefined);
+    // Stepped again even when the version records its result (one written without weights).
+    await this.update({ ...args, step: version }, () => undefined, { redo: true });
     const session = this.resident.get(args.runId);
     if (!session || session.version !== version) throw new DataError(`run ${args.runId}: could not rebuild weights version ${version} in ${args.runDir}`);
     return session;
@@ -203,8 +249,7 @@ export class PreferenceSessions {
     const result = await this.options.runs.warmStart({ runId, runDir, config: warmStartConfigOf(config) }, progress);
     this.options.runs.release(runId);
     writeRunConfig(runDir, config);
-    const tok = tokenizerOf(config);
-    const model = newModel(config, tok);
+    const model = await newModel(config);
     try {
       await loadWeights(versionDir(runDir, 0), model);
       writeAtomicDirFiles(referenceDir(runDir), serializeWeights(model), { result });
@@ -225,7 +270,7 @@ export class PreferenceSessions {
     const tok = tokenizerOf(config);
     const pairs = readPairs(runDir, 'train', { tokenizer: tok, maxSeqLen: config.model.maxSeqLen });
     const demos = pairs.map((p) => ({ prompt: p.prompt, completion: role === 'positive' ? p.chosen : p.rejected }));
-    const model = newModel(config, tok);
+    const model = await newModel(config);
     const optimizer = new AdamW(model.params, { lr: o.auxiliary.lr, weightDecay: config.optimizer.weightDecay });
     try {
       await loadWeights(referenceDir(runDir), model);
@@ -257,7 +302,11 @@ export class PreferenceSessions {
     if (done) return { metrics: done.metrics };
     const tok = tokenizerOf(config);
     const pairs = readPairs(runDir, 'train', { tokenizer: tok, maxSeqLen: config.model.maxSeqLen });
-    const [positive, negative] = [newModel(config, tok), newModel(config, tok)];
+    const positive = await newModel(config);
+    const negative = await newModel(config).catch((err) => {
+      positive.dispose();
+      throw err;
+    });
     try {
       for (const [role, model] of [['positive', positive], ['negative', negative]] as const) {
         const dir = criticalModelDir(runDir, role);
@@ -302,10 +351,10 @@ export class PreferenceSessions {
   }
 
   /** One optimizer step on batch `step` of the training pairs; writes weights version `step`. */
-  async update(args: PreferenceArgs & { step: number }, progress: Progress): Promise<{ version: number; metrics: Metrics }> {
+  async update(args: PreferenceArgs & { step: number }, progress: Progress, options: { redo?: boolean } = {}): Promise<{ version: number; metrics: Metrics }> {
     const { config, step, runDir } = args;
     const done = verifiedStateDir(runDir, step);
-    if (done) return done.manifest.meta.result as { version: number; metrics: Metrics };
+    if (done && !options.redo) return done.manifest.meta.result as { version: number; metrics: Metrics };
     const session = await this.sessionAt(args, step - 1);
     const o = config.objective;
     const { indices, cursor, epoch } = batchIndices(session.train.length, config.seed, step, config.optimizer.batchSize);
@@ -335,9 +384,12 @@ export class PreferenceSessions {
         'perf/updateSeconds': (performance.now() - started) / 1000,
       };
       const recorded = { version: step, metrics };
+      const { checkpointEvery, steps } = config.run;
+      const withWeights = step % weightsEveryOf(config) === 0 || step % checkpointEvery === 0 || step === steps;
       writeVersion(runDir, step, {
-        ...serializeWeights(session.trainable, session.optimizer),
+        ...(withWeights ? serializeWeights(session.trainable, session.optimizer) : {}),
         'state.json': JSON.stringify({
+          weights: withWeights,
           version: step, seed: config.seed, configSha256: sha256(JSON.stringify(config)), objective: o.name,
           // The data cursor: pairs consumed so far, in the per-epoch order of stream (seed, 'preference-order', epoch).
           dataCursor: cursor, epoch, trainPairs: session.train.length,

@@ -115,22 +115,34 @@ export class MemoryBudgetError extends Error {
 
 const mb = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)} MB`;
 
+/** The config fields a refusal names: what sets the update's and the sampling's batch, and how to lower them. */
+export interface BatchFields {
+  update: string;
+  sampling: string;
+  fix: string;
+}
+
+const RL_FIELDS: BatchFields = {
+  update: 'optimizer.microBatchSize',
+  sampling: 'rollout.promptsPerIteration × rollout.groupSize',
+  fix: 'lower optimizer.microBatchSize, rollout.promptsPerIteration × rollout.groupSize or model.maxSeqLen',
+};
+
 /**
  * Throw {@link MemoryBudgetError} when `need` exceeds `limitBytes` (the worker's budget) or, on the
  * wasm backend, its heap. The message gives every part and the config fields that drive it.
  */
-export function refuseOverBudget(runId: string, need: RunMemoryNeed, b: RunBatch, limitBytes: number, backend: string): void {
+export function refuseOverBudget(runId: string, need: RunMemoryNeed, b: RunBatch, limitBytes: number, backend: string, fields: BatchFields = RL_FIELDS): void {
   const parts = [
     `weights ${mb(need.weights)}`, `AdamW moments ${mb(need.optimizer)}`,
-    ...(need.reference ? [`KL reference ${mb(need.reference)} (objective.klCoef > 0)`] : []),
-    `update ${mb(need.gradients + need.activations)} (gradients ${mb(need.gradients)} + activations ${mb(need.activations)} for optimizer.microBatchSize ${b.microBatch} × model.maxSeqLen ${b.seqLen} tokens)`,
-    `rollout ${mb(need.rollout)} (KV cache and prefill of rollout.promptsPerIteration × rollout.groupSize = ${b.rolloutRows} rows of up to ${b.seqLen} tokens)`,
+    ...(need.reference ? [`reference ${mb(need.reference)}`] : []),
+    `update ${mb(need.gradients + need.activations)} (gradients ${mb(need.gradients)} + activations ${mb(need.activations)} for ${fields.update} = ${b.microBatch} rows × model.maxSeqLen ${b.seqLen} tokens)`,
+    `sampling ${mb(need.rollout)} (KV cache and prefill of ${fields.sampling} = ${b.rolloutRows} rows of up to ${b.seqLen} tokens)`,
   ].join(', ');
-  const fix = 'lower optimizer.microBatchSize, rollout.promptsPerIteration × rollout.groupSize or model.maxSeqLen';
   if (backend === 'wasm' && need.total > WASM_HEAP_BYTES) {
-    throw new MemoryBudgetError(`run ${runId} needs about ${mb(need.total)} but the wasm backend's heap holds at most 4096 MB (32-bit addresses): ${parts}. Use the native backend (npm run native) or ${fix}.`);
+    throw new MemoryBudgetError(`run ${runId} needs about ${mb(need.total)} but the wasm backend's heap holds at most 4096 MB (32-bit addresses): ${parts}. Use the native backend (npm run native) or ${fields.fix}.`);
   }
   if (need.total > limitBytes) {
-    throw new MemoryBudgetError(`run ${runId} needs about ${mb(need.total)}, over this worker's --memory-budget-mb ${Math.floor(limitBytes / 2 ** 20)}: ${parts}. Raise --memory-budget-mb or ${fix}.`);
+    throw new MemoryBudgetError(`run ${runId} needs about ${mb(need.total)}, over this worker's --memory-budget-mb ${Math.floor(limitBytes / 2 ** 20)}: ${parts}. Raise --memory-budget-mb or ${fields.fix}.`);
   }
 }

@@ -35,7 +35,8 @@ import { MemoryBudget, ResidentRuns } from './memory-budget.js';
 import { decoderShape, refuseOverBudget, runMemoryNeed } from './run-memory.js';
 import { plannedShape, runBatchOf } from './run-batch.js';
 import * as tf from '@tensorflow/tfjs';
-import { createPolicy, writePromptSample } from './policy.js';
+import { createPolicy, policyFrame, writePromptSample } from './policy.js';
+import { runTokenizer } from './run-tokenizer.js';
 import { deriveRng } from '../common/rng.js';
 import { mixOf, runRows } from './run-rows.js';
 import { scoreInline } from './score-ahead.js';
@@ -170,13 +171,14 @@ export class RunSessions {
     return session.model.numParams() * 4 * 3 + (session.reference ? session.reference.numParams() * 4 : 0);
   }
 
-  private async newSession(config: ExperimentConfig, runDir: string, runId: string): Promise<Session> {
+  /** `frame`: the model's weights will be loaded from a version, so a checkpoint's own are not read. */
+  private async newSession(config: ExperimentConfig, runDir: string, runId: string, frame = false): Promise<Session> {
     const batch = runBatchOf(config);
     // Before loading: a checkpoint folder's config.json gives its parameter count, so a model the
     // wasm heap cannot even hold is refused here, not by `RuntimeError: Aborted()` while loading.
     const planned = plannedShape(config);
     if (planned) refuseOverBudget(runId, runMemoryNeed(planned, batch), batch, this.budget.limitBytes, tf.getBackend());
-    const { model, tokenizer } = await createPolicy(config);
+    const { model, tokenizer } = frame ? { model: await policyFrame(config), tokenizer: runTokenizer(config) } : await createPolicy(config);
     try {
       const need = runMemoryNeed(decoderShape(model), batch);
       refuseOverBudget(runId, need, batch, this.budget.limitBytes, tf.getBackend());
@@ -215,7 +217,7 @@ export class RunSessions {
     const state = verifiedStateDir(runDir, version);
     // A version that recorded its result only (run.weightsEvery) is recomputed like a lost one.
     if (!state || !(WEIGHTS_BIN in state.manifest.files)) return this.rebuild(args, version);
-    session ??= await this.newSession(config, runDir, runId);
+    session ??= await this.newSession(config, runDir, runId, true);
     await loadWeights(state.dir, session.model, session.optimizer);
     session.version = version;
     const saved = JSON.parse(readFileSync(join(state.dir, 'state.json'), 'utf8')) as { rlSteps?: number };

@@ -41,6 +41,7 @@ export function withMaskHead(policy: CausalLM, head: SparseMaskHead): CausalLM {
     forward: (tokens) => policy.forward(tokens),
     forwardCached: (tokens, positions, keyBias, cache) => policy.forwardCached(tokens, positions, keyBias, cache),
     hiddenStates: (tokens, positions, attnBias) => policy.hiddenStates(tokens, positions, attnBias),
+    layerStates: policy.layerStates && ((tokens, positions, attnBias) => policy.layerStates!(tokens, positions, attnBias)),
     logitsFromHidden: (h) => policy.logitsFromHidden(h),
     dispose: () => undefined,
   };

@@ -39,6 +39,11 @@ export interface CausalLM {
    */
   hiddenStates(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): tf.Tensor3D;
   /**
+   * {@link hiddenStates} plus the residual stream after each layer, [R,T,d] per layer (before the
+   * final norm): what SparsePO's activation mask reads. Differentiable like `hiddenStates`.
+   */
+  layerStates?(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): { hidden: tf.Tensor3D; layers: tf.Tensor3D[] };
+  /**
    * Packed prompt prefill (optional): the packed path's final hidden states [R,T,d] plus each
    * layer's keys and values in the packed layout, [R, nKV, T, headDim]. No gradient needed.
    */

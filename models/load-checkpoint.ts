@@ -3,9 +3,24 @@
  * (models/llama/checkpoint.ts) or a llama-architecture `.gguf` file (models/gguf/, dequantized to
  * float32 as `from_pretrained(..., gguf_file=...)` does).
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadHfCheckpoint, type HfCheckpoint } from './llama/checkpoint.js';
+import { parseLlamaConfig } from './llama/config.js';
+import { LlamaModel } from './llama/model.js';
 import { loadGgufCheckpoint } from './gguf/gguf-checkpoint.js';
 
 export function loadCheckpoint(path: string): Promise<HfCheckpoint> {
   return path.toLowerCase().endsWith('.gguf') ? loadGgufCheckpoint(path) : loadHfCheckpoint(path);
+}
+
+/**
+ * A model of the checkpoint's architecture with every weight zero, for a saved weights version to be
+ * loaded into: an HF folder's from its config.json alone (its weights are never read); a .gguf file
+ * is loaded whole, since its config is part of the file's metadata.
+ */
+export async function checkpointFrame(path: string): Promise<LlamaModel> {
+  if (path.toLowerCase().endsWith('.gguf')) return (await loadGgufCheckpoint(path)).model;
+  const file = join(path, 'config.json');
+  return new LlamaModel(parseLlamaConfig(JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>, file), null);
 }

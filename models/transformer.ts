@@ -194,22 +194,6 @@ export class Transformer implements CausalLM {
   }
 
   /**
-   * {@link forward} that also returns the per-layer hidden states: `hidden[l]` is the residual
-   * stream after block l, [B,T,d] (l = 0..nLayers-1, before the final norm), e.g. the reference
-   * activations SparsePO's mask is built from. Differentiable like `forward`.
-   */
-  forwardWithHiddenStates(tokens: tf.Tensor2D): { logits: tf.Tensor3D; hidden: tf.Tensor3D[] } {
-    return tf.tidy(() => {
-      const T = tokens.shape[1];
-      if (T > this.config.maxSeqLen) throw new Error(`Transformer.forwardWithHiddenStates: sequence length ${T} > maxSeqLen ${this.config.maxSeqLen}`);
-      const pos = tf.slice(this.p('wpe'), [0, 0], [T, this.config.dModel]);
-      const layers: tf.Tensor[] = [];
-      const { h } = this.blocks(tf.add(this.embed(tokens), pos), causalBias(T, 0), undefined, layers);
-      return { logits: this.head(h) as tf.Tensor3D, hidden: layers as tf.Tensor3D[] };
-    });
-  }
-
-  /**
    * Decoding path. tokens [B,Tn] are the next Tn tokens of each row; positions [B,Tn] their
    * position ids; keyBias [B,Tpast+Tn] is 0 for real keys and a large negative value for padding
    * (left-padded prompts). Returns logits [B,Tn,V] and the cache extended by Tn positions; the
@@ -266,13 +250,23 @@ export class Transformer implements CausalLM {
    * table is read by a one-hot matmul, so its gradient needs no `gather` kernel.
    */
   hiddenStates(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): tf.Tensor3D {
+    return tf.tidy(() => this.statesOf(tokens, positions, attnBias).hidden);
+  }
+
+  /** {@link hiddenStates} plus `layers[l]`, the residual stream after block l (before the final norm). */
+  layerStates(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): { hidden: tf.Tensor3D; layers: tf.Tensor3D[] } {
     return tf.tidy(() => {
-      const [R, T] = tokens.shape;
-      const d = this.config.dModel;
-      const pos = tf.reshape(embedRows(positions, this.p('wpe') as tf.Tensor as tf.Tensor2D), [R, T, d]);
-      const { h } = this.blocks(tf.add(this.embed(tokens), pos), attnBias, undefined);
-      return layerNorm(h, this.p('lnf.g'), this.p('lnf.b')) as tf.Tensor3D;
+      const layers: tf.Tensor[] = [];
+      return { hidden: this.statesOf(tokens, positions, attnBias, layers).hidden, layers: layers as tf.Tensor3D[] };
     });
+  }
+
+  private statesOf(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D, layerOutputs?: tf.Tensor[]): { hidden: tf.Tensor3D } {
+    const [R, T] = tokens.shape;
+    const d = this.config.dModel;
+    const pos = tf.reshape(embedRows(positions, this.p('wpe') as tf.Tensor as tf.Tensor2D), [R, T, d]);
+    const { h } = this.blocks(tf.add(this.embed(tokens), pos), attnBias, undefined, layerOutputs);
+    return { hidden: layerNorm(h, this.p('lnf.g'), this.p('lnf.b')) as tf.Tensor3D };
   }
 
   /** x [B,T,d]; bias broadcastable to [B,H,T,Tpast+T]. `layerOutputs`, when given, collects h after each block. */

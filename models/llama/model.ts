@@ -79,16 +79,19 @@ export class LlamaModel implements CausalLM {
   /** Factor on cos and sin (yarn's attention factor; 1 for the other rope types). */
   private readonly ropeScale: number;
 
-  /** A model whose weights are `weights` (by HF name; each must match the config's shapes). */
-  constructor(config: LlamaConfig, weights: Map<string, Float32Array>) {
+  /**
+   * A model whose weights are `weights` (by HF name; each must match the config's shapes), or all
+   * zero (`null`: the frame a saved weights version is loaded into, without reading the checkpoint).
+   */
+  constructor(config: LlamaConfig, weights: Map<string, Float32Array> | null) {
     this.config = config;
     this.params = new Map();
     for (const [name, shape] of llamaParamShapes(config)) {
-      const data = weights.get(name);
+      const data = weights === null ? null : weights.get(name);
       const n = shape.reduce((a, b) => a * b, 1);
-      if (!data) throw new Error(`LlamaModel: weight '${name}' missing`);
-      if (data.length !== n) throw new Error(`LlamaModel: weight '${name}' has ${data.length} values, want shape [${shape}]`);
-      const t = tf.tensor(data, shape, 'float32');
+      if (data === undefined) throw new Error(`LlamaModel: weight '${name}' missing`);
+      if (data && data.length !== n) throw new Error(`LlamaModel: weight '${name}' has ${data.length} values, want shape [${shape}]`);
+      const t = data ? tf.tensor(data, shape, 'float32') : tf.zeros(shape, 'float32');
       this.params.set(name, tf.variable(t, true));
       t.dispose();
     }
@@ -157,6 +160,14 @@ export class LlamaModel implements CausalLM {
     return tf.tidy(() => this.finalNorm(this.blocks(tokens, positions, attnBias, undefined, true).h) as tf.Tensor3D);
   }
 
+  layerStates(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): { hidden: tf.Tensor3D; layers: tf.Tensor3D[] } {
+    return tf.tidy(() => {
+      const layers: tf.Tensor[] = [];
+      const { h } = this.blocks(tokens, positions, attnBias, undefined, true, layers);
+      return { hidden: this.finalNorm(h) as tf.Tensor3D, layers: layers as tf.Tensor3D[] };
+    });
+  }
+
   prefillPacked(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): { hidden: tf.Tensor3D; cache: KVCache } {
     const out = tf.tidy(() => {
       const { h, kv } = this.blocks(tokens, positions, attnBias, undefined);
@@ -185,9 +196,10 @@ export class LlamaModel implements CausalLM {
   /**
    * tokens/positions [B,T]; bias broadcastable to [B,1,T,Tpast+T]. With `recompute` (the training
    * paths, no cache) each layer's activations are recomputed in the backward pass instead of kept
-   * (models/recompute.ts), and no keys/values are returned.
+   * (models/recompute.ts), and no keys/values are returned. `layerOutputs`, when given, collects h
+   * after each layer.
    */
-  private blocks(tokens: tf.Tensor2D, positions: tf.Tensor2D, bias: tf.Tensor, cache: KVCache | undefined, recompute = false): { h: tf.Tensor; kv: KVCache } {
+  private blocks(tokens: tf.Tensor2D, positions: tf.Tensor2D, bias: tf.Tensor, cache: KVCache | undefined, recompute = false, layerOutputs?: tf.Tensor[]): { h: tf.Tensor; kv: KVCache } {
     const c = this.config;
     const [B, T] = tokens.shape;
     const d = c.hiddenSize;
@@ -205,12 +217,14 @@ export class LlamaModel implements CausalLM {
       if (recompute) {
         const weights = [...this.params].filter(([n]) => n.startsWith(`model.layers.${l}.`)).map(([, v]) => v);
         h = recomputed((x, [cs, sn, bg]) => this.layer(l, x, cs, sn, bg, undefined).h, h, weights, [cos, sin, biasG]);
+        layerOutputs?.push(h);
         continue;
       }
       // One tidy per layer: without it a forward pass keeps every layer's temporaries until it
       // returns (a 8 x 128-token prefill of SmolLM2-135M: ~2.5 GB; issue 17).
       const out = tf.tidy(() => this.layer(l, h, cos, sin, biasG, cache?.k[l] && { k: cache.k[l], v: cache.v[l] }));
       h = out.h;
+      layerOutputs?.push(h);
       kv.k.push(out.k);
       kv.v.push(out.v);
     }

@@ -1,5 +1,5 @@
 /**
- * A compute host for test/checkpoints/smollm2-rl.slow.test.ts, in its own process so that a test
+ * A compute host for test/checkpoints/smollm2.slow.test.ts, in its own process so that a test
  * can SIGKILL it mid-update (CREDITFLOW_FAILPOINT=update:stepped:<n>) and start another: RL
  * iterations 1..3 of SmolLM2-135M-Instruct on the native backend, each step idempotent (a second
  * process picks up where the first stopped). Prints one JSON line: the peak RSS in MB.

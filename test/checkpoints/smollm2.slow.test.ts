@@ -1,8 +1,8 @@
 /**
- * Must-show of issue 17 on the real model: a 3-iteration RL run of SmolLM2-135M-Instruct completes
- * on the native backend, and a compute host SIGKILLed mid-update (after its gradients are applied,
- * before the version is written) resumes in a new process to the same final weights, byte for
- * byte, as the uninterrupted run. Minutes, so not in the default `npm test`:
+ * Must-show of issue 17 on the real model: a 3-iteration RL run and a 3-step DPO run of
+ * SmolLM2-135M-Instruct complete on the native backend, and a compute host SIGKILLed mid-update
+ * (after its gradients are applied, before the version is written) resumes in a new process to the
+ * same final weights, byte for byte, as the uninterrupted run. Minutes, so not in the default `npm test`:
  *
  *   npm run test:checkpoints   (needs npm run reference-models -- --smollm2-only and npm run native)
  */
@@ -17,8 +17,8 @@ import { tempStateDir } from '../support/harness.js';
 const folder = referencePaths().smollm2Dir;
 if (!existsSync(join(folder, 'config.json'))) throw new Error(`${folder} is missing: npm run reference-models -- --smollm2-only`);
 
-function drive(runDir: string, env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, ['--import', 'tsx', 'test/checkpoints/rl-driver.ts', runDir, folder], {
+function drive(driver: 'rl' | 'dpo', runDir: string, env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, ['--import', 'tsx', `test/checkpoints/${driver}-driver.ts`, runDir, folder], {
     encoding: 'utf8', env: { ...process.env, CREDITFLOW_BACKEND: 'node', ...env }, maxBuffer: 16 << 20,
   });
 }
@@ -29,7 +29,7 @@ describe('SmolLM2-135M-Instruct RL on native', () => {
   const crashed = join(home, 'crashed');
 
   it('runs 3 iterations to a final weights version', () => {
-    const r = drive(straight);
+    const r = drive('rl', straight);
     expect(r.status, r.stderr).toBe(0);
     expect(existsSync(join(versionDir(straight, 3), 'weights.bin'))).toBe(true);
     // Versions 1 and 2 record their results only (run.weightsEvery defaults to checkpointEvery for a checkpoint).
@@ -38,10 +38,35 @@ describe('SmolLM2-135M-Instruct RL on native', () => {
   }, 1_800_000);
 
   it('resumes a host SIGKILLed mid-update to the same final weights', () => {
-    const killed = drive(crashed, { CREDITFLOW_FAILPOINT: 'update:stepped:3' });
+    const killed = drive('rl', crashed, { CREDITFLOW_FAILPOINT: 'update:stepped:3' });
     expect(killed.signal).toBe('SIGKILL');
     expect(existsSync(versionDir(crashed, 3))).toBe(false);
-    const resumed = drive(crashed);
+    const resumed = drive('rl', crashed);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    expect(readFileSync(join(versionDir(crashed, 3), 'weights.bin')).equals(readFileSync(join(versionDir(straight, 3), 'weights.bin')))).toBe(true);
+  }, 3_600_000);
+});
+
+describe('SmolLM2-135M-Instruct DPO on native', () => {
+  const home = tempStateDir('smollm2-dpo');
+  const straight = join(home, 'straight');
+  const crashed = join(home, 'crashed');
+
+  it('runs 3 steps to a final weights version and evaluates it', () => {
+    const r = drive('dpo', straight);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(versionDir(straight, 3), 'weights.bin'))).toBe(true);
+    expect(existsSync(join(versionDir(straight, 1), 'weights.bin'))).toBe(false);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { pairAccuracy: number };
+    expect(out.pairAccuracy).toBeGreaterThanOrEqual(0);
+    console.log(`uninterrupted DPO run: ${r.stdout.trim()}`);
+  }, 1_800_000);
+
+  it('resumes a host SIGKILLed mid-update to the same final weights', () => {
+    const killed = drive('dpo', crashed, { CREDITFLOW_FAILPOINT: 'preference-update:stepped:3' });
+    expect(killed.signal).toBe('SIGKILL');
+    expect(existsSync(versionDir(crashed, 3))).toBe(false);
+    const resumed = drive('dpo', crashed);
     expect(resumed.status, resumed.stderr).toBe(0);
     expect(readFileSync(join(versionDir(crashed, 3), 'weights.bin')).equals(readFileSync(join(versionDir(straight, 3), 'weights.bin')))).toBe(true);
   }, 3_600_000);

@@ -13,12 +13,13 @@ import { RunSessions } from '../../engine/run-sessions.js';
 import { exportRunCheckpoint } from '../../engine/export-checkpoint.js';
 import { run as exportCommand } from '../../cli/commands/export.js';
 import { loadHfCheckpoint } from '../../models/llama/index.js';
-import { loadWeights } from '../../models/weights-io.js';
+import { loadWeights, WEIGHTS_BIN } from '../../models/weights-io.js';
 import { scoreAhead } from '../support/score-ahead.js';
 import { rolloutFile } from '../../store/rollout-files.js';
-import { versionDir } from '../../store/weight-versions.js';
+import { readVersion, verifiedStateDir, versionDir } from '../../store/weight-versions.js';
 import { tempStateDir } from '../support/harness.js';
 import { hfConfig, writeCheckpoint } from '../support/tiny-llama.js';
+import { preparedPreferenceRun } from '../support/preference-run.js';
 
 const checkpoint = join(tempStateDir('llama-policy'), 'tiny-llama');
 writeCheckpoint(checkpoint, hfConfig());
@@ -42,8 +43,11 @@ describe('model.checkpoint in the config', () => {
     expect(problems({ ...base, model: { checkpoint, maxSeqLen: 16 } })).toEqual([]);
     expect(problems({ ...base, model: { checkpoint, dModel: 32 } })).toEqual(['model.dModel: is not used with model.checkpoint (its config.json sets the architecture)']);
     expect(problems({ ...base, model: { checkpoint: join(checkpoint, 'nowhere') } })[0]).toMatch(/^model\.checkpoint: .*nowhere has no config\.json or tokenizer\.json$/);
-    expect(problems({ kind: 'preference', experiment: 'p', data: base.data, model: { checkpoint } }, PreferenceExperimentSchema as never))
-      .toContain('model.checkpoint: is not supported by preference runs yet (RL runs take it)');
+    expect(problems({ kind: 'preference', experiment: 'p', data: base.data, model: { checkpoint, maxSeqLen: 16 } }, PreferenceExperimentSchema as never)).toEqual([]);
+    expect(problems({ kind: 'preference', experiment: 'p', data: base.data, model: { checkpoint, nLayers: 3, alphabet: '0123' } }, PreferenceExperimentSchema as never)).toEqual([
+      'model.alphabet: is not used with model.checkpoint (its tokenizer.json sets the vocabulary)',
+      'model.nLayers: is not used with model.checkpoint (its config.json sets the architecture)',
+    ]);
   });
 });
 
@@ -107,6 +111,44 @@ describe('an RL run on a Llama-style checkpoint', () => {
     exported.model.dispose();
     trained.model.dispose();
   });
+});
+
+describe('a preference run on a Llama-style checkpoint', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  const config = PreferenceExperimentSchema.parse({
+    kind: 'preference', experiment: 'llama-pref', seed: 5, data: base.data, model: { checkpoint, maxSeqLen: 16 },
+    warmStart: { steps: 2, batchSize: 8 }, optimizer: { batchSize: 4, lr: 1e-3 }, run: { steps: 3, checkpointEvery: 3 },
+    objective: { name: 'sparse-po', mask: 'learned', klTerm: true },
+  });
+  const noProgress = () => undefined;
+
+  it('trains every objective input on it (SparsePO: KL over its logits, the mask head on its layers); weights only at checkpoint steps, the rest rebuilt bit for bit', async () => {
+    const a = preparedPreferenceRun(config, 'llama-pref-a');
+    await a.sessions.warmStart(a.args, noProgress);
+    for (const step of [1, 2, 3]) {
+      const r = await a.sessions.update({ ...a.args, step }, noProgress);
+      expect(Number.isFinite(r.metrics['update/loss']), `step ${step}`).toBe(true);
+      expect(r.metrics['update/gradNorm']).toBeGreaterThan(0);
+    }
+    // run.weightsEvery defaults to run.checkpointEvery for a checkpoint: steps 1 and 2 record their result only.
+    const files = (v: number) => Object.keys(verifiedStateDir(a.runDir, v)!.manifest.files);
+    expect(files(1)).not.toContain(WEIGHTS_BIN);
+    expect(files(2)).not.toContain(WEIGHTS_BIN);
+    expect(files(3)).toContain(WEIGHTS_BIN);
+    const evaluation = await a.sessions.evaluate({ ...a.args, step: 3 });
+    expect(evaluation.metrics['eval/pairAccuracy']).toBeGreaterThanOrEqual(0);
+
+    // A fresh host that finds version 3 gone rebuilds it from the warm start through the result-only versions.
+    const copy = join(tempStateDir('llama-pref-b'), 'run');
+    cpSync(a.runDir, copy, { recursive: true, filter: (src) => !src.startsWith(versionDir(a.runDir, 3)) });
+    const b = preparedPreferenceRun(config, 'llama-pref-b-host');
+    const redone = await b.sessions.update({ ...b.args, runDir: copy, step: 3 }, noProgress);
+    const recorded = readVersion(a.runDir, 3)!.meta.result as { metrics: Record<string, number> };
+    expect(redone.metrics['update/loss']).toBe(recorded.metrics['update/loss']);
+    expect(readFileSync(join(versionDir(copy, 3), WEIGHTS_BIN)).equals(readFileSync(join(versionDir(a.runDir, 3), WEIGHTS_BIN)))).toBe(true);
+  }, 120_000);
 });
 
 describe('`creditflow export` of a built-in-model run', () => {

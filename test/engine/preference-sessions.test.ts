@@ -13,6 +13,7 @@ import { batchIndices, divergenceWeights } from '../../engine/preference-batch.j
 import { responseForward } from '../../engine/preference-forward.js';
 import { deriveRng } from '../../common/rng.js';
 import { CharTokenizer, sequenceLogProbs, Transformer } from '../../models/index.js';
+import { causalBias } from '../../models/ops.js';
 import { versionDir } from '../../store/weight-versions.js';
 import { learningTinyConfig } from '../support/harness.js';
 import { preparedPreferenceRun } from '../support/preference-run.js';
@@ -45,12 +46,16 @@ describe('preference compute host', () => {
     expect(Array.from(ours.mask.dataSync())).toEqual([1, 1, 1, 1, 1, 0]);
     expect(ours.logits!.shape).toEqual([2, 3, tok.vocabSize]);
     expect(ours.hidden!.map((h) => h.shape)).toEqual([[2, 3, 16], [2, 3, 16]]);
-    // forwardWithHiddenStates is forward plus the layers
-    const input = tf.tensor2d([seqs[0]], [1, seqs[0].length], 'int32');
-    const a = model.forward(input);
-    const b = model.forwardWithHiddenStates(input);
-    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b.logits))).dataSync()[0])).toBe(0);
-    tf.dispose([ours as unknown as tf.TensorContainer, theirs as unknown as tf.TensorContainer, input, a, b as unknown as tf.TensorContainer]);
+    // layerStates is hiddenStates plus the layers
+    const T = seqs[0].length;
+    const input = tf.tensor2d([seqs[0]], [1, T], 'int32');
+    const positions = tf.tensor2d([Array.from({ length: T }, (_, t) => t)], [1, T], 'int32');
+    const bias = causalBias(T, 0);
+    const a = model.hiddenStates(input, positions, bias);
+    const b = model.layerStates(input, positions, bias);
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b.hidden))).dataSync()[0])).toBe(0);
+    expect(b.layers.map((h) => h.shape)).toEqual([[1, T, 16], [1, T, 16]]);
+    tf.dispose([ours as unknown as tf.TensorContainer, theirs as unknown as tf.TensorContainer, input, positions, bias, a, b as unknown as tf.TensorContainer]);
     model.dispose();
   });
 

@@ -29,7 +29,7 @@ describe('a run the worker cannot hold', () => {
     const err = await sessions.warmStart({ runId: 'r', config, runDir }, noProgress).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).name).toBe('ConfigError'); // not retried by the workflow
-    expect((err as Error).message).toMatch(/run r needs about \d+ MB, over this worker's --memory-budget-mb 1: weights \d+ MB, AdamW moments \d+ MB, update .*optimizer\.microBatchSize \d+ × model\.maxSeqLen \d+ tokens.*rollout\.promptsPerIteration × rollout\.groupSize/);
+    expect((err as Error).message).toMatch(/run r needs about \d+ MB, over this worker's --memory-budget-mb 1: weights \d+ MB, AdamW moments \d+ MB, update .*optimizer\.microBatchSize = \d+ rows × model\.maxSeqLen \d+ tokens.*rollout\.promptsPerIteration × rollout\.groupSize/);
     expect(readVersion(runDir, 0)).toBeNull(); // nothing trained
     expect(sessions.residentRuns()).toEqual([]);
   });
