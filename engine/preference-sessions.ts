@@ -123,7 +123,7 @@ function preferenceBatch(config: PreferenceConfig): RunBatch {
 
 const PREFERENCE_FIELDS = {
   update: '2 × optimizer.batchSize (chosen and rejected)',
-  sampling: 'the pairs scored at once',
+  sampling: '2 × optimizer.batchSize (greedy evaluation, sized as one step)',
   fix: 'lower optimizer.batchSize or model.maxSeqLen',
 };
 

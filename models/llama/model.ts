@@ -91,7 +91,8 @@ export class LlamaModel implements CausalLM {
       const n = shape.reduce((a, b) => a * b, 1);
       if (data === undefined) throw new Error(`LlamaModel: weight '${name}' missing`);
       if (data && data.length !== n) throw new Error(`LlamaModel: weight '${name}' has ${data.length} values, want shape [${shape}]`);
-      const t = data ? tf.tensor(data, shape, 'float32') : tf.zeros(shape, 'float32');
+      // tf.fill runs on the backend; tf.zeros would first build the zeros in JavaScript.
+      const t = data ? tf.tensor(data, shape, 'float32') : tf.fill(shape, 0, 'float32');
       this.params.set(name, tf.variable(t, true));
       t.dispose();
     }
