@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadHfCheckpoint, type HfCheckpoint } from './llama/checkpoint.js';
 import { parseLlamaConfig } from './llama/config.js';
 import { LlamaModel } from './llama/model.js';
-import { loadGgufCheckpoint } from './gguf/gguf-checkpoint.js';
+import { loadGgufCheckpoint, loadGgufConfig } from './gguf/gguf-checkpoint.js';
 
 export function loadCheckpoint(path: string): Promise<HfCheckpoint> {
   return path.toLowerCase().endsWith('.gguf') ? loadGgufCheckpoint(path) : loadHfCheckpoint(path);
@@ -16,11 +16,10 @@ export function loadCheckpoint(path: string): Promise<HfCheckpoint> {
 
 /**
  * A model of the checkpoint's architecture with every weight zero, for a saved weights version to be
- * loaded into: an HF folder's from its config.json alone (its weights are never read); a .gguf file
- * is loaded whole, since its config is part of the file's metadata.
+ * loaded into: from an HF folder's config.json or a .gguf file's metadata, no weight read or dequantized.
  */
 export async function checkpointFrame(path: string): Promise<LlamaModel> {
-  if (path.toLowerCase().endsWith('.gguf')) return (await loadGgufCheckpoint(path)).model;
+  if (path.toLowerCase().endsWith('.gguf')) return new LlamaModel(loadGgufConfig(path), null);
   const file = join(path, 'config.json');
   return new LlamaModel(parseLlamaConfig(JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>, file), null);
 }

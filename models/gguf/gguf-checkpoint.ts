@@ -89,12 +89,21 @@ function tokenizerOf(file: GgufFile, config: LlamaConfig, path: string): HfToken
   return new HfTokenizer({ ...files, bosTokenId: config.bosTokenId, eosTokenIds: config.eosTokenIds, generationEos: config.eosTokenIds });
 }
 
+/** A .gguf file's header and the model config its metadata gives, without dequantizing any weight. */
+function readGgufConfig(path: string): { file: GgufFile; config: LlamaConfig } {
+  const file = readGgufHeader(new Uint8Array(readFileSync(path)), path);
+  return { file, config: parseLlamaConfig(ggufConfig(file.metadata, new Set(file.tensors.map((t) => t.name)), path), `${path} (metadata)`) };
+}
+
 /** A .gguf file's tokenizer without its weights (data validation before any compute). */
 export function loadGgufTokenizer(path: string): HfTokenizer {
-  const buf = new Uint8Array(readFileSync(path));
-  const file = readGgufHeader(buf, path);
-  const config = parseLlamaConfig(ggufConfig(file.metadata, new Set(file.tensors.map((t) => t.name)), path), `${path} (metadata)`);
+  const { file, config } = readGgufConfig(path);
   return tokenizerOf(file, config, path);
+}
+
+/** A .gguf file's model config without its weights (a frame for saved weights to be loaded into). */
+export function loadGgufConfig(path: string): LlamaConfig {
+  return readGgufConfig(path).config;
 }
 
 export async function loadGgufCheckpoint(path: string): Promise<HfCheckpoint> {

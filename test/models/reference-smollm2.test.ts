@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGgufCheckpoint } from '../../models/gguf/gguf-checkpoint.js';
+import { checkpointFrame } from '../../models/load-checkpoint.js';
 import type { HfCheckpoint } from '../../models/llama/checkpoint.js';
 import { ensureSmolLM2Gguf } from '../../scripts/reference-models/fetch-gguf.js';
 import { useWasm } from './helpers.js';
@@ -27,6 +28,17 @@ describe('SmolLM2-135M-Instruct (GGUF) against transformers', () => {
     expect(ck.config).toMatchObject({ numLayers: 30, hiddenSize: 576, numHeads: 9, numKvHeads: 3, headDim: 64, tieEmbeddings: true, maxSeqLen: 8192 });
     expect(ck.config.rope).toEqual({ type: 'default', theta: 100000 });
     expect(ck.tokenizer!.bos).toBe(1);
+  });
+
+  it('gives a zero-weight frame of the same architecture from the metadata alone', async () => {
+    const frame = await checkpointFrame(ensureSmolLM2Gguf());
+    try {
+      expect(frame.config).toEqual(ck.config);
+      expect([...frame.params].map(([n, v]) => [n, v.shape])).toEqual([...ck.model.params].map(([n, v]) => [n, v.shape]));
+      expect(frame.params.get('model.norm.weight')!.dataSync().every((x) => x === 0)).toBe(true);
+    } finally {
+      frame.dispose();
+    }
   });
 
   it('encodes strings with no BOS, and chats exactly as apply_chat_template', () => {
