@@ -215,7 +215,8 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
       disposeCache(cache);
       cache = res.cache;
     } else disposeCache(res.cache);
-    const last = tf.tidy(() => tf.slice(res.logits, [0, Tn - 1, 0], [B, 1, V]));
+    // A decode step's logits are the last position's already: no Slice kernel for them.
+    const last = Tn === 1 ? res.logits : tf.tidy(() => tf.slice(res.logits, [0, Tn - 1, 0], [B, 1, V]));
     const data = last.dataSync() as Float32Array;
     tf.dispose([last, res.logits]);
     return data;

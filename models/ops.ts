@@ -65,12 +65,14 @@ export function dense(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return onWasm() ? denseTransposing(a, b) : tf.matMul(a, b);
 }
 
-/** x [B,T,dIn] @ w [dIn,dOut] (+ b) -> [B,T,dOut], via one 2-D matmul. */
-export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
-  const [B, T, dIn] = x.shape;
-  let y: tf.Tensor = dense(tf.reshape(x, [B * T, dIn]), w as tf.Tensor2D);
-  if (b) y = tf.add(y, b);
-  return tf.reshape(y, [B, T, w.shape[1]!]);
+/**
+ * x [N,dIn] @ w [dIn,dOut] (+ b) -> [N,dOut]. Callers keep activations 2-D ([B·T, d]) between
+ * layers: on libtensorflow a Reshape is a kernel of its own, and flattening to [B·T, d] and back
+ * around every matmul cost two of them per layer forward and two more backward.
+ */
+export function linear(x: tf.Tensor2D, w: tf.Tensor, b?: tf.Tensor): tf.Tensor2D {
+  const y = dense(x, w as tf.Tensor2D);
+  return b ? tf.add(y, b) : y;
 }
 
 /**
@@ -78,7 +80,8 @@ export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
  * gradient (UnsortedSegmentSum) runs on the backend; on wasm, which lacks that kernel, a one-hot matmul.
  */
 export function embedRows(ids: tf.Tensor, table: tf.Tensor2D): tf.Tensor2D {
-  const flat = tf.reshape(tf.cast(ids, 'int32'), [ids.size]);
+  // A cast to the same dtype is still a kernel; token ids are int32 already on every path here.
+  const flat = tf.reshape(ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32'), [ids.size]);
   if (!onWasm()) return tf.gather(table, flat);
   return dense(tf.oneHot(flat, table.shape[0]) as tf.Tensor2D, table);
 }
