@@ -298,7 +298,7 @@ export class Transformer implements CausalLM {
     let h = x;
     for (let l = 0; l < L; l++) {
       const a = layerNorm(h, this.p(`h${l}.ln1.g`), this.p(`h${l}.ln1.b`), decoding) as tf.Tensor2D;
-      const [q, k0, v0] = heads(linear(a, this.p(`h${l}.attn.wqkv`), this.p(`h${l}.attn.bqkv`)));
+      const [q, k0, v0] = heads(linear(a, this.p(`h${l}.attn.wqkv`), this.p(`h${l}.attn.bqkv`), decoding));
       const k = cache ? tf.concat([cache.k[l], k0], 2) : k0;
       const v = cache ? tf.concat([cache.v[l], v0], 2) : v0;
       kv.k.push(k as tf.Tensor4D);
@@ -306,9 +306,9 @@ export class Transformer implements CausalLM {
       // The scale on q ([B,H,T,hd]) rather than on the scores ([B,H,T,Tk]): fewer elements, once T > hd.
       const att = tf.softmax(tf.add(tf.matMul(tf.mul(q, scale), k, false, true), bias)); // [B,H,T,Tk]
       const y = merge(tf.matMul(att, v));
-      h = tf.add(h, linear(y, this.p(`h${l}.attn.wo`), this.p(`h${l}.attn.bo`)));
+      h = tf.add(h, linear(y, this.p(`h${l}.attn.wo`), this.p(`h${l}.attn.bo`), decoding));
       const m = layerNorm(h, this.p(`h${l}.ln2.g`), this.p(`h${l}.ln2.b`), decoding) as tf.Tensor2D;
-      h = tf.add(h, linear(gelu(linear(m, this.p(`h${l}.mlp.w1`), this.p(`h${l}.mlp.b1`)), decoding) as tf.Tensor2D, this.p(`h${l}.mlp.w2`), this.p(`h${l}.mlp.b2`)));
+      h = tf.add(h, linear(gelu(linear(m, this.p(`h${l}.mlp.w1`), this.p(`h${l}.mlp.b1`), decoding), decoding) as tf.Tensor2D, this.p(`h${l}.mlp.w2`), this.p(`h${l}.mlp.b2`), decoding));
       layerOutputs?.push(tf.reshape(h, [B, T, d]));
     }
     return { h, kv };
