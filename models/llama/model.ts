@@ -144,7 +144,9 @@ export class LlamaModel implements CausalLM {
       const [B, Tn] = tokens.shape;
       const past = cache ? cache.k[0].shape[2] : 0;
       if (past + Tn > this.config.maxSeqLen) throw new Error(`LlamaModel.forwardCached: length ${past + Tn} > maxSeqLen ${this.config.maxSeqLen}`);
-      const bias = tf.add(causalBias(Tn, past), tf.reshape(keyBias, [keyBias.shape[0], 1, 1, keyBias.shape[1]]));
+      // One new token sees the whole buffer: its causal part is all zeros (no upload, no Add), only the key padding remains.
+      const padding = tf.reshape(keyBias, [keyBias.shape[0], 1, 1, keyBias.shape[1]]);
+      const bias = Tn === 1 ? padding : tf.add(causalBias(Tn, past), padding);
       const { h, kv } = this.blocks(tokens, positions, bias, cache);
       const d = this.config.hiddenSize;
       const logits = tf.reshape(this.logitsFromHidden(tf.reshape(this.finalNorm(h), [B * Tn, d]) as tf.Tensor2D), [B, Tn, this.config.vocabSize]);
