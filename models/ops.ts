@@ -73,7 +73,8 @@ export function dense(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 export function linear(x: tf.Tensor2D, w: tf.Tensor, b?: tf.Tensor, decoding = false): tf.Tensor2D {
   // Decoding differentiates nothing: the plain ops, without a custom gradient's bookkeeping.
   if (b && !decoding && !onWasm()) return affine(x, w as tf.Tensor2D, b as tf.Tensor1D);
-  const y = dense(x, w as tf.Tensor2D);
+  // dense's written-out gradient (wasm) has the same forward, a plain matMul.
+  const y: tf.Tensor2D = decoding ? tf.matMul(x, w as tf.Tensor2D) : dense(x, w as tf.Tensor2D);
   return b ? tf.add(y, b) : y;
 }
 
