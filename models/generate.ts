@@ -206,6 +206,8 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
       }
       biasData.fill(-1e9, b * len, b * len + pad[b]);
     }
+    // Three small uploads a step, and no kernel: a key bias or position table built once and sliced
+    // per step would cost a Slice kernel (with its own begin/size uploads on libtensorflow) instead.
     const tok = tf.tensor2d(tokData, [B, Tn], 'int32');
     const pos = tf.tensor2d(posData, [B, Tn], 'int32');
     const kb = tf.tensor2d(biasData, [B, len], 'float32');
