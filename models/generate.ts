@@ -206,6 +206,8 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
       }
       biasData.fill(-1e9, b * len, b * len + pad[b]);
     }
+    // Three small uploads a step, and no kernel: a key bias or position table built once and sliced
+    // per step would cost a Slice kernel (with its own begin/size uploads on libtensorflow) instead.
     const tok = tf.tensor2d(tokData, [B, Tn], 'int32');
     const pos = tf.tensor2d(posData, [B, Tn], 'int32');
     const kb = tf.tensor2d(biasData, [B, len], 'float32');
@@ -215,7 +217,8 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
       disposeCache(cache);
       cache = res.cache;
     } else disposeCache(res.cache);
-    const last = tf.tidy(() => tf.slice(res.logits, [0, Tn - 1, 0], [B, 1, V]));
+    // A decode step's logits are the last position's already: no Slice kernel for them.
+    const last = Tn === 1 ? res.logits : tf.tidy(() => tf.slice(res.logits, [0, Tn - 1, 0], [B, 1, V]));
     const data = last.dataSync() as Float32Array;
     tf.dispose([last, res.logits]);
     return data;

@@ -65,20 +65,45 @@ export function dense(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
   return onWasm() ? denseTransposing(a, b) : tf.matMul(a, b);
 }
 
-/** x [B,T,dIn] @ w [dIn,dOut] (+ b) -> [B,T,dOut], via one 2-D matmul. */
-export function linear(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
-  const [B, T, dIn] = x.shape;
-  let y: tf.Tensor = dense(tf.reshape(x, [B * T, dIn]), w as tf.Tensor2D);
-  if (b) y = tf.add(y, b);
-  return tf.reshape(y, [B, T, w.shape[1]!]);
+/**
+ * x [N,dIn] @ w [dIn,dOut] (+ b) -> [N,dOut]; `decoding`: nothing will be differentiated. Callers keep activations 2-D ([B·T, d]) between
+ * layers: on libtensorflow a Reshape is a kernel of its own, and flattening to [B·T, d] and back
+ * around every matmul cost two of them per layer forward and two more backward.
+ */
+export function linear(x: tf.Tensor2D, w: tf.Tensor, b?: tf.Tensor, decoding = false): tf.Tensor2D {
+  // Decoding differentiates nothing: the plain ops, without a custom gradient's bookkeeping.
+  if (b && !decoding && !onWasm()) return affine(x, w as tf.Tensor2D, b as tf.Tensor1D);
+  // dense's written-out gradient (wasm) has the same forward, a plain matMul.
+  const y: tf.Tensor2D = decoding ? tf.matMul(x, w as tf.Tensor2D) : dense(x, w as tf.Tensor2D);
+  return b ? tf.add(y, b) : y;
 }
+
+/**
+ * x @ w + b with the gradient written out: the same products and the same column sum as tfjs's own
+ * gradients of matMul and of the broadcasting add, without the add's two Reshapes (no-ops here, but
+ * each a kernel and a shape upload on libtensorflow). The matMul's transposes run as flags, so not
+ * on wasm (see the header).
+ */
+const affine = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
+  save([x, w]);
+  return {
+    value: tf.add(tf.matMul(x, w), b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx, sw] = saved as tf.Tensor2D[];
+      const g = dy as tf.Tensor2D;
+      return [tf.matMul(g, sw, false, true), tf.matMul(sx, g, true, false), tf.sum(g, 0)];
+    },
+  };
+}) as (x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D) => tf.Tensor2D;
 
 /**
  * table[ids] (ids of any shape, flattened) -> [ids.size, d]; differentiable in `table`. A gather, whose
  * gradient (UnsortedSegmentSum) runs on the backend; on wasm, which lacks that kernel, a one-hot matmul.
  */
 export function embedRows(ids: tf.Tensor, table: tf.Tensor2D): tf.Tensor2D {
-  const flat = tf.reshape(tf.cast(ids, 'int32'), [ids.size]);
+  // A cast to the same dtype is still a kernel; token ids are int32 already on every path here.
+  const flat = tf.reshape(ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32'), [ids.size]);
   if (!onWasm()) return tf.gather(table, flat);
   return dense(tf.oneHot(flat, table.shape[0]) as tf.Tensor2D, table);
 }

@@ -16,6 +16,14 @@
  * is a group of its own and is never copied. An earlier version concatenated every parameter into
  * flat vectors: for SmolLM2-135M each was 540 MB and about ten were alive at once (the 9 GB AdamW
  * step of issue 17). The arithmetic is elementwise, so grouping does not change a single bit.
+ *
+ * The groups are fixed when the optimizer is built, and a group's moments are kept as two flat
+ * vectors in that group's layout, so a step concatenates only the gradients and the parameters and
+ * splits back only the parameters (a Reshape is a real kernel on libtensorflow, with a shape upload:
+ * the earlier per-step flatten and split of both moments was 196 of a demo step's 296 optimizer
+ * kernels). Vectors are concatenated as they are, without a Reshape. A group in which only some
+ * parameters have a gradient this step is updated through a 0/1 mask that keeps the others' values
+ * and moments exactly as they were.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -49,23 +57,41 @@ export interface StepOptions {
   maxGradNorm?: number;
 }
 
+/** A fixed update group: its parameters' names, sizes and offsets in the group's flat layout. */
+interface Group {
+  names: string[];
+  sizes: number[];
+  offsets: number[];
+  size: number;
+  /** Decoupled weight decay applies (matrices, rank >= 2). */
+  decayed: boolean;
+  /** Moments: flat [size] for a group of several parameters, the parameter's shape for one alone. */
+  m: tf.Variable;
+  v: tf.Variable;
+}
+
 export class AdamW {
   readonly config: AdamWConfig;
   private readonly params: Map<string, tf.Variable>;
-  /** First and second moments, by parameter name, each in its parameter's shape. */
-  private readonly m = new Map<string, tf.Variable>();
-  private readonly v = new Map<string, tf.Variable>();
+  private readonly groups: Group[];
+  /** Each parameter's group and its index in that group. */
+  private readonly where = new Map<string, { group: Group; index: number }>();
   /** Completed steps (t in the bias correction is step after increment). */
   step = 0;
 
   constructor(params: Map<string, tf.Variable>, config: Partial<AdamWConfig> = {}) {
     this.config = { ...ADAMW_DEFAULTS, ...config };
     this.params = params;
-    for (const [name, p] of params) {
+    this.groups = groupParams(params).map((names) => {
+      const sizes = names.map((n) => params.get(n)!.size);
+      const offsets = sizes.map((_, i) => sizes.slice(0, i).reduce((a, b) => a + b, 0));
+      const size = sizes.reduce((a, b) => a + b, 0);
+      const shape = names.length === 1 ? params.get(names[0])!.shape : [size];
       // tidy frees the zeros once the variable holds its own reference to them.
-      this.m.set(name, tf.tidy(() => tf.variable(tf.zeros(p.shape), false)));
-      this.v.set(name, tf.tidy(() => tf.variable(tf.zeros(p.shape), false)));
-    }
+      const zeros = () => tf.tidy(() => tf.variable(tf.zeros(shape), false));
+      return { names, sizes, offsets, size, decayed: params.get(names[0])!.rank >= 2, m: zeros(), v: zeros() };
+    });
+    for (const group of this.groups) group.names.forEach((n, index) => this.where.set(n, { group, index }));
   }
 
   /**
@@ -91,87 +117,77 @@ export class AdamW {
     this.step += 1;
     const bc1 = 1 - Math.pow(b1, this.step);
     const bc2 = 1 - Math.pow(b2, this.step);
-    for (const group of this.groups(names)) {
-      const ps = group.map((n) => this.params.get(n)!);
-      const ms = group.map((n) => this.m.get(n)!);
-      const vs = group.map((n) => this.v.get(n)!);
-      const decay = weightDecay > 0 && ps[0].rank >= 2;
+    for (const group of this.groups) {
+      const present = group.names.map((n) => grads[n] !== undefined);
+      if (!present.includes(true)) continue;
+      const ps = group.names.map((n) => this.params.get(n)!);
       tf.tidy(() => {
-        // One parameter: its own tensors. Several: flat concatenations, split back after the update.
-        const flat = (ts: tf.Tensor[]) => (ts.length === 1 ? ts[0] : tf.concat(ts.map((t) => tf.reshape(t, [-1]))));
-        const gRaw = flat(group.map((n) => grads[n]));
+        // One parameter: its own tensors. Several: flat concatenations (a vector needs no Reshape).
+        const flat = (ts: tf.Tensor[]) => (ts.length === 1 ? ts[0] : tf.concat(ts.map((t) => (t.rank === 1 ? t : tf.reshape(t, [-1])))));
+        // A parameter without a gradient contributes zeros here; the mask below keeps its old values.
+        const gRaw = flat(group.names.map((n, i) => grads[n] ?? tf.zeros([group.sizes[i]])));
         const g = clip === 1 ? gRaw : tf.mul(gRaw, clip);
         const p = flat(ps);
-        const mNext = tf.add(tf.mul(flat(ms), b1), tf.mul(g, 1 - b1));
-        const vNext = tf.add(tf.mul(flat(vs), b2), tf.mul(tf.square(g), 1 - b2));
+        let mNext = tf.add(tf.mul(group.m, b1), tf.mul(g, 1 - b1));
+        let vNext = tf.add(tf.mul(group.v, b2), tf.mul(tf.square(g), 1 - b2));
         let upd = tf.div(tf.div(mNext, bc1), tf.add(tf.sqrt(tf.div(vNext, bc2)), eps));
         // Decoupled decay on matrices only (rank >= 2), not on biases and norm gains.
-        if (decay) upd = tf.add(upd, tf.mul(p, weightDecay));
-        const pNext = tf.sub(p, tf.mul(upd, lr));
-        if (group.length === 1) {
-          ms[0].assign(mNext);
-          vs[0].assign(vNext);
+        if (group.decayed && weightDecay > 0) upd = tf.add(upd, tf.mul(p, weightDecay));
+        let pNext = tf.sub(p, tf.mul(upd, lr));
+        if (present.includes(false)) {
+          const mask = tf.tensor1d(Uint8Array.from(group.names.flatMap((_, i) => Array<number>(group.sizes[i]).fill(present[i] ? 1 : 0))), 'bool');
+          mNext = tf.where(mask, mNext, group.m);
+          vNext = tf.where(mask, vNext, group.v);
+          pNext = tf.where(mask, pNext, p);
+        }
+        group.m.assign(mNext);
+        group.v.assign(vNext);
+        if (group.names.length === 1) {
           ps[0].assign(pNext);
           return;
         }
-        const sizes = ps.map((t) => t.size);
-        const back = (t: tf.Tensor, into: tf.Variable[]) => tf.split(t, sizes).forEach((piece, i) => into[i].assign(tf.reshape(piece, into[i].shape)));
-        back(mNext, ms);
-        back(vNext, vs);
-        back(pNext, ps);
+        tf.split(pNext, group.sizes).forEach((piece, i) => {
+          if (present[i]) ps[i].assign(ps[i].rank === 1 ? piece : tf.reshape(piece, ps[i].shape));
+        });
       });
     }
     return gradNorm;
   }
 
-  /**
-   * The parameters with a gradient this step in update groups: those with GROUP_ELEMENTS values or
-   * more alone, the others packed in order into groups of one kind (decayed matrices, undecayed
-   * vectors) up to GROUP_ELEMENTS values.
-   */
-  private groups(names: string[]): string[][] {
-    const groups: string[][] = [];
-    const open = new Map<boolean, { names: string[]; size: number }>();
-    for (const n of names) {
-      const p = this.params.get(n)!;
-      if (p.size >= GROUP_ELEMENTS) {
-        groups.push([n]);
-        continue;
-      }
-      const kind = p.rank >= 2;
-      let g = open.get(kind);
-      if (!g || g.size + p.size > GROUP_ELEMENTS) {
-        g = { names: [], size: 0 };
-        open.set(kind, g);
-        groups.push(g.names);
-      }
-      g.names.push(n);
-      g.size += p.size;
-    }
-    return groups;
-  }
-
   /** The moments, copied out of the tensors (one Float32Array per parameter and moment). */
   exportState(): AdamWState {
-    const dump = (moments: Map<string, tf.Variable>) => Object.fromEntries([...moments].map(([n, t]) => [n, t.dataSync() as Float32Array]));
-    return { step: this.step, m: dump(this.m), v: dump(this.v) };
+    const dump = (which: 'm' | 'v') => Object.fromEntries([...this.params.keys()].map((n) => [n, this.moment(which, n)]));
+    return { step: this.step, m: dump('m'), v: dump('v') };
   }
 
-  /** One parameter's first ('m') or second ('v') moment, copied out. */
+  /** One parameter's first ('m') or second ('v') moment, copied out (row-major, the parameter's shape). */
   moment(which: 'm' | 'v', name: string): Float32Array {
-    const t = (which === 'm' ? this.m : this.v).get(name);
-    if (!t) throw new Error(`AdamW.moment: no parameter '${name}'`);
-    return t.dataSync() as Float32Array;
+    const at = this.where.get(name);
+    if (!at) throw new Error(`AdamW.moment: no parameter '${name}'`);
+    const { group, index } = at;
+    const t = which === 'm' ? group.m : group.v;
+    if (group.names.length === 1) return t.dataSync() as Float32Array;
+    const piece = tf.slice(t, group.offsets[index], group.sizes[index]);
+    const data = piece.dataSync() as Float32Array;
+    piece.dispose();
+    return data;
   }
 
   importState(s: AdamWState): void {
     if (!Number.isInteger(s.step) || s.step < 0) throw new Error(`AdamW.importState: bad step ${s.step}`);
-    for (const [which, moments] of [['m', this.m], ['v', this.v]] as const) {
-      for (const [n, t] of moments) {
+    for (const which of ['m', 'v'] as const) {
+      for (const [n, p] of this.params) {
         const data = s[which][n];
-        if (!data || data.length !== t.size) throw new Error(`AdamW.importState: ${which}['${n}'] missing or of size ${data?.length} (want ${t.size})`);
+        if (!data || data.length !== p.size) throw new Error(`AdamW.importState: ${which}['${n}'] missing or of size ${data?.length} (want ${p.size})`);
       }
-      for (const [n, t] of moments) tf.tidy(() => t.assign(tf.tensor(s[which][n], t.shape, 'float32')));
+    }
+    for (const group of this.groups) {
+      for (const which of ['m', 'v'] as const) {
+        const flat = new Float32Array(group.size);
+        group.names.forEach((n, i) => flat.set(s[which][n], group.offsets[i]));
+        const t = which === 'm' ? group.m : group.v;
+        tf.tidy(() => t.assign(tf.tensor(flat, t.shape, 'float32')));
+      }
     }
     this.step = s.step;
   }
@@ -179,11 +195,37 @@ export class AdamW {
   /** Bytes of optimizer state (both moments, float32): what the memory budget counts. */
   stateBytes(): number {
     let n = 0;
-    for (const t of this.m.values()) n += t.size;
+    for (const g of this.groups) n += g.size;
     return n * 4 * 2;
   }
 
   dispose(): void {
-    tf.dispose([...this.m.values(), ...this.v.values()]);
+    tf.dispose(this.groups.flatMap((g) => [g.m, g.v]));
   }
+}
+
+/**
+ * Update groups, in parameter order: a parameter of GROUP_ELEMENTS values or more alone, the others
+ * packed in order into groups of one kind (decayed matrices, undecayed vectors) up to GROUP_ELEMENTS
+ * values.
+ */
+function groupParams(params: Map<string, tf.Variable>): string[][] {
+  const groups: string[][] = [];
+  const open = new Map<boolean, { names: string[]; size: number }>();
+  for (const [n, p] of params) {
+    if (p.size >= GROUP_ELEMENTS) {
+      groups.push([n]);
+      continue;
+    }
+    const kind = p.rank >= 2;
+    let g = open.get(kind);
+    if (!g || g.size + p.size > GROUP_ELEMENTS) {
+      g = { names: [], size: 0 };
+      open.set(kind, g);
+      groups.push(g.names);
+    }
+    g.names.push(n);
+    g.size += p.size;
+  }
+  return groups;
 }

@@ -69,8 +69,10 @@ const layerNormOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => 
       const dxhat = tf.mul(dy, sg);
       const centred = tf.sub(dxhat, tf.mean(dxhat, -1, true));
       const dx = tf.mul(tf.sub(centred, tf.mul(sxhat, tf.mean(tf.mul(dxhat, sxhat), -1, true))), srstd);
-      const dg = tf.sum(tf.reshape(tf.mul(dy, sxhat), [-1, d]), 0);
-      const db = tf.sum(tf.reshape(dy, [-1, d]), 0);
+      // Rows of d values (a no-op Reshape is still a kernel, so none for the 2-D residual stream).
+      const rows = (t: tf.Tensor) => (t.rank === 2 ? t : tf.reshape(t, [-1, d]));
+      const dg = tf.sum(rows(tf.mul(dy, sxhat)), 0);
+      const db = tf.sum(rows(dy), 0);
       return [dx, dg, db];
     },
   };
@@ -185,11 +187,8 @@ export class Transformer implements CausalLM {
       const T = tokens.shape[1];
       const { maxSeqLen } = this.config;
       if (T > maxSeqLen) throw new Error(`Transformer.forward: sequence length ${T} > maxSeqLen ${maxSeqLen}`);
-      const pos = tf.slice(this.p('wpe'), [0, 0], [T, this.config.dModel]);
-      const x = tf.add(this.embed(tokens), pos);
-      const bias = causalBias(T, 0);
-      const { h } = this.blocks(x, bias, undefined);
-      return this.head(h) as tf.Tensor3D;
+      const { h } = this.blocks(this.embedTrain(tokens), T, causalBias(T, 0), undefined);
+      return this.head(h, T) as tf.Tensor3D;
     });
   }
 
@@ -201,17 +200,18 @@ export class Transformer implements CausalLM {
    */
   forwardCached(tokens: tf.Tensor2D, positions: tf.Tensor2D, keyBias: tf.Tensor2D, cache?: KVCache): { logits: tf.Tensor3D; cache: KVCache } {
     const out = tf.tidy(() => {
-      const [, Tn] = tokens.shape;
+      const [B, Tn] = tokens.shape;
       const past = cache ? cache.k[0].shape[2] : 0;
       if (past + Tn > this.config.maxSeqLen) throw new Error(`Transformer.forwardCached: length ${past + Tn} > maxSeqLen ${this.config.maxSeqLen}`);
-      const pos = tf.gather(this.p('wpe'), positions); // [B,Tn,d]; no gradient needed when decoding
-      const x = tf.add(this.embed(tokens), pos);
+      // Plain gathers on every backend: nothing is differentiated here (wasm's one-hot embedding is
+      // only for the training paths' gradient), and one Reshape to the [B·Tn, d] residual stream.
+      const x = tf.reshape(tf.add(tf.gather(this.p('wte'), tokens), tf.gather(this.p('wpe'), positions)), [B * Tn, this.config.dModel]) as tf.Tensor2D;
       // [B,1,Tn,Tpast+Tn]: causal over the buffer, plus per-row key padding.
       // One new token sees the whole buffer: its causal part is all zeros, so only the key padding remains.
       const padding = tf.reshape(keyBias, [keyBias.shape[0], 1, 1, keyBias.shape[1]]);
       const bias = Tn === 1 ? padding : tf.add(causalBias(Tn, past), padding);
-      const { h, kv } = this.blocks(x, bias, cache, undefined, true);
-      const logits = this.head(h, true);
+      const { h, kv } = this.blocks(x, Tn, bias, cache, undefined, true);
+      const logits = this.head(h, Tn, true);
       return { logits: logits as tf.Tensor3D, k: kv.k, v: kv.v };
     });
     return { logits: out.logits, cache: { k: out.k, v: out.v } };
@@ -220,23 +220,27 @@ export class Transformer implements CausalLM {
   /** Packed prefill: {@link hiddenStates} plus the packed per-layer keys and values (decoding only). */
   prefillPacked(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): { hidden: tf.Tensor3D; cache: KVCache } {
     const out = tf.tidy(() => {
-      const x = tf.add(this.embed(tokens), tf.gather(this.p('wpe'), positions));
-      const { h, kv } = this.blocks(x, attnBias, undefined, undefined, true);
-      return { hidden: layerNorm(h, this.p('lnf.g'), this.p('lnf.b'), true) as tf.Tensor3D, k: kv.k, v: kv.v };
+      const [R, T] = tokens.shape;
+      const d = this.config.dModel;
+      const x = tf.reshape(tf.add(tf.gather(this.p('wte'), tokens), tf.gather(this.p('wpe'), positions)), [R * T, d]) as tf.Tensor2D;
+      const { h, kv } = this.blocks(x, T, attnBias, undefined, undefined, true);
+      return { hidden: tf.reshape(layerNorm(h, this.p('lnf.g'), this.p('lnf.b'), true), [R, T, d]) as tf.Tensor3D, k: kv.k, v: kv.v };
     });
     return { hidden: out.hidden, cache: { k: out.k, v: out.v } };
   }
 
-  private embed(tokens: tf.Tensor2D): tf.Tensor {
+  /** Training paths' input, tokens [B,T] at positions 0..T-1: token plus position embeddings, [B·T, d]. */
+  private embedTrain(tokens: tf.Tensor2D): tf.Tensor2D {
     const [B, T] = tokens.shape;
     const d = this.config.dModel;
-    return tf.reshape(embedRows(tokens, this.p('wte') as tf.Tensor as tf.Tensor2D), [B, T, d]);
+    const pos = tf.slice(this.p('wpe'), [0, 0], [T, d]);
+    return tf.reshape(tf.add(tf.reshape(embedRows(tokens, this.p('wte') as tf.Tensor as tf.Tensor2D), [B, T, d]), pos), [B * T, d]) as tf.Tensor2D;
   }
 
-  private head(h: tf.Tensor, decoding = false): tf.Tensor {
-    const x = layerNorm(h, this.p('lnf.g'), this.p('lnf.b'), decoding);
-    const [B, T, d] = x.shape;
-    return tf.reshape(this.logitsFromHidden(tf.reshape(x, [B * T, d])), [B, T, this.config.vocabSize]);
+  /** Final norm and output head on the residual stream h [B·T, d] -> logits [B,T,V]. */
+  private head(h: tf.Tensor2D, T: number, decoding = false): tf.Tensor {
+    const x = layerNorm(h, this.p('lnf.g'), this.p('lnf.b'), decoding) as tf.Tensor2D;
+    return tf.reshape(this.logitsFromHidden(x), [x.shape[0] / T, T, this.config.vocabSize]);
   }
 
   /** Output head on final-norm hidden states: [N,d] -> [N,V]. */
@@ -264,25 +268,32 @@ export class Transformer implements CausalLM {
   private statesOf(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D, layerOutputs?: tf.Tensor[]): { hidden: tf.Tensor3D } {
     const [R, T] = tokens.shape;
     const d = this.config.dModel;
-    const pos = tf.reshape(embedRows(positions, this.p('wpe') as tf.Tensor as tf.Tensor2D), [R, T, d]);
-    const { h } = this.blocks(tf.add(this.embed(tokens), pos), attnBias, undefined, layerOutputs);
-    return { hidden: layerNorm(h, this.p('lnf.g'), this.p('lnf.b')) as tf.Tensor3D };
+    const x = tf.add(embedRows(tokens, this.p('wte') as tf.Tensor as tf.Tensor2D), embedRows(positions, this.p('wpe') as tf.Tensor as tf.Tensor2D)) as tf.Tensor2D;
+    const { h } = this.blocks(x, T, attnBias, undefined, layerOutputs);
+    return { hidden: tf.reshape(layerNorm(h, this.p('lnf.g'), this.p('lnf.b')), [R, T, d]) as tf.Tensor3D };
   }
 
-  /** x [B,T,d]; bias broadcastable to [B,H,T,Tpast+T]. `layerOutputs`, when given, collects h after each block. */
-  private blocks(x: tf.Tensor, bias: tf.Tensor, cache: KVCache | undefined, layerOutputs?: tf.Tensor[], decoding = false): { h: tf.Tensor; kv: KVCache } {
+  /**
+   * The residual stream x [B·T, d] (T positions per row; kept 2-D so that the linear layers need no
+   * Reshape) through the blocks; bias broadcastable to [B,H,T,Tpast+T]. `layerOutputs`, when given,
+   * collects h after each block as [B,T,d].
+   */
+  private blocks(x: tf.Tensor2D, T: number, bias: tf.Tensor, cache: KVCache | undefined, layerOutputs?: tf.Tensor[], decoding = false): { h: tf.Tensor2D; kv: KVCache } {
     const { nLayers: L, nHeads: H, dModel: d } = this.config;
-    const [B, T] = x.shape;
+    const B = x.shape[0] / T;
     const hd = d / H;
     const scale = 1 / Math.sqrt(hd);
     const kv: KVCache = { k: [], v: [] };
-    // [B,T,H,hd] <-> [B,H,T,hd]; with one position (a decode step) that is only a reshape, no data moves.
-    const heads = (t: tf.Tensor) => (T === 1 ? tf.reshape(t, [B, H, 1, hd]) : tf.transpose(tf.reshape(t, [B, T, H, hd]), [0, 2, 1, 3])) as tf.Tensor4D;
-    const merge = (t: tf.Tensor) => tf.reshape(T === 1 ? t : tf.transpose(t, [0, 2, 1, 3]), [B, T, d]);
+    // [B·T, 3d] -> q, k, v as [B,H,T,hd] in one Reshape, one Transpose and one Unpack (no Transpose
+    // with one position, a decode step, where no data moves); a split into three, then three of each,
+    // was seven kernels forward and seven backward.
+    const heads = (t: tf.Tensor) =>
+      (T === 1 ? tf.unstack(tf.reshape(t, [B, 3, H, 1, hd]), 1) : tf.unstack(tf.transpose(tf.reshape(t, [B, T, 3, H, hd]), [2, 0, 3, 1, 4]))) as tf.Tensor4D[];
+    const merge = (t: tf.Tensor) => tf.reshape(T === 1 ? t : tf.transpose(t, [0, 2, 1, 3]), [B * T, d]) as tf.Tensor2D;
     let h = x;
     for (let l = 0; l < L; l++) {
-      const a = layerNorm(h, this.p(`h${l}.ln1.g`), this.p(`h${l}.ln1.b`), decoding);
-      const [q, k0, v0] = tf.split(linear(a, this.p(`h${l}.attn.wqkv`), this.p(`h${l}.attn.bqkv`)), 3, -1).map(heads);
+      const a = layerNorm(h, this.p(`h${l}.ln1.g`), this.p(`h${l}.ln1.b`), decoding) as tf.Tensor2D;
+      const [q, k0, v0] = heads(linear(a, this.p(`h${l}.attn.wqkv`), this.p(`h${l}.attn.bqkv`), decoding));
       const k = cache ? tf.concat([cache.k[l], k0], 2) : k0;
       const v = cache ? tf.concat([cache.v[l], v0], 2) : v0;
       kv.k.push(k as tf.Tensor4D);
@@ -290,10 +301,10 @@ export class Transformer implements CausalLM {
       // The scale on q ([B,H,T,hd]) rather than on the scores ([B,H,T,Tk]): fewer elements, once T > hd.
       const att = tf.softmax(tf.add(tf.matMul(tf.mul(q, scale), k, false, true), bias)); // [B,H,T,Tk]
       const y = merge(tf.matMul(att, v));
-      h = tf.add(h, linear(y, this.p(`h${l}.attn.wo`), this.p(`h${l}.attn.bo`)));
-      const m = layerNorm(h, this.p(`h${l}.ln2.g`), this.p(`h${l}.ln2.b`), decoding);
-      h = tf.add(h, linear(gelu(linear(m, this.p(`h${l}.mlp.w1`), this.p(`h${l}.mlp.b1`)), decoding), this.p(`h${l}.mlp.w2`), this.p(`h${l}.mlp.b2`)));
-      layerOutputs?.push(h);
+      h = tf.add(h, linear(y, this.p(`h${l}.attn.wo`), this.p(`h${l}.attn.bo`), decoding));
+      const m = layerNorm(h, this.p(`h${l}.ln2.g`), this.p(`h${l}.ln2.b`), decoding) as tf.Tensor2D;
+      h = tf.add(h, linear(gelu(linear(m, this.p(`h${l}.mlp.w1`), this.p(`h${l}.mlp.b1`), decoding), decoding) as tf.Tensor2D, this.p(`h${l}.mlp.w2`), this.p(`h${l}.mlp.b2`), decoding));
+      layerOutputs?.push(tf.reshape(h, [B, T, d]));
     }
     return { h, kv };
   }

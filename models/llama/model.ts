@@ -54,13 +54,13 @@ export function llamaParamShapes(c: LlamaConfig): [string, number[]][] {
   return out;
 }
 
-/** x [..., in] @ Wᵀ (W [out, in], HF layout) + b, through one 2-D matmul. */
-function linearT(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor {
-  const shape = x.shape;
-  const dIn = shape[shape.length - 1];
-  let y: tf.Tensor = denseT(tf.reshape(x, [-1, dIn]) as tf.Tensor2D, w as tf.Tensor2D);
-  if (b) y = tf.add(y, b);
-  return tf.reshape(y, [...shape.slice(0, -1), w.shape[0]]);
+/**
+ * x [N, in] @ Wᵀ (W [out, in], HF layout) + b. Activations stay 2-D ([B·T, d]) between layers, so no
+ * Reshape is needed around the matmul (on libtensorflow each is a kernel of its own, forward and backward).
+ */
+function linearT(x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor): tf.Tensor2D {
+  const y = denseT(x as tf.Tensor2D, w as tf.Tensor2D);
+  return b ? tf.add(y, b) : y;
 }
 
 function rmsNorm(x: tf.Tensor, w: tf.Tensor, eps: number): tf.Tensor {
@@ -138,8 +138,7 @@ export class LlamaModel implements CausalLM {
       if (T > this.config.maxSeqLen) throw new Error(`LlamaModel.forward: sequence length ${T} > maxSeqLen ${this.config.maxSeqLen}`);
       const positions = tf.tile(tf.range(0, T, 1, 'int32').reshape([1, T]), [B, 1]) as tf.Tensor2D;
       const { h } = this.blocks(tokens, positions, causalBias(T, 0), undefined, true);
-      const d = this.config.hiddenSize;
-      return tf.reshape(this.logitsFromHidden(tf.reshape(this.finalNorm(h), [B * T, d]) as tf.Tensor2D), [B, T, this.config.vocabSize]) as tf.Tensor3D;
+      return tf.reshape(this.logitsFromHidden(this.finalNorm(h) as tf.Tensor2D), [B, T, this.config.vocabSize]) as tf.Tensor3D;
     });
   }
 
@@ -148,31 +147,35 @@ export class LlamaModel implements CausalLM {
       const [B, Tn] = tokens.shape;
       const past = cache ? cache.k[0].shape[2] : 0;
       if (past + Tn > this.config.maxSeqLen) throw new Error(`LlamaModel.forwardCached: length ${past + Tn} > maxSeqLen ${this.config.maxSeqLen}`);
-      const bias = tf.add(causalBias(Tn, past), tf.reshape(keyBias, [keyBias.shape[0], 1, 1, keyBias.shape[1]]));
+      // One new token sees the whole buffer: its causal part is all zeros (no upload, no Add), only the key padding remains.
+      const padding = tf.reshape(keyBias, [keyBias.shape[0], 1, 1, keyBias.shape[1]]);
+      const bias = Tn === 1 ? padding : tf.add(causalBias(Tn, past), padding);
       const { h, kv } = this.blocks(tokens, positions, bias, cache);
-      const d = this.config.hiddenSize;
-      const logits = tf.reshape(this.logitsFromHidden(tf.reshape(this.finalNorm(h), [B * Tn, d]) as tf.Tensor2D), [B, Tn, this.config.vocabSize]);
+      const logits = tf.reshape(this.logitsFromHidden(this.finalNorm(h) as tf.Tensor2D), [B, Tn, this.config.vocabSize]);
       return { logits: logits as tf.Tensor3D, k: kv.k, v: kv.v };
     });
     return { logits: out.logits, cache: { k: out.k, v: out.v } };
   }
 
   hiddenStates(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): tf.Tensor3D {
-    return tf.tidy(() => this.finalNorm(this.blocks(tokens, positions, attnBias, undefined, true).h) as tf.Tensor3D);
+    const [R, T] = tokens.shape;
+    return tf.tidy(() => tf.reshape(this.finalNorm(this.blocks(tokens, positions, attnBias, undefined, true).h), [R, T, this.config.hiddenSize]) as tf.Tensor3D);
   }
 
   layerStates(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): { hidden: tf.Tensor3D; layers: tf.Tensor3D[] } {
     return tf.tidy(() => {
       const layers: tf.Tensor[] = [];
+      const [R, T] = tokens.shape;
       const { h } = this.blocks(tokens, positions, attnBias, undefined, true, layers);
-      return { hidden: this.finalNorm(h) as tf.Tensor3D, layers: layers as tf.Tensor3D[] };
+      return { hidden: tf.reshape(this.finalNorm(h), [R, T, this.config.hiddenSize]) as tf.Tensor3D, layers: layers as tf.Tensor3D[] };
     });
   }
 
   prefillPacked(tokens: tf.Tensor2D, positions: tf.Tensor2D, attnBias: tf.Tensor4D): { hidden: tf.Tensor3D; cache: KVCache } {
     const out = tf.tidy(() => {
       const { h, kv } = this.blocks(tokens, positions, attnBias, undefined);
-      return { hidden: this.finalNorm(h) as tf.Tensor3D, k: kv.k, v: kv.v };
+      const [R, T] = tokens.shape;
+      return { hidden: tf.reshape(this.finalNorm(h), [R, T, this.config.hiddenSize]) as tf.Tensor3D, k: kv.k, v: kv.v };
     });
     return { hidden: out.hidden, cache: { k: out.k, v: out.v } };
   }
@@ -198,12 +201,11 @@ export class LlamaModel implements CausalLM {
    * tokens/positions [B,T]; bias broadcastable to [B,1,T,Tpast+T]. With `recompute` (the training
    * paths, no cache) each layer's activations are recomputed in the backward pass instead of kept
    * (models/recompute.ts), and no keys/values are returned. `layerOutputs`, when given, collects h
-   * after each layer.
+   * after each layer as [B,T,d].
    */
   private blocks(tokens: tf.Tensor2D, positions: tf.Tensor2D, bias: tf.Tensor, cache: KVCache | undefined, recompute = false, layerOutputs?: tf.Tensor[]): { h: tf.Tensor; kv: KVCache } {
     const c = this.config;
     const [B, T] = tokens.shape;
-    const d = c.hiddenSize;
     if (c.slidingWindow !== undefined) {
       // Within the window, sliding attention is plain causal attention; beyond it this code would differ.
       const last = Math.max(...(positions.dataSync() as Int32Array)) + 1;
@@ -212,34 +214,35 @@ export class LlamaModel implements CausalLM {
     const [cos, sin] = this.rotary(positions);
     const biasG = tf.reshape(bias, [bias.shape[0], 1, 1, bias.shape[2]!, bias.shape[3]!]); // broadcast over (kv head, group)
     const ids = tokens.dataSync() as Int32Array;
-    let h: tf.Tensor = tf.reshape(embedLookup(Int32Array.from(ids), this.p('model.embed_tokens.weight') as tf.Tensor as tf.Tensor2D), [B, T, d]);
+    // The residual stream, [B·T, d] (2-D throughout: see linearT).
+    let h: tf.Tensor = embedLookup(Int32Array.from(ids), this.p('model.embed_tokens.weight') as tf.Tensor as tf.Tensor2D);
     const kv: KVCache = { k: [], v: [] };
     for (let l = 0; l < c.numLayers; l++) {
       if (recompute) {
         const weights = [...this.params].filter(([n]) => n.startsWith(`model.layers.${l}.`)).map(([, v]) => v);
-        h = recomputed((x, [cs, sn, bg]) => this.layer(l, x, cs, sn, bg, undefined).h, h, weights, [cos, sin, biasG]);
-        layerOutputs?.push(h);
+        h = recomputed((x, [cs, sn, bg]) => this.layer(l, x, B, T, cs, sn, bg, undefined).h, h, weights, [cos, sin, biasG]);
+        layerOutputs?.push(tf.reshape(h, [B, T, c.hiddenSize]));
         continue;
       }
       // One tidy per layer: without it a forward pass keeps every layer's temporaries until it
       // returns (a 8 x 128-token prefill of SmolLM2-135M: ~2.5 GB; issue 17).
-      const out = tf.tidy(() => this.layer(l, h, cos, sin, biasG, cache?.k[l] && { k: cache.k[l], v: cache.v[l] }));
+      const out = tf.tidy(() => this.layer(l, h, B, T, cos, sin, biasG, cache?.k[l] && { k: cache.k[l], v: cache.v[l] }));
       h = out.h;
-      layerOutputs?.push(h);
+      layerOutputs?.push(tf.reshape(h, [B, T, c.hiddenSize]));
       kv.k.push(out.k);
       kv.v.push(out.v);
     }
     return { h, kv };
   }
 
-  /** Decoder layer l on h [B,T,d]; `past`: this layer's cached keys/values. */
-  private layer(l: number, h: tf.Tensor, cos: tf.Tensor, sin: tf.Tensor, biasG: tf.Tensor, past: { k: tf.Tensor4D; v: tf.Tensor4D } | undefined): { h: tf.Tensor; k: tf.Tensor4D; v: tf.Tensor4D } {
+  /** Decoder layer l on the residual stream h [B·T, d]; `past`: this layer's cached keys/values. */
+  private layer(l: number, h: tf.Tensor, B: number, T: number, cos: tf.Tensor, sin: tf.Tensor, biasG: tf.Tensor, past: { k: tf.Tensor4D; v: tf.Tensor4D } | undefined): { h: tf.Tensor; k: tf.Tensor4D; v: tf.Tensor4D } {
     const { numHeads: H, numKvHeads: K, headDim: hd, rmsNormEps: eps } = this.config;
-    const [B, T] = h.shape;
     const g = H / K;
     const scale = 1 / Math.sqrt(hd);
     const rope = (x: tf.Tensor) => tf.add(tf.mul(x, cos), tf.mul(rotateHalf(x), sin));
-    const heads = (t: tf.Tensor, n: number) => tf.transpose(tf.reshape(t, [B, T, n, hd]), [0, 2, 1, 3]); // [B,n,T,hd]
+    // [B·T, n·hd] -> [B,n,T,hd]; with one position (a decode step) only a reshape, no data moves.
+    const heads = (t: tf.Tensor, n: number) => (T === 1 ? tf.reshape(t, [B, n, 1, hd]) : tf.transpose(tf.reshape(t, [B, T, n, hd]), [0, 2, 1, 3]));
     const p = `model.layers.${l}`;
     const a = rmsNorm(h, this.p(`${p}.input_layernorm.weight`), eps);
     const q = rope(heads(linearT(a, this.p(`${p}.self_attn.q_proj.weight`), this.pOpt(`${p}.self_attn.q_proj.bias`)), H));
@@ -252,7 +255,8 @@ export class LlamaModel implements CausalLM {
     const qg = tf.reshape(q, [B, K, g * T, hd]);
     const scores = tf.add(tf.reshape(tf.mul(tf.matMul(qg, k, false, true), scale), [B, K, g, T, Tk]), biasG);
     const att = tf.reshape(tf.softmax(scores), [B, K, g * T, Tk]);
-    const y = tf.reshape(tf.transpose(tf.reshape(tf.matMul(att, v), [B, H, T, hd]), [0, 2, 1, 3]), [B, T, H * hd]);
+    const yh = tf.reshape(tf.matMul(att, v), [B, H, T, hd]);
+    const y = tf.reshape(T === 1 ? yh : tf.transpose(yh, [0, 2, 1, 3]), [B * T, H * hd]);
     const hAttn = tf.add(h, linearT(y, this.p(`${p}.self_attn.o_proj.weight`), this.pOpt(`${p}.self_attn.o_proj.bias`)));
     const m = rmsNorm(hAttn, this.p(`${p}.post_attention_layernorm.weight`), eps);
     const gate = linearT(m, this.p(`${p}.mlp.gate_proj.weight`), this.pOpt(`${p}.mlp.gate_proj.bias`));
