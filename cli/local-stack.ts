@@ -22,6 +22,8 @@ export interface LocalStackOptions {
   backend?: string;
   /** Width (dModel) of the model the stack will run (picks the native backend's thread count). */
   modelWidth?: number;
+  /** The worker's memory for resident runs (its --memory-budget-mb; default 2048). */
+  memoryBudgetMb?: number;
   defaultTracking?: TrackerName[];
   /** `creditflow dev`, `creditflow demo`: named in the lock, so a refused second server says who holds the folder. */
   command: string;
@@ -44,7 +46,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let worker: RunningWorker;
   try {
     worker = await startWorker({
-      target: { address: server.address, namespace: server.namespace }, stateDir: home, backend: options.backend, modelWidth: options.modelWidth, defaultTracking: options.defaultTracking,
+      target: { address: server.address, namespace: server.namespace }, stateDir: home, backend: options.backend, modelWidth: options.modelWidth, memoryBudgetMb: options.memoryBudgetMb, defaultTracking: options.defaultTracking,
     });
   } catch (err) {
     await server.stop();

@@ -82,6 +82,8 @@ export function buildProgram(chosen: (c: ParsedCommand) => void): Command {
     .addOption(new Option('--port <n>', 'dev server frontend port').argParser(port).default(7233))
     .addOption(new Option('--ui-port <n>', 'Web UI port').argParser(port).default(8233))
     .option('--backend <name>', 'compute backend: node, wasm or cpu (default: the best present)')
+    .addOption(new Option('--memory-budget-mb <mb>', 'the worker\'s memory for resident runs (a 135M checkpoint needs about 6000)').argParser(positiveInt).default(2048))
+    .addOption(new Option('--model-width <d>', 'width (dModel) of the largest model the worker runs: picks the native backend\'s intra-op threads').argParser(positiveInt))
     .option('--tracking <list>', 'experiment trackers for runs whose config has no `tracking` (tensorboard,mlflow)')
     .addHelpText('after', '\nOne dev server per state folder (CREDITFLOW_HOME, default ./.creditflow): a second one is refused, naming the first.');
 

@@ -7,6 +7,7 @@ import { untilInterrupted } from '../shutdown.js';
 export async function execute(_args: unknown[], options: Options): Promise<number> {
   const stack = await startLocalStack({
     port: options.port as number, uiPort: options.uiPort as number, backend: options.backend as string | undefined,
+    memoryBudgetMb: options.memoryBudgetMb as number, modelWidth: options.modelWidth as number | undefined,
     defaultTracking: parseTrackerList(options.tracking as string | undefined), command: 'creditflow dev',
   });
   const address = options.port === 7233 ? '' : ` --address ${stack.server.address}`;
