@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConfigYaml } from '../configs/load.js';
+import { parseRunConfigYaml } from '../configs/load.js';
 import { saveHfCheckpoint, type HfCheckpoint, type SafeDtype } from '../models/llama/index.js';
 import { loadCheckpoint } from '../models/load-checkpoint.js';
 import { loadWeights, WEIGHTS_BIN } from '../models/weights-io.js';
@@ -31,7 +31,8 @@ export async function exportRunCheckpoint(runDir: string, out: string, opts: Exp
   } catch {
     throw new ExportError(`${runDir} is not a run folder (no config.yaml)`);
   }
-  const config = parseConfigYaml(configText, join(runDir, 'config.yaml'));
+  // RL or preference: both fine-tune model.checkpoint the same way.
+  const { config } = parseRunConfigYaml(configText, join(runDir, 'config.yaml'), runDir);
   if (config.model.checkpoint === undefined) {
     throw new ExportError(`this run trained the built-in transformer; export writes Llama-style checkpoints only (its weights are in ${join(runDir, 'checkpoints')})`);
   }

@@ -139,6 +139,15 @@ describe('a preference run on a Llama-style checkpoint', () => {
     expect(files(3)).toContain(WEIGHTS_BIN);
     const evaluation = await a.sessions.evaluate({ ...a.args, step: 3 });
     expect(evaluation.metrics['eval/pairAccuracy']).toBeGreaterThanOrEqual(0);
+    // export writes the tuned policy (not the mask head beside it in the version) as a checkpoint folder
+    const out = join(tempStateDir('llama-pref-export'), 'out');
+    expect((await exportRunCheckpoint(a.runDir, out, { version: 3 })).version).toBe(3);
+    const exported = await loadHfCheckpoint(out);
+    const trained = await loadHfCheckpoint(checkpoint);
+    await loadWeights(versionDir(a.runDir, 3), trained.model);
+    for (const [name, v] of trained.model.params) expect(Array.from(exported.model.params.get(name)!.dataSync()), name).toEqual(Array.from(v.dataSync()));
+    exported.model.dispose();
+    trained.model.dispose();
 
     // A fresh host that finds version 3 gone rebuilds it from the warm start through the result-only versions.
     const copy = join(tempStateDir('llama-pref-b'), 'run');
