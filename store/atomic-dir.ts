@@ -39,6 +39,19 @@ export function sha256File(path: string): string {
   return hash.digest('hex');
 }
 
+/**
+ * A step's recorded JSON file (written with {@link writeFileAtomic}, not fsync'd), or null when it is
+ * missing or was torn by a machine crash: the step is then done again.
+ */
+export function readRecordedJson<T>(path: string): T | null {
+  if (!existsSync(path)) return null; // checked first: a failed read's exception costs more than the check
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
 /** Flush a file's (or folder's) data to disk. */
 export function fsyncPath(path: string): void {
   const fd = openSync(path, 'r');

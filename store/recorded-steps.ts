@@ -8,9 +8,9 @@
  * (lengths, not hashes): whatever loads a weights version later verifies its hashes and rebuilds a
  * torn one (engine/run-sessions.ts), so a result read here is never trained on unverified.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { MANIFEST, type Manifest } from './atomic-dir.js';
+import { MANIFEST, readRecordedJson, type Manifest } from './atomic-dir.js';
 import { readRolloutMetrics, rolloutFile } from './rollout-files.js';
 import { versionDir } from './weight-versions.js';
 
@@ -37,11 +37,5 @@ export function recordedUpdate(runDir: string, iteration: number): { version: nu
 }
 
 export function recordedEvaluation(runDir: string, iteration: number): { accuracy: number; metrics: Metrics } | null {
-  const file = evaluationFile(runDir, iteration);
-  if (!existsSync(file)) return null;
-  try {
-    return JSON.parse(readFileSync(file, 'utf8')) as { accuracy: number; metrics: Metrics };
-  } catch {
-    return null; // torn by a machine crash: evaluate again
-  }
+  return readRecordedJson<{ accuracy: number; metrics: Metrics }>(evaluationFile(runDir, iteration)); // null: evaluate again
 }

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PartVerdict, RewardCase } from '../rewards/mix.js';
 import type { CodeLanguage, CodeTest, VerifyStatus } from '../rewards/types.js';
-import { writeFileAtomic } from './atomic-dir.js';
+import { readRecordedJson, writeFileAtomic } from './atomic-dir.js';
 
 export interface RolloutRecord {
   /** `<iteration>-<prompt index>-<sample index>`; unique within the run. */
@@ -243,11 +243,5 @@ export function writeRewards(rolloutPath: string, records: RewardRecord[]): void
 
 /** The verdicts, or null when the file is missing or torn (then scoring runs again). */
 export function readRewards(rolloutPath: string): RewardRecord[] | null {
-  const path = rewardsFileFor(rolloutPath);
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as RewardRecord[];
-  } catch {
-    return null;
-  }
+  return readRecordedJson<RewardRecord[]>(rewardsFileFor(rolloutPath));
 }

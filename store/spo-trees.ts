@@ -4,8 +4,7 @@
  * by the same step and, like it, recomputable bit for bit, so not fsync'd: a torn file reads as
  * absent, and the values step then fails clearly rather than valuing a chain.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from './atomic-dir.js';
+import { readRecordedJson, writeFileAtomic } from './atomic-dir.js';
 import type { SpoTreeLeaf } from '../tasks/spo-tree.js';
 
 export interface SpoTreeFile {
@@ -22,10 +21,5 @@ export function writeSpoTree(path: string, tree: SpoTreeFile): void {
 }
 
 export function readSpoTree(path: string): SpoTreeFile | null {
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as SpoTreeFile;
-  } catch {
-    return null;
-  }
+  return readRecordedJson<SpoTreeFile>(path);
 }

@@ -5,8 +5,7 @@
  * files it is per-iteration state, recomputable bit for bit, so it is not fsync'd: a file torn by a
  * machine crash reads as absent and the step runs again.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomic } from './atomic-dir.js';
+import { readRecordedJson, writeFileAtomic } from './atomic-dir.js';
 
 /** The values of one completion (a rollout record, by id). */
 export interface SpoValueRecord {
@@ -38,10 +37,5 @@ export function writeSpoValues(path: string, values: SpoValuesFile): void {
 
 /** The recorded values, or null when there are none yet (or the file was torn). */
 export function readSpoValues(path: string): SpoValuesFile | null {
-  if (!existsSync(path)) return null;
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as SpoValuesFile;
-  } catch {
-    return null;
-  }
+  return readRecordedJson<SpoValuesFile>(path);
 }
