@@ -7,7 +7,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,7 +18,7 @@ import { checkpointDir } from '../../store/weight-versions.js';
 import { submitPreferenceRun } from '../../cli/submit-run.js';
 import { startWorker, type RunningWorker } from '../../worker/run-worker.js';
 import { pauseSignal, progressQuery, SEARCH_ATTRIBUTES } from '../../workflows/shared.js';
-import { PROJECT, tempStateDir, testAddress, testClient, testTarget, uniqueId } from '../support/harness.js';
+import { PROJECT, tempStateDir, testAddress, testClient, testTarget, uniqueId, progressWhen } from '../support/harness.js';
 
 const NS = 'cli-lifecycle';
 const home = tempStateDir('lifecycle');
@@ -97,14 +96,10 @@ describe('creditflow run lifecycle', () => {
     // The pause goes straight to the workflow: a CLI process takes seconds to start on a loaded machine,
     // long enough for this tiny run to finish. The CLI's pause is then sent to the paused run (it must
     // still answer 0), and cancel and status go through the CLI.
-    for (let k = 0; k < 600; k++) {
-      const p = await handle.query(progressQuery).catch(() => null);
-      if (p && p.iteration >= 1) break;
-      await sleep(100);
-    }
+    await progressWhen(handle, (p) => p.iteration >= 1, 100);
     await handle.signal(pauseSignal);
     expect((await cli('pause', id)).status).toBe(0);
-    for (let k = 0; k < 600 && (await handle.query(progressQuery)).status !== 'paused'; k++) await sleep(100);
+    await progressWhen(handle, (p) => p.status === 'paused', 100);
     expect((await cli('cancel', id)).status).toBe(0);
     await expect(handle.result()).rejects.toThrow();
     const cutAt = (await handle.query(progressQuery)).iteration;

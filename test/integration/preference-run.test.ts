@@ -19,7 +19,7 @@ import { checkpointDir, listCheckpoints } from '../../store/weight-versions.js';
 import { startWorker, type RunningWorker } from '../../worker/run-worker.js';
 import { criticalModelWorkflowId } from '../../workflows/preference-run.js';
 import { pauseSignal, progressQuery, resumeSignal, SEARCH_ATTRIBUTES, stopSignal, type RunProgress } from '../../workflows/shared.js';
-import { PROJECT, tempStateDir, testClient, testTarget, uniqueId } from '../support/harness.js';
+import { PROJECT, tempStateDir, testClient, testTarget, uniqueId, progressWhen } from '../support/harness.js';
 
 const fixture = loadConfigFile(join(PROJECT, 'test/fixtures/learning-tiny.yaml'));
 
@@ -131,14 +131,7 @@ describe('preferenceRun on a real Temporal dev server', () => {
 
   it('pauses, resumes, and on stop checkpoints and finishes cleanly', async () => {
     const handle = await submitPreferenceRun(client, tinyPreference({ name: 'dpo' }, { run: { steps: 500, evalEvery: 500, checkpointEvery: 500 } }), uniqueId('pref-control'));
-    const waitFor = async (predicate: (p: RunProgress) => boolean): Promise<RunProgress> => {
-      for (let i = 0; i < 600; i++) {
-        const p: RunProgress | null = await handle.query(progressQuery).catch(() => null);
-        if (p && predicate(p)) return p;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      throw new Error('condition not reached');
-    };
+    const waitFor = (predicate: (p: RunProgress) => boolean) => progressWhen(handle, predicate, 100);
     await waitFor((p) => p.iteration >= 1);
     await handle.signal(pauseSignal);
     const paused = await waitFor((p) => p.status === 'paused');

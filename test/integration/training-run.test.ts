@@ -15,7 +15,7 @@ import { listCheckpoints, checkpointDir } from '../../store/weight-versions.js';
 import { readVerifiedManifest } from '../../store/atomic-dir.js';
 import { startWorker, type RunningWorker } from '../../worker/run-worker.js';
 import { progressQuery, SEARCH_ATTRIBUTES, pauseSignal, resumeSignal, stopSignal, type RunProgress } from '../../workflows/shared.js';
-import { PROJECT, tempStateDir, testAddress, testTarget, testClient, tinyConfig, uniqueId } from '../support/harness.js';
+import { PROJECT, tempStateDir, testAddress, testTarget, testClient, tinyConfig, uniqueId, progressWhen } from '../support/harness.js';
 
 describe('trainingRun on a real Temporal dev server', () => {
   let client: Client;
@@ -72,14 +72,7 @@ describe('trainingRun on a real Temporal dev server', () => {
   it('pauses, resumes, and on stop checkpoints and finishes cleanly', async () => {
     const config = tinyConfig({ experiment: 'it-control', run: { iterations: 50, evalEvery: 50, checkpointEvery: 50 } });
     const handle = await submitRun(client, config, uniqueId('control'));
-    const waitFor = async (predicate: (p: RunProgress) => boolean): Promise<RunProgress> => {
-      for (let i = 0; i < 600; i++) {
-        const p: RunProgress | null = await handle.query(progressQuery).catch(() => null);
-        if (p && predicate(p)) return p;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      throw new Error('condition not reached');
-    };
+    const waitFor = (predicate: (p: RunProgress) => boolean) => progressWhen(handle, predicate);
     await waitFor((p) => p.iteration >= 1);
     await handle.signal(pauseSignal);
     const paused = await waitFor((p) => p.status === 'paused');
@@ -99,14 +92,7 @@ describe('trainingRun on a real Temporal dev server', () => {
     const config = tinyConfig({ experiment: 'it-damage', run: { iterations: 50, evalEvery: 50, checkpointEvery: 1, keepCheckpoints: 50 } });
     const id = uniqueId('damage');
     const handle = await submitRun(client, config, id);
-    const waitFor = async (predicate: (p: RunProgress) => boolean): Promise<RunProgress> => {
-      for (let i = 0; i < 600; i++) {
-        const p: RunProgress | null = await handle.query(progressQuery).catch(() => null);
-        if (p && predicate(p)) return p;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-      throw new Error('condition not reached');
-    };
+    const waitFor = (predicate: (p: RunProgress) => boolean) => progressWhen(handle, predicate);
     await waitFor((p) => (p.lastCheckpoint ?? 0) >= 1);
     await handle.signal(pauseSignal);
     const paused = await waitFor((p) => p.status === 'paused');

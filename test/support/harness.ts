@@ -3,10 +3,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { inject } from 'vitest';
 import { loadConfigFile } from '../../configs/load.js';
 import { ExperimentSchema, type ExperimentConfig } from '../../configs/schema.js';
+import { progressQuery, type RunProgress } from '../../workflows/shared.js';
 import type { TestNamespace } from './namespaces.js';
 
 export const testAddress = () => inject('temporalAddress');
@@ -42,3 +43,16 @@ function fixtureConfig(file: string, overrides: Overrides): ExperimentConfig {
 }
 
 export const uniqueId = (label: string) => `${label}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+
+/**
+ * The run's progress once `predicate` holds, polled every `pollMs` (600 polls at most; a query that
+ * fails, as before the workflow's first task, counts as not yet).
+ */
+export async function progressWhen(handle: WorkflowHandle, predicate: (p: RunProgress) => boolean, pollMs = 200): Promise<RunProgress> {
+  for (let i = 0; i < 600; i++) {
+    const p: RunProgress | null = await handle.query(progressQuery).catch(() => null);
+    if (p && predicate(p)) return p;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+  throw new Error('condition not reached');
+}
