@@ -35,14 +35,18 @@ describe('objectives end to end', () => {
     await client?.connection.close();
   });
 
-  it('spo: rollout, score, SPO values, update every iteration; the update trains on the values', async () => {
-    const config = learningTinyConfig({ experiment: 'it-spo', objective: { name: 'spo', spo: { samples: 2, cutpointInterval: 1 } }, run });
-    const handle = await submitRun(client, config, uniqueId('spo'));
+  /** A two-iteration SPO run to its end, which must have run rollout, score, SPO values and update in each iteration. */
+  async function finishedSpoRun(experiment: string, label: string, spo: Record<string, unknown>) {
+    const handle = await submitRun(client, learningTinyConfig({ experiment, objective: { name: 'spo', spo }, run }), uniqueId(label));
     const result = await handle.result();
     expect(result.iterations).toBe(2);
     const steps = (await activities(handle)).filter((a) => ['rollout', 'score', 'spoValues', 'update'].includes(a));
     expect(steps).toEqual(['rollout', 'score', 'spoValues', 'update', 'rollout', 'score', 'spoValues', 'update']);
-    const train = readMetrics(result.runDir).filter((l) => l.phase === 'train');
+    return { handle, result, train: readMetrics(result.runDir).filter((l) => l.phase === 'train') };
+  }
+
+  it('spo: rollout, score, SPO values, update every iteration; the update trains on the values', async () => {
+    const { handle, result, train } = await finishedSpoRun('it-spo', 'spo', { samples: 2, cutpointInterval: 1 });
     expect(train.map((l) => l.iteration)).toEqual([1, 2]);
     for (const { iteration, metrics } of train) {
       expect(existsSync(join(result.runDir, 'rollouts', `${iteration}.spo.json`))).toBe(true);
@@ -54,13 +58,7 @@ describe('objectives end to end', () => {
   }, 240_000);
 
   it('spo tree: a tree of groupSize leaves per prompt, values from the leaves (no continuations), edges trained once', async () => {
-    const config = learningTinyConfig({ experiment: 'it-spo-tree', objective: { name: 'spo', spo: { mode: 'tree', tree: { branching: [2, 2], segmentTokens: 2 } } }, run });
-    const handle = await submitRun(client, config, uniqueId('spo-tree'));
-    const result = await handle.result();
-    expect(result.iterations).toBe(2);
-    const steps = (await activities(handle)).filter((a) => ['rollout', 'score', 'spoValues', 'update'].includes(a));
-    expect(steps).toEqual(['rollout', 'score', 'spoValues', 'update', 'rollout', 'score', 'spoValues', 'update']);
-    const train = readMetrics(result.runDir).filter((l) => l.phase === 'train');
+    const { result, train } = await finishedSpoRun('it-spo-tree', 'spo-tree', { mode: 'tree', tree: { branching: [2, 2], segmentTokens: 2 } });
     for (const { iteration, metrics } of train) {
       const tree = JSON.parse(readFileSync(join(result.runDir, 'rollouts', `${iteration}.spo-tree.json`), 'utf8')) as { leaves: { id: string; path: number[] }[] };
       expect(tree.leaves).toHaveLength(4 * 4); // 4 prompts × Π branching

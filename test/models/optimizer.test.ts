@@ -79,54 +79,46 @@ describe('AdamW', () => {
     opt.dispose();
   });
 
-  it('updates several parameters of different shapes as separate loops would', () => {
-    // The fused update must keep each parameter's elements in its own place: compare with one
-    // optimizer per parameter (no clipping, so the global norm does not couple them).
-    const shapes: number[][] = [[3, 2], [4], [2, 2, 2]];
-    const start = shapes.map((s, k) => tf.randomNormal(s, 0, 1, 'float32', 7 + k));
+  /**
+   * One AdamW over every shape against one AdamW per parameter, `steps` steps of seeded gradients to
+   * the parameters in `withGradient` (default all): weights and both moments agree bit for bit, and
+   * a parameter without a gradient keeps its starting values.
+   */
+  function expectJointAsAlone(shapes: number[][], o: { startSeed: number; gradSeed: (step: number, k: number) => number; steps: number; cfg: { lr: number; weightDecay: number }; withGradient?: number[] }): void {
+    const start = shapes.map((s, k) => tf.randomNormal(s, 0, 1, 'float32', o.startSeed + k));
     const joint = start.map((t) => tf.variable(t.clone()));
     const alone = start.map((t) => tf.variable(t.clone()));
-    const cfg = { lr: 0.05, weightDecay: 0.2 };
-    const optJoint = new AdamW(new Map(joint.map((v, k) => [`p${k}`, v])), cfg);
-    const optsAlone = alone.map((v, k) => new AdamW(new Map([[`p${k}`, v]]), cfg));
-    for (let s = 0; s < 3; s++) {
-      const grads = shapes.map((sh, k) => tf.randomNormal(sh, 0, 1, 'float32', 100 * s + k));
-      optJoint.applyGradients(Object.fromEntries(grads.map((g, k) => [`p${k}`, g])));
-      optsAlone.forEach((o, k) => o.applyGradients({ [`p${k}`]: grads[k] }));
-      tf.dispose(grads);
-    }
-    joint.forEach((v, k) => {
-      expect(v.shape).toEqual(shapes[k]);
-      expect(Array.from(v.dataSync())).toEqual(Array.from(alone[k].dataSync()));
-      for (const which of ['m', 'v'] as const) expect(Array.from(optJoint.moment(which, `p${k}`))).toEqual(Array.from(optsAlone[k].moment(which, `p${k}`)));
-    });
-    tf.dispose([...start, ...joint, ...alone]);
-    [optJoint, ...optsAlone].forEach((o) => o.dispose());
-  });
-
-  it('groups small parameters, leaves a large one alone and skips one without a gradient, bit for bit', () => {
-    // [2048, 2048] is 4 Mi values, over a group's 1 Mi: a group of its own; the small ones are packed by kind around it.
-    const shapes: number[][] = [[3, 2], [2048, 2048], [4], [5, 3], [6]];
-    const start = shapes.map((s, k) => tf.randomNormal(s, 0, 1, 'float32', 11 + k));
-    const joint = start.map((t) => tf.variable(t.clone()));
-    const alone = start.map((t) => tf.variable(t.clone()));
-    const cfg = { lr: 0.05, weightDecay: 0.1 };
-    const optJoint = new AdamW(new Map(joint.map((v, k) => [`p${k}`, v])), cfg);
-    const optsAlone = alone.map((v, k) => new AdamW(new Map([[`p${k}`, v]]), cfg));
-    const withGradient = [0, 1, 2, 4]; // p3 gets none: untouched, moments included
-    for (let s = 0; s < 2; s++) {
-      const grads = withGradient.map((k) => [k, tf.randomNormal(shapes[k], 0, 1, 'float32', 50 * s + k)] as const);
+    const optJoint = new AdamW(new Map(joint.map((v, k) => [`p${k}`, v])), o.cfg);
+    const optsAlone = alone.map((v, k) => new AdamW(new Map([[`p${k}`, v]]), o.cfg));
+    const withGradient = o.withGradient ?? shapes.map((_, k) => k);
+    for (let s = 0; s < o.steps; s++) {
+      const grads = withGradient.map((k) => [k, tf.randomNormal(shapes[k], 0, 1, 'float32', o.gradSeed(s, k))] as const);
       optJoint.applyGradients(Object.fromEntries(grads.map(([k, g]) => [`p${k}`, g])));
       grads.forEach(([k, g]) => optsAlone[k].applyGradients({ [`p${k}`]: g }));
       tf.dispose(grads.map(([, g]) => g));
     }
     joint.forEach((v, k) => {
+      expect(v.shape).toEqual(shapes[k]);
       expect(Array.from(v.dataSync()), `p${k}`).toEqual(Array.from(alone[k].dataSync()));
       for (const which of ['m', 'v'] as const) expect(Array.from(optJoint.moment(which, `p${k}`)), `${which} of p${k}`).toEqual(Array.from(optsAlone[k].moment(which, `p${k}`)));
+      if (!withGradient.includes(k)) expect(Array.from(v.dataSync()), `p${k} has no gradient`).toEqual(Array.from(start[k].dataSync()));
     });
-    expect(Array.from(joint[3].dataSync())).toEqual(Array.from(start[3].dataSync()));
     tf.dispose([...start, ...joint, ...alone]);
-    [optJoint, ...optsAlone].forEach((o) => o.dispose());
+    [optJoint, ...optsAlone].forEach((opt) => opt.dispose());
+  }
+
+  it('updates several parameters of different shapes as separate loops would', () => {
+    // The fused update must keep each parameter's elements in its own place: compare with one
+    // optimizer per parameter (no clipping, so the global norm does not couple them).
+    expectJointAsAlone([[3, 2], [4], [2, 2, 2]], { startSeed: 7, gradSeed: (s, k) => 100 * s + k, steps: 3, cfg: { lr: 0.05, weightDecay: 0.2 } });
+  });
+
+  it('groups small parameters, leaves a large one alone and skips one without a gradient, bit for bit', () => {
+    // [2048, 2048] is 4 Mi values, over a group's 1 Mi: a group of its own; the small ones are packed by kind around it.
+    // p3 gets no gradient: untouched, moments included.
+    expectJointAsAlone([[3, 2], [2048, 2048], [4], [5, 3], [6]], {
+      startSeed: 11, gradSeed: (s, k) => 50 * s + k, steps: 2, cfg: { lr: 0.05, weightDecay: 0.1 }, withGradient: [0, 1, 2, 4],
+    });
   });
 
   it('exports and re-imports its state exactly', () => {
