@@ -25,20 +25,21 @@ def reset_peak():
         f.write('5')
 
 
-def peak_mb():
+def status_mb(field):
+    """A field of /proc/self/status given in kB (VmHWM: peak RSS, VmRSS: RSS), in MB."""
     with open('/proc/self/status') as f:
         for line in f:
-            if line.startswith('VmHWM:'):
+            if line.startswith(field + ':'):
                 return int(line.split()[1]) / 1024
-    raise RuntimeError('no VmHWM in /proc/self/status')
+    raise RuntimeError(f'no {field} in /proc/self/status')
+
+
+def peak_mb():
+    return status_mb('VmHWM')
 
 
 def rss_mb():
-    with open('/proc/self/status') as f:
-        for line in f:
-            if line.startswith('VmRSS:'):
-                return int(line.split()[1]) / 1024
-    raise RuntimeError('no VmRSS in /proc/self/status')
+    return status_mb('VmRSS')
 
 
 def main(folder, batch_file, threads):
