@@ -47,7 +47,7 @@ import { responseForward } from './preference-forward.js';
 import { policyFrame } from './policy.js';
 import { runTokenizer } from './run-tokenizer.js';
 import { plannedShape } from './run-batch.js';
-import { decoderShape, refuseOverBudget, runMemoryNeed, type DecoderShape, type RunBatch } from './run-memory.js';
+import { decoderShape, transientBytesOrRefuse, type DecoderShape, type RunBatch } from './run-memory.js';
 import { heldOutPairMetrics } from './preference-eval.js';
 import { computeCriticalScores, computeTokenRewards } from './preference-scores.js';
 import { MemoryBudget, ResidentRuns } from './memory-budget.js';
@@ -127,13 +127,9 @@ const PREFERENCE_FIELDS = {
   fix: 'lower optimizer.batchSize or model.maxSeqLen',
 };
 
-/** Refuse a run this host cannot hold before it loads anything (checkpoint folders: from config.json), and again with the loaded model. */
-function refuseUnfit(runId: string, config: PreferenceConfig, shape: DecoderShape, limitBytes: number): number {
-  const batch = preferenceBatch(config);
-  const need = runMemoryNeed(shape, batch);
-  refuseOverBudget(runId, need, batch, limitBytes, tf.getBackend(), PREFERENCE_FIELDS);
-  return Math.max(need.gradients + need.activations, need.rollout);
-}
+/** Refuse a run this host cannot hold (engine/run-memory.ts); else the bytes its steps need on top. */
+const refuseUnfit = (runId: string, config: PreferenceConfig, shape: DecoderShape, limitBytes: number): number =>
+  transientBytesOrRefuse(runId, shape, preferenceBatch(config), limitBytes, tf.getBackend(), PREFERENCE_FIELDS);
 
 export class PreferenceSessions {
   /** Resident runs, least recently used first. */
@@ -180,23 +176,24 @@ export class PreferenceSessions {
     // A version that recorded its result only (run.weightsEvery) is recomputed like a lost one.
     if (!state || !(WEIGHTS_BIN in state.manifest.files)) return this.rebuild(args, version);
     if (!readVerifiedManifest(referenceDir(runDir))) throw new DataError(`run ${runId}: the reference weights ${referenceDir(runDir)} are missing or fail their sha256 check`);
-    const planned = plannedShape(warmStartConfigOf(config));
+    const rlConfig = warmStartConfigOf(config);
+    const planned = plannedShape(rlConfig);
     if (planned) refuseUnfit(runId, config, planned, this.budget.limitBytes);
-    const tokenizer = tokenizerOf(config);
-    const rows = runRows(warmStartConfigOf(config), runDir, tokenizer);
+    const tokenizer = runTokenizer(rlConfig);
+    const rows = runRows(rlConfig, runDir, tokenizer);
     const limits = { tokenizer, maxSeqLen: config.model.maxSeqLen };
     const policy = await newModel(config);
+    const shape = decoderShape(policy);
     let reference: CausalLM;
     let transientBytes: number;
     try {
-      transientBytes = refuseUnfit(runId, config, decoderShape(policy), this.budget.limitBytes);
+      transientBytes = refuseUnfit(runId, config, shape, this.budget.limitBytes);
       reference = await newModel(config);
     } catch (err) {
       policy.dispose();
       throw err;
     }
     const o = config.objective;
-    const shape = decoderShape(policy);
     const maskHead = o.name === 'sparse-po' && o.mask === 'learned'
       ? newMaskHead({ layers: shape.layers, width: shape.hidden, seed: deriveRng(config.seed, 'mask-head').int(2 ** 30), dropout: o.maskDropout })
       : undefined;

@@ -146,3 +146,14 @@ export function refuseOverBudget(runId: string, need: RunMemoryNeed, b: RunBatch
     throw new MemoryBudgetError(`run ${runId} needs about ${mb(need.total)}, over this worker's --memory-budget-mb ${Math.floor(limitBytes / 2 ** 20)}: ${parts}. Raise --memory-budget-mb or ${fields.fix}.`);
   }
 }
+
+/**
+ * Refuse a run of decoder `shape` at `batch` that this worker cannot hold ({@link refuseOverBudget});
+ * otherwise return what its steps need on top of its resident bytes (the larger of the update and
+ * the sampling), for the host's memory budget.
+ */
+export function transientBytesOrRefuse(runId: string, shape: DecoderShape, batch: RunBatch, limitBytes: number, backend: string, fields?: BatchFields): number {
+  const need = runMemoryNeed(shape, batch);
+  refuseOverBudget(runId, need, batch, limitBytes, backend, fields);
+  return Math.max(need.gradients + need.activations, need.rollout);
+}

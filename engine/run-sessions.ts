@@ -32,7 +32,7 @@ import { failpoint } from '../store/failpoints.js';
 import { InlineWriter, type StepWriter } from './background-writer.js';
 import type { Metrics } from '../common/metrics.js';
 import { MemoryBudget, ResidentRuns } from './memory-budget.js';
-import { decoderShape, refuseOverBudget, runMemoryNeed } from './run-memory.js';
+import { decoderShape, transientBytesOrRefuse } from './run-memory.js';
 import { plannedShape, runBatchOf } from './run-batch.js';
 import * as tf from '@tensorflow/tfjs';
 import { createPolicy, policyFrame, writePromptSample } from './policy.js';
@@ -177,16 +177,15 @@ export class RunSessions {
     // Before loading: a checkpoint folder's config.json gives its parameter count, so a model the
     // wasm heap cannot even hold is refused here, not by `RuntimeError: Aborted()` while loading.
     const planned = plannedShape(config);
-    if (planned) refuseOverBudget(runId, runMemoryNeed(planned, batch), batch, this.budget.limitBytes, tf.getBackend());
+    if (planned) transientBytesOrRefuse(runId, planned, batch, this.budget.limitBytes, tf.getBackend());
     const { model, tokenizer } = frame ? { model: await policyFrame(config), tokenizer: runTokenizer(config) } : await createPolicy(config);
     try {
-      const need = runMemoryNeed(decoderShape(model), batch);
-      refuseOverBudget(runId, need, batch, this.budget.limitBytes, tf.getBackend());
+      const transientBytes = transientBytesOrRefuse(runId, decoderShape(model), batch, this.budget.limitBytes, tf.getBackend());
       return {
         config, tokenizer, model, version: -1, rlSteps: 0,
         optimizer: new AdamW(model.params, { lr: config.optimizer.lr, weightDecay: config.optimizer.weightDecay }),
         ...runRows(config, runDir, tokenizer),
-        transientBytes: Math.max(need.gradients + need.activations, need.rollout),
+        transientBytes,
       };
     } catch (err) {
       model.dispose();
