@@ -40,15 +40,41 @@ export interface LocalRayHeadOptions {
   env?: Record<string, string>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
+const WORKER_PORTS = 150;
+
+/**
+ * The first of the worker processes' ports. Ray refuses to start when one of its named ports falls in
+ * this range, and the named ports come from the kernel's ephemeral range, so the worker range lies
+ * below that (Linux: /proc/sys/net/ipv4/ip_local_port_range, 32768-60999 by default); two heads on
+ * one machine get disjoint ranges by pid.
+ */
+function workerPortRangeStart(): number {
+  let ephemeralLow = 32768;
+  try {
+    ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || ephemeralLow;
+  } catch {
+    // not Linux: keep the usual bound
+  }
+  const low = 10000;
+  const slots = Math.max(1, Math.floor((Math.min(ephemeralLow, 32768) - low) / WORKER_PORTS));
+  return low + (process.pid % slots) * WORKER_PORTS;
+}
+
+/** `count` distinct ports free now, none in the worker range starting at `workerPorts`. */
+async function freePorts(count: number, workerPorts: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) {
+    const port = await new Promise<number>((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
     });
-  });
+    if (port < workerPorts || port >= workerPorts + WORKER_PORTS) ports.add(port);
+  }
+  return [...ports];
 }
 
 /** Pids of `root`'s descendants (Linux /proc; elsewhere none, and only `root` is signalled). */
@@ -88,19 +114,16 @@ const alive = (pid: number) => {
 export async function startLocalRayHead(options: LocalRayHeadOptions = {}): Promise<LocalRayHead> {
   const ray = ensureRay();
   const tempDir = mkdtempSync(join(tmpdir(), 'cf-ray-'));
-  const ports = {
-    gcs: await freePort(), dashboard: await freePort(), client: await freePort(), agentHttp: await freePort(), agentGrpc: await freePort(),
-    runtimeEnv: await freePort(), metrics: await freePort(), nodeManager: await freePort(), objectManager: await freePort(),
-  };
-  // Worker processes take ports from a range; two heads on one machine get disjoint ranges.
-  const workerPorts = 20000 + (process.pid % 200) * 150;
+  const workerPorts = workerPortRangeStart();
+  const [gcs, dashboard, client, agentHttp, agentGrpc, runtimeEnv, metrics, nodeManager, objectManager] = await freePorts(9, workerPorts);
+  const ports = { gcs, dashboard, client, agentHttp, agentGrpc, runtimeEnv, metrics, nodeManager, objectManager };
   const args = [
     'start', '--head', '--block', '--port', String(ports.gcs),
     '--dashboard-host', '127.0.0.1', '--dashboard-port', String(ports.dashboard), '--include-dashboard', 'true',
     '--ray-client-server-port', String(ports.client), '--dashboard-agent-listen-port', String(ports.agentHttp),
     '--dashboard-agent-grpc-port', String(ports.agentGrpc), '--runtime-env-agent-port', String(ports.runtimeEnv),
     '--metrics-export-port', String(ports.metrics), '--node-manager-port', String(ports.nodeManager),
-    '--object-manager-port', String(ports.objectManager), '--min-worker-port', String(workerPorts), '--max-worker-port', String(workerPorts + 149),
+    '--object-manager-port', String(ports.objectManager), '--min-worker-port', String(workerPorts), '--max-worker-port', String(workerPorts + WORKER_PORTS - 1),
     '--num-cpus', String(options.numCpus ?? 1), '--num-gpus', '0', '--object-store-memory', String(80 * 10 ** 6),
     '--include-log-monitor', 'false', '--disable-usage-stats', '--temp-dir', tempDir,
   ];
