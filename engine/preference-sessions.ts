@@ -46,8 +46,8 @@ import type { CausalLM } from '../models/causal-lm.js';
 import { responseForward } from './preference-forward.js';
 import { policyFrame } from './policy.js';
 import { runTokenizer } from './run-tokenizer.js';
-import { plannedShape } from './run-batch.js';
-import { decoderShape, transientBytesOrRefuse, type DecoderShape, type RunBatch } from './run-memory.js';
+import { plannedShape, preferenceBatchOf } from './run-batch.js';
+import { decoderShape, transientBytesOrRefuse, type DecoderShape } from './run-memory.js';
 import { heldOutPairMetrics } from './preference-eval.js';
 import { computeCriticalScores, computeTokenRewards } from './preference-scores.js';
 import { MemoryBudget, ResidentRuns } from './memory-budget.js';
@@ -111,16 +111,6 @@ const tokenizerOf = (config: PreferenceConfig) => runTokenizer(warmStartConfigOf
 /** A model of the run's architecture, for the caller to load a weights folder into (engine/policy.ts). */
 const newModel = (config: PreferenceConfig): Promise<CausalLM> => policyFrame(warmStartConfigOf(config));
 
-/**
- * The batch a preference step puts through one forward and backward pass: the chosen and the
- * rejected response of every pair of `optimizer.batchSize`, in one pass, with the reference resident.
- */
-function preferenceBatch(config: PreferenceConfig): RunBatch {
-  const rows = 2 * config.optimizer.batchSize;
-  const seqLen = config.model.maxSeqLen;
-  return { microBatch: rows, accumulates: false, rolloutRows: rows, seqLen, promptLen: Math.max(1, seqLen - config.evaluation.maxNewTokens), reference: true };
-}
-
 const PREFERENCE_FIELDS = {
   update: '2 × optimizer.batchSize (chosen and rejected)',
   sampling: '2 × optimizer.batchSize (greedy evaluation, sized as one step)',
@@ -129,7 +119,7 @@ const PREFERENCE_FIELDS = {
 
 /** Refuse a run this host cannot hold (engine/run-memory.ts); else the bytes its steps need on top. */
 const refuseUnfit = (runId: string, config: PreferenceConfig, shape: DecoderShape, limitBytes: number): number =>
-  transientBytesOrRefuse(runId, shape, preferenceBatch(config), limitBytes, tf.getBackend(), PREFERENCE_FIELDS);
+  transientBytesOrRefuse(runId, shape, preferenceBatchOf(config), limitBytes, tf.getBackend(), PREFERENCE_FIELDS);
 
 export class PreferenceSessions {
   /** Resident runs, least recently used first. */

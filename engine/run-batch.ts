@@ -1,9 +1,10 @@
 /**
- * The batch an RL run's config asks of the compute host (engine/run-memory.ts sizes it), and a
+ * The batch an RL or a preference run's config asks of the compute host (engine/run-memory.ts sizes it), and a
  * checkpoint folder's decoder shape read from its config.json alone, before any weight is loaded.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PreferenceConfig } from '../configs/preference-schema.js';
 import type { ExperimentConfig } from '../configs/schema.js';
 import { parseLlamaConfig } from '../models/llama/config.js';
 import { llamaParamShapes } from '../models/llama/model.js';
@@ -18,6 +19,16 @@ export function runBatchOf(config: ExperimentConfig): RunBatch {
     microBatch, accumulates: microBatch < step, rolloutRows: rows, seqLen,
     promptLen: Math.max(1, seqLen - config.rollout.maxNewTokens), reference: config.objective.klCoef > 0,
   };
+}
+
+/**
+ * The batch a preference step puts through one forward and backward pass: the chosen and the
+ * rejected response of every pair of `optimizer.batchSize`, in one pass, with the reference resident.
+ */
+export function preferenceBatchOf(config: PreferenceConfig): RunBatch {
+  const rows = 2 * config.optimizer.batchSize;
+  const seqLen = config.model.maxSeqLen;
+  return { microBatch: rows, accumulates: false, rolloutRows: rows, seqLen, promptLen: Math.max(1, seqLen - config.evaluation.maxNewTokens), reference: true };
 }
 
 /** The shape of `model.checkpoint` when it is an HF folder (from config.json); null otherwise. */
