@@ -111,15 +111,9 @@ const tokenizerOf = (config: PreferenceConfig) => runTokenizer(warmStartConfigOf
 /** A model of the run's architecture, for the caller to load a weights folder into (engine/policy.ts). */
 const newModel = (config: PreferenceConfig): Promise<CausalLM> => policyFrame(warmStartConfigOf(config));
 
-const PREFERENCE_FIELDS = {
-  update: '2 × optimizer.batchSize (chosen and rejected)',
-  sampling: '2 × optimizer.batchSize (greedy evaluation, sized as one step)',
-  fix: 'lower optimizer.batchSize or model.maxSeqLen',
-};
-
 /** Refuse a run this host cannot hold (engine/run-memory.ts); else the bytes its steps need on top. */
 const refuseUnfit = (runId: string, config: PreferenceConfig, shape: DecoderShape, limitBytes: number): number =>
-  transientBytesOrRefuse(runId, shape, preferenceBatchOf(config), limitBytes, tf.getBackend(), PREFERENCE_FIELDS);
+  transientBytesOrRefuse(runId, shape, preferenceBatchOf(config), limitBytes, tf.getBackend());
 
 export class PreferenceSessions {
   /** Resident runs, least recently used first. */
@@ -233,6 +227,9 @@ export class PreferenceSessions {
     const { runId, runDir, config } = args;
     const done = readVerifiedManifest(referenceDir(runDir));
     if (done) return done.meta.result as WarmStartResult;
+    // Refused here, naming the preference config's fields, before the warm start's own (RL) check.
+    const planned = plannedShape(warmStartConfigOf(config));
+    if (planned) refuseUnfit(runId, config, planned, this.budget.limitBytes);
     const result = await this.options.runs.warmStart({ runId, runDir, config: warmStartConfigOf(config) }, progress);
     this.options.runs.release(runId);
     writeRunConfig(runDir, config);

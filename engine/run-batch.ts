@@ -1,23 +1,40 @@
 /**
- * The batch an RL or a preference run's config asks of the compute host (engine/run-memory.ts sizes it), and a
- * checkpoint folder's decoder shape read from its config.json alone, before any weight is loaded.
+ * What a run's config asks of a worker, before any weight is loaded: the batch of each pass (an RL or
+ * a preference run) and the decoder's shape (the built-in model's from `model.*`, a checkpoint's from
+ * its config.json or GGUF header). engine/run-memory.ts turns the two into bytes; the worker checks
+ * them against its budget, and `creditflow submit` against the budget it is given.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PreferenceConfig } from '../configs/preference-schema.js';
+import { warmStartConfigOf, type PreferenceConfig } from '../configs/preference-schema.js';
 import type { ExperimentConfig } from '../configs/schema.js';
-import { parseLlamaConfig } from '../models/llama/config.js';
+import { loadGgufConfig } from '../models/gguf/gguf-checkpoint.js';
+import { parseLlamaConfig, type LlamaConfig } from '../models/llama/config.js';
 import { llamaParamShapes } from '../models/llama/model.js';
-import type { DecoderShape, RunBatch } from './run-memory.js';
+import { CharTokenizer } from '../models/tokenizer.js';
+import { transformerParamCount } from '../models/transformer.js';
+import type { BatchFields, DecoderShape, RunBatch } from './run-memory.js';
+
+const warmStartRows = (config: ExperimentConfig) => (config.warmStart.steps > 0 ? config.warmStart.batchSize : 0);
+
+const modelFields = (config: ExperimentConfig) => (config.model.checkpoint === undefined ? 'model.dModel, model.nLayers, model.dFf' : 'model.checkpoint');
 
 export function runBatchOf(config: ExperimentConfig): RunBatch {
-  const rows = config.rollout.promptsPerIteration * config.rollout.groupSize;
-  const step = Math.min(config.optimizer.miniBatchSize ?? rows, rows);
-  const microBatch = Math.min(config.optimizer.microBatchSize ?? step, step);
+  const { rollout, optimizer } = config;
+  const rows = rollout.promptsPerIteration * rollout.groupSize;
+  const step = Math.min(optimizer.miniBatchSize ?? rows, rows);
+  const microBatch = Math.min(optimizer.microBatchSize ?? step, step);
   const seqLen = config.model.maxSeqLen;
+  const sampling = 'rollout.promptsPerIteration × rollout.groupSize';
+  // The field that sets the update's pass: the micro-batch, else the optimizer step, else the rollout.
+  const update = optimizer.microBatchSize !== undefined ? 'optimizer.microBatchSize' : optimizer.miniBatchSize !== undefined ? 'optimizer.miniBatchSize' : sampling;
+  const fields: BatchFields = {
+    model: modelFields(config), update, sampling, warmStart: 'warmStart.batchSize',
+    fix: `lower ${update === sampling ? 'optimizer.microBatchSize' : update}, ${sampling} or model.maxSeqLen`,
+  };
   return {
-    microBatch, accumulates: microBatch < step, rolloutRows: rows, seqLen,
-    promptLen: Math.max(1, seqLen - config.rollout.maxNewTokens), reference: config.objective.klCoef > 0,
+    microBatch, accumulates: microBatch < step, rolloutRows: rows, warmStartRows: warmStartRows(config), seqLen,
+    promptLen: Math.max(1, seqLen - rollout.maxNewTokens), reference: config.objective.klCoef > 0, fields,
   };
 }
 
@@ -28,17 +45,50 @@ export function runBatchOf(config: ExperimentConfig): RunBatch {
 export function preferenceBatchOf(config: PreferenceConfig): RunBatch {
   const rows = 2 * config.optimizer.batchSize;
   const seqLen = config.model.maxSeqLen;
-  return { microBatch: rows, accumulates: false, rolloutRows: rows, seqLen, promptLen: Math.max(1, seqLen - config.evaluation.maxNewTokens), reference: true };
+  const fields: BatchFields = {
+    model: modelFields(warmStartConfigOf(config)),
+    update: '2 × optimizer.batchSize (chosen and rejected)',
+    sampling: '2 × optimizer.batchSize (greedy evaluation, sized as one step)',
+    warmStart: 'warmStart.batchSize',
+    fix: 'lower optimizer.batchSize or model.maxSeqLen',
+  };
+  return {
+    microBatch: rows, accumulates: false, rolloutRows: rows, warmStartRows: warmStartRows(warmStartConfigOf(config)), seqLen,
+    promptLen: Math.max(1, seqLen - config.evaluation.maxNewTokens), reference: true, fields,
+  };
 }
 
-/** The shape of `model.checkpoint` when it is an HF folder (from config.json); null otherwise. */
+/**
+ * The decoder a run's config describes, without building it: the built-in transformer's sizes from
+ * `model.*`, a checkpoint's from its config.json or its GGUF header (no weight read). Null when the
+ * checkpoint cannot be read; its loader then says why.
+ */
 export function plannedShape(config: ExperimentConfig): DecoderShape | null {
-  const dir = config.model.checkpoint;
-  if (dir === undefined || dir.toLowerCase().endsWith('.gguf') || !existsSync(join(dir, 'config.json'))) return null;
-  const c = parseLlamaConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>, join(dir, 'config.json'));
+  const { checkpoint } = config.model;
+  if (checkpoint === undefined) {
+    const { dModel, nLayers, nHeads, dFf, maxSeqLen } = config.model;
+    const vocabSize = new CharTokenizer(config.model.alphabet).vocabSize;
+    return {
+      params: transformerParamCount({ vocabSize, dModel, nLayers, nHeads, dFf, maxSeqLen }), vocab: vocabSize, layers: nLayers,
+      hidden: dModel, ffn: dFf, heads: nHeads, kvHeads: nHeads, headDim: dModel / nHeads, recomputes: false,
+    };
+  }
+  const c = checkpointConfig(checkpoint);
+  if (!c) return null;
   const params = llamaParamShapes(c).reduce((a, [, shape]) => a + shape.reduce((x, y) => x * y, 1), 0);
   return {
     params, vocab: c.vocabSize, layers: c.numLayers, hidden: c.hiddenSize, ffn: c.intermediateSize,
     heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim, recomputes: true,
   };
+}
+
+function checkpointConfig(path: string): LlamaConfig | null {
+  try {
+    if (path.toLowerCase().endsWith('.gguf')) return loadGgufConfig(path);
+    const where = join(path, 'config.json');
+    if (!existsSync(where)) return null;
+    return parseLlamaConfig(JSON.parse(readFileSync(where, 'utf8')) as Record<string, unknown>, where);
+  } catch {
+    return null;
+  }
 }

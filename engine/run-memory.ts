@@ -49,12 +49,16 @@ export interface RunBatch {
   accumulates: boolean;
   /** Rows sampled at once by the rollout (rollout.promptsPerIteration × rollout.groupSize). */
   rolloutRows: number;
+  /** Sequences per step of the SFT warm start (warmStart.batchSize), 0 without one. */
+  warmStartRows: number;
   /** Longest sequence, prompt + response (model.maxSeqLen). */
   seqLen: number;
   /** Longest prompt (the prefill); at most seqLen. */
   promptLen: number;
   /** A frozen reference model is resident too (objective.klCoef > 0). */
   reference: boolean;
+  /** The config fields a refusal names for each part. */
+  fields: BatchFields;
 }
 
 export interface RunMemoryNeed {
@@ -63,8 +67,10 @@ export interface RunMemoryNeed {
   reference: number;
   gradients: number;
   activations: number;
+  /** A warm-start SFT step: its gradients and activations (0 without a warm start). */
+  warmStart: number;
   rollout: number;
-  /** weights + optimizer + reference + max(gradients + activations, rollout). */
+  /** weights + optimizer + reference + max(gradients + activations, warmStart, rollout). */
   total: number;
 }
 
@@ -94,18 +100,24 @@ export function runMemoryNeed(m: DecoderShape, b: RunBatch): RunMemoryNeed {
   const optimizer = 2 * weights;
   const reference = b.reference ? weights : 0;
   const gradients = (b.accumulates ? 2 : 1) * weights;
-  const tokens = b.microBatch * b.seqLen;
-  const fullLayer = tokens * LAYER_FLOATS_PER_TOKEN(m.hidden, m.ffn) + 4 * b.microBatch * m.heads * b.seqLen * b.seqLen;
+  const activations = passActivations(m, b.microBatch, b.seqLen) * F32;
+  const warmStart = b.warmStartRows > 0 ? weights + passActivations(m, b.warmStartRows, b.seqLen) * F32 : 0;
+  const cache = 2 * 2 * m.layers * m.kvHeads * m.headDim * b.rolloutRows * b.seqLen * F32;
+  const prefill = b.rolloutRows * b.promptLen * m.vocab * F32 + b.rolloutRows * b.promptLen * LAYER_FLOATS_PER_TOKEN(m.hidden, m.ffn) * F32;
+  const rollout = cache + prefill;
+  return { weights, optimizer, reference, gradients, activations, warmStart, rollout, total: weights + optimizer + reference + Math.max(gradients + activations, warmStart, rollout) };
+}
+
+/** Floats one training pass of `rows` sequences holds beyond the weights and their gradients. */
+function passActivations(m: DecoderShape, rows: number, seqLen: number): number {
+  const tokens = rows * seqLen;
+  const fullLayer = tokens * LAYER_FLOATS_PER_TOKEN(m.hidden, m.ffn) + 4 * rows * m.heads * seqLen * seqLen;
   const layers = m.recomputes ? m.layers * tokens * KEPT_FLOATS_PER_TOKEN(m.hidden) + fullLayer : m.layers * fullLayer;
   const head = 6 * Math.min(chunkRows(m.vocab), tokens) * m.vocab;
   // AdamW steps one parameter at a time, with ~6 temporaries of that parameter's size alive (scaled
   // gradient, two moments, the update): the embedding [vocab, d] is the largest.
   const optimizerStep = 6 * m.vocab * m.hidden;
-  const activations = (layers + head + optimizerStep) * F32;
-  const cache = 2 * 2 * m.layers * m.kvHeads * m.headDim * b.rolloutRows * b.seqLen * F32;
-  const prefill = b.rolloutRows * b.promptLen * m.vocab * F32 + b.rolloutRows * b.promptLen * LAYER_FLOATS_PER_TOKEN(m.hidden, m.ffn) * F32;
-  const rollout = cache + prefill;
-  return { weights, optimizer, reference, gradients, activations, rollout, total: weights + optimizer + reference + Math.max(gradients + activations, rollout) };
+  return layers + head + optimizerStep;
 }
 
 /** A run the worker cannot hold: not retried (the same worker would refuse it again). */
@@ -113,47 +125,59 @@ export class MemoryBudgetError extends Error {
   override name = 'ConfigError';
 }
 
-const mb = (bytes: number) => `${Math.ceil(bytes / 2 ** 20)} MB`;
 
-/** The config fields a refusal names: what sets the update's and the sampling's batch, and how to lower them. */
+export const mb = (bytes: number) => `${Math.ceil(bytes / 2 ** 20).toLocaleString('en-US')} MB`;
+
+/** The config fields a refusal names: what sets the model's size, each pass's batch, and how to lower them. */
 export interface BatchFields {
+  model: string;
   update: string;
   sampling: string;
+  warmStart: string;
   fix: string;
 }
 
-const RL_FIELDS: BatchFields = {
-  update: 'optimizer.microBatchSize',
-  sampling: 'rollout.promptsPerIteration × rollout.groupSize',
-  fix: 'lower optimizer.microBatchSize, rollout.promptsPerIteration × rollout.groupSize or model.maxSeqLen',
-};
+/** Every part of `need` with the config fields that drive it, for a refusal. */
+export function memoryParts(shape: DecoderShape, need: RunMemoryNeed, b: RunBatch): string {
+  const model = b.fields.model === 'model.checkpoint'
+    ? `model.checkpoint: ${shape.layers} layers × hidden size ${shape.hidden}, ${(shape.params / 1e6).toFixed(0)}M parameters`
+    : b.fields.model;
+  return [
+    `weights ${mb(need.weights)} (${model})`, `AdamW moments ${mb(need.optimizer)}`,
+    ...(need.reference ? [`reference ${mb(need.reference)}`] : []),
+    `update ${mb(need.gradients + need.activations)} (gradients ${mb(need.gradients)} + activations ${mb(need.activations)} for ${b.fields.update} = ${b.microBatch} rows × model.maxSeqLen ${b.seqLen} tokens)`,
+    ...(need.warmStart ? [`warm start ${mb(need.warmStart)} (${b.fields.warmStart} = ${b.warmStartRows} rows × model.maxSeqLen ${b.seqLen} tokens)`] : []),
+    `sampling ${mb(need.rollout)} (KV cache and prefill of ${b.fields.sampling} = ${b.rolloutRows} rows of up to ${b.seqLen} tokens)`,
+  ].join(', ');
+}
+
+/** How to make the run fit `limitBytes`: a smaller model when its resident state alone is over, else the batch's fields. */
+export function memoryFix(need: RunMemoryNeed, b: RunBatch, limitBytes: number): string {
+  const resident = need.weights + need.optimizer + need.reference;
+  if (resident <= limitBytes) return b.fields.fix;
+  return `use a smaller model (${b.fields.model}): its weights, AdamW moments${need.reference ? ' and reference' : ''} alone need ${mb(resident)}`;
+}
 
 /**
- * Throw {@link MemoryBudgetError} when `need` exceeds `limitBytes` (the worker's budget) or, on the
- * wasm backend, its heap. The message gives every part and the config fields that drive it.
+ * Throw {@link MemoryBudgetError} when the run's need exceeds `limitBytes` (the worker's budget) or,
+ * on the wasm backend, its heap. The message gives every part and the config fields that drive it.
  */
-export function refuseOverBudget(runId: string, need: RunMemoryNeed, b: RunBatch, limitBytes: number, backend: string, fields: BatchFields = RL_FIELDS): void {
-  const parts = [
-    `weights ${mb(need.weights)}`, `AdamW moments ${mb(need.optimizer)}`,
-    ...(need.reference ? [`reference ${mb(need.reference)}`] : []),
-    `update ${mb(need.gradients + need.activations)} (gradients ${mb(need.gradients)} + activations ${mb(need.activations)} for ${fields.update} = ${b.microBatch} rows × model.maxSeqLen ${b.seqLen} tokens)`,
-    `sampling ${mb(need.rollout)} (KV cache and prefill of ${fields.sampling} = ${b.rolloutRows} rows of up to ${b.seqLen} tokens)`,
-  ].join(', ');
+export function refuseOverBudget(runId: string, shape: DecoderShape, need: RunMemoryNeed, b: RunBatch, limitBytes: number, backend: string): void {
   if (backend === 'wasm' && need.total > WASM_HEAP_BYTES) {
-    throw new MemoryBudgetError(`run ${runId} needs about ${mb(need.total)} but the wasm backend's heap holds at most 4096 MB (32-bit addresses): ${parts}. Use the native backend (npm run native) or ${fields.fix}.`);
+    throw new MemoryBudgetError(`run ${runId} needs about ${mb(need.total)} but the wasm backend's heap holds at most 4,096 MB (32-bit addresses): ${memoryParts(shape, need, b)}. Use the native backend (npm run native) or ${memoryFix(need, b, WASM_HEAP_BYTES)}.`);
   }
   if (need.total > limitBytes) {
-    throw new MemoryBudgetError(`run ${runId} needs about ${mb(need.total)}, over this worker's --memory-budget-mb ${Math.floor(limitBytes / 2 ** 20)}: ${parts}. Raise --memory-budget-mb or ${fields.fix}.`);
+    throw new MemoryBudgetError(`run ${runId} needs about ${mb(need.total)}, over this worker's --memory-budget-mb ${Math.floor(limitBytes / 2 ** 20)}: ${memoryParts(shape, need, b)}. Raise --memory-budget-mb or ${memoryFix(need, b, limitBytes)}.`);
   }
 }
 
 /**
  * Refuse a run of decoder `shape` at `batch` that this worker cannot hold ({@link refuseOverBudget});
- * otherwise return what its steps need on top of its resident bytes (the larger of the update and
- * the sampling), for the host's memory budget.
+ * otherwise return what its steps need on top of its resident bytes (the larger of the update, the
+ * warm start and the sampling), for the host's memory budget.
  */
-export function transientBytesOrRefuse(runId: string, shape: DecoderShape, batch: RunBatch, limitBytes: number, backend: string, fields?: BatchFields): number {
+export function transientBytesOrRefuse(runId: string, shape: DecoderShape, batch: RunBatch, limitBytes: number, backend: string): number {
   const need = runMemoryNeed(shape, batch);
-  refuseOverBudget(runId, need, batch, limitBytes, backend, fields);
-  return Math.max(need.gradients + need.activations, need.rollout);
+  refuseOverBudget(runId, shape, need, batch, limitBytes, backend);
+  return Math.max(need.gradients + need.activations, need.warmStart, need.rollout);
 }

@@ -47,6 +47,25 @@ export function validateModelConfig(c: ModelConfig): void {
   if (c.dModel % c.nHeads !== 0) throw new Error(`ModelConfig.dModel (${c.dModel}) must be divisible by nHeads (${c.nHeads})`);
 }
 
+/** Every weight's name and shape, in the model's fixed order (save files and optimizer state follow it). */
+export function transformerParamShapes(c: ModelConfig): [string, number[]][] {
+  const { vocabSize: V, dModel: d, nLayers: L, dFf: F, maxSeqLen: P } = c;
+  const out: [string, number[]][] = [['wte', [V, d]], ['wpe', [P, d]]];
+  for (let l = 0; l < L; l++) {
+    out.push([`h${l}.ln1.g`, [d]], [`h${l}.ln1.b`, [d]], [`h${l}.attn.wqkv`, [d, 3 * d]], [`h${l}.attn.bqkv`, [3 * d]]);
+    out.push([`h${l}.attn.wo`, [d, d]], [`h${l}.attn.bo`, [d]], [`h${l}.ln2.g`, [d]], [`h${l}.ln2.b`, [d]]);
+    out.push([`h${l}.mlp.w1`, [d, F]], [`h${l}.mlp.b1`, [F]], [`h${l}.mlp.w2`, [F, d]], [`h${l}.mlp.b2`, [d]]);
+  }
+  out.push(['lnf.g', [d]], ['lnf.b', [d]]);
+  if (c.tieEmbeddings === false) out.push(['head', [d, V]]);
+  return out;
+}
+
+/** The parameter count of a transformer of config `c`, without building it. */
+export function transformerParamCount(c: ModelConfig): number {
+  return transformerParamShapes(c).reduce((a, [, shape]) => a + shape.reduce((x, y) => x * y, 1), 0);
+}
+
 const LN_EPS = 1e-5;
 
 /**
@@ -128,28 +147,13 @@ export class Transformer implements CausalLM {
     validateModelConfig(config);
     this.config = { tieEmbeddings: true, ...config };
     this.params = new Map();
-    const { vocabSize: V, dModel: d, nLayers: L, dFf: F, maxSeqLen: P } = this.config;
     const std = 0.02;
-    const residStd = std / Math.sqrt(2 * L);
-    this.add('wte', [V, d], rng, std);
-    this.add('wpe', [P, d], rng, std / 2);
-    for (let l = 0; l < L; l++) {
-      this.add(`h${l}.ln1.g`, [d], rng, 'ones');
-      this.add(`h${l}.ln1.b`, [d], rng, 'zeros');
-      this.add(`h${l}.attn.wqkv`, [d, 3 * d], rng, std);
-      this.add(`h${l}.attn.bqkv`, [3 * d], rng, 'zeros');
-      this.add(`h${l}.attn.wo`, [d, d], rng, residStd);
-      this.add(`h${l}.attn.bo`, [d], rng, 'zeros');
-      this.add(`h${l}.ln2.g`, [d], rng, 'ones');
-      this.add(`h${l}.ln2.b`, [d], rng, 'zeros');
-      this.add(`h${l}.mlp.w1`, [d, F], rng, std);
-      this.add(`h${l}.mlp.b1`, [F], rng, 'zeros');
-      this.add(`h${l}.mlp.w2`, [F, d], rng, residStd);
-      this.add(`h${l}.mlp.b2`, [d], rng, 'zeros');
+    const residStd = std / Math.sqrt(2 * this.config.nLayers);
+    const inits: Record<string, number | 'ones' | 'zeros'> = { wte: std, wpe: std / 2, wqkv: std, wo: residStd, w1: std, w2: residStd, head: std };
+    for (const [name, shape] of transformerParamShapes(this.config)) {
+      const kind = name.split('.').pop()!;
+      this.add(name, shape, rng, inits[kind] ?? (kind === 'g' ? 'ones' : 'zeros'));
     }
-    this.add('lnf.g', [d], rng, 'ones');
-    this.add('lnf.b', [d], rng, 'zeros');
-    if (!this.config.tieEmbeddings) this.add('head', [d, V], rng, std);
   }
 
   private add(name: string, shape: number[], rng: Rng, init: number | 'ones' | 'zeros'): void {

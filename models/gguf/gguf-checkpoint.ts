@@ -10,7 +10,6 @@
  *  - the tokenizer rebuilt from the metadata (models/gguf/gguf-tokenizer.ts).
  * Export writes it as an ordinary HF folder (float32 unless asked otherwise).
  */
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseLlamaConfig, type LlamaConfig } from '../llama/config.js';
 import type { HfCheckpoint } from '../llama/checkpoint.js';
@@ -18,7 +17,7 @@ import { HfTokenizer } from '../llama/hf-tokenizer.js';
 import { llamaParamShapes, LlamaModel } from '../llama/model.js';
 import type { SafeDtype } from '../llama/safetensors.js';
 import { dequantize, ggmlBytes } from './dequantize.js';
-import { readGgufHeader, type GgufFile, type GgufValue } from './gguf-file.js';
+import { readGgufHeader, readGgufHeaderFile, type GgufFile, type GgufValue } from './gguf-file.js';
 import { ggufTokenizer } from './gguf-tokenizer.js';
 
 /** llama.cpp tensor names -> HF names (per block `blk.N.` -> `model.layers.N.`). */
@@ -91,7 +90,7 @@ function tokenizerOf(file: GgufFile, config: LlamaConfig, path: string): HfToken
 
 /** A .gguf file's header and the model config its metadata gives, without dequantizing any weight. */
 function readGgufConfig(path: string): { file: GgufFile; config: LlamaConfig } {
-  const file = readGgufHeader(new Uint8Array(readFileSync(path)), path);
+  const file = readGgufHeaderFile(path);
   return { file, config: parseLlamaConfig(ggufConfig(file.metadata, new Set(file.tensors.map((t) => t.name)), path), `${path} (metadata)`) };
 }
 

@@ -7,6 +7,7 @@
  * the data start. Strings are a u64 length and UTF-8 bytes. dims are innermost first, so an HF
  * [out, in] matrix has dims [in, out].
  */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 export type GgufValue = number | bigint | boolean | string | GgufValue[];
 
@@ -124,4 +125,30 @@ export function readGgufHeader(buf: Uint8Array, where = 'gguf'): GgufFile {
   const alignment = Number(metadata.get('general.alignment') ?? 32);
   const dataStart = Math.ceil(r.offset / alignment) * alignment;
   return { version, metadata, tensors, dataStart };
+}
+
+/** Bytes read first for a header (metadata, the tokenizer's vocabulary, tensor infos); the whole file only if it is longer. */
+const HEADER_PREFIX_BYTES = 64 * 2 ** 20;
+
+/**
+ * The header of the GGUF file at `path`, reading only its first 64 MiB unless the header is longer
+ * (a checkpoint's size and tokenizer without reading gigabytes of weights).
+ */
+export function readGgufHeaderFile(path: string): GgufFile {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const prefix = Buffer.alloc(Math.min(size, HEADER_PREFIX_BYTES));
+    readSync(fd, prefix, 0, prefix.length, 0);
+    try {
+      return readGgufHeader(prefix, path);
+    } catch (err) {
+      if (prefix.length === size || !/truncated GGUF header/.test((err as Error).message)) throw err;
+    }
+    const whole = Buffer.alloc(size);
+    readSync(fd, whole, 0, size, 0);
+    return readGgufHeader(whole, path);
+  } finally {
+    closeSync(fd);
+  }
 }

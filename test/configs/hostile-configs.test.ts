@@ -79,19 +79,19 @@ describe('hostile configs are refused at submit, naming the field', () => {
 
   it('refuses a model no worker can hold, naming the fields that drive the estimate', async () => {
     const message = await withArgs('model.dModel=65536', 'model.nLayers=1000', 'model.nHeads=2');
-    expect(message).toMatch(/the run needs an estimated [\d,]+ MiB, over the worker memory budget of 2,048 MiB: weights, gradients and AdamW moments [\d,]+ MiB \(from model\.dModel, model\.nLayers, model\.dFf\)/);
-    expect(message).toMatch(/--memory-budget-mb/);
+    expect(message).toMatch(/the run needs about [\d,]+ MB, over the worker memory budget of 2,048 MB: weights [\d,]+ MB \(model\.dModel, model\.nLayers, model\.dFf\), AdamW moments [\d,]+ MB/);
+    expect(message).toMatch(/Use a smaller model \(model\.dModel, model\.nLayers, model\.dFf\): its weights, AdamW moments alone need [\d,]+ MB; .*--memory-budget-mb/);
   });
 
   it('refuses a sequence length whose attention maps overflow a typed array, naming model.maxSeqLen', async () => {
     // Within maxSeqLen's own bound, but 16 sequences × 2 heads × 131072² values is one tensor past 2^31.
     const message = await withArgs('model.maxSeqLen=131072');
-    expect(message).toMatch(/rollout\.promptsPerIteration, rollout\.groupSize, model\.maxSeqLen: attention maps of one update would be one tensor of 5\.50e\+11 values, more than the 2,147,483,647/);
+    expect(message).toMatch(/rollout\.promptsPerIteration × rollout\.groupSize, model\.maxSeqLen: one layer's attention maps of one update would be one tensor of 5\.50e\+11 values, more than the 2,147,483,647/);
   });
 
   it('checks against the budget submit is given: the same run passes a larger one', async () => {
     const args = ['rollout.promptsPerIteration=256', 'rollout.groupSize=8', 'model.maxSeqLen=256', 'model.dModel=256', 'model.dFf=1024'];
-    expect(await withArgs(...args)).toMatch(/activations of one update \(2048 sequences\) [\d,]+ MiB \(from rollout\.promptsPerIteration, rollout\.groupSize, model\.maxSeqLen/);
+    expect(await withArgs(...args)).toMatch(/update [\d,]+ MB \(gradients [\d,]+ MB \+ activations [\d,]+ MB for rollout\.promptsPerIteration × rollout\.groupSize = 2048 rows × model\.maxSeqLen 256 tokens\)/);
     // With a budget of 1 TiB it is refused only later, when it tries to connect to the closed port.
     expect(await withArgs(...args, '--memory-budget-mb', String(2 ** 20))).toMatch(/127\.0\.0\.1:1|connect|ECONNREFUSED|Failed to connect/i);
   });
@@ -126,14 +126,14 @@ describe('hostile configs are refused at submit, naming the field', () => {
     }));
     writeFileSync(join(checkpoint, 'tokenizer.json'), '{}');
     const yaml = BASE.replace(/model:\n(  .*\n)+/, `model:\n  checkpoint: ${checkpoint}\n  maxSeqLen: 16\n`);
-    expect(await refusal(yaml)).toMatch(/weights, gradients and AdamW moments [\d,]+ MiB \(from model\.checkpoint \(32 layers × hidden_size 4096, 6738M parameters\)\)/);
+    expect(await refusal(yaml)).toMatch(/weights 25,[\d]{3} MB \(model\.checkpoint: 32 layers × hidden size 4096, 6738M parameters\)/);
   });
 
   it('refuses a sweep whose one trial no worker can hold, naming the trial', async () => {
     const file = join(dir, 'sweep.yaml');
     writeFileSync(file, `${BASE}sweep:\n  grid:\n    model.dModel: [16, 65536]\n    model.nLayers: [1, 1000]\n`);
     const parsed = parseCommandLine(['sweep', file, '--address', '127.0.0.1:1'])!;
-    await expect(executeSweep(parsed.args, parsed.options)).rejects.toThrow(/trial 4 \(.*dModel=65536.*nLayers=1000.*\): the run needs an estimated/);
+    await expect(executeSweep(parsed.args, parsed.options)).rejects.toThrow(/trial 4 \(.*dModel=65536.*nLayers=1000.*\): the run needs about /);
   });
 
   it('estimates a .gguf checkpoint from its header: a 4-bit file still loads as float32', async () => {
@@ -149,17 +149,19 @@ describe('hostile configs are refused at submit, naming the field', () => {
       }
     }
     parts.push(...Buffer.from('GGUF'));
-    u32(3); u64(tensors.length); u64(5);
+    u32(3); u64(tensors.length); u64(7);
     str('general.architecture'); u32(8); str('llama');
     str('llama.block_count'); u32(4); u32(32);
     str('llama.embedding_length'); u32(4); u32(4096);
     str('llama.feed_forward_length'); u32(4); u32(11008);
     str('llama.attention.head_count'); u32(4); u32(32);
+    str('llama.context_length'); u32(4); u32(4096);
+    str('llama.vocab_size'); u32(4); u32(32000);
     for (const [name, dims] of tensors) { str(name); u32(dims.length); for (const d of dims) u64(d); u32(2); u64(0); }
     const file = join(dir, 'seven-b.gguf');
     writeFileSync(file, Buffer.from(parts));
     const yaml = BASE.replace(/model:\n(  .*\n)+/, `model:\n  checkpoint: ${file}\n  maxSeqLen: 16\n`);
-    expect(await refusal(yaml)).toMatch(/weights, gradients and AdamW moments [\d,]+ MiB \(from model\.checkpoint \(32 layers × embedding_length 4096, 6738M parameters\)\)/);
+    expect(await refusal(yaml)).toMatch(/weights 25,[\d]{3} MB \(model\.checkpoint: 32 layers × hidden size 4096, 6738M parameters\)/);
   });
 });
 

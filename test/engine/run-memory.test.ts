@@ -29,7 +29,7 @@ describe('a run the worker cannot hold', () => {
     const err = await sessions.warmStart({ runId: 'r', config, runDir }, noProgress).catch((e: Error) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).name).toBe('ConfigError'); // not retried by the workflow
-    expect((err as Error).message).toMatch(/run r needs about \d+ MB, over this worker's --memory-budget-mb 1: weights \d+ MB, AdamW moments \d+ MB, update .*optimizer\.microBatchSize = \d+ rows × model\.maxSeqLen \d+ tokens.*rollout\.promptsPerIteration × rollout\.groupSize/);
+    expect((err as Error).message).toMatch(/run r needs about [\d,]+ MB, over this worker's --memory-budget-mb 1: weights [\d,]+ MB \(model\.dModel, model\.nLayers, model\.dFf\), AdamW moments [\d,]+ MB, update .*rollout\.promptsPerIteration × rollout\.groupSize = \d+ rows × model\.maxSeqLen \d+ tokens.*rollout\.promptsPerIteration × rollout\.groupSize/);
     expect(readVersion(runDir, 0)).toBeNull(); // nothing trained
     expect(sessions.residentRuns()).toEqual([]);
   });
@@ -45,7 +45,7 @@ describe('a run the worker cannot hold', () => {
     const sessions = new RunSessions({ memoryBudgetBytes: 2 ** 50 });
     const err = await sessions.warmStart({ runId: 'big', config, runDir: join(dir, '..', 'run') }, noProgress).catch((e: Error) => e);
     expect((err as Error).name).toBe('ConfigError');
-    expect((err as Error).message).toMatch(/run big needs about \d+ MB but the wasm backend's heap holds at most 4096 MB .*weights 2[0-9]{4} MB/);
+    expect((err as Error).message).toMatch(/run big needs about [\d,]+ MB but the wasm backend's heap holds at most 4,096 MB .*weights 25,[0-9]{3} MB \(model\.checkpoint: 32 layers × hidden size 4096/);
   });
 
   it('needs more as the micro-batch grows, and counts the KL reference', () => {

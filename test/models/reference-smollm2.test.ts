@@ -9,6 +9,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGgufCheckpoint } from '../../models/gguf/gguf-checkpoint.js';
 import { checkpointFrame } from '../../models/load-checkpoint.js';
+import { plannedShape } from '../../engine/run-batch.js';
+import { decoderShape } from '../../engine/run-memory.js';
+import { learningTinyConfig } from '../support/harness.js';
 import type { HfCheckpoint } from '../../models/llama/checkpoint.js';
 import { ensureSmolLM2Gguf } from '../../scripts/reference-models/fetch-gguf.js';
 import { useWasm } from './helpers.js';
@@ -36,6 +39,9 @@ describe('SmolLM2-135M-Instruct (GGUF) against transformers', () => {
       expect(frame.config).toEqual(ck.config);
       expect([...frame.params].map(([n, v]) => [n, v.shape])).toEqual([...ck.model.params].map(([n, v]) => [n, v.shape]));
       expect(frame.params.get('model.norm.weight')!.dataSync().every((x) => x === 0)).toBe(true);
+      // The memory checks' shape (submit and worker, engine/run-batch.ts) reads the header alone too.
+      const base = learningTinyConfig({ experiment: 'smollm2-shape' });
+      expect(plannedShape({ ...base, model: { ...base.model, checkpoint: ensureSmolLM2Gguf() } })).toEqual(decoderShape(ck.model));
     } finally {
       frame.dispose();
     }
