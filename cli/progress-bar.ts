@@ -6,6 +6,7 @@
  */
 import cliProgress from 'cli-progress';
 import { formatPercent } from '../report/format.js';
+import { isPreferenceLossName } from '../losses/registry.js';
 import type { RunProgress } from '../workflows/shared.js';
 
 export interface WarmStartSteps { step: number; of: number }
@@ -19,13 +20,17 @@ export function progressDetails(p: RunProgress): string {
   return `${signal} · acc ${formatPercent(p.latestEvaluation?.accuracy)} (warm ${formatPercent(p.warmStartAccuracy)}, best ${formatPercent(p.bestEvaluation?.accuracy)})`;
 }
 
+/** What a run counts: RL iterations, or a preference run's optimizer steps (its `iteration`). */
+export const progressUnit = (p: Pick<RunProgress, 'objective'>) => (isPreferenceLossName(p.objective) ? 'step' : 'iteration');
+
 /**
  * Which phase the run is in, and how far: SFT steps during the warm start (`total` 0 until its
- * first heartbeat says how many: it may be queued behind another run's step), then iterations.
+ * first heartbeat says how many: it may be queued behind another run's step), then iterations
+ * (an RL run) or optimizer steps (a preference run, whose `iteration` counts its steps).
  */
 export function phaseOf(p: RunProgress, warm: WarmStartSteps | null): { phase: string; value: number; total: number } {
   if (p.iteration === 0 && p.warmStartAccuracy === null) return { phase: 'warm start', value: warm?.step ?? 0, total: warm?.of ?? 0 };
-  return { phase: 'iteration', value: p.iteration, total: p.totalIterations };
+  return { phase: progressUnit(p), value: p.iteration, total: p.totalIterations };
 }
 
 const counter = (value: number, total: number) => (total === 0 ? 'starting' : `${value}/${total}`);

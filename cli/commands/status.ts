@@ -11,7 +11,7 @@ import { readTrackingStatus, trackingStatusLines } from '../../tracking/status.j
 import { progressQuery, type RunProgress } from '../../workflows/shared.js';
 import { connectClient, targetFrom, uiLink } from '../options.js';
 import type { Options } from '../program.js';
-import { progressLine } from '../progress-bar.js';
+import { progressLine, progressUnit } from '../progress-bar.js';
 import { newestGoodCheckpoint } from '../resume-run.js';
 import { failureLine, pendingSteps, runFailure, warmStartProgress } from '../run-info.js';
 
@@ -33,7 +33,7 @@ export async function execute([id]: unknown[], options: Options): Promise<number
       return 0;
     }
     const closedEarly = ['FAILED', 'CANCELLED', 'TERMINATED', 'TIMED_OUT'].includes(workflowStatus);
-    const at = progress ? ` at ${progress.iteration === 0 ? 'the warm start' : `iteration ${progress.iteration}/${progress.totalIterations}`}` : '';
+    const at = progress ? ` at ${progress.iteration === 0 ? 'the warm start' : `${progressUnit(progress)} ${progress.iteration}/${progress.totalIterations}`}` : '';
     console.log(`${runId}: ${workflowStatus.toLowerCase()}${closedEarly ? at : ''}`);
     if (failure) console.log(`  why: ${failureLine(failure).replace(/\n/g, '\n       ')}`);
     for (const step of pending) {
