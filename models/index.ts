@@ -1,4 +1,4 @@
-export { CharTokenizer, DEFAULT_ALPHABET, NO_CHAT_TEMPLATE, PAD, BOS, EOS, type TokenizerJSON, type EncodeOptions, type TextTokenizer, type ChatMessage, type PromptInput } from './tokenizer.js';
+export { CharTokenizer, DEFAULT_ALPHABET, NO_CHAT_TEMPLATE, PAD, BOS, EOS, type TokenizerJSON, type EncodeOptions, type TextTokenizer, type ChatMessage, type PromptInput, type ResponseInput } from './tokenizer.js';
 export { ChatTemplate } from './chat-template.js';
 export { loadCheckpoint } from './load-checkpoint.js';
 export type { CausalLM } from './causal-lm.js';

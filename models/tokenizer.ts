@@ -28,6 +28,11 @@ export interface EncodeOptions {
 export interface ChatMessage { role: string; content: string }
 /** A prompt: plain text, or chat messages that the model's chat template renders. */
 export type PromptInput = string | ChatMessage[];
+/**
+ * A response to a prompt: plain text (its tokens + EOS), or the assistant's turn(s) as chat messages,
+ * rendered by the chat template after a chat prompt (TRL's conversational form; models/response-tokens.ts).
+ */
+export type ResponseInput = string | ChatMessage[];
 
 /** What the recipe functions need from a tokenizer (the char tokenizer, or a loaded tokenizer.json). */
 export interface TextTokenizer {
@@ -47,6 +52,22 @@ export interface TextTokenizer {
   /** Token ids of the prompt exactly as transformers gives them: a string like tokenizer(text) (BOS only
    *  where the checkpoint's tokenizer adds one), messages like apply_chat_template(..., add_generation_prompt=True, tokenize=True). */
   encodePrompt(prompt: PromptInput): number[];
+  /** The text of a whole conversation, a prompt and its reply, as the chat template renders it with no generation prompt. */
+  renderConversation(messages: readonly ChatMessage[]): string;
+  /** Its token ids, as apply_chat_template(messages, tokenize=True) gives them (the template writes the special tokens). */
+  encodeConversation(messages: readonly ChatMessage[]): number[];
+}
+
+/** The first character of `text` the tokenizer cannot encode, if any (to name it in a data error). */
+export function unencodable(tokenizer: TextTokenizer, text: string): string | undefined {
+  for (const c of text) {
+    try {
+      tokenizer.encode(c, { bos: false });
+    } catch {
+      return c;
+    }
+  }
+  return undefined;
 }
 
 /** The error for a prompt given as messages to a model that has no chat template. */
@@ -94,6 +115,14 @@ export class CharTokenizer implements TextTokenizer {
   /** BOS + the prompt's characters. */
   encodePrompt(prompt: PromptInput): number[] {
     return this.encode(this.renderPrompt(prompt));
+  }
+
+  renderConversation(): string {
+    throw new Error(NO_CHAT_TEMPLATE);
+  }
+
+  encodeConversation(): number[] {
+    throw new Error(NO_CHAT_TEMPLATE);
   }
 
   /** Text of `ids`, stopping at the first EOS and skipping PAD/BOS. */

@@ -20,9 +20,11 @@ import { warmStartConfigOf, type PreferenceConfig } from '../configs/preference-
 import { runTokenizer } from '../engine/run-tokenizer.js';
 import { quantileLinear } from '../losses/index.js';
 import type { TextTokenizer } from '../models/index.js';
+import { responseText } from '../models/response-tokens.js';
 import { readPairs, readTokenScores } from '../store/preference-files.js';
 import { readRewards, readRollouts, rolloutFile } from '../store/rollout-files.js';
 import { readSpoValues, spoValuesFileFor } from '../store/spo-values.js';
+import { encodePair } from '../tasks/preference-pairs.js';
 import { spoTokenAdvantages } from '../tasks/spo.js';
 
 /** One response token and the credit each method gave it (absent: the method does not apply). */
@@ -134,16 +136,20 @@ function preferencePage(runId: string, runDir: string, config: PreferenceConfig,
   if (chosen.length === 0) throw new Error(`run ${runId} has no training pair ${JSON.stringify(opts.pair)}`);
   const critical = readTokenScores(runDir, 'critical-tokens');
   const rewards = readTokenScores(runDir, 'token-rewards');
-  const responses = chosen.flatMap((p) => (['chosen', 'rejected'] as const).map((side): InspectResponse => {
-    const text = p[side];
-    const ids = tok.encode(text, { bos: false, eos: true });
-    const s = critical?.scores[p.id]?.[side];
-    const r = rewards?.scores[p.id]?.[side];
-    return {
-      id: `${p.id}/${side}`, label: `pair ${p.id} · ${side}`, prompt: typeof p.prompt === 'string' ? p.prompt : JSON.stringify(p.prompt), text,
-      tokens: ids.map((id, t) => ({ text: tokenText(tok, id), ...(s ? { criticalScore: s[t] } : {}), ...(r ? { tokenReward: r[t] } : {}) })),
-    };
-  }));
+  const responses = chosen.flatMap((p) => {
+    // The tokens the scores are aligned to: each response as the run encodes it (EOS or the template's turn end included).
+    const encoded = encodePair(tok, p);
+    return (['chosen', 'rejected'] as const).map((side): InspectResponse => {
+      const ids = encoded[side];
+      const text = responseText(tok, p.prompt, p[side]);
+      const s = critical?.scores[p.id]?.[side];
+      const r = rewards?.scores[p.id]?.[side];
+      return {
+        id: `${p.id}/${side}`, label: `pair ${p.id} · ${side}`, prompt: typeof p.prompt === 'string' ? p.prompt : JSON.stringify(p.prompt), text,
+        tokens: ids.map((id, t) => ({ text: tokenText(tok, id), ...(s ? { criticalScore: s[t] } : {}), ...(r ? { tokenReward: r[t] } : {}) })),
+      };
+    });
+  });
   const o = config.objective;
   return {
     runId, kind: 'preference', objective: o.name,

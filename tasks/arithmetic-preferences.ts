@@ -17,6 +17,9 @@ import { deriveRng } from '../common/rng.js';
 import type { ArithmeticExample } from './arithmetic.js';
 import type { PreferencePair } from './preference-pairs.js';
 
+/** A generated pair: all of it text. */
+type TextPair = PreferencePair & { prompt: string; chosen: string; rejected: string };
+
 export type WrongAnswerKind = 'last-digit' | 'carry' | 'operation' | 'reversed' | 'truncated';
 
 /** The operands and operator of an arithmetic prompt `a+b=` / `a-b=`, or null when it is not one. */
@@ -58,8 +61,8 @@ export function wrongAnswers(example: Pick<ArithmeticExample, 'prompt' | 'answer
 export function arithmeticPreferencePairs(
   examples: readonly ArithmeticExample[],
   opts: { seed: number; pairsPerPrompt: number; maxDigits: number },
-): (PreferencePair & { prompt: string })[] {
-  const pairs: (PreferencePair & { prompt: string })[] = [];
+): TextPair[] {
+  const pairs: TextPair[] = [];
   for (const ex of examples) {
     const rng = deriveRng(opts.seed, `preference-pairs/${ex.id}`);
     const pool = rng.shuffle(wrongAnswers(ex, opts.maxDigits));

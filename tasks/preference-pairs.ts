@@ -1,33 +1,39 @@
 /**
  * Preference data sets: JSONL, one pair a line, `{"id", "prompt", "chosen", "rejected"}` (DESIGN.md).
  * `prompt` is text, or chat messages (`[{"role": "user", "content": ...}]`, TRL's conversational
- * prompt) that the checkpoint's chat template renders; `chosen` and `rejected` are text.
+ * prompt) that the checkpoint's chat template renders. `chosen` and `rejected` are text, or, after a
+ * chat prompt, the assistant's turn(s) as chat messages (TRL's conversational pair; with no `prompt`,
+ * whole conversations that share their first messages: tasks/conversational-pairs.ts).
  *
  * {@link parsePreferenceJsonl} checks every line before anything trains and reports each bad one
- * with its line number: not JSON, a missing / extra / non-string field, an empty or duplicate id,
- * chosen equal to rejected, a character the run's tokenizer cannot encode, a pair longer than the
- * model's context. All problems are collected (up to a cap), so one pass over the file lists them.
+ * with its line number: not JSON, a missing / extra / mistyped field, an empty or duplicate id,
+ * malformed messages, a reply that is not the assistant's, chosen equal to rejected, a character the
+ * run's tokenizer cannot encode, a chat template that renders the prompt differently before a reply,
+ * a pair longer than the model's context. All problems are collected (up to a cap), so one pass over
+ * the file lists them.
  *
  * Tokenisation is the run's: the prompt as the tokenizer gives it (`encodePrompt`: BOS + characters
- * for the built-in model; tokenizer(text) or apply_chat_template for a checkpoint), a response its
- * tokens + EOS
- * ({@link encodePair}), the same layout as the SFT demonstrations, so a preference step trains
- * exactly the tokens greedy decoding produces.
+ * for the built-in model; tokenizer(text) or apply_chat_template for a checkpoint), a response as
+ * models/response-tokens.ts encodes it ({@link encodePair}): text as its tokens + EOS, the same layout
+ * as the SFT demonstrations, so a preference step trains exactly the tokens greedy decoding produces;
+ * chat messages as TRL's DPO trainer encodes them.
  */
 import { readBoundedText } from '../common/bounded-file.js';
 import { BOUNDS } from '../configs/bounds.js';
-import type { PromptInput, TextTokenizer } from '../models/tokenizer.js';
+import { encodeResponse } from '../models/response-tokens.js';
+import { unencodable, type ChatMessage, type PromptInput, type ResponseInput, type TextTokenizer } from '../models/tokenizer.js';
+import { isImplicitPrompt, replyMessagesProblem, sameMessages, splitImplicitPrompt } from './conversational-pairs.js';
 import { messagesProblem } from './rows.js';
 import { quoteField, readJsonlObjects } from './jsonl-lines.js';
 
 export interface PreferencePair {
   id: string;
   prompt: PromptInput;
-  chosen: string;
-  rejected: string;
+  chosen: ResponseInput;
+  rejected: ResponseInput;
 }
 
-/** A pair as token ids: the prompt as encoded, each response (text + EOS). */
+/** A pair as token ids: the prompt as encoded, each response after it (models/response-tokens.ts). */
 export interface EncodedPair {
   id: string;
   prompt: number[];
@@ -49,15 +55,23 @@ export interface PairLimits {
 }
 
 const FIELDS = ['id', 'prompt', 'chosen', 'rejected'] as const;
+const SIDES = ['chosen', 'rejected'] as const;
 const MAX_PROBLEMS = 20;
 
 export function encodePair(tok: TextTokenizer, pair: PreferencePair): EncodedPair {
+  const prompt = tok.encodePrompt(pair.prompt);
   return {
     id: pair.id,
-    prompt: tok.encodePrompt(pair.prompt),
-    chosen: tok.encode(pair.chosen, { bos: false, eos: true }),
-    rejected: tok.encode(pair.rejected, { bos: false, eos: true }),
+    prompt,
+    chosen: encodeResponse(tok, pair.prompt, prompt, pair.chosen),
+    rejected: encodeResponse(tok, pair.prompt, prompt, pair.rejected),
   };
+}
+
+/** A field that failed to encode: messages fail as a whole (no chat template, a template error), text names its first bad character. */
+function encodingProblem(tok: TextTokenizer, field: string, value: PromptInput, err: unknown): string {
+  const bad = typeof value === 'string' ? unencodable(tok, value) : undefined;
+  return bad === undefined ? `${field}: ${(err as Error).message}` : `${field}: character ${JSON.stringify(bad)} cannot be encoded by the run's tokenizer`;
 }
 
 /**
@@ -65,36 +79,63 @@ export function encodePair(tok: TextTokenizer, pair: PreferencePair): EncodedPai
  * file data and, as a guard, for generated pairs.
  */
 export function pairProblems(pair: PreferencePair, limits: PairLimits): string[] {
+  const tok = limits.tokenizer;
   const problems: string[] = [];
-  const lengths: Partial<Record<(typeof FIELDS)[number], number>> = {};
-  for (const field of ['prompt', 'chosen', 'rejected'] as const) {
-    const value = pair[field];
-    try {
-      lengths[field] = (field === 'prompt' ? limits.tokenizer.encodePrompt(value) : limits.tokenizer.encode(value as string, { bos: false, eos: true })).length;
-    } catch (err) {
-      // Messages fail as a whole (no chat template, a template error); text names its first bad character.
-      if (typeof value !== 'string') {
-        problems.push(`${field}: ${(err as Error).message}`);
-        continue;
-      }
-      const bad = [...value].find((c) => {
-        try {
-          limits.tokenizer.encode(c, { bos: false });
-          return false;
-        } catch {
-          return true;
-        }
-      });
-      problems.push(`${field}: character ${JSON.stringify(bad)} cannot be encoded by the run's tokenizer`);
-    }
+  let promptIds: number[] | undefined;
+  try {
+    promptIds = tok.encodePrompt(pair.prompt);
+  } catch (err) {
+    problems.push(encodingProblem(tok, 'prompt', pair.prompt, err));
   }
-  for (const side of ['chosen', 'rejected'] as const) {
-    const total = (lengths.prompt ?? 0) + (lengths[side] ?? 0);
-    if (lengths.prompt !== undefined && lengths[side] !== undefined && total > limits.maxSeqLen) {
-      problems.push(`prompt + ${side} is ${total} tokens (BOS and EOS included), longer than model.maxSeqLen (${limits.maxSeqLen})`);
+  for (const side of SIDES) {
+    const response = pair[side];
+    // A chat reply is cut from the rendered conversation at the prompt's ids; the prompt's problem says why there are none.
+    if (promptIds === undefined && typeof response !== 'string') continue;
+    let ids: number[];
+    try {
+      ids = encodeResponse(tok, pair.prompt, promptIds ?? [], response);
+    } catch (err) {
+      problems.push(encodingProblem(tok, side, response, err));
+      continue;
+    }
+    const total = (promptIds?.length ?? 0) + ids.length;
+    if (promptIds !== undefined && total > limits.maxSeqLen) {
+      const counted = typeof response === 'string' ? 'BOS and EOS included' : 'as the chat template renders them';
+      problems.push(`prompt + ${side} is ${total} tokens (${counted}), longer than model.maxSeqLen (${limits.maxSeqLen})`);
     }
   }
   return problems;
+}
+
+/** Why a field's value is not of its type (null when it is): id text; prompt text or messages; a response text or messages. */
+function fieldProblem(field: (typeof FIELDS)[number], v: unknown): string | null {
+  if (v === undefined) return 'required field is missing';
+  if (field !== 'id' && Array.isArray(v)) return messagesProblem(v);
+  if (typeof v !== 'string') return `expected ${field === 'id' ? 'a string' : 'a string or a list of chat messages'}, got ${v === null ? 'null' : typeof v}`;
+  return v.length === 0 ? 'must not be empty' : null;
+}
+
+/** The line's pair once its fields are well-formed: as written, or with the implicit prompt split out of chosen and rejected. */
+function pairOf(record: Record<string, unknown>): { pair: PreferencePair; promptMessages: number } | { problem: string } {
+  const id = record.id as string;
+  if (!isImplicitPrompt(record)) return { pair: { id, prompt: record.prompt, chosen: record.chosen, rejected: record.rejected } as PreferencePair, promptMessages: 0 };
+  const split = splitImplicitPrompt(record.chosen as ChatMessage[], record.rejected as ChatMessage[]);
+  return 'problem' in split ? { problem: `prompt: ${split.problem}` } : { pair: { id, ...split }, promptMessages: split.prompt.length };
+}
+
+/** Problems of a pair's chat replies: messages that are not the assistant's turn, or empty. */
+function replyProblems(pair: PreferencePair, promptMessages: number): string[] {
+  return SIDES.flatMap((side) => {
+    const problem = typeof pair[side] === 'string' ? null : replyMessagesProblem(pair[side], promptMessages + 1);
+    return problem ? [`${side}: ${problem}`] : [];
+  });
+}
+
+/** Problems of chosen against rejected: two forms, or no difference. */
+function contrastProblems({ chosen, rejected }: PreferencePair): string[] {
+  if (typeof chosen !== typeof rejected) return ['chosen and rejected must be in one form: both text or both chat messages'];
+  const same = typeof chosen === 'string' ? chosen === rejected : sameMessages(chosen, rejected as ChatMessage[]);
+  return same ? ['chosen and rejected are identical (no preference to learn)'] : [];
 }
 
 /** More checks of a well-formed pair (an objective's own needs); returns its problems. */
@@ -114,22 +155,20 @@ export function parsePreferenceJsonl(text: string, source: string, limits: PairL
       const extra = Object.keys(record).filter((k) => !(FIELDS as readonly string[]).includes(k));
       if (extra.length) lineProblems.push(`unknown field${extra.length > 1 ? 's' : ''} ${extra.slice(0, 5).map((k) => quoteField(k, 40)).join(', ')}${extra.length > 5 ? ` and ${extra.length - 5} more` : ''} (expected id, prompt, chosen, rejected)`);
       for (const field of FIELDS) {
-        const v = record[field];
-        if (v === undefined) lineProblems.push(`${field}: required field is missing`);
-        else if (field === 'prompt' && Array.isArray(v)) {
-          const problem = messagesProblem(v);
-          if (problem) lineProblems.push(`prompt: ${problem}`);
-        }
-        else if (typeof v !== 'string') lineProblems.push(`${field}: expected ${field === 'prompt' ? 'a string or a list of chat messages' : 'a string'}, got ${v === null ? 'null' : typeof v}`);
-        else if (v.length === 0) lineProblems.push(`${field}: must not be empty`);
+        const problem = field === 'prompt' && isImplicitPrompt(record) ? null : fieldProblem(field, record[field]);
+        if (problem) lineProblems.push(`${field}: ${problem}`);
       }
       if (lineProblems.length) return { problems: lineProblems };
-      const pair = { id: record.id, prompt: record.prompt, chosen: record.chosen, rejected: record.rejected } as PreferencePair;
+      const read = pairOf(record);
+      if ('problem' in read) return { problems: [read.problem] };
+      const { pair } = read;
       const seen = firstLine.get(pair.id);
       if (seen !== undefined) lineProblems.push(`id ${quoteField(pair.id)} is already used on line ${seen}`);
       else firstLine.set(pair.id, line);
-      if (pair.chosen === pair.rejected) lineProblems.push('chosen and rejected are identical (no preference to learn)');
-      lineProblems.push(...pairProblems(pair, limits));
+      const replies = replyProblems(pair, read.promptMessages);
+      lineProblems.push(...replies, ...contrastProblems(pair));
+      // A reply that is not the assistant's turn renders as some other turn: its encoding says nothing more.
+      if (replies.length === 0) lineProblems.push(...pairProblems(pair, limits));
       if (lineProblems.length === 0 && extraCheck) lineProblems.push(...extraCheck(pair));
       return lineProblems.length ? { problems: lineProblems } : { value: pair };
     },

@@ -31,13 +31,14 @@ import type { CausalLM } from '../models/causal-lm.js';
 import { sequenceLogProbs } from '../models/logprobs.js';
 import { lrAt, type LrSchedule } from '../models/lr-schedule.js';
 import type { AdamW } from '../models/optimizer.js';
-import type { PromptInput, TextTokenizer } from '../models/tokenizer.js';
+import { encodeResponse } from '../models/response-tokens.js';
+import type { PromptInput, ResponseInput, TextTokenizer } from '../models/tokenizer.js';
 import { trainStepAccumulated } from '../models/train-step.js';
 
-/** A prompt (text or chat messages) with its SFT demonstration. */
+/** A prompt (text or chat messages) with its SFT demonstration (text, or assistant messages after a chat prompt). */
 export interface Demonstration {
   prompt: PromptInput;
-  completion: string;
+  completion: ResponseInput;
 }
 
 export interface SftOptions {
@@ -63,10 +64,10 @@ export interface SftResult {
   losses: number[];
 }
 
-/** Prompt tokens (as the tokenizer renders the prompt) and demonstration tokens (text + EOS, no BOS). */
-function encodePair(tok: TextTokenizer, prompt: PromptInput, completion: string): { seq: number[]; start: number } {
+/** Prompt tokens (as the tokenizer renders the prompt) and demonstration tokens (models/response-tokens.ts). */
+function encodePair(tok: TextTokenizer, prompt: PromptInput, completion: ResponseInput): { seq: number[]; start: number } {
   const p = tok.encodePrompt(prompt);
-  return { seq: [...p, ...tok.encode(completion, { bos: false, eos: true })], start: p.length };
+  return { seq: [...p, ...encodeResponse(tok, prompt, p, completion)], start: p.length };
 }
 
 /**

@@ -4,7 +4,7 @@
  * run's tokenizer (chat template included) and fits the model's context with room for the
  * completion, and its demonstration (when the warm start trains on it) fits too.
  */
-import type { TextTokenizer } from '../models/tokenizer.js';
+import { unencodable, type TextTokenizer } from '../models/tokenizer.js';
 import { needsTests, termsFor, type RewardMix, type RewardTerm } from '../rewards/mix.js';
 import { UnknownVerifierError } from '../rewards/registry.js';
 import type { VerifierSpec } from '../rewards/types.js';
@@ -22,18 +22,6 @@ export interface RowLimits {
 }
 
 const comparesAnswer = (s: VerifierSpec): boolean => s.kind === 'math' || (s.kind === 'compose' && s.parts.some((p) => comparesAnswer(p.spec)));
-
-/** The first character of `text` the tokenizer cannot encode, if any. */
-function unencodable(tokenizer: TextTokenizer, text: string): string | undefined {
-  for (const c of text) {
-    try {
-      tokenizer.encode(c, { bos: false });
-    } catch {
-      return c;
-    }
-  }
-  return undefined;
-}
 
 /** Token count of the prompt once templated, or why it cannot be encoded. */
 function promptTokens(tokenizer: TextTokenizer, row: Row): number | string {

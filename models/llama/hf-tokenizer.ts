@@ -13,7 +13,7 @@
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ChatTemplate, chatTemplateSource, tokenText } from '../chat-template.js';
-import type { EncodeOptions, PromptInput, TextTokenizer } from '../tokenizer.js';
+import type { ChatMessage, EncodeOptions, PromptInput, TextTokenizer } from '../tokenizer.js';
 
 export interface HfTokenizerFiles {
   /** tokenizer.json. */
@@ -120,8 +120,20 @@ export class HfTokenizer implements TextTokenizer {
 
   renderPrompt(prompt: PromptInput): string {
     if (typeof prompt === 'string') return prompt;
+    return this.template().render(prompt, true);
+  }
+
+  renderConversation(messages: readonly ChatMessage[]): string {
+    return this.template().render(messages, false);
+  }
+
+  encodeConversation(messages: readonly ChatMessage[]): number[] {
+    return this.rawIds(this.renderConversation(messages));
+  }
+
+  private template(): ChatTemplate {
     if (!this.chatTemplate) throw new Error('this checkpoint has no chat template (chat_template.jinja or tokenizer_config.json chat_template): give `prompt` text');
-    return this.chatTemplate.render(prompt, true);
+    return this.chatTemplate;
   }
 
   encodePrompt(prompt: PromptInput): number[] {

@@ -16,7 +16,9 @@ needs from PyPI. Three jobs:
                                          that contradict its tokenizer.json (which wins)
                       *.expected.json    what transformers gives for each checkpoint (SmolLM2 too, if
                                          --smollm2 DIR is given): tokenizer(text) ids, apply_chat_template
-                                         ids and text, per-token log-probs, greedy continuations
+                                         ids and text, per-token log-probs, greedy continuations, and
+                                         conversational preference pairs' ids as TRL's DPO trainer makes
+                                         them (computed here; checked against trl itself where installed)
                       rope-variants.expected.json  log-probs of the tiny Llama's weights under other rope
                                          configs (old and new config.json spellings)
   logprobs DIR IN OUT   log-probs that transformers gives for the token sequences in IN (JSON
@@ -119,6 +121,25 @@ PROMPTS = [
     {"messages": CHATS[1]},
 ]
 RESPONSE = " The answer is 42, as worked out above."
+# Preference pairs in TRL's conversational form (chosen / rejected as the assistant's turn(s)), encoded
+# as TRL's DPO trainer encodes them (dpo_tokens): one turn, a multi-turn prompt with a two-message
+# reply, and whole conversations with no "prompt" (TRL's implicit prompt, split by extract_prompt).
+PREFERENCE_PAIRS = [
+    {
+        "prompt": CHATS[0],
+        "chosen": [{"role": "assistant", "content": "7 times 6 is 42."}],
+        "rejected": [{"role": "assistant", "content": "It is 48."}],
+    },
+    {
+        "prompt": CHATS[2],
+        "chosen": [{"role": "assistant", "content": "Why did the fox jump?"}, {"role": "assistant", "content": "To get over the lazy dog."}],
+        "rejected": [{"role": "assistant", "content": "  No.  "}],
+    },
+    {
+        "chosen": CHATS[1] + [{"role": "assistant", "content": "Blue."}],
+        "rejected": CHATS[1] + [{"role": "assistant", "content": "Forty two."}],
+    },
+]
 
 
 def versions():
@@ -294,6 +315,65 @@ def greedy(model, ids):
     return new, min(margins)
 
 
+def extract_prompt(pair):
+    """TRL's extract_prompt (trl/data_utils.py) on message lists: the prompt ends before the first
+    message at which chosen and rejected differ (before the shorter one's last if none does)."""
+    chosen, rejected = pair["chosen"], pair["rejected"]
+    for idx in range(min(len(chosen), len(rejected))):
+        if chosen[idx] != rejected[idx]:
+            break
+    return {"prompt": chosen[:idx], "chosen": chosen[idx:], "rejected": rejected[idx:]}
+
+
+def common_prefix_length(ids, other_ids):
+    n = 0
+    for a, b in zip(ids, other_ids):
+        if a != b:
+            break
+        n += 1
+    return n
+
+
+def dpo_tokens(tok, pair):
+    """A conversational pair as TRL's DPO trainer tokenizes it (trl 1.16.0, trl/trainer/dpo_trainer.py
+    _prepare_dataset, tokenize_fn), written here with transformers alone: apply_chat_template of the
+    prompt with add_generation_prompt=True, of prompt + each reply without it (both tokenize with
+    add_special_tokens=False; no EOS is appended), the reply being what follows the common prefix."""
+    if "prompt" not in pair:
+        pair = extract_prompt(pair)
+
+    def ids(messages, **kwargs):
+        return tok.apply_chat_template(messages, tokenize=True, return_dict=True, **kwargs)["input_ids"]
+
+    prompt = ids(pair["prompt"], add_generation_prompt=True)
+    chosen = ids(pair["prompt"] + pair["chosen"])
+    rejected = ids(pair["prompt"] + pair["rejected"])
+    n = min(common_prefix_length(prompt, chosen), common_prefix_length(prompt, rejected))
+    return {"promptIds": prompt[:n], "chosenIds": chosen[n:], "rejectedIds": rejected[n:]}
+
+
+def check_against_trl(tok, pairs, expected):
+    """Where trl is installed (the pinned venv does not have it), its own DPO preprocessing must give
+    dpo_tokens' ids. It reads a data set's first row to choose explicit or implicit prompts, so each
+    pair goes through alone; _prepare_dataset is called on a stand-in trainer (it reads only
+    `_tokenizer`, and only for text pairs)."""
+    try:
+        from types import SimpleNamespace
+
+        import trl
+        from datasets import Dataset
+        from trl.trainer.dpo_trainer import DPOTrainer
+    except ImportError:
+        return
+    args = SimpleNamespace(dataset_num_proc=None, max_length=None, truncation_mode="keep_start")
+    for pair, want in zip(pairs, expected):
+        row = DPOTrainer._prepare_dataset(SimpleNamespace(_tokenizer=tok), Dataset.from_list([pair]), tok, args, "check")[0]
+        got = {"promptIds": row["prompt_ids"], "chosenIds": row["chosen_ids"], "rejectedIds": row["rejected_ids"]}
+        if got != want:
+            sys.exit(f"trl {trl.__version__} encodes {pair} as {got}, dpo_tokens as {want}")
+    print(f"trl {trl.__version__}: same preference ids as dpo_tokens")
+
+
 def expected_for(dir_, name):
     model, tok = load(dir_)
     eos = model.generation_config.eos_token_id
@@ -303,6 +383,8 @@ def expected_for(dir_, name):
         cont, margin = greedy(model, ids)
         full = ids + tok(RESPONSE, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
         sequences.append({**p, "promptIds": ids, "greedy": cont, "greedyMinMargin": margin, "ids": full, "logprobs": log_probs(model, full)})
+    preference_pairs = [{**pair, **dpo_tokens(tok, pair)} for pair in PREFERENCE_PAIRS]
+    check_against_trl(tok, PREFERENCE_PAIRS, [{k: p[k] for k in ("promptIds", "chosenIds", "rejectedIds")} for p in preference_pairs])
     return {
         "checkpoint": name,
         "made_by": "npm run reference-models (scripts/reference-models/make_reference.py)",
@@ -321,6 +403,7 @@ def expected_for(dir_, name):
         ],
         "greedyTokens": GREEDY_TOKENS,
         "sequences": sequences,
+        "preferencePairs": preference_pairs,
     }
 
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
 import { referencePaths } from '../../scripts/reference-models/paths.js';
+import { loadHfTokenizer, parseLlamaConfig, type HfTokenizer } from '../../models/llama/index.js';
 import { generate } from '../../models/generate.js';
 import { sequenceLogProbs } from '../../models/logprobs.js';
 import type { CausalLM } from '../../models/causal-lm.js';
@@ -27,6 +28,16 @@ export interface ExpectedSequence {
   logprobs: number[];
 }
 
+/** A conversational preference pair (TRL's form; no `prompt`: TRL's implicit prompt) and the ids TRL's DPO trainer gives it. */
+export interface ExpectedPreferencePair {
+  prompt?: ChatMessage[];
+  chosen: ChatMessage[];
+  rejected: ChatMessage[];
+  promptIds: number[];
+  chosenIds: number[];
+  rejectedIds: number[];
+}
+
 export interface Expected {
   checkpoint: string;
   bosToken: string | null;
@@ -36,10 +47,18 @@ export interface Expected {
   chats: { messages: ChatMessage[]; rendered: string; ids: number[] }[];
   greedyTokens: number;
   sequences: ExpectedSequence[];
+  /** Written for the tiny checkpoints (and SmolLM2's file, once remade). */
+  preferencePairs?: ExpectedPreferencePair[];
 }
 
 export function readExpected(name: string): Expected {
   return JSON.parse(readFileSync(join(FIXTURES, `${name}.expected.json`), 'utf8')) as Expected;
+}
+
+/** A committed checkpoint's tokenizer, without its weights (as a run's data validation loads it). */
+export function referenceTokenizer(name: string): HfTokenizer {
+  const dir = join(FIXTURES, name);
+  return loadHfTokenizer(dir, parseLlamaConfig(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>))!;
 }
 
 /** Largest |ours − theirs| of log p(ids[t] | ids[<t]), t = 1..len−1, over all sequences (one batch). */

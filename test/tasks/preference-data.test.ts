@@ -51,7 +51,7 @@ describe('preference JSONL', () => {
     const problems = problemsOf(text);
     expect(problems[0]).toMatch(/^line 2: not valid JSON/);
     expect(problems[1]).toMatch(/^line 3: expected an object/);
-    expect(problems[2]).toBe('line 4: chosen: expected a string, got number');
+    expect(problems[2]).toBe('line 4: chosen: expected a string or a list of chat messages, got number');
     expect(problems[3]).toBe('line 5: rejected: required field is missing');
     expect(problems[4]).toMatch(/^line 6: unknown field "score"/);
     expect(problems[5]).toBe('line 7: id "a" is already used on line 1');
