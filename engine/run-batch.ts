@@ -23,12 +23,15 @@ export function runBatchOf(config: ExperimentConfig): RunBatch {
 
 /**
  * The batch a preference step puts through one forward and backward pass: the chosen and the
- * rejected response of every pair of `optimizer.batchSize`, in one pass, with the reference resident.
+ * rejected response of every pair of a micro-batch (`optimizer.microBatchSize` pairs, else all
+ * `optimizer.batchSize`), with the reference resident. Greedy evaluation is sized as one whole step.
  */
 export function preferenceBatchOf(config: PreferenceConfig): RunBatch {
-  const rows = 2 * config.optimizer.batchSize;
+  const { batchSize, microBatchSize } = config.optimizer;
+  const rows = 2 * batchSize;
+  const microBatch = 2 * Math.min(microBatchSize ?? batchSize, batchSize);
   const seqLen = config.model.maxSeqLen;
-  return { microBatch: rows, accumulates: false, rolloutRows: rows, seqLen, promptLen: Math.max(1, seqLen - config.evaluation.maxNewTokens), reference: true };
+  return { microBatch, accumulates: microBatch < rows, rolloutRows: rows, seqLen, promptLen: Math.max(1, seqLen - config.evaluation.maxNewTokens), reference: true };
 }
 
 /** The shape of `model.checkpoint` when it is an HF folder (from config.json); null otherwise. */
