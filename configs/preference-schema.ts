@@ -16,7 +16,7 @@ import type { PreferenceLossName } from '../losses/index.js';
 import { ComputeSchema } from './compute-schema.js';
 import { DataSchema, longestGeneratedPrompt } from './data-schema.js';
 import { boundedCount, boundedInt, boundedString } from './bounds.js';
-import { checkpointRules, ExperimentSchema, experimentName, ModelSchema, TimeoutsSchema, TrackingSchema, WarmStartSchema, weightsEveryRule, type ExperimentConfig } from './schema.js';
+import { checkpointRules, ExperimentSchema, experimentName, microBatchRule, ModelSchema, TimeoutsSchema, TrackingSchema, WarmStartSchema, weightsEveryRule, type ExperimentConfig } from './schema.js';
 
 
 // Measured on the built-in arithmetic task (2 digits, default model): β = 0.1 lowered held-out
@@ -111,6 +111,8 @@ export const PreferenceOptimizerSchema = z.strictObject({
   weightDecay: z.number().min(0).default(0).describe('AdamW decoupled weight decay.'),
   maxGradNorm: z.number().positive().default(1).describe('Global gradient-norm clip.'),
   batchSize: boundedCount('batch').default(64).describe('Pairs per optimizer step (the data cursor advances by this much each step).'),
+  microBatchSize: boundedCount('batch').optional()
+    .describe('Pairs per forward/backward pass (2 rows each: chosen and rejected); the gradients of a step\'s micro-batches are summed before its one AdamW update (gradient accumulation, TRL\'s `gradient_accumulation_steps` = batchSize / microBatchSize). Changes memory, not the update. Must not exceed optimizer.batchSize. Default: the whole step at once.'),
 });
 
 export const PreferenceRunSchema = z.strictObject({
@@ -146,6 +148,7 @@ export const PreferenceExperimentSchema = z.strictObject({
 }).superRefine((config, ctx) => {
   checkpointRules(config.model, ctx);
   weightsEveryRule(config.run, ctx);
+  microBatchRule(config.optimizer, 'batchSize', config.optimizer.batchSize, ctx);
   const { data } = config;
   if (data.source === 'arithmetic' && data.minDigits > data.maxDigits) {
     ctx.addIssue({ code: 'custom', path: ['data', 'minDigits'], message: `must not exceed data.maxDigits (${data.maxDigits})` });
@@ -196,9 +199,13 @@ export function warmStartConfigOf(config: PreferenceConfig): ExperimentConfig {
     model: config.model,
     warmStart: config.warmStart,
     // The warm start samples nothing but its greedy evaluation; a rollout of 2 × optimizer.batchSize
-    // rows sizes the worker's memory check (engine/run-memory.ts) as the preference step's pairs.
+    // rows, in passes of 2 × optimizer.microBatchSize, sizes the worker's memory check
+    // (engine/run-memory.ts) as the preference step's pairs.
     rollout: { maxNewTokens: config.evaluation.maxNewTokens, promptsPerIteration: config.optimizer.batchSize, groupSize: 2 },
-    optimizer: { weightDecay: config.optimizer.weightDecay, maxGradNorm: config.optimizer.maxGradNorm },
+    optimizer: {
+      weightDecay: config.optimizer.weightDecay, maxGradNorm: config.optimizer.maxGradNorm,
+      ...(config.optimizer.microBatchSize === undefined ? {} : { microBatchSize: 2 * config.optimizer.microBatchSize }),
+    },
     timeouts: config.timeouts,
   });
 }

@@ -143,6 +143,16 @@ export function weightsEveryRule(run: { weightsEvery?: number; checkpointEvery: 
   }
 }
 
+/**
+ * A micro-batch is part of one optimizer step: refuse `optimizer.microBatchSize` above the step's
+ * size (`stepField`: the RL miniBatchSize, the preference batchSize).
+ */
+export function microBatchRule(o: { microBatchSize?: number }, stepField: string, stepSize: number | undefined, ctx: z.core.$RefinementCtx<unknown>): void {
+  if (o.microBatchSize !== undefined && stepSize !== undefined && o.microBatchSize > stepSize) {
+    ctx.addIssue({ code: 'custom', path: ['optimizer', 'microBatchSize'], message: `must not exceed optimizer.${stepField} (${stepSize}): a micro-batch is part of one optimizer step` });
+  }
+}
+
 /** run.weightsEvery as resolved: its default depends on the model (see its description). */
 export function weightsEveryOf(config: { model: { checkpoint?: string }; run: { weightsEvery?: number; checkpointEvery: number } }): number {
   return config.run.weightsEvery ?? (config.model.checkpoint === undefined ? 1 : config.run.checkpointEvery);
@@ -305,9 +315,7 @@ function spoTreeRules(config: Parsed, ctx: Ctx): void {
 function optimizerRules(config: Parsed, ctx: Ctx): void {
   const o = config.optimizer;
   const at = (field: string, message: string) => ctx.addIssue({ code: 'custom', path: ['optimizer', field], message });
-  if (o.microBatchSize !== undefined && o.miniBatchSize !== undefined && o.microBatchSize > o.miniBatchSize) {
-    at('microBatchSize', `must not exceed optimizer.miniBatchSize (${o.miniBatchSize}): a micro-batch is part of one optimizer step`);
-  }
+  microBatchRule(o, 'miniBatchSize', o.miniBatchSize, ctx);
   if (o.schedule === 'constant' && o.warmupSteps > 0) at('warmupSteps', "has no effect with optimizer.schedule 'constant'; use 'linear-warmup' or 'cosine'");
   if (o.schedule === 'linear-warmup' && o.warmupSteps === 0) at('warmupSteps', "must be > 0 with optimizer.schedule 'linear-warmup' (0 is the constant schedule)");
   if (o.schedule !== 'cosine') {

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { PreferenceObjective } from '../configs/preference-schema.js';
-import { activationMask, klRefPolicyFromLogits, type PreferenceLossInputs, type PreferenceLossParams, type PreferenceSide, type SparseMaskHead } from '../losses/index.js';
+import { activationMask, klRefPolicyFromLogits, type DropoutFrame, type PreferenceLossInputs, type PreferenceLossParams, type PreferenceSide, type SparseMaskHead } from '../losses/index.js';
 import type { TextTokenizer } from '../models/tokenizer.js';
 import type { TokenScores } from '../store/preference-files.js';
 import { encodePair, type PreferencePair } from '../tasks/preference-pairs.js';
@@ -133,16 +133,20 @@ export function sideConstants(
 }
 
 /**
- * The loss inputs: policy log-probs (differentiable), reference log-probs and masks (constants),
- * the side constants, and for sparse-po the per-token KL from both models' logits.
+ * The learned mask of each side from the reference's hidden states (differentiable in the head).
+ * `frame`: where these B pairs sit in the step's whole batch, whose dropout noise they take (a
+ * micro-batch); both sides of a pair draw the same noise, as in the whole-batch pass.
  */
-/** The learned mask of each side from the reference's hidden states (differentiable in the head). */
-export function learnedMasks(head: SparseMaskHead, reference: ResponseForward, B: number, step: number): { chosen: Partial<PreferenceSide>; rejected: Partial<PreferenceSide> } {
+export function learnedMasks(head: SparseMaskHead, reference: ResponseForward, B: number, mode: { step: number; frame?: DropoutFrame }): { chosen: Partial<PreferenceSide>; rejected: Partial<PreferenceSide> } {
   if (!reference.hidden) throw new Error('sparse-po: the reference pass returned no hidden states');
-  const mask = (from: number) => head.apply(reference.hidden!.map((h) => rowsOf(h, from, B)), { training: true, step });
+  const mask = (from: number) => head.apply(reference.hidden!.map((h) => rowsOf(h, from, B)), { training: true, ...mode });
   return { chosen: { sparseMaskReward: mask(0) }, rejected: { sparseMaskReward: mask(B) } };
 }
 
+/**
+ * The loss inputs: policy log-probs (differentiable), reference log-probs and masks (constants),
+ * the side constants, and for sparse-po the per-token KL from both models' logits.
+ */
 export function lossInputs(
   o: PreferenceObjective,
   B: number,

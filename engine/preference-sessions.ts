@@ -6,7 +6,7 @@
  *   trainCriticalModel   cDPO: the positive or negative model, SFT from the warm start on chosen / rejected responses
  *   scoreCriticalTokens  cDPO: s_t of every training pair, once, into scores/critical-tokens.json
  *   scoreTokenRewards    T-REG: r̂_t of every training pair, once, into scores/token-rewards.json
- *   update               one optimizer step of the objective on the next batch of pairs -> weights version `step`
+ *   update               one optimizer step of the objective on the next batch of pairs (engine/preference-step.ts) -> weights version `step`
  *   evaluate             greedy held-out accuracy and held-out pair metrics of version `step`
  *
  * Every step is idempotent: its output (a version, a model folder, a scores or evaluation file) is
@@ -22,8 +22,7 @@ import * as tf from '@tensorflow/tfjs';
 import { stringify } from 'yaml';
 import { warmStartConfigOf, type PreferenceConfig } from '../configs/preference-schema.js';
 import { weightsEveryOf, type ExperimentConfig } from '../configs/schema.js';
-import { getPreferenceLoss } from '../losses/index.js';
-import { AdamW, loadWeights, serializeWeights, trainStep, type TextTokenizer } from '../models/index.js';
+import { AdamW, loadWeights, serializeWeights } from '../models/index.js';
 import { WEIGHTS_BIN } from '../models/weights-io.js';
 import { readVerifiedManifest, writeAtomicDirFiles, writeFileAtomic } from '../store/atomic-dir.js';
 import { failpoint } from '../store/failpoints.js';
@@ -39,11 +38,10 @@ import { sftSteps } from '../tasks/recipe.js';
 import type { Row } from '../tasks/rows.js';
 import { runRows } from './run-rows.js';
 import type { Metrics } from '../common/metrics.js';
-import { batchIndices, encodeBatch, forwardNeeds, learnedMasks, lossInputs, lossParams, sideConstants } from './preference-batch.js';
+import { batchIndices } from './preference-batch.js';
+import { preferenceStep, type PreferenceStepModels } from './preference-step.js';
 import { newMaskHead, withMaskHead } from './sparse-mask-head.js';
-import type { SparseMaskHead } from '../losses/index.js';
 import type { CausalLM } from '../models/causal-lm.js';
-import { responseForward } from './preference-forward.js';
 import { policyFrame } from './policy.js';
 import { runTokenizer } from './run-tokenizer.js';
 import { plannedShape, preferenceBatchOf } from './run-batch.js';
@@ -72,16 +70,9 @@ class DataError extends Error {
   override name = 'DataError';
 }
 
-interface Session {
+/** A resident run: the models a step trains (tokenizer, policy, reference, mask head, trainable, optimizer), and its data. */
+interface Session extends PreferenceStepModels {
   config: PreferenceConfig;
-  tokenizer: TextTokenizer;
-  policy: CausalLM;
-  reference: CausalLM;
-  /** SparsePO `mask: learned`: the mask head, trained and saved with the policy. */
-  maskHead?: SparseMaskHead;
-  /** What the optimizer steps and a version stores: the policy, plus the mask head when there is one. */
-  trainable: CausalLM;
-  optimizer: AdamW;
   /** Weights version in `policy` (the step that produced it; 0 = warm start). */
   version: number;
   train: PreferencePair[];
@@ -342,28 +333,16 @@ export class PreferenceSessions {
     const session = await this.sessionAt(args, step - 1);
     const o = config.objective;
     const { indices, cursor, epoch } = batchIndices(session.train.length, config.seed, step, config.optimizer.batchSize);
-    const batch = encodeBatch(session.tokenizer, indices.map((i) => session.train[i]));
-    const B = batch.pairs.length;
-    const needs = forwardNeeds(o);
+    const pairs = indices.map((i) => session.train[i]);
+    const B = pairs.length;
     progress({ phase: 'update', step, pairs: B });
     const started = performance.now();
-    const reference = responseForward(session.reference, batch.seqs, batch.starts, needs);
-    const constants = sideConstants(o, batch, reference, this.scoresFor(args, session));
-    const loss = getPreferenceLoss(o.name);
-    const params = lossParams(o);
     try {
-      let lossMetrics: Record<string, number> = {};
-      const r = trainStep(session.trainable, session.optimizer, () => {
-        const policy = responseForward(session.policy, batch.seqs, batch.starts, { logits: needs.logits });
-        // A learned mask is made here, under the tape, so that the head gets its gradient.
-        const sides = session.maskHead ? learnedMasks(session.maskHead, reference, B, step) : constants;
-        const out = loss(lossInputs(o, B, policy, reference, sides), params);
-        lossMetrics = out.metrics;
-        return out.loss;
-      }, { lr: config.optimizer.lr, maxGradNorm: config.optimizer.maxGradNorm });
+      const { lr, maxGradNorm, microBatchSize } = config.optimizer;
+      const r = preferenceStep(session, pairs, { objective: o, step, microBatchSize, lr, maxGradNorm, files: this.scoresFor(args, session) });
       failpoint('preference-update:stepped'); // gradients applied in memory, version not yet on disk
       const metrics: Metrics = {
-        ...prefixed('update', { ...lossMetrics, loss: r.loss, gradNorm: r.gradNorm, pairs: B }),
+        ...prefixed('update', { ...r.metrics, loss: r.loss, gradNorm: r.gradNorm, pairs: B }),
         'data/cursor': cursor, 'data/epoch': epoch,
         'perf/updateSeconds': (performance.now() - started) / 1000,
       };
@@ -386,8 +365,6 @@ export class PreferenceSessions {
       // The resident weights may be half-updated: forget them so a retry reloads version step − 1.
       this.release(args.runId);
       throw err;
-    } finally {
-      tf.dispose([reference, constants] as unknown as tf.TensorContainer);
     }
   }
 

@@ -40,20 +40,23 @@ export function runBatchOf(config: ExperimentConfig): RunBatch {
 
 /**
  * The batch a preference step puts through one forward and backward pass: the chosen and the
- * rejected response of every pair of `optimizer.batchSize`, in one pass, with the reference resident.
+ * rejected response of every pair of a micro-batch (`optimizer.microBatchSize` pairs, else all
+ * `optimizer.batchSize`), with the reference resident. Greedy evaluation is sized as one whole step.
  */
 export function preferenceBatchOf(config: PreferenceConfig): RunBatch {
-  const rows = 2 * config.optimizer.batchSize;
+  const { batchSize, microBatchSize } = config.optimizer;
+  const rows = 2 * batchSize;
+  const microBatch = 2 * Math.min(microBatchSize ?? batchSize, batchSize);
   const seqLen = config.model.maxSeqLen;
   const fields: BatchFields = {
     model: modelFields(warmStartConfigOf(config)),
-    update: '2 × optimizer.batchSize (chosen and rejected)',
+    update: '2 × optimizer.microBatchSize (chosen and rejected; default optimizer.batchSize)',
     sampling: '2 × optimizer.batchSize (greedy evaluation, sized as one step)',
     warmStart: 'warmStart.batchSize',
-    fix: 'lower optimizer.batchSize or model.maxSeqLen',
+    fix: 'lower optimizer.microBatchSize (the same step in smaller passes, gradients accumulated), optimizer.batchSize or model.maxSeqLen',
   };
   return {
-    microBatch: rows, accumulates: false, rolloutRows: rows, warmStartRows: warmStartRows(warmStartConfigOf(config)), seqLen,
+    microBatch, accumulates: microBatch < rows, rolloutRows: rows, warmStartRows: warmStartRows(warmStartConfigOf(config)), seqLen,
     promptLen: Math.max(1, seqLen - config.evaluation.maxNewTokens), reference: true, fields,
   };
 }

@@ -31,8 +31,9 @@ export { dpo, ipo, tokenWeightedDpo } from './preference/dpo.js';
 export { criticalTokenDpo, criticalTokenScores } from './preference/critical-token-dpo.js';
 export { sparsePo } from './preference/sparse-po.js';
 export { activationMask, SparseMaskHead } from './preference/sparse-masks.js';
-export type { SparseMaskHeadConfig } from './preference/sparse-masks.js';
+export type { DropoutFrame, SparseMaskHeadConfig } from './preference/sparse-masks.js';
 export { tReg, contrastiveTokenRewards } from './preference/t-reg.js';
+export { TOKEN_FRACTION_METRICS } from './preference/core.js';
 
 // registries
 export {

@@ -6,6 +6,9 @@
  * differentiated on its own (peak memory of one micro-batch), gradients summed, then one update.
  * Each term must already carry the whole batch's normaliser (e.g. token-mean: Σ_micro / N_batch
  * tokens, not Σ_micro / N_micro), so the step equals the single-batch step up to float rounding.
+ * The terms are taken one at a time, each once the previous one's gradients are added, so an
+ * iterable (a generator) can build a term's constant inputs just before it, off the gradient tape,
+ * and free them after it: a preference step's reference pass is made per micro-batch that way.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { CausalLM } from './causal-lm.js';
@@ -27,15 +30,16 @@ export function trainStep(model: CausalLM, optimizer: AdamW, lossFn: () => tf.Sc
   return trainStepAccumulated(model, optimizer, [lossFn], opts);
 }
 
-/** One optimizer step on Σ_i lossFns[i]() (see the file header for the normaliser). */
-export function trainStepAccumulated(model: CausalLM, optimizer: AdamW, lossFns: (() => tf.Scalar)[], opts: TrainStepOptions): TrainStepResult {
-  if (lossFns.length === 0) throw new Error('trainStepAccumulated: no loss terms');
+/** One optimizer step on Σ_i lossFns[i]() (see the file header for the normaliser and for iterables). */
+export function trainStepAccumulated(model: CausalLM, optimizer: AdamW, lossFns: Iterable<() => tf.Scalar>, opts: TrainStepOptions): TrainStepResult {
   const names = [...model.params.keys()];
   const vars = model.variables();
   const acc: Record<string, tf.Tensor> = {};
   let loss = 0;
+  let terms = 0;
   try {
     for (const lossFn of lossFns) {
+      terms++;
       const { value, grads } = tf.variableGrads(lossFn, vars);
       try {
         const v = value.dataSync()[0];
@@ -60,6 +64,7 @@ export function trainStepAccumulated(model: CausalLM, optimizer: AdamW, lossFns:
         tf.dispose(Object.values(grads));
       }
     }
+    if (terms === 0) throw new Error('trainStepAccumulated: no loss terms');
     const gradNorm = optimizer.applyGradients(acc, { lr: opts.lr, maxGradNorm: opts.maxGradNorm });
     return { loss, gradNorm };
   } finally {

@@ -125,6 +125,13 @@ export function meanOf(xs: ArrayLike<number>): number {
 }
 
 /**
+ * The preference metrics that are fractions of the batch's valid response tokens (SparsePO's
+ * `maskDensity`); every other metric of the family (`pairMetrics` and each objective's own) is a
+ * mean over pairs. A step split into micro-batches weights each micro-batch's value accordingly.
+ */
+export const TOKEN_FRACTION_METRICS: ReadonlySet<string> = new Set(['maskDensity']);
+
+/**
  * The metrics every preference loss reports: `margin` (mean h), `accuracy` (fraction of pairs with
  * h > 0), `chosenReward` and `rejectedReward` (mean per-pair rewards).
  */

@@ -21,7 +21,10 @@
  *     `tf.variableGrads` with the policy's. Initialisation follows PyTorch's `nn.Linear` default
  *     (U(±1/√fan_in)) and `nn.LayerNorm` (γ = 1, β = 0, ε = 1e-5), from an explicit seed.
  *     Dropout (default rate 0.01, the code's `mask_dropout`) draws from a seeded stream keyed by
- *     (seed, step, site), so a resumed run reproduces the same masks; it is off in eval mode.
+ *     (seed, step, site), so a resumed run reproduces the same masks; it is off in eval mode. The
+ *     noise is drawn over a frame, by default the input's own [B, T]: a step split into
+ *     micro-batches passes the whole batch's frame and each micro-batch's place in it
+ *     ({@link DropoutFrame}), so every pair is masked as in the whole-batch pass.
  */
 import * as tf from '@tensorflow/tfjs';
 import { LossInputError } from '../errors.js';
@@ -68,6 +71,33 @@ export interface SparseMaskHeadConfig {
   dropout?: number;
   /** Variable-name prefix, unique per process (tfjs names are global); default: tfjs's own unique names. */
   name?: string;
+}
+
+/**
+ * The [rows, cols] batch a [B, T] input's dropout noise is drawn for, and the input's place in it:
+ * rows [from, from + B), columns [0, T) (right padding: a shorter input is the frame's left part).
+ */
+export interface DropoutFrame {
+  rows: number;
+  cols: number;
+  from: number;
+}
+
+/**
+ * tf.dropout's keep multiplier floor(u + keep) / keep, u ~ U[0, 1) from `seed`, drawn over the
+ * frame (with x's leading dimensions) and cut to x's block of it; x's own shape as the frame (from
+ * 0) draws exactly tf.dropout's noise, so whole-batch steps keep their numbers.
+ * @param x [..., B, T]
+ */
+function framedDropout<T extends tf.Tensor>(x: T, rate: number, seed: number, frame: DropoutFrame): T {
+  const lead = x.shape.slice(0, -2);
+  const [B, T] = x.shape.slice(-2);
+  if (frame.from < 0 || frame.from + B > frame.rows || T > frame.cols) {
+    throw new LossInputError('SparseMaskHead.apply', `a [${B}, ${T}] input at row ${frame.from} does not fit its dropout frame [${frame.rows}, ${frame.cols}]`);
+  }
+  const keep = 1 - rate;
+  const multiplier = tf.div(tf.floor(tf.add(tf.randomUniform([...lead, frame.rows, frame.cols], 0, 1, 'float32', seed), keep)), keep);
+  return tf.mul(x, tf.slice(multiplier, [...lead.map(() => 0), frame.from, 0], x.shape)) as T;
 }
 
 /** Mixes (seed, step, site) into a 31-bit dropout seed (deterministic, no global state). */
@@ -119,11 +149,11 @@ export class SparseMaskHead {
 
   /**
    * @param hidden one [B, T, H] reference hidden state per layer (L of them; constants)
-   * @param mode   `{ training: true, step }` turns dropout on with the stream for `step`;
-   *               `{ training: false }` (eval) is deterministic
+   * @param mode   `{ training: true, step }` turns dropout on with the stream for `step`, drawn over
+   *               `frame` (default: this input's own [B, T]); `{ training: false }` (eval) is deterministic
    * @returns [B, T] non-negative mask (differentiable in the head's variables)
    */
-  apply(hidden: readonly tf.Tensor3D[], mode: { training: true; step: number } | { training: false }): tf.Tensor2D {
+  apply(hidden: readonly tf.Tensor3D[], mode: { training: true; step: number; frame?: DropoutFrame } | { training: false }): tf.Tensor2D {
     const L = this.config.numLayers;
     if (hidden.length !== L) throw new LossInputError('SparseMaskHead.apply', `expected ${L} hidden states, got ${hidden.length}`);
     return tf.tidy(() => {
@@ -135,10 +165,11 @@ export class SparseMaskHead {
       // per-layer Linear(H → 1): Σ_h normed · w_ℓ[h] + b_ℓ  → [L, B, T]
       const proj = tf.add(tf.sum(tf.mul(normed, tf.reshape(this.layerWeight, [L, 1, 1, H])), -1), tf.reshape(this.layerBias, [L, 1, 1]));
       let gates = tf.relu(proj) as tf.Tensor3D;
-      const drop = mode.training && this.dropout > 0;
-      if (drop) gates = tf.dropout(gates, this.dropout, undefined, dropoutSeed(this.seed, mode.step, 0)) as tf.Tensor3D;
+      // dropout only in training; its noise drawn over the caller's frame, else this input's own
+      const frame = mode.training && this.dropout > 0 ? mode.frame ?? { rows: B, cols: T, from: 0 } : undefined;
+      if (mode.training && frame) gates = framedDropout(gates, this.dropout, dropoutSeed(this.seed, mode.step, 0), frame);
       let m = tf.relu(tf.sum(tf.mul(gates, tf.reshape(this.mixer, [L, 1, 1])), 0)) as tf.Tensor2D; // [B, T]
-      if (drop) m = tf.dropout(m, this.dropout, undefined, dropoutSeed(this.seed, mode.step, 1)) as tf.Tensor2D;
+      if (mode.training && frame) m = framedDropout(m, this.dropout, dropoutSeed(this.seed, mode.step, 1), frame);
       return tf.reshape(m, [B, T]) as tf.Tensor2D;
     });
   }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfigFile, loadRunConfigFile, parseConfigYaml, parseRunConfigYaml } from '../../configs/load.js';
-import { OBJECTIVES, PreferenceObjectiveSchema, renderTemplate } from '../../configs/preference-schema.js';
+import { OBJECTIVES, PreferenceObjectiveSchema, renderTemplate, warmStartConfigOf } from '../../configs/preference-schema.js';
 import { PREFERENCE_LOSS_NAMES } from '../../losses/index.js';
 
 const base = 'kind: preference\nexperiment: pref\ndata:\n  source: arithmetic\n';
@@ -64,6 +64,24 @@ describe('preference config', () => {
     expect(problemsOf(`${base}objective:\n  name: t-reg\n  worsePrompt: "{prompt}{prompt}{prompt}"\n`)[0]).toMatch(/^objective\.worsePrompt.*exceeds model\.maxSeqLen/);
     expect(problemsOf(`${base}model:\n  maxSeqLen: 8\n`)[0]).toMatch(/^model\.maxSeqLen/);
     expect(problemsOf(base.replace('kind: preference', 'kind: offline'))).toEqual(["kind (line 1): expected 'rl' (or no kind) or 'preference', got \"offline\""]);
+  });
+
+  it('takes optimizer.microBatchSize up to optimizer.batchSize; the warm start\'s memory check is sized by it too', () => {
+    expect(problemsOf(`${base}optimizer:\n  batchSize: 8\n  microBatchSize: 9\n`)).toEqual([
+      'optimizer.microBatchSize (line 7): must not exceed optimizer.batchSize (8): a micro-batch is part of one optimizer step',
+    ]);
+    expect(problemsOf(`${base}optimizer:\n  microBatchSize: 0\n`)[0]).toMatch(/^optimizer\.microBatchSize \(line 6\)/);
+    const parse = (optimizer: string) => {
+      const run = parseRunConfigYaml(`${base}optimizer:\n${optimizer}`, 'x');
+      if (run.kind !== 'preference') throw new Error('expected a preference config');
+      return run.config;
+    };
+    const micro = parse('  batchSize: 8\n  microBatchSize: 3\n');
+    expect(micro.optimizer.microBatchSize).toBe(3);
+    expect(parse('  batchSize: 8\n  microBatchSize: 8\n').optimizer.microBatchSize).toBe(8);
+    // the warm start's RL config: 2 rows (chosen, rejected) a pair, in passes of 2 × microBatchSize
+    expect(warmStartConfigOf(micro).optimizer.microBatchSize).toBe(6);
+    expect(warmStartConfigOf(parse('  batchSize: 8\n')).optimizer.microBatchSize).toBeUndefined();
   });
 
   it('resolves relative pairs and data paths against the config file', () => {

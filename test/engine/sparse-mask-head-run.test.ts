@@ -13,7 +13,7 @@ import { PreferenceExperimentSchema, type PreferenceConfig } from '../../configs
 import { MASK_HEAD_PREFIX } from '../../engine/sparse-mask-head.js';
 import { versionDir } from '../../store/weight-versions.js';
 import { learningTinyConfig } from '../support/harness.js';
-import { preparedPreferenceRun } from '../support/preference-run.js';
+import { preparedPreferenceRun, versionTensors } from '../support/preference-run.js';
 
 const fixture = learningTinyConfig();
 const config: PreferenceConfig = PreferenceExperimentSchema.parse({
@@ -25,21 +25,8 @@ const noProgress = () => undefined;
 
 const preparedRun = (label: string) => preparedPreferenceRun(config, label);
 
-interface Tensors { tensors: { name: string; offset: number; byteLength: number }[] }
-
 /** The mask head's parameters in a weights version, by name. */
-function headOf(runDir: string, version: number): Map<string, Float32Array> {
-  const dir = versionDir(runDir, version);
-  const manifest = JSON.parse(readFileSync(join(dir, 'weights.json'), 'utf8')) as Tensors;
-  const bin = readFileSync(join(dir, 'weights.bin'));
-  const out = new Map<string, Float32Array>();
-  for (const t of manifest.tensors.filter((x) => x.name.startsWith(`param/${MASK_HEAD_PREFIX}/`))) {
-    const data = new Float32Array(t.byteLength / 4);
-    new Uint8Array(data.buffer).set(bin.subarray(t.offset, t.offset + t.byteLength));
-    out.set(t.name, data);
-  }
-  return out;
-}
+const headOf = (runDir: string, version: number) => versionTensors(runDir, version, `param/${MASK_HEAD_PREFIX}/`);
 
 describe('SparsePO learned mask in a preference run', () => {
   beforeAll(async () => {

@@ -129,6 +129,22 @@ describe('SparsePO learned mask head', () => {
     [a, b, c].forEach((h) => h.dispose());
     hs.forEach((h) => h.dispose());
   });
+  it('dropout over a frame: a block of the batch (rows from..from+n, its own shorter width) is masked as in the whole', () => {
+    const head = new SparseMaskHead({ numLayers: L, hiddenSize: Hd, seed: 42, dropout: 0.3 });
+    const hs = Array.from({ length: L }, () => tf.tensor3d(Array.from({ length: 4 }, () => randMat(r, 8, Hd, -2, 2))));
+    const block = hs.map((h) => tf.slice(h, [1, 0, 0], [2, 6, Hd]) as tf.Tensor3D);
+    const whole = tf.tidy(() => tf.slice(head.apply(hs, { training: true, step: 7 }), [1, 0], [2, 6]).arraySync() as number[][]);
+    const framed = tf.tidy(() => head.apply(block, { training: true, step: 7, frame: { rows: 4, cols: 8, from: 1 } }).arraySync() as number[][]);
+    const own = tf.tidy(() => head.apply(block, { training: true, step: 7 }).arraySync() as number[][]);
+    const zeros = (m: number[][]) => m.flat().map((v) => v === 0);
+    expect(zeros(whole).some((z) => z)).toBe(true); // some of these tokens are dropped
+    expect(zeros(framed)).toEqual(zeros(whole));
+    framed.flat().forEach((v, i) => expect(v).toBeCloseTo(whole.flat()[i], 6));
+    expect(own).not.toEqual(framed); // the block's own frame draws other noise
+    expect(() => head.apply(block, { training: true, step: 7, frame: { rows: 2, cols: 8, from: 1 } })).toThrow(/does not fit its dropout frame/);
+    tf.dispose([...hs, ...block]);
+    head.dispose();
+  });
   it('dispose frees everything the head made', () => {
     const before = tf.memory().numTensors;
     new SparseMaskHead({ numLayers: L, hiddenSize: Hd, seed: 3 }).dispose();
