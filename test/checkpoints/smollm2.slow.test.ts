@@ -7,9 +7,9 @@
  *   npm run test:checkpoints   (needs npm run reference-models -- --smollm2-only and npm run native)
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { referencePaths } from '../../scripts/reference-models/paths.js';
 import { versionDir } from '../../store/weight-versions.js';
 import { tempStateDir } from '../support/harness.js';
@@ -32,6 +32,8 @@ describe.each(RUNS)('SmolLM2-135M-Instruct $what on native', ({ driver, steps, f
   const home = tempStateDir(`smollm2-${driver}`);
   const straight = join(home, 'straight');
   const crashed = join(home, 'crashed');
+  // Each run folder holds gigabytes of weights versions (1.6 GB each).
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
 
   it(`runs ${steps} to a final weights version`, () => {
     const r = drive(driver, straight);
