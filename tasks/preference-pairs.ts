@@ -1,12 +1,13 @@
 /**
- * Preference data sets: JSONL, one pair a line, `{"id", "prompt", "chosen", "rejected"}` (DESIGN.md).
+ * Preference data sets: JSONL, one pair a line, `{"id", "prompt", "chosen", "rejected"}` (DESIGN.md);
+ * `id` defaults to `line-<n>`, and other fields are ignored (a data set's scores, say).
  * `prompt` is text, or chat messages (`[{"role": "user", "content": ...}]`, TRL's conversational
  * prompt) that the checkpoint's chat template renders. `chosen` and `rejected` are text, or, after a
  * chat prompt, the assistant's turn(s) as chat messages (TRL's conversational pair; with no `prompt`,
  * whole conversations that share their first messages: tasks/conversational-pairs.ts).
  *
  * {@link parsePreferenceJsonl} checks every line before anything trains and reports each bad one
- * with its line number: not JSON, a missing / extra / mistyped field, an empty or duplicate id,
+ * with its line number: not JSON, a missing or mistyped field, an empty or duplicate id,
  * malformed messages, a reply that is not the assistant's, chosen equal to rejected, a character the
  * run's tokenizer cannot encode, a chat template that renders the prompt differently before a reply,
  * a pair longer than the model's context. All problems are collected (up to a cap), so one pass over
@@ -152,8 +153,9 @@ export function parsePreferenceJsonl(text: string, source: string, limits: PairL
     expected: 'an object {"id", "prompt", "chosen", "rejected"}',
     read: (record, line) => {
       const lineProblems: string[] = [];
-      const extra = Object.keys(record).filter((k) => !(FIELDS as readonly string[]).includes(k));
-      if (extra.length) lineProblems.push(`unknown field${extra.length > 1 ? 's' : ''} ${extra.slice(0, 5).map((k) => quoteField(k, 40)).join(', ')}${extra.length > 5 ? ` and ${extra.length - 5} more` : ''} (expected id, prompt, chosen, rejected)`);
+      // Other columns (a data set's scores, a source tag) are ignored, as TRL ignores them; a pair
+      // without an id is named by its line, as an RL data file's rows are.
+      if (record.id === undefined) record = { ...record, id: `line-${line}` };
       for (const field of FIELDS) {
         const problem = field === 'prompt' && isImplicitPrompt(record) ? null : fieldProblem(field, record[field]);
         if (problem) lineProblems.push(`${field}: ${problem}`);

@@ -41,7 +41,7 @@ describe('preference JSONL', () => {
       '["a"]',                                                            // 3: not an object
       '{"id":"c","prompt":"1+2=","chosen":3,"rejected":"4"}',             // 4: wrong type
       '{"id":"d","prompt":"1+2=","chosen":"3"}',                          // 5: missing field
-      good('e', ',"score":1'),                                            // 6: unknown field
+      good('e', ',"score":1'),                                            // 6: other fields are ignored
       good('a'),                                                          // 7: duplicate id
       '{"id":"f","prompt":"1+2=","chosen":"3","rejected":"3"}',           // 8: identical
       '{"id":"g","prompt":"one plus two","chosen":"3","rejected":"4"}',   // 9: not encodable
@@ -53,13 +53,22 @@ describe('preference JSONL', () => {
     expect(problems[1]).toMatch(/^line 3: expected an object/);
     expect(problems[2]).toBe('line 4: chosen: expected a string or a list of chat messages, got number');
     expect(problems[3]).toBe('line 5: rejected: required field is missing');
-    expect(problems[4]).toMatch(/^line 6: unknown field "score"/);
-    expect(problems[5]).toBe('line 7: id "a" is already used on line 1');
-    expect(problems[6]).toMatch(/^line 8: chosen and rejected are identical/);
-    expect(problems[7]).toMatch(/^line 9: prompt: character "o" cannot be encoded/);
-    expect(problems[8]).toMatch(/^line 10: prompt \+ chosen is 16 tokens .* model\.maxSeqLen \(12\)/);
-    expect(problems[9]).toMatch(/^line 10: prompt \+ rejected is 13 tokens/);
-    expect(problems).toHaveLength(10);
+    expect(problems[4]).toBe('line 7: id "a" is already used on line 1');
+    expect(problems[5]).toMatch(/^line 8: chosen and rejected are identical/);
+    expect(problems[6]).toMatch(/^line 9: prompt: character "o" cannot be encoded/);
+    expect(problems[7]).toMatch(/^line 10: prompt \+ chosen is 16 tokens .* model\.maxSeqLen \(12\)/);
+    expect(problems[8]).toMatch(/^line 10: prompt \+ rejected is 13 tokens/);
+    expect(problems).toHaveLength(9);
+  });
+
+  it('ignores other columns, as TRL does, and names a pair without an id by its line', () => {
+    // ultrafeedback_binarized's columns: prompt_id instead of id, scores, the whole conversation.
+    const line = '{"prompt":"1+2=","prompt_id":"p9","chosen":"3","rejected":"4","score_chosen":8.5,"score_rejected":2,"messages":[]}';
+    const pairs = parsePreferenceJsonl(`${good('a', ',"source":"x"')}\n\n${line}\n`, 'x', limits);
+    expect(pairs).toEqual([
+      { id: 'a', prompt: '1+2=', chosen: '3', rejected: '4' },
+      { id: 'line-3', prompt: '1+2=', chosen: '3', rejected: '4' },
+    ]);
   });
 
   it('refuses a file that is not JSONL in one problem, quoting none of its content', () => {
