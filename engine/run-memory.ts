@@ -7,7 +7,7 @@
  *  - weights 4P, AdamW's two moments 8P, and the frozen KL reference 4P when objective.klCoef > 0;
  *  - the update: every gradient (4P; 8P while a second micro-batch's are added to the first) plus
  *    one micro-batch's activations on the gradient tape: per layer and token about
- *    LAYER_FLOATS_PER_TOKEN(d, F) floats plus the attention probabilities (heads × row²), and the
+ *    tapeFloats(…).perToken floats plus the attention scores (heads × row²), and the
  *    output head's chunk (models/head-logprobs.ts). A model that recomputes its layers in the
  *    backward pass (Llama-style checkpoints: models/recompute.ts) keeps ~KEPT_FLOATS_PER_TOKEN(d)
  *    per layer and token, and one layer's full set while that layer's backward runs; then AdamW's
@@ -18,8 +18,12 @@
  * Calibrated on layers of SmolLM2-135M's shape on the native backend, 4 × 256 tokens: 229 MB per
  * layer on the tape without recomputation, 17 MB with it (tf.memory() at the end of the forward,
  * 2 against 6 layers). For the memory bench's batch (bench/memory.ts) this gives 4.1 GB against a
- * measured 4.0 GB (update peak less the process's RSS before loading the model). An estimate, meant
- * to be on the safe side, not an exact count.
+ * measured 4.0 GB (update peak less the process's RSS before loading the model). The built-in
+ * transformer's layer keeps far less (no rope, one fused QKV, written-out layer-norm and linear
+ * gradients): tf.memory() at the end of its forward under the tape, native backend, gave 2,420 floats
+ * per layer and token at d 64, F 256, 4 heads × 32 positions (256 rows), 4,479 at d 128, F 512 and
+ * 4,698 at 64 positions, which 16·d + 4·F + 3·heads·row fits within 10%. An estimate, meant to be on
+ * the safe side, not an exact count.
  */
 import type { CausalLM } from '../models/causal-lm.js';
 import { chunkRows } from '../models/head-logprobs.js';
@@ -74,8 +78,14 @@ export interface RunMemoryNeed {
   total: number;
 }
 
-/** Floats on the gradient tape per token of one layer (norms, projections, rope, MLP): fitted, see the header. */
-const LAYER_FLOATS_PER_TOKEN = (d: number, F: number) => 60 * d + 14 * F;
+/**
+ * Floats on the gradient tape for one full layer: per token (norms, projections, rope, MLP), and per
+ * attention score (× heads × row length). Fitted per architecture, see the header: the Llama-style
+ * layer (the model that recomputes) and the built-in transformer's.
+ */
+function tapeFloats(m: DecoderShape): { perToken: number; perScore: number } {
+  return m.recomputes ? { perToken: 60 * m.hidden + 14 * m.ffn, perScore: 4 } : { perToken: 16 * m.hidden + 4 * m.ffn, perScore: 3 };
+}
 /** Floats kept per token of a recomputed layer (its input, and the rotary and mask constants): fitted. */
 const KEPT_FLOATS_PER_TOKEN = (d: number) => 8 * d;
 
@@ -103,7 +113,7 @@ export function runMemoryNeed(m: DecoderShape, b: RunBatch): RunMemoryNeed {
   const activations = passActivations(m, b.microBatch, b.seqLen) * F32;
   const warmStart = b.warmStartRows > 0 ? weights + passActivations(m, b.warmStartRows, b.seqLen) * F32 : 0;
   const cache = 2 * 2 * m.layers * m.kvHeads * m.headDim * b.rolloutRows * b.seqLen * F32;
-  const prefill = b.rolloutRows * b.promptLen * m.vocab * F32 + b.rolloutRows * b.promptLen * LAYER_FLOATS_PER_TOKEN(m.hidden, m.ffn) * F32;
+  const prefill = b.rolloutRows * b.promptLen * m.vocab * F32 + b.rolloutRows * b.promptLen * tapeFloats(m).perToken * F32;
   const rollout = cache + prefill;
   return { weights, optimizer, reference, gradients, activations, warmStart, rollout, total: weights + optimizer + reference + Math.max(gradients + activations, warmStart, rollout) };
 }
@@ -111,7 +121,8 @@ export function runMemoryNeed(m: DecoderShape, b: RunBatch): RunMemoryNeed {
 /** Floats one training pass of `rows` sequences holds beyond the weights and their gradients. */
 function passActivations(m: DecoderShape, rows: number, seqLen: number): number {
   const tokens = rows * seqLen;
-  const fullLayer = tokens * LAYER_FLOATS_PER_TOKEN(m.hidden, m.ffn) + 4 * rows * m.heads * seqLen * seqLen;
+  const tape = tapeFloats(m);
+  const fullLayer = tokens * tape.perToken + tape.perScore * rows * m.heads * seqLen * seqLen;
   const layers = m.recomputes ? m.layers * tokens * KEPT_FLOATS_PER_TOKEN(m.hidden) + fullLayer : m.layers * fullLayer;
   const head = 6 * Math.min(chunkRows(m.vocab), tokens) * m.vocab;
   // AdamW steps one parameter at a time, with ~6 temporaries of that parameter's size alive (scaled
