@@ -20,10 +20,10 @@
  * 2 against 6 layers). For the memory bench's batch (bench/memory.ts) this gives 4.1 GB against a
  * measured 4.0 GB (update peak less the process's RSS before loading the model). The built-in
  * transformer's layer keeps far less (no rope, one fused QKV, written-out layer-norm and linear
- * gradients): tf.memory() at the end of its forward under the tape, native backend, gave 2,420 floats
- * per layer and token at d 64, F 256, 4 heads × 32 positions (256 rows), 4,479 at d 128, F 512 and
- * 4,698 at 64 positions, which 16·d + 4·F + 3·heads·row fits within 10%. An estimate, meant to be on
- * the safe side, not an exact count.
+ * gradients): tf.memory() at the end of its forward under the tape gave, per layer and token, 3,006
+ * floats on wasm (2,420 native) at d 64, F 256, 4 heads × 32 positions, 5,642 (4,479) at d 128, F 512,
+ * and 5,855 (4,698) at 64 positions; 21·d + 5·F + 4·heads·row covers wasm's, the larger (test/engine/
+ * run-memory.test.ts checks it). An estimate, meant to be on the safe side, not an exact count.
  */
 import type { CausalLM } from '../models/causal-lm.js';
 import { chunkRows } from '../models/head-logprobs.js';
@@ -81,10 +81,10 @@ export interface RunMemoryNeed {
 /**
  * Floats on the gradient tape for one full layer: per token (norms, projections, rope, MLP), and per
  * attention score (× heads × row length). Fitted per architecture, see the header: the Llama-style
- * layer (the model that recomputes) and the built-in transformer's.
+ * layer (the model that recomputes) and the built-in transformer's, whose tape is ~3x smaller.
  */
 function tapeFloats(m: DecoderShape): { perToken: number; perScore: number } {
-  return m.recomputes ? { perToken: 60 * m.hidden + 14 * m.ffn, perScore: 4 } : { perToken: 16 * m.hidden + 4 * m.ffn, perScore: 3 };
+  return { perToken: m.recomputes ? 60 * m.hidden + 14 * m.ffn : 21 * m.hidden + 5 * m.ffn, perScore: 4 };
 }
 /** Floats kept per token of a recomputed layer (its input, and the rotary and mask constants): fitted. */
 const KEPT_FLOATS_PER_TOKEN = (d: number) => 8 * d;

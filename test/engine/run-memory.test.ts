@@ -6,11 +6,14 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { deriveRng } from '../../common/rng.js';
+import { Transformer } from '../../models/transformer.js';
 import { initBackend } from '../../engine/backend.js';
 import { RunSessions } from '../../engine/run-sessions.js';
 import { runBatchOf } from '../../engine/run-batch.js';
-import { runMemoryNeed } from '../../engine/run-memory.js';
+import { decoderShape, runMemoryNeed } from '../../engine/run-memory.js';
 import { readVersion } from '../../store/weight-versions.js';
 import { learningTinyConfig, tempStateDir } from '../support/harness.js';
 import { hfConfig, tinyTokenizer } from '../support/tiny-llama.js';
@@ -57,5 +60,34 @@ describe('a run the worker cannot hold', () => {
     const fixed = 6 * 49152 * 576 * 4;
     expect(large.activations - fixed).toBeGreaterThan(4 * (small.activations - fixed));
     expect(runMemoryNeed(shape, { ...runBatchOf(config), reference: true }).reference).toBe(135e6 * 4);
+  });
+
+  it.each([
+    { dModel: 64, dFf: 256, nLayers: 2, nHeads: 4, maxSeqLen: 32, rows: 128 },
+    { dModel: 128, dFf: 512, nLayers: 3, nHeads: 4, maxSeqLen: 64, rows: 32 },
+  ])('estimates the built-in transformer\'s gradient tape on the safe side, within 2x: d $dModel, $nLayers layers, $rows × $maxSeqLen', ({ rows, ...sizes }) => {
+    const model = new Transformer({ vocabSize: 20, ...sizes }, deriveRng(1, 'init'));
+    const tokens = tf.tensor2d(Int32Array.from({ length: rows * sizes.maxSeqLen }, (_, i) => i % 20), [rows, sizes.maxSeqLen], 'int32');
+    try {
+      // What the forward leaves on the tape for the backward pass: tensor bytes at the end of the loss.
+      const before = tf.memory().numBytes;
+      let onTape = 0;
+      const { value, grads } = tf.variableGrads(() => {
+        const loss = tf.mean(model.forward(tokens)) as tf.Scalar;
+        onTape = tf.memory().numBytes - before;
+        return loss;
+      });
+      tf.dispose([value, ...Object.values(grads)]);
+      const base = learningTinyConfig({ experiment: 'tape' });
+      const batch = { ...runBatchOf(base), microBatch: rows, seqLen: sizes.maxSeqLen };
+      const shape = decoderShape(model);
+      // The estimate's activations less its AdamW temporaries (6 × the embedding) and output-head chunk.
+      const estimated = runMemoryNeed(shape, batch).activations - runMemoryNeed(shape, { ...batch, microBatch: 0 }).activations;
+      expect(estimated).toBeGreaterThanOrEqual(onTape);
+      expect(estimated).toBeLessThan(2 * onTape);
+    } finally {
+      tokens.dispose();
+      model.dispose();
+    }
   });
 });
