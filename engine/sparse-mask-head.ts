@@ -39,7 +39,7 @@ export function withMaskHead(policy: CausalLM, head: SparseMaskHead): CausalLM {
     variables: () => variables,
     numParams: () => variables.reduce((a, v) => a + v.size, 0),
     forward: (tokens) => policy.forward(tokens),
-    forwardCached: (tokens, positions, keyBias, cache) => policy.forwardCached(tokens, positions, keyBias, cache),
+    forwardCached: (tokens, positions, keyBias, cache, opts) => policy.forwardCached(tokens, positions, keyBias, cache, opts),
     hiddenStates: (tokens, positions, attnBias) => policy.hiddenStates(tokens, positions, attnBias),
     layerStates: policy.layerStates && ((tokens, positions, attnBias) => policy.layerStates!(tokens, positions, attnBias)),
     logitsFromHidden: (h) => policy.logitsFromHidden(h),

@@ -30,9 +30,11 @@ export interface CausalLM {
   forward(tokens: tf.Tensor2D): tf.Tensor3D;
   /**
    * tokens/positions [B,Tn]; keyBias [B,Tpast+Tn] additive (0 real, large negative padding).
-   * Returns logits [B,Tn,V] and the cache extended by Tn positions (caller disposes both).
+   * Returns logits [B,Tn,V] and the cache extended by Tn positions (caller disposes both); with
+   * `lastOnly`, the last position's logits only, [B,1,V] (what sampling reads after a prefill: a
+   * checkpoint's output head over every prompt position would be [B·Tn, vocabulary] floats).
    */
-  forwardCached(tokens: tf.Tensor2D, positions: tf.Tensor2D, keyBias: tf.Tensor2D, cache?: KVCache): { logits: tf.Tensor3D; cache: KVCache };
+  forwardCached(tokens: tf.Tensor2D, positions: tf.Tensor2D, keyBias: tf.Tensor2D, cache?: KVCache, opts?: { lastOnly?: boolean }): { logits: tf.Tensor3D; cache: KVCache };
   /**
    * Packed path: tokens/positions [R,T] int32, attnBias [R,1,T,T] additive -> final hidden states
    * [R,T,d] (after the final norm, before the output head). Differentiable on every backend.

@@ -211,14 +211,16 @@ export function generate(model: CausalLM, prompts: number[][], opts: GenerateOpt
     const tok = tf.tensor2d(tokData, [B, Tn], 'int32');
     const pos = tf.tensor2d(posData, [B, Tn], 'int32');
     const kb = tf.tensor2d(biasData, [B, len], 'float32');
-    const res = model.forwardCached(tok, pos, kb, useCache ? cache : undefined);
+    const res = model.forwardCached(tok, pos, kb, useCache ? cache : undefined, { lastOnly: true });
     tf.dispose([tok, pos, kb]);
     if (useCache) {
       disposeCache(cache);
       cache = res.cache;
     } else disposeCache(res.cache);
-    // A decode step's logits are the last position's already: no Slice kernel for them.
-    const last = Tn === 1 ? res.logits : tf.tidy(() => tf.slice(res.logits, [0, Tn - 1, 0], [B, 1, V]));
+    // The last position's logits: [B, 1, V] already with `lastOnly` (and for a decode step); sliced
+    // out of a model that gives every position.
+    const T = res.logits.shape[1];
+    const last = T === 1 ? res.logits : tf.tidy(() => tf.slice(res.logits, [0, T - 1, 0], [B, 1, V]));
     const data = last.dataSync() as Float32Array;
     tf.dispose([last, res.logits]);
     return data;

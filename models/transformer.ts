@@ -202,7 +202,7 @@ export class Transformer implements CausalLM {
    * (left-padded prompts). Returns logits [B,Tn,V] and the cache extended by Tn positions; the
    * caller owns (and disposes) both, and the input cache is left intact.
    */
-  forwardCached(tokens: tf.Tensor2D, positions: tf.Tensor2D, keyBias: tf.Tensor2D, cache?: KVCache): { logits: tf.Tensor3D; cache: KVCache } {
+  forwardCached(tokens: tf.Tensor2D, positions: tf.Tensor2D, keyBias: tf.Tensor2D, cache?: KVCache, opts: { lastOnly?: boolean } = {}): { logits: tf.Tensor3D; cache: KVCache } {
     const out = tf.tidy(() => {
       const [B, Tn] = tokens.shape;
       const past = cache ? cache.k[0].shape[2] : 0;
@@ -215,7 +215,10 @@ export class Transformer implements CausalLM {
       const padding = tf.reshape(keyBias, [keyBias.shape[0], 1, 1, keyBias.shape[1]]);
       const bias = Tn === 1 ? padding : tf.add(causalBias(Tn, past), padding);
       const { h, kv } = this.blocks(x, Tn, bias, cache, undefined, true);
-      const logits = this.head(h, Tn, true);
+      // The head over every position, then the last one sliced out: the built-in vocabulary is a few
+      // dozen tokens, and sliced logits are the same bits sampling has always read.
+      const all = this.head(h, Tn, true);
+      const logits = opts.lastOnly && Tn > 1 ? tf.slice(all, [0, Tn - 1, 0], [B, 1, this.config.vocabSize]) : all;
       return { logits: logits as tf.Tensor3D, k: kv.k, v: kv.v };
     });
     return { logits: out.logits, cache: { k: out.k, v: out.v } };

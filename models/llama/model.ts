@@ -142,7 +142,7 @@ export class LlamaModel implements CausalLM {
     });
   }
 
-  forwardCached(tokens: tf.Tensor2D, positions: tf.Tensor2D, keyBias: tf.Tensor2D, cache?: KVCache): { logits: tf.Tensor3D; cache: KVCache } {
+  forwardCached(tokens: tf.Tensor2D, positions: tf.Tensor2D, keyBias: tf.Tensor2D, cache?: KVCache, opts: { lastOnly?: boolean } = {}): { logits: tf.Tensor3D; cache: KVCache } {
     const out = tf.tidy(() => {
       const [B, Tn] = tokens.shape;
       const past = cache ? cache.k[0].shape[2] : 0;
@@ -151,7 +151,10 @@ export class LlamaModel implements CausalLM {
       const padding = tf.reshape(keyBias, [keyBias.shape[0], 1, 1, keyBias.shape[1]]);
       const bias = Tn === 1 ? padding : tf.add(causalBias(Tn, past), padding);
       const { h, kv } = this.blocks(tokens, positions, bias, cache);
-      const logits = tf.reshape(this.logitsFromHidden(this.finalNorm(h) as tf.Tensor2D), [B, Tn, this.config.vocabSize]);
+      // Only the rows the caller reads go through the output head (a prefill's last positions).
+      const last = opts.lastOnly && Tn > 1;
+      const rows = last ? tf.gather(h, tf.tensor1d(Int32Array.from({ length: B }, (_, b) => b * Tn + Tn - 1), 'int32')) : h;
+      const logits = tf.reshape(this.logitsFromHidden(this.finalNorm(rows) as tf.Tensor2D), [B, last ? 1 : Tn, this.config.vocabSize]);
       return { logits: logits as tf.Tensor3D, k: kv.k, v: kv.v };
     });
     return { logits: out.logits, cache: { k: out.k, v: out.v } };
