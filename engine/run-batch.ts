@@ -4,20 +4,21 @@
  * its config.json or GGUF header). engine/run-memory.ts turns the two into bytes; the worker checks
  * them against its budget, and `creditflow submit` against the budget it is given.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { warmStartConfigOf, type PreferenceConfig } from '../configs/preference-schema.js';
+import type { PreferenceConfig } from '../configs/preference-schema.js';
 import type { ExperimentConfig } from '../configs/schema.js';
-import { loadGgufConfig } from '../models/gguf/gguf-checkpoint.js';
-import { parseLlamaConfig, type LlamaConfig } from '../models/llama/config.js';
+import type { LlamaConfig } from '../models/llama/config.js';
+import { checkpointConfig } from '../models/load-checkpoint.js';
 import { llamaParamShapes } from '../models/llama/model.js';
 import { CharTokenizer } from '../models/tokenizer.js';
 import { transformerParamCount } from '../models/transformer.js';
 import type { BatchFields, DecoderShape, RunBatch } from './run-memory.js';
 
-const warmStartRows = (config: ExperimentConfig) => (config.warmStart.steps > 0 ? config.warmStart.batchSize : 0);
+/** Both kinds of run config have these sections. */
+type AnyRunConfig = Pick<ExperimentConfig, 'model' | 'warmStart'>;
 
-const modelFields = (config: ExperimentConfig) => (config.model.checkpoint === undefined ? 'model.dModel, model.nLayers, model.dFf' : 'model.checkpoint');
+const warmStartRows = (config: AnyRunConfig) => (config.warmStart.steps > 0 ? config.warmStart.batchSize : 0);
+
+const modelFields = (config: AnyRunConfig) => (config.model.checkpoint === undefined ? 'model.dModel, model.nLayers, model.dFf' : 'model.checkpoint');
 
 export function runBatchOf(config: ExperimentConfig): RunBatch {
   const { rollout, optimizer } = config;
@@ -49,14 +50,14 @@ export function preferenceBatchOf(config: PreferenceConfig): RunBatch {
   const microBatch = 2 * Math.min(microBatchSize ?? batchSize, batchSize);
   const seqLen = config.model.maxSeqLen;
   const fields: BatchFields = {
-    model: modelFields(warmStartConfigOf(config)),
+    model: modelFields(config),
     update: '2 × optimizer.microBatchSize (chosen and rejected; default optimizer.batchSize)',
     sampling: '2 × optimizer.batchSize (greedy evaluation, sized as one step)',
     warmStart: 'warmStart.batchSize',
     fix: 'lower optimizer.microBatchSize (the same step in smaller passes, gradients accumulated), optimizer.batchSize or model.maxSeqLen',
   };
   return {
-    microBatch, accumulates: microBatch < rows, rolloutRows: rows, warmStartRows: warmStartRows(warmStartConfigOf(config)), seqLen,
+    microBatch, accumulates: microBatch < rows, rolloutRows: rows, warmStartRows: warmStartRows(config), seqLen,
     promptLen: Math.max(1, seqLen - config.evaluation.maxNewTokens), reference: true, fields,
   };
 }
@@ -76,22 +77,15 @@ export function plannedShape(config: ExperimentConfig): DecoderShape | null {
       hidden: dModel, ffn: dFf, heads: nHeads, kvHeads: nHeads, headDim: dModel / nHeads, recomputes: false,
     };
   }
-  const c = checkpointConfig(checkpoint);
-  if (!c) return null;
+  let c: LlamaConfig;
+  try {
+    c = checkpointConfig(checkpoint);
+  } catch {
+    return null;
+  }
   const params = llamaParamShapes(c).reduce((a, [, shape]) => a + shape.reduce((x, y) => x * y, 1), 0);
   return {
     params, vocab: c.vocabSize, layers: c.numLayers, hidden: c.hiddenSize, ffn: c.intermediateSize,
     heads: c.numHeads, kvHeads: c.numKvHeads, headDim: c.headDim, recomputes: true,
   };
-}
-
-function checkpointConfig(path: string): LlamaConfig | null {
-  try {
-    if (path.toLowerCase().endsWith('.gguf')) return loadGgufConfig(path);
-    const where = join(path, 'config.json');
-    if (!existsSync(where)) return null;
-    return parseLlamaConfig(JSON.parse(readFileSync(where, 'utf8')) as Record<string, unknown>, where);
-  } catch {
-    return null;
-  }
 }

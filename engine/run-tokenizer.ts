@@ -4,20 +4,17 @@
  * `model.alphabet`; a checkpoint's is the one engine/policy.ts gets with the weights (tokenizer.json
  * and its companions in a folder, or a .gguf file's metadata).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ExperimentConfig } from '../configs/schema.js';
 import { CharTokenizer, type TextTokenizer } from '../models/index.js';
 import { loadGgufTokenizer } from '../models/gguf/index.js';
-import { loadHfTokenizer, parseLlamaConfig } from '../models/llama/index.js';
+import { loadHfTokenizer } from '../models/llama/index.js';
+import { checkpointConfig } from '../models/load-checkpoint.js';
 
 export function runTokenizer(config: Pick<ExperimentConfig, 'model'>): TextTokenizer {
   const { checkpoint, alphabet } = config.model;
   if (checkpoint === undefined) return new CharTokenizer(alphabet);
   if (checkpoint.toLowerCase().endsWith('.gguf')) return loadGgufTokenizer(checkpoint);
-  const configPath = join(checkpoint, 'config.json');
-  const llama = parseLlamaConfig(JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>, configPath);
-  const tokenizer = loadHfTokenizer(checkpoint, llama);
+  const tokenizer = loadHfTokenizer(checkpoint, checkpointConfig(checkpoint));
   if (!tokenizer) throw new Error(`model.checkpoint: ${checkpoint}: no tokenizer.json`);
   return tokenizer;
 }

@@ -3,10 +3,10 @@
  * (models/llama/checkpoint.ts) or a llama-architecture `.gguf` file (models/gguf/, dequantized to
  * float32 as `from_pretrained(..., gguf_file=...)` does).
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadHfCheckpoint, type HfCheckpoint } from './llama/checkpoint.js';
-import { parseLlamaConfig } from './llama/config.js';
+import { parseLlamaConfig, type LlamaConfig } from './llama/config.js';
 import { LlamaModel } from './llama/model.js';
 import { loadGgufCheckpoint, loadGgufConfig } from './gguf/gguf-checkpoint.js';
 
@@ -19,7 +19,12 @@ export function loadCheckpoint(path: string): Promise<HfCheckpoint> {
  * loaded into: from an HF folder's config.json or a .gguf file's metadata, no weight read or dequantized.
  */
 export async function checkpointFrame(path: string): Promise<LlamaModel> {
-  if (path.toLowerCase().endsWith('.gguf')) return new LlamaModel(loadGgufConfig(path), null);
+  return new LlamaModel(checkpointConfig(path), null);
+}
+
+/** The checkpoint's model config, as transformers reads it: an HF folder's config.json, or a .gguf file's metadata (its header only). */
+export function checkpointConfig(path: string): LlamaConfig {
+  if (path.toLowerCase().endsWith('.gguf')) return loadGgufConfig(path);
   const file = join(path, 'config.json');
-  return new LlamaModel(parseLlamaConfig(JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>, file), null);
+  return parseLlamaConfig(JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>, file);
 }
